@@ -1,0 +1,318 @@
+// Command pulumi-language-python is this project's own minimal Pulumi language host for Python.
+//
+// Upstream's host lives in a Go module (sdk/python/cmd/pulumi-language-python/v3) that the Go module
+// proxy available to us refuses to serve, so we implement the small part of the LanguageRuntime gRPC
+// contract that `pulumi preview/up/refresh/destroy` need. The Python half of the host — the
+// `pulumi-language-python-exec` script shipped in the sdk/v3 module — does the real work; this binary
+// only starts it with the right interpreter, flags and environment.
+//
+// Supported Pulumi.yaml runtime options: `virtualenv` (resolved against the project root) and
+// `toolchain: pip|uv` (uv implies virtualenv `.venv`, as the dynamic-provider launcher script assumes).
+// Our programs need no downloaded plugins, so dependency discovery always answers "none".
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/structpb"
+)
+
+// execScript is the Python entry point shipped next to this binary by tools/install-engine.
+const execScript = "pulumi-language-python-exec"
+
+// userActionableExit is the exit code pulumi-language-python-exec uses after it has already shown
+// the user an error; the engine must then stop without printing a second, generic error.
+const userActionableExit = 32
+
+func main() {
+	// The engine launches plugins as `[--logtostderr] [-v=N] [--tracing URL] ENGINE_ADDRESS`.
+	// The logging flags only matter to glog-based hosts; we accept and ignore them.
+	flags := flag.NewFlagSet("pulumi-language-python", flag.ExitOnError)
+	tracing := flags.String("tracing", "", "Zipkin-compatible tracing endpoint")
+	flags.Bool("logtostderr", false, "ignored")
+	flags.Int("v", 0, "ignored")
+	_ = flags.Parse(os.Args[1:]) // ExitOnError: Parse exits on failure.
+
+	host := &pythonHost{tracing: *tracing}
+	if flags.NArg() > 0 {
+		host.engineAddress = flags.Arg(flags.NArg() - 1)
+	}
+
+	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
+		Init: func(s *grpc.Server) error {
+			pulumirpc.RegisterLanguageRuntimeServer(s, host)
+			return nil
+		},
+	})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "pulumi-language-python: %v\n", err)
+		os.Exit(1)
+	}
+	// Plugin protocol: the first stdout line is the port; the engine dials it, then treats the
+	// rest of stdout as ordinary output.
+	fmt.Printf("%d\n", handle.Port)
+	if err := <-handle.Done; err != nil {
+		fmt.Fprintf(os.Stderr, "pulumi-language-python: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+type pythonHost struct {
+	pulumirpc.UnimplementedLanguageRuntimeServer
+	engineAddress string
+	tracing       string
+}
+
+func (h *pythonHost) Handshake(
+	_ context.Context, req *pulumirpc.LanguageHandshakeRequest,
+) (*pulumirpc.LanguageHandshakeResponse, error) {
+	// Newer engines pass their address here as well as on the command line; prefer this one.
+	if req.GetEngineAddress() != "" {
+		h.engineAddress = req.GetEngineAddress()
+	}
+	return &pulumirpc.LanguageHandshakeResponse{}, nil
+}
+
+func (h *pythonHost) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
+	// version.Version is set by the same -ldflags -X that stamps the CLI (see tools/install-engine).
+	return &pulumirpc.PluginInfo{Version: version.Version}, nil
+}
+
+func (h *pythonHost) GetRequiredPlugins(
+	context.Context, *pulumirpc.GetRequiredPluginsRequest,
+) (*pulumirpc.GetRequiredPluginsResponse, error) {
+	return &pulumirpc.GetRequiredPluginsResponse{}, nil
+}
+
+func (h *pythonHost) GetRequiredPackages(
+	context.Context, *pulumirpc.GetRequiredPackagesRequest,
+) (*pulumirpc.GetRequiredPackagesResponse, error) {
+	return &pulumirpc.GetRequiredPackagesResponse{}, nil
+}
+
+func (h *pythonHost) GetProgramDependencies(
+	context.Context, *pulumirpc.GetProgramDependenciesRequest,
+) (*pulumirpc.GetProgramDependenciesResponse, error) {
+	return &pulumirpc.GetProgramDependenciesResponse{}, nil
+}
+
+func (h *pythonHost) RuntimeOptionsPrompts(
+	context.Context, *pulumirpc.RuntimeOptionsRequest,
+) (*pulumirpc.RuntimeOptionsResponse, error) {
+	return &pulumirpc.RuntimeOptionsResponse{}, nil
+}
+
+func (h *pythonHost) About(_ context.Context, req *pulumirpc.AboutRequest) (*pulumirpc.AboutResponse, error) {
+	python, _, err := resolvePython(req.GetInfo())
+	if err != nil {
+		return nil, err
+	}
+	out, err := exec.Command(python, "--version").Output()
+	if err != nil {
+		return nil, fmt.Errorf("%s --version: %w", python, err)
+	}
+	ver := strings.TrimSpace(strings.TrimPrefix(string(out), "Python "))
+	return &pulumirpc.AboutResponse{Executable: python, Version: ver}, nil
+}
+
+// InstallDependencies never installs anything (there is no network here): it only checks that the
+// configured virtualenv exists, which is what `pulumi install` / `pulumi new` would otherwise create.
+func (h *pythonHost) InstallDependencies(
+	req *pulumirpc.InstallDependenciesRequest,
+	stream grpc.ServerStreamingServer[pulumirpc.InstallDependenciesResponse],
+) error {
+	python, venv, err := resolvePython(req.GetInfo())
+	if err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("No virtualenv configured; using %s. Nothing to install.\n", python)
+	if venv != "" {
+		msg = fmt.Sprintf("Using existing virtualenv %s. Nothing to install.\n", venv)
+	}
+	return stream.Send(&pulumirpc.InstallDependenciesResponse{Stdout: []byte(msg)})
+}
+
+func (h *pythonHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.RunResponse, error) {
+	info := req.GetInfo()
+	python, venv, err := resolvePython(info)
+	if err != nil {
+		return nil, err
+	}
+	script, err := findExecScript()
+	if err != nil {
+		return nil, err
+	}
+
+	// Older engines send only the deprecated Program field; newer ones send ProgramInfo.
+	program := req.GetProgram() //nolint:staticcheck // fallback for engines without ProgramInfo
+	rootDir := req.GetPwd()
+	if info != nil {
+		program = filepath.Join(info.GetProgramDirectory(), info.GetEntryPoint())
+		rootDir = info.GetRootDirectory()
+	}
+
+	// -u: unbuffered, so the program's prints interleave correctly with engine output.
+	args := []string{"-u", script,
+		"--project", req.GetProject(),
+		"--stack", req.GetStack(),
+		"--pwd", req.GetPwd(),
+		"--dry_run", strconv.FormatBool(req.GetDryRun()),
+		// The exec script calls int() on this, so it must always be present.
+		"--parallel", strconv.Itoa(int(req.GetParallel())),
+		"--monitor", req.GetMonitorAddress(),
+	}
+	// Optional ones are left out when empty so the SDK sees None rather than "".
+	for _, opt := range [][2]string{
+		{"--organization", req.GetOrganization()},
+		{"--root_directory", rootDir},
+		{"--engine", h.engineAddress},
+		{"--tracing", h.tracing},
+	} {
+		if opt[1] != "" {
+			args = append(args, opt[0], opt[1])
+		}
+	}
+	args = append(args, program)
+	args = append(args, req.GetArgs()...)
+
+	// The Python SDK reads the stack config from these two JSON env vars
+	// (pulumi.runtime.get_config_env / get_config_secret_keys_env).
+	// Both must be JSON containers even when empty: the SDK iterates them, and a nil Go map or
+	// slice would marshal to "null".
+	configMap := req.GetConfig()
+	if configMap == nil {
+		configMap = map[string]string{}
+	}
+	config, err := json.Marshal(configMap)
+	if err != nil {
+		return nil, err
+	}
+	secretKeys := req.GetConfigSecretKeys()
+	if secretKeys == nil {
+		secretKeys = []string{}
+	}
+	secrets, err := json.Marshal(secretKeys)
+	if err != nil {
+		return nil, err
+	}
+
+	cmd := exec.CommandContext(ctx, python, args...)
+	cmd.Dir = req.GetPwd()
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr // the engine relays our streams to the user
+	cmd.Env = append(venvEnv(os.Environ(), venv),
+		"PULUMI_CONFIG="+string(config),
+		"PULUMI_CONFIG_SECRET_KEYS="+string(secrets))
+
+	err = cmd.Run()
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+		return &pulumirpc.RunResponse{}, nil
+	case errors.As(err, &exitErr) && exitErr.ExitCode() == userActionableExit:
+		return &pulumirpc.RunResponse{Bail: true}, nil
+	case errors.As(err, &exitErr):
+		return &pulumirpc.RunResponse{
+			Error: fmt.Sprintf("Program exited with non-zero exit code: %d", exitErr.ExitCode()),
+		}, nil
+	default:
+		return &pulumirpc.RunResponse{Error: fmt.Sprintf("failed to run %s: %v", python, err)}, nil
+	}
+}
+
+// resolvePython returns the interpreter to use and the absolute virtualenv directory ("" if none).
+func resolvePython(info *pulumirpc.ProgramInfo) (python, venv string, err error) {
+	opts := info.GetOptions().GetFields()
+	venv = stringOpt(opts, "virtualenv")
+	switch tc := stringOpt(opts, "toolchain"); tc {
+	case "", "pip":
+	case "uv":
+		if venv == "" {
+			venv = ".venv"
+		}
+	default:
+		return "", "", fmt.Errorf("runtime option toolchain: %q is not supported by this language host "+
+			"(use pip or uv with a prepared virtualenv)", tc)
+	}
+
+	if venv == "" {
+		// Same override the dynamic-provider launcher script honours.
+		if cmd := os.Getenv("PULUMI_PYTHON_CMD"); cmd != "" {
+			return cmd, "", nil
+		}
+		return "python3", "", nil
+	}
+	if !filepath.IsAbs(venv) {
+		base := info.GetRootDirectory()
+		if base == "" {
+			base = info.GetProgramDirectory()
+		}
+		venv = filepath.Join(base, venv)
+	}
+	python = filepath.Join(venv, "bin", "python")
+	if _, statErr := os.Stat(python); statErr != nil {
+		return "", "", fmt.Errorf("the virtualenv %s (runtime option 'virtualenv' in Pulumi.yaml) has no bin/python; "+
+			"create it first: python3 -m venv %s && %s -m pip install pulumi", venv, venv, python)
+	}
+	return python, venv, nil
+}
+
+func stringOpt(opts map[string]*structpb.Value, key string) string {
+	if v, ok := opts[key]; ok {
+		return v.GetStringValue()
+	}
+	return ""
+}
+
+// venvEnv activates venv in env the way `source bin/activate` would.
+func venvEnv(env []string, venv string) []string {
+	if venv == "" {
+		return env
+	}
+	path := filepath.Join(venv, "bin")
+	out := make([]string, 0, len(env)+2)
+	for _, kv := range env {
+		switch {
+		case strings.HasPrefix(kv, "PYTHONHOME="), strings.HasPrefix(kv, "VIRTUAL_ENV="):
+			// dropped: they would point python at another installation
+		case strings.HasPrefix(kv, "PATH="):
+			if old := strings.TrimPrefix(kv, "PATH="); old != "" {
+				path += string(os.PathListSeparator) + old
+			}
+		default:
+			out = append(out, kv)
+		}
+	}
+	return append(out, "PATH="+path, "VIRTUAL_ENV="+venv)
+}
+
+// findExecScript looks next to this binary first (that is how tools/install-engine lays out the
+// bin directory), then on PATH.
+func findExecScript() (string, error) {
+	if self, err := os.Executable(); err == nil {
+		if self, err = filepath.EvalSymlinks(self); err == nil {
+			candidate := filepath.Join(filepath.Dir(self), execScript)
+			if _, err := os.Stat(candidate); err == nil {
+				return candidate, nil
+			}
+		}
+	}
+	if p, err := exec.LookPath(execScript); err == nil {
+		return p, nil
+	}
+	return "", fmt.Errorf("%s not found next to pulumi-language-python or on PATH; re-run tools/install-engine",
+		execScript)
+}
