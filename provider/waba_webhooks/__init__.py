@@ -1,0 +1,48 @@
+"""waba-webhooks: WhatsApp Cloud API webhook overrides as Pulumi resources.
+
+``WabaCallbackOverride`` sets our app's alternate callback URL on a WhatsApp Business Account;
+``PhoneCallbackOverride`` sets it on one business phone number. Meta delivers a number's
+messages webhooks to the phone override, else the WABA override, else the app's callback URL.
+
+Settings come from stack config (``whatsapp:accessToken`` as a secret, ``whatsapp:appId``,
+``whatsapp:apiVersion``, ``whatsapp:graphUrl``) or ``WHATSAPP_*`` environment variables; see
+`waba_webhooks.config`.
+"""
+
+from .errors import (
+    CallbackVerificationError,
+    ConfigurationError,
+    GraphConnectionError,
+    GraphError,
+    InvalidParameterError,
+    InvalidTokenError,
+    NotFoundError,
+    OverrideConflictError,
+    PermissionDeniedError,
+    RateLimitError,
+    RetryableError,
+    TransientError,
+    WabaWebhooksError,
+)
+from .phone import PhoneCallbackOverride, PhoneCallbackOverrideArgs
+from .waba import WabaCallbackOverride, WabaCallbackOverrideArgs
+
+__all__ = [
+    "CallbackVerificationError",
+    "ConfigurationError",
+    "GraphConnectionError",
+    "GraphError",
+    "InvalidParameterError",
+    "InvalidTokenError",
+    "NotFoundError",
+    "OverrideConflictError",
+    "PermissionDeniedError",
+    "PhoneCallbackOverride",
+    "PhoneCallbackOverrideArgs",
+    "RateLimitError",
+    "RetryableError",
+    "TransientError",
+    "WabaCallbackOverride",
+    "WabaCallbackOverrideArgs",
+    "WabaWebhooksError",
+]

@@ -1,0 +1,169 @@
+"""Provider settings: where the Graph API is, which app we act for, and how patiently.
+
+Read once, at the edge, by the providers' ``configure()`` from the stack configuration in the
+``whatsapp:`` namespace, with environment variables as fallbacks:
+
+==============================  ==============================  ==============================
+stack config key                environment variable            default
+==============================  ==============================  ==============================
+``whatsapp:accessToken``        ``WHATSAPP_ACCESS_TOKEN``       (required for API calls; secret)
+``whatsapp:appId``              ``WHATSAPP_APP_ID``             looked up once with ``GET /app``
+``whatsapp:apiVersion``         ``WHATSAPP_API_VERSION``        ``v23.0``
+``whatsapp:graphUrl``           ``WHATSAPP_GRAPH_URL``          ``https://graph.facebook.com``
+``whatsapp:allowHttpLoopback``  ``WHATSAPP_ALLOW_HTTP_LOOPBACK`` ``false``
+``whatsapp:maxRetries``         ``WHATSAPP_MAX_RETRIES``        ``5``
+``whatsapp:retryBudgetSeconds`` ``WHATSAPP_RETRY_BUDGET_SECONDS`` ``60``
+``whatsapp:timeoutSeconds``     ``WHATSAPP_TIMEOUT_SECONDS``    ``30``
+==============================  ==============================  ==============================
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ConfigurationError
+from .validation import is_loopback_host, split_url
+
+NAMESPACE = "whatsapp"
+DEFAULT_API_VERSION = "v23.0"
+DEFAULT_GRAPH_URL = "https://graph.facebook.com"
+
+_API_VERSION = re.compile(r"^v\d{1,3}\.\d{1,3}$")
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off", ""}
+
+# (stack config key, environment variable) per setting.
+KEYS: dict[str, tuple[str, str]] = {
+    "access_token": ("accessToken", "WHATSAPP_ACCESS_TOKEN"),
+    "app_id": ("appId", "WHATSAPP_APP_ID"),
+    "api_version": ("apiVersion", "WHATSAPP_API_VERSION"),
+    "graph_url": ("graphUrl", "WHATSAPP_GRAPH_URL"),
+    "allow_http_loopback": ("allowHttpLoopback", "WHATSAPP_ALLOW_HTTP_LOOPBACK"),
+    "max_retries": ("maxRetries", "WHATSAPP_MAX_RETRIES"),
+    "retry_budget_seconds": ("retryBudgetSeconds", "WHATSAPP_RETRY_BUDGET_SECONDS"),
+    "timeout_seconds": ("timeoutSeconds", "WHATSAPP_TIMEOUT_SECONDS"),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the Graph client needs; the token is kept out of ``repr``."""
+
+    access_token: str | None = field(default=None, repr=False)
+    app_id: str | None = None
+    api_version: str = DEFAULT_API_VERSION
+    graph_url: str = DEFAULT_GRAPH_URL
+    #: Accept ``http://`` override callback URIs whose host is loopback (local emulator use).
+    allow_http_loopback: bool = False
+    #: Attempts after the first one for retryable failures.
+    max_retries: int = 5
+    #: The longest one Graph call may spend waiting between retries, in seconds.
+    retry_budget_seconds: float = 60.0
+    #: Read timeout of one HTTP request, in seconds (connect timeout is a third of it, max 10 s).
+    timeout_seconds: float = 30.0
+
+    def require_token(self) -> str:
+        """The access token, or a `ConfigurationError` that says both ways to set it."""
+        if not self.access_token:
+            raise ConfigurationError(
+                "no WhatsApp access token is configured: set it with "
+                "`pulumi config set --secret whatsapp:accessToken <token>` or the "
+                "WHATSAPP_ACCESS_TOKEN environment variable"
+            )
+        return self.access_token
+
+
+def load(config: Callable[[str], Any] | Mapping[str, Any] | None = None,
+         environ: Mapping[str, str] | None = None) -> Settings:
+    """Build `Settings` from stack config (a ``get(key)`` callable or a mapping of
+    ``whatsapp:<key>`` names) with environment variables as fallbacks."""
+    environ = os.environ if environ is None else environ
+    if config is None:
+        get: Callable[[str], Any] = lambda _key: None  # noqa: E731
+    elif isinstance(config, Mapping):
+        get = config.get
+    else:
+        get = config
+
+    raw: dict[str, Any] = {}
+    for name, (key, env) in KEYS.items():
+        value = get(f"{NAMESPACE}:{key}")
+        if value is None or value == "":
+            value = environ.get(env)
+        if value is not None and value != "":
+            raw[name] = value
+
+    settings = Settings(
+        access_token=_string(raw, "access_token"),
+        app_id=_string(raw, "app_id"),
+        api_version=_string(raw, "api_version") or DEFAULT_API_VERSION,
+        graph_url=(_string(raw, "graph_url") or DEFAULT_GRAPH_URL).rstrip("/"),
+        allow_http_loopback=_bool(raw, "allow_http_loopback", False),
+        max_retries=int(_number(raw, "max_retries", 5)),
+        retry_budget_seconds=_number(raw, "retry_budget_seconds", 60.0),
+        timeout_seconds=_number(raw, "timeout_seconds", 30.0),
+    )
+    _check(settings)
+    return settings
+
+
+def _check(settings: Settings) -> None:
+    if not _API_VERSION.match(settings.api_version):
+        raise ConfigurationError(
+            f"{_name('api_version')} must look like 'v23.0', got {settings.api_version!r}"
+        )
+    if settings.app_id is not None and not settings.app_id.isdigit():
+        raise ConfigurationError(f"{_name('app_id')} must be a string of digits")
+    parts = split_url(settings.graph_url)
+    if parts is None or parts.scheme not in ("http", "https") or not parts.host:
+        raise ConfigurationError(f"{_name('graph_url')} must be an http(s) URL")
+    if parts.scheme == "http" and not is_loopback_host(parts.host):
+        # The access token travels in a header: never send it in clear over a network.
+        raise ConfigurationError(
+            f"{_name('graph_url')} may use http:// only for a loopback host (a local emulator)"
+        )
+    if settings.max_retries < 0:
+        raise ConfigurationError(f"{_name('max_retries')} must be 0 or more")
+    if settings.retry_budget_seconds < 0 or settings.timeout_seconds <= 0:
+        raise ConfigurationError(
+            f"{_name('retry_budget_seconds')} and {_name('timeout_seconds')} must be positive"
+        )
+
+
+def _name(setting: str) -> str:
+    key, env = KEYS[setting]
+    return f"{NAMESPACE}:{key} ({env})"
+
+
+def _string(raw: Mapping[str, Any], name: str) -> str | None:
+    value = raw.get(name)
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        # Numbers crossing the engine arrive as floats: an app id 123 comes back as 123.0.
+        value = int(value)
+    return str(value).strip()
+
+
+def _bool(raw: Mapping[str, Any], name: str, default: bool) -> bool:
+    value = raw.get(name, default)
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ConfigurationError(f"{_name(name)} must be true or false, got {value!r}")
+
+
+def _number(raw: Mapping[str, Any], name: str, default: float) -> float:
+    value = raw.get(name, default)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"{_name(name)} must be a number, got {value!r}") from None

@@ -1,0 +1,283 @@
+"""GraphClient: the only code that talks HTTP to the Graph API (or the local emulator).
+
+- The access token travels only in the ``Authorization`` header, never in a URL, message or log.
+- Every failure becomes a typed `errors.GraphError`; `errors.RetryableError` ones (rate limits,
+  transient errors, HTTP 5xx, dropped connections) are retried with exponential backoff and
+  jitter (tenacity), honouring Meta's ``estimated_time_to_regain_access`` and ``Retry-After``,
+  within a per-call budget of attempts and seconds.
+- One instance serves the provider process's worker threads: the session's connection pool is
+  thread-safe, and the only lock (the app id cache) is never held across a network call.
+
+Resources call the domain methods (`subscribed_apps`, `set_waba_override`, ...); they never
+build requests themselves. There is deliberately no method that DELETEs ``subscribed_apps``:
+that unsubscribes the app and stops every webhook of the WABA.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import requests
+import tenacity
+from requests.adapters import HTTPAdapter
+
+from . import errors
+from .config import Settings
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "waba-webhooks/0.1 (+pulumi dynamic provider)"
+#: Header names Meta uses to report throttling; values are JSON.
+USAGE_HEADERS = ("X-Business-Use-Case-Usage", "X-App-Usage", "X-Ad-Account-Usage")
+
+
+@dataclass(frozen=True)
+class SubscribedApp:
+    """One entry of ``GET /{WABA_ID}/subscribed_apps``."""
+
+    app_id: str
+    name: str | None
+    override_callback_uri: str | None
+
+
+@dataclass(frozen=True)
+class WebhookConfiguration:
+    """``GET /{PHONE_NUMBER_ID}?fields=webhook_configuration`` for the token's app."""
+
+    phone_number: str | None
+    whatsapp_business_account: str | None
+    application: str | None
+
+    @property
+    def effective(self) -> str | None:
+        """Where Meta sends messages webhooks for the number now: phone > WABA > app."""
+        return self.phone_number or self.whatsapp_business_account or self.application
+
+    @property
+    def effective_rule(self) -> str:
+        """Which rule chose `effective`: ``phone_number``, ``whatsapp_business_account`` or
+        ``application``."""
+        if self.phone_number:
+            return "phone_number"
+        if self.whatsapp_business_account:
+            return "whatsapp_business_account"
+        return "application"
+
+
+class GraphClient:
+    """A thread-safe client for the few Graph API endpoints that hold webhook overrides."""
+
+    def __init__(self, settings: Settings, session: requests.Session | None = None) -> None:
+        self.settings = settings
+        self._session = session or _new_session()
+        self._app_id: str | None = settings.app_id
+        self._app_id_lock = threading.Lock()
+        timeout = settings.timeout_seconds
+        self._timeout = (min(10.0, timeout / 3), timeout)
+
+    # ---- domain calls -------------------------------------------------------------------------
+
+    def app_id(self) -> str:
+        """Our app's id: from settings, else ``GET /app`` once per client."""
+        if self._app_id is None:
+            found = str(self.request("GET", "app", params={"fields": "id"})["id"])
+            with self._app_id_lock:
+                self._app_id = self._app_id or found
+        return self._app_id
+
+    def subscribed_apps(self, waba_id: str) -> list[SubscribedApp]:
+        """The apps subscribed to the WABA's webhooks, with their override callback URIs."""
+        body = self.request("GET", f"{waba_id}/subscribed_apps")
+        apps = []
+        for entry in body.get("data") or []:
+            data = entry.get("whatsapp_business_api_data") or {}
+            apps.append(SubscribedApp(
+                app_id=str(data.get("id", "")),
+                name=data.get("name"),
+                override_callback_uri=entry.get("override_callback_uri") or None,
+            ))
+        return apps
+
+    def waba_override(self, waba_id: str) -> tuple[bool, str | None]:
+        """(is our app subscribed, our override callback URI or None) for the WABA."""
+        app_id = self.app_id()
+        for app in self.subscribed_apps(waba_id):
+            if app.app_id == app_id:
+                return True, app.override_callback_uri
+        return False, None
+
+    def set_waba_override(self, waba_id: str, callback_uri: str, verify_token: str) -> None:
+        """Set our app's alternate callback on the WABA (subscribing the app if needed).
+        Meta verifies the URI with the token before it accepts it."""
+        self.request("POST", f"{waba_id}/subscribed_apps", json={
+            "override_callback_uri": callback_uri, "verify_token": verify_token,
+        })
+
+    def clear_waba_override(self, waba_id: str) -> None:
+        """Remove our app's alternate callback from the WABA; the app stays subscribed."""
+        # A POST with no body re-subscribes the app as usual and drops the override.
+        self.request("POST", f"{waba_id}/subscribed_apps")
+
+    def webhook_configuration(self, phone_number_id: str) -> WebhookConfiguration:
+        """The phone number's alternate callback and its fallbacks, as our app sees them."""
+        body = self.request("GET", phone_number_id, params={"fields": "webhook_configuration"})
+        config = body.get("webhook_configuration") or {}
+        return WebhookConfiguration(
+            phone_number=config.get("phone_number") or None,
+            whatsapp_business_account=config.get("whatsapp_business_account") or None,
+            application=config.get("application") or None,
+        )
+
+    def set_phone_override(self, phone_number_id: str, callback_uri: str,
+                           verify_token: str) -> None:
+        """Set our app's alternate callback on the phone number (verified by Meta first)."""
+        self.request("POST", phone_number_id, json={"webhook_configuration": {
+            "override_callback_uri": callback_uri, "verify_token": verify_token,
+        }})
+
+    def clear_phone_override(self, phone_number_id: str) -> None:
+        """Remove our app's alternate callback from the phone number."""
+        self.request("POST", phone_number_id, json={
+            "webhook_configuration": {"override_callback_uri": ""},
+        })
+
+    # ---- transport ----------------------------------------------------------------------------
+
+    def request(self, method: str, path: str, *, params: Mapping[str, str] | None = None,
+                json: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Call ``{graph_url}/{api_version}/{path}`` with retries; the decoded JSON body or a
+        `errors.GraphError`."""
+        token = self.settings.require_token()
+        url = f"{self.settings.graph_url}/{self.settings.api_version}/{path}"
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(errors.RetryableError),
+            stop=tenacity.stop_after_attempt(self.settings.max_retries + 1)
+            | _stop_when_budget_spent(self.settings.retry_budget_seconds),
+            wait=_wait_for(self.settings.retry_budget_seconds),
+            before_sleep=_log_retry,
+            reraise=True,
+        )
+        return retrying(self._send, method, url, path, token, params, json)
+
+    def _send(self, method: str, url: str, path: str, token: str,
+              params: Mapping[str, str] | None, body: Mapping[str, Any] | None) -> dict[str, Any]:
+        where = f"/{self.settings.api_version}/{path}"
+        try:
+            response = self._session.request(
+                method, url, params=params, json=body, timeout=self._timeout,
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            # str(exc) holds only the URL (no token: it is in a header), but keep it short.
+            raise errors.GraphConnectionError(
+                f"could not reach the Graph API: {type(exc).__name__}", method=method, path=where,
+            ) from None
+        payload = _decode(response)
+        if response.ok and isinstance(payload, dict) and "error" not in payload:
+            return payload
+        raise errors.from_envelope(
+            payload, response.status_code, method=method, path=where,
+            retry_after=_retry_after(response),
+        )
+
+
+def _new_session() -> requests.Session:
+    session = requests.Session()
+    # The provider process runs up to 4 calls at once; keep one warm connection for each.
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.headers["User-Agent"] = USER_AGENT
+    return session
+
+
+@lru_cache(maxsize=8)
+def client_for(settings: Settings) -> GraphClient:
+    """One shared client (one connection pool, one app id look-up) per distinct settings, so
+    both resource providers in a process use the same one."""
+    return GraphClient(settings)
+
+
+def _decode(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    """Seconds Meta asked us to wait: ``Retry-After``, or the largest
+    ``estimated_time_to_regain_access`` (minutes) in the usage headers."""
+    waits: list[float] = []
+    header = response.headers.get("Retry-After", "")
+    if header.replace(".", "", 1).isdigit():
+        waits.append(float(header))
+    for name in USAGE_HEADERS:
+        raw = response.headers.get(name)
+        if raw:
+            waits.extend(60.0 * minutes for minutes in _regain_minutes(raw))
+    return max(waits) if waits else None
+
+
+def _regain_minutes(raw: str) -> list[float]:
+    """Every ``estimated_time_to_regain_access`` in a usage header, wherever it is nested."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return []
+    found: list[float] = []
+    stack: list[Any] = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            value = item.get("estimated_time_to_regain_access")
+            if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+                found.append(float(value))
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+class _wait_for(tenacity.wait.wait_base):
+    """Exponential backoff with full jitter (0.5 s, 1 s, 2 s, ... capped at 8 s), or the wait
+    Meta asked for when it said one; never past what is left of the call's budget."""
+
+    def __init__(self, budget_seconds: float) -> None:
+        self.budget = budget_seconds
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
+        left = max(0.0, self.budget - (retry_state.seconds_since_start or 0.0))
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        asked = getattr(error, "retry_after", None)
+        if asked:
+            return min(float(asked), left)
+        ceiling = min(8.0, 0.5 * 2 ** (retry_state.attempt_number - 1))
+        return min(random.uniform(ceiling / 2, ceiling), left)
+
+
+class _stop_when_budget_spent(tenacity.stop.stop_base):
+    """Stop when the wait Meta asked for does not fit in the budget, or the budget is gone."""
+
+    def __init__(self, budget_seconds: float) -> None:
+        self.budget = budget_seconds
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        spent = retry_state.seconds_since_start or 0.0
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        asked = getattr(error, "retry_after", None) or 0.0
+        return spent >= self.budget or spent + asked > self.budget
+
+
+def _log_retry(retry_state: tenacity.RetryCallState) -> None:
+    error = retry_state.outcome.exception() if retry_state.outcome else None
+    wait = retry_state.next_action.sleep if retry_state.next_action else 0.0
+    log.warning("Graph call failed (attempt %d): %s; retrying in %.1fs",
+                retry_state.attempt_number, error, wait)

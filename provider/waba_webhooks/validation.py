@@ -1,0 +1,154 @@
+"""Input checks shared by both resources, run by ``check()`` before any Graph API call.
+
+Every check returns `Failure` values naming the property, never raises on odd input (any type,
+any string), and makes no network call: a bad routing table fails ``pulumi preview`` and changes
+nothing remotely.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import rfc3986
+import rfc3986.exceptions
+import rfc3986.validators
+
+#: Meta's limit on an override callback URI.
+MAX_CALLBACK_URI_LENGTH = 200
+#: Ids are Graph object ids: decimal digits. Longer than any id Meta issues.
+MAX_ID_LENGTH = 32
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One rejected property and why, in words a user can act on."""
+
+    property: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class UrlParts:
+    scheme: str
+    host: str
+    userinfo: str | None
+    fragment: str | None
+
+
+def split_url(value: str) -> UrlParts | None:
+    """The parts of an absolute URL that our rules look at, or None if it is not a valid URI."""
+    try:
+        uri = rfc3986.uri_reference(value).normalize()
+        rfc3986.validators.Validator().require_presence_of("scheme", "host").check_validity_of(
+            "scheme", "host", "userinfo", "port", "path", "query", "fragment"
+        ).validate(uri)
+    except (rfc3986.exceptions.RFC3986Exception, ValueError, TypeError):
+        return None
+    return UrlParts(
+        scheme=uri.scheme or "", host=uri.host or "", userinfo=uri.userinfo, fragment=uri.fragment
+    )
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for ``localhost`` and loopback IP literals (127.0.0.0/8, ::1)."""
+    host = host.strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_id(prop: str, value: Any) -> list[Failure]:
+    """A WABA id or phone number id: a non-empty string of ASCII digits."""
+    if value is None or value == "":
+        return [Failure(prop, f"{prop} is required")]
+    if isinstance(value, bool) or not isinstance(value, str):
+        hint = " (quote it: numbers lose digits on the way through the engine)" if isinstance(
+            value, int | float
+        ) and not isinstance(value, bool) else ""
+        return [Failure(prop, f"{prop} must be a string of digits, got {_type(value)}{hint}")]
+    if len(value) > MAX_ID_LENGTH or not (value.isascii() and value.isdigit()):
+        return [Failure(prop, f"{prop} must be a string of digits, got {_show(value)}")]
+    return []
+
+
+def check_callback_uri(prop: str, value: Any, *, allow_http_loopback: bool) -> list[Failure]:
+    """An override callback URI as Meta accepts it: absolute ``https``, at most 200 characters,
+    no whitespace, credentials or fragment. ``http`` only to loopback when allowed."""
+    if value is None or value == "":
+        return [Failure(prop, f"{prop} is required")]
+    if not isinstance(value, str):
+        return [Failure(prop, f"{prop} must be a string, got {_type(value)}")]
+    if len(value) > MAX_CALLBACK_URI_LENGTH:
+        return [Failure(
+            prop,
+            f"{prop} is {len(value)} characters long; Meta allows at most "
+            f"{MAX_CALLBACK_URI_LENGTH}",
+        )]
+    if any(ch.isspace() or not ch.isprintable() for ch in value):
+        return [Failure(prop, f"{prop} must not contain whitespace or control characters")]
+    parts = split_url(value)
+    if parts is None:
+        return [Failure(prop, f"{prop} must be an absolute https:// URL, got {_show(value)}")]
+    if parts.userinfo is not None:
+        return [Failure(prop, f"{prop} must not carry a user name or password (user@host)")]
+    if parts.fragment is not None:
+        return [Failure(prop, f"{prop} must not have a #fragment")]
+    if parts.scheme == "https":
+        return []
+    if parts.scheme == "http" and is_loopback_host(parts.host):
+        if allow_http_loopback:
+            return []
+        return [Failure(
+            prop,
+            f"{prop} uses http:// to a loopback host; set whatsapp:allowHttpLoopback to true "
+            "for local testing, Meta requires https://",
+        )]
+    return [Failure(prop, f"{prop} must use https:// (Meta requires it), got {parts.scheme}://")]
+
+
+def check_verify_token(prop: str, value: Any) -> list[Failure]:
+    """A verify token: a non-empty string (Meta sets no maximum). Never echoed in a reason."""
+    if value is None or value == "":
+        return [Failure(prop, f"{prop} is required and must not be empty")]
+    if not isinstance(value, str):
+        return [Failure(prop, f"{prop} must be a string, got {_type(value)}")]
+    if not value.strip():
+        return [Failure(prop, f"{prop} must not be blank")]
+    if any(not ch.isprintable() for ch in value):
+        return [Failure(prop, f"{prop} must not contain control characters")]
+    return []
+
+
+def check_bool(prop: str, value: Any) -> list[Failure]:
+    """An optional flag."""
+    if value is None or isinstance(value, bool):
+        return []
+    return [Failure(prop, f"{prop} must be true or false, got {_type(value)}")]
+
+
+def check_known(props: Mapping[str, Any], known: set[str]) -> list[Failure]:
+    """Reject properties the resource does not have (typos would otherwise be ignored)."""
+    return [
+        Failure(str(key), f"{_show(str(key))} is not a property of this resource")
+        for key, value in props.items()
+        # None: an output-only property the program declared; "__": the engine's own keys.
+        if key not in known and value is not None and not str(key).startswith("__")
+    ]
+
+
+def _type(value: Any) -> str:
+    return "a number" if isinstance(value, int | float) and not isinstance(value, bool) else (
+        f"a {type(value).__name__}"
+    )
+
+
+def _show(value: str, limit: int = 60) -> str:
+    """A value quoted for a message: shortened, with non-printable characters escaped."""
+    text = value if len(value) <= limit else value[:limit] + "…"
+    return repr(text)
