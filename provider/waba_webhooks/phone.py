@@ -1,0 +1,131 @@
+"""`PhoneCallbackOverride`: our app's alternate callback URL on one business phone number.
+
+It wins over the WABA's alternate callback and the app's callback URL. Graph API:
+``POST /{PHONE_NUMBER_ID}`` with ``{"webhook_configuration": {"override_callback_uri",
+"verify_token"}}`` sets it; ``override_callback_uri: ""`` removes it;
+``GET /{PHONE_NUMBER_ID}?fields=webhook_configuration`` reads it with the fallbacks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
+
+from .graph import WebhookConfiguration
+from .override import ADOPT_EXISTING, CALLBACK_URI, VERIFY_TOKEN, OverrideProvider
+from .resource import build_props
+
+PHONE_NUMBER_ID = "phone_number_id"
+#: Outputs that report what the read said about the fallbacks.
+FALLBACK_OUTPUTS = ("waba_callback_uri", "app_callback_uri", "effective_callback_uri")
+
+
+class PhoneCallbackOverrideProvider(OverrideProvider):
+    """Create/read/update/delete of a phone number override callback URI for the token's app."""
+
+    id_property = PHONE_NUMBER_ID
+    noun = "phone number"
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        phone_id = props[PHONE_NUMBER_ID]
+        live = self.client.webhook_configuration(phone_id)
+        if self.ensure_no_takeover(phone_id, live.phone_number, props):
+            self.client.set_phone_override(phone_id, props[CALLBACK_URI], props[VERIFY_TOKEN])
+        return CreateResult(phone_id, _outputs(phone_id, props[CALLBACK_URI], live, props))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        live = self.client.webhook_configuration(id_)
+        if live.phone_number is None:
+            # Gone (or never ours): an empty id drops it from state; the next `up` recreates it.
+            return ReadResult("", {})
+        outs = _outputs(id_, live.phone_number, live, props)
+        inputs = {k: outs[k] for k in (PHONE_NUMBER_ID, CALLBACK_URI, VERIFY_TOKEN,
+                                       ADOPT_EXISTING) if outs.get(k) is not None}
+        return ReadResult(id_, outs, inputs)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        if (olds.get(CALLBACK_URI), olds.get(VERIFY_TOKEN)) != (
+            news[CALLBACK_URI], news[VERIFY_TOKEN]
+        ):
+            self.client.set_phone_override(id_, news[CALLBACK_URI], news[VERIFY_TOKEN])
+        live = self.client.webhook_configuration(id_)
+        return UpdateResult(_outputs(id_, news[CALLBACK_URI], live, news))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        live = self.client.webhook_configuration(id_)
+        if self.delete_allowed(id_, live.phone_number, props):
+            self.client.clear_phone_override(id_)
+
+
+def _outputs(phone_id: str, callback_uri: str, live: WebhookConfiguration,
+             props: dict[str, Any]) -> dict[str, Any]:
+    return {
+        PHONE_NUMBER_ID: phone_id,
+        CALLBACK_URI: callback_uri,
+        VERIFY_TOKEN: props.get(VERIFY_TOKEN),
+        ADOPT_EXISTING: bool(props.get(ADOPT_EXISTING)),
+        "waba_callback_uri": live.whatsapp_business_account,
+        "app_callback_uri": live.application,
+        # Our override is set, so it is where messages for this number go.
+        "effective_callback_uri": callback_uri,
+    }
+
+
+@dataclass
+class PhoneCallbackOverrideArgs:
+    """Inputs of a `PhoneCallbackOverride`."""
+
+    #: The business phone number id (not the phone number itself), as a string of digits.
+    phone_number_id: pulumi.Input[str]
+    #: Where Meta sends messages webhooks for this number: ``https://``, at most 200 characters.
+    #: Meta calls it with the verify token before accepting it.
+    callback_uri: pulumi.Input[str]
+    #: The token Meta sends in the verification call; kept as a secret in state.
+    verify_token: pulumi.Input[str]
+    #: Take over an override that is already set to another URL (default: fail instead).
+    adopt_existing: pulumi.Input[bool] | None = None
+
+
+class PhoneCallbackOverride(pulumi.dynamic.Resource, module="waba-webhooks",
+                            name="PhoneCallbackOverride"):
+    """Our app's alternate callback URL on a business phone number (``webhook_configuration``).
+
+    The resource id is the phone number id; changing it moves the override (replace), changing
+    the URL or verify token updates it in place. Outputs also report the fallbacks Meta would use
+    without it (`waba_callback_uri`, `app_callback_uri`) and `effective_callback_uri`. Adopt an
+    existing override with ``opts=pulumi.ResourceOptions(import_=phone_number_id)``.
+    """
+
+    phone_number_id: pulumi.Output[str]
+    callback_uri: pulumi.Output[str]
+    verify_token: pulumi.Output[str]
+    adopt_existing: pulumi.Output[bool]
+    #: Our app's override on the number's WABA, if any, when last read.
+    waba_callback_uri: pulumi.Output[str | None]
+    #: Our app's callback URL from the App Dashboard, when last read.
+    app_callback_uri: pulumi.Output[str | None]
+    #: Where messages webhooks for this number go (phone > WABA > app): this override's URI.
+    effective_callback_uri: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: PhoneCallbackOverrideArgs | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        phone_number_id: pulumi.Input[str] | None = None,
+        callback_uri: pulumi.Input[str] | None = None,
+        verify_token: pulumi.Input[str] | None = None,
+        adopt_existing: pulumi.Input[bool] | None = None,
+    ) -> None:
+        props, opts = build_props(
+            args,
+            opts,
+            {PHONE_NUMBER_ID: phone_number_id, CALLBACK_URI: callback_uri,
+             VERIFY_TOKEN: verify_token, ADOPT_EXISTING: adopt_existing},
+            outputs=FALLBACK_OUTPUTS,
+        )
+        super().__init__(PhoneCallbackOverrideProvider(), resource_name, props, opts)

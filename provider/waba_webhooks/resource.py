@@ -1,0 +1,35 @@
+"""Building a resource's property bag from its ``Args`` and keyword inputs (program side)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pulumi
+
+from .override import VERIFY_TOKEN
+
+
+def build_props(
+    args: Any,
+    opts: pulumi.ResourceOptions | None,
+    keywords: Mapping[str, Any],
+    outputs: Iterable[str] = (),
+) -> tuple[dict[str, Any], pulumi.ResourceOptions]:
+    """Inputs from an ``Args`` dataclass and keywords (keywords win), the verify token wrapped as
+    a secret, output-only properties declared, and `verify_token` marked secret in outputs."""
+    # Not dataclasses.asdict: it deep-copies values, and Outputs must pass through untouched.
+    props: dict[str, Any] = (
+        {field.name: getattr(args, field.name) for field in dataclasses.fields(args)}
+        if args is not None else {}
+    )
+    props.update({key: value for key, value in keywords.items() if value is not None})
+    if props.get(VERIFY_TOKEN) is not None:
+        props[VERIFY_TOKEN] = pulumi.Output.secret(props[VERIFY_TOKEN])
+    for name in outputs:
+        props.setdefault(name, None)
+    opts = pulumi.ResourceOptions.merge(
+        opts, pulumi.ResourceOptions(additional_secret_outputs=[VERIFY_TOKEN])
+    )
+    return props, opts

@@ -1,0 +1,118 @@
+"""`WabaCallbackOverride`: our app's alternate callback URL on a WhatsApp Business Account.
+
+Meta sends a phone number's messages webhooks here when the number has no alternate callback of
+its own. Graph API: ``POST /{WABA_ID}/subscribed_apps`` with ``override_callback_uri`` and
+``verify_token`` sets it; the same POST with no body removes it (the app stays subscribed);
+``GET /{WABA_ID}/subscribed_apps`` reads it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
+
+from .override import ADOPT_EXISTING, CALLBACK_URI, VERIFY_TOKEN, OverrideProvider
+from .resource import build_props
+
+WABA_ID = "waba_id"
+
+
+class WabaCallbackOverrideProvider(OverrideProvider):
+    """Create/read/update/delete of a WABA override callback URI for the token's app."""
+
+    id_property = WABA_ID
+    noun = "WABA"
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        waba_id = props[WABA_ID]
+        _, current = self.client.waba_override(waba_id)
+        if self.ensure_no_takeover(waba_id, current, props):
+            self.client.set_waba_override(waba_id, props[CALLBACK_URI], props[VERIFY_TOKEN])
+        return CreateResult(waba_id, self._outputs(waba_id, props[CALLBACK_URI], props))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        _, current = self.client.waba_override(id_)
+        if current is None:
+            # Gone (or never ours): an empty id drops it from state; the next `up` recreates it.
+            return ReadResult("", {})
+        outs = self._outputs(id_, current, props)
+        inputs = {k: outs[k] for k in (WABA_ID, CALLBACK_URI, VERIFY_TOKEN, ADOPT_EXISTING)
+                  if outs.get(k) is not None}
+        return ReadResult(id_, outs, inputs)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        if (olds.get(CALLBACK_URI), olds.get(VERIFY_TOKEN)) != (
+            news[CALLBACK_URI], news[VERIFY_TOKEN]
+        ):
+            self.client.set_waba_override(id_, news[CALLBACK_URI], news[VERIFY_TOKEN])
+        return UpdateResult(self._outputs(id_, news[CALLBACK_URI], news))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        _, current = self.client.waba_override(id_)
+        if self.delete_allowed(id_, current, props):
+            self.client.clear_waba_override(id_)
+
+    def _outputs(self, waba_id: str, callback_uri: str, props: dict[str, Any]) -> dict[str, Any]:
+        return {
+            WABA_ID: waba_id,
+            CALLBACK_URI: callback_uri,
+            VERIFY_TOKEN: props.get(VERIFY_TOKEN),
+            ADOPT_EXISTING: bool(props.get(ADOPT_EXISTING)),
+            "app_id": self.client.app_id(),
+        }
+
+
+@dataclass
+class WabaCallbackOverrideArgs:
+    """Inputs of a `WabaCallbackOverride`."""
+
+    #: The WhatsApp Business Account id, as a string of digits.
+    waba_id: pulumi.Input[str]
+    #: Where Meta sends messages webhooks for this WABA's numbers: ``https://``, at most 200
+    #: characters. Meta calls it with the verify token before accepting it.
+    callback_uri: pulumi.Input[str]
+    #: The token Meta sends in the verification call; kept as a secret in state.
+    verify_token: pulumi.Input[str]
+    #: Take over an override that is already set to another URL (default: fail instead).
+    adopt_existing: pulumi.Input[bool] | None = None
+
+
+class WabaCallbackOverride(pulumi.dynamic.Resource, module="waba-webhooks",
+                           name="WabaCallbackOverride"):
+    """Our app's alternate callback URL on a WABA (``override_callback_uri``).
+
+    The resource id is the WABA id; changing it moves the override (replace), changing the URL
+    or verify token updates it in place. Deleting it removes the override but never unsubscribes
+    the app from the WABA. Adopt an existing override with
+    ``opts=pulumi.ResourceOptions(import_=waba_id)``.
+    """
+
+    waba_id: pulumi.Output[str]
+    callback_uri: pulumi.Output[str]
+    verify_token: pulumi.Output[str]
+    adopt_existing: pulumi.Output[bool]
+    #: The app the access token belongs to: the override is this app's.
+    app_id: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: WabaCallbackOverrideArgs | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        waba_id: pulumi.Input[str] | None = None,
+        callback_uri: pulumi.Input[str] | None = None,
+        verify_token: pulumi.Input[str] | None = None,
+        adopt_existing: pulumi.Input[bool] | None = None,
+    ) -> None:
+        props, opts = build_props(
+            args,
+            opts,
+            {WABA_ID: waba_id, CALLBACK_URI: callback_uri, VERIFY_TOKEN: verify_token,
+             ADOPT_EXISTING: adopt_existing},
+            outputs=("app_id",),
+        )
+        super().__init__(WabaCallbackOverrideProvider(), resource_name, props, opts)
