@@ -1,0 +1,145 @@
+"""A small client for the emulator's admin endpoints (``/_emulator/...``).
+
+Used by tests, the demo and benchmarks to inspect the call log, reset or seed state, inject
+faults and deliver sample webhooks. Errors come back as :class:`EmulatorAdminError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from ..validation import is_loopback_host
+from .urls import ADMIN_PREFIX
+
+
+class EmulatorAdminError(RuntimeError):
+    """An admin call failed; ``status`` is the HTTP status, ``body`` the decoded answer."""
+
+    def __init__(self, status: int, body: Any) -> None:
+        message = body.get("error", {}).get("message") if isinstance(body, dict) else body
+        super().__init__(f"emulator admin call failed with HTTP {status}: {message}")
+        self.status = status
+        self.body = body
+
+
+class EmulatorAdmin:
+    """Client for one emulator, e.g. ``EmulatorAdmin("http://127.0.0.1:8765")``."""
+
+    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self._session = requests.Session()
+        # The emulator is local: never route admin calls through a configured proxy.
+        self._session.trust_env = not is_loopback_host(urlsplit(self.base_url).hostname or "")
+
+    def _call(self, method: str, path: str, json: Any = None) -> Any:
+        response = self._session.request(
+            method, f"{self.base_url}{ADMIN_PREFIX}{path}", json=json, timeout=self.timeout
+        )
+        try:
+            body = response.json()
+        except ValueError:
+            body = response.text
+        if response.status_code >= 400:
+            raise EmulatorAdminError(response.status_code, body)
+        return body
+
+    # ----------------------------------------------------------------- log and state
+
+    def calls(self) -> list[dict[str, Any]]:
+        """Every Graph call since the last reset: seq, method, path, operation, query, body,
+        status, app_id, fault (secrets redacted)."""
+        return list(self._call("GET", "/calls")["calls"])
+
+    def counts(self) -> dict[str, Any]:
+        """``total``, ``reads``, ``writes``, ``by_operation``, ``faults_injected``,
+        ``verifications``."""
+        return dict(self._call("GET", "/counts"))
+
+    def reset(self) -> None:
+        """Back to the baseline fixture; clears log, faults, latency and verifications."""
+        self._call("POST", "/reset")
+
+    def seed(self, fixture: Mapping[str, Any]) -> None:
+        """Replace the state with ``fixture`` and make it the new baseline (and clear logs)."""
+        self._call("POST", "/seed", json=dict(fixture))
+
+    def state(self) -> dict[str, Any]:
+        """The current state, shaped like a fixture."""
+        return dict(self._call("GET", "/state"))
+
+    def verifications(self) -> list[dict[str, Any]]:
+        """Every verification attempt: url, ok, reason, app_id, object_id."""
+        return list(self._call("GET", "/verifications")["verifications"])
+
+    # ----------------------------------------------------------------- faults and latency
+
+    def add_fault(self, **spec: Any) -> list[dict[str, Any]]:
+        """Queue a fault rule (count, method, path, status, error, headers, latency_ms,
+        drop_connection); returns the queued rules."""
+        return list(self._call("POST", "/faults", json=spec)["faults"])
+
+    def faults(self) -> list[dict[str, Any]]:
+        """The fault rules not yet used up."""
+        return list(self._call("GET", "/faults")["faults"])
+
+    def clear_faults(self) -> None:
+        """Drop every queued fault rule."""
+        self._call("DELETE", "/faults")
+
+    def set_latency(self, ms: float) -> None:
+        """Delay every Graph call by ``ms`` milliseconds."""
+        self._call("POST", "/latency", json={"ms": ms})
+
+    # ----------------------------------------------------------------- changes "outside Pulumi"
+
+    def set_waba_override(self, waba_id: str, app_id: str, uri: str | None) -> None:
+        """Set (and subscribe) or clear (``None``) an app's WABA override, unverified."""
+        self._call(
+            "PUT",
+            f"/wabas/{waba_id}/override",
+            json={"app_id": app_id, "override_callback_uri": uri},
+        )
+
+    def set_phone_override(self, phone_id: str, app_id: str, uri: str | None) -> None:
+        """Set or clear (``None``) an app's phone number override, unverified."""
+        self._call(
+            "PUT",
+            f"/phone_numbers/{phone_id}/override",
+            json={"app_id": app_id, "override_callback_uri": uri},
+        )
+
+    def set_app_callback(self, app_id: str, url: str) -> None:
+        """Change an app's dashboard callback URL."""
+        self._call("PUT", f"/apps/{app_id}", json={"callback_url": url})
+
+    # ----------------------------------------------------------------- webhooks
+
+    def deliver(
+        self,
+        phone_number_id: str,
+        text: str = "Hello from the Graph API emulator",
+        app_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Send a signed ``messages`` webhook by precedence; returns ``delivered_to``, ``rule``,
+        ``status`` and ``error``."""
+        body: dict[str, Any] = {"phone_number_id": phone_number_id, "text": text}
+        if app_id is not None:
+            body["app_id"] = app_id
+        return dict(self._call("POST", "/deliver", json=body))
+
+    def received(self) -> list[dict[str, Any]]:
+        """Webhooks received by the built-in sink at ``/_emulator/callbacks/<name>``."""
+        return list(self._call("GET", "/received")["received"])
+
+    def callback_url(self, name: str) -> str:
+        """URL of the built-in sink: answers any hub challenge and records webhooks."""
+        return f"{self.base_url}{ADMIN_PREFIX}/callbacks/{name}"
+
+    def close(self) -> None:
+        """Close the HTTP session."""
+        self._session.close()

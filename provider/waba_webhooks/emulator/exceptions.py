@@ -1,0 +1,164 @@
+"""Graph API errors raised by the emulator's model and HTTP layer.
+
+Every error the emulator answers is a :class:`GraphAPIError`; the HTTP layer turns it into
+Meta's error envelope with :meth:`GraphAPIError.to_envelope`. The subclasses only exist so that
+the common cases are built the same way everywhere (same code, subcode, status and wording).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class GraphAPIError(Exception):
+    """An error answered in Graph's envelope: ``{"error": {"message", "type", "code", ...}}``."""
+
+    def __init__(
+        self,
+        message: str,
+        code: int,
+        type: str = "OAuthException",
+        error_subcode: int | None = None,
+        http_status: int = 400,
+        is_transient: bool = False,
+        error_user_title: str | None = None,
+        error_user_msg: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.type = type
+        self.error_subcode = error_subcode
+        self.http_status = http_status
+        self.is_transient = is_transient
+        self.error_user_title = error_user_title
+        self.error_user_msg = error_user_msg
+
+    def to_envelope(self, fbtrace_id: str) -> dict[str, Any]:
+        """Return the JSON-ready envelope; optional fields appear only when set."""
+        error: dict[str, Any] = {"message": self.message, "type": self.type, "code": self.code}
+        if self.error_subcode is not None:
+            error["error_subcode"] = self.error_subcode
+        error["fbtrace_id"] = fbtrace_id
+        error["is_transient"] = self.is_transient
+        if self.error_user_title is not None:
+            error["error_user_title"] = self.error_user_title
+        if self.error_user_msg is not None:
+            error["error_user_msg"] = self.error_user_msg
+        return {"error": error}
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(code={self.code}, subcode={self.error_subcode}, "
+            f"http_status={self.http_status}, message={self.message!r})"
+        )
+
+
+class InvalidTokenError(GraphAPIError):
+    """Code 190: the access token is missing, unknown or cannot be parsed (HTTP 401)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Invalid OAuth access token - Cannot parse access token", code=190, http_status=401
+        )
+
+
+class InvalidParameterError(GraphAPIError):
+    """Code 100: a parameter is missing, ill-typed or out of range (HTTP 400)."""
+
+    def __init__(self, message: str, http_status: int = 400) -> None:
+        super().__init__(f"(#100) {message}", code=100, http_status=http_status)
+
+
+class ObjectNotFoundError(GraphAPIError):
+    """Code 100 / subcode 33: a numeric id that does not exist or is not visible to the app."""
+
+    def __init__(self, object_id: str, method: str = "GET") -> None:
+        super().__init__(
+            f"Unsupported {method.lower()} request. Object with ID '{object_id}' does not exist, "
+            "cannot be loaded due to missing permissions, or does not support this operation",
+            code=100,
+            type="GraphMethodException",
+            error_subcode=33,
+            http_status=400,
+        )
+
+
+class UnknownAliasError(GraphAPIError):
+    """Code 803: a non-numeric id (an alias) that does not exist (HTTP 404)."""
+
+    def __init__(self, alias: str) -> None:
+        super().__init__(
+            f"(#803) Some of the aliases you requested do not exist: {alias}",
+            code=803,
+            http_status=404,
+        )
+
+
+class PermissionDeniedError(GraphAPIError):
+    """Code 200: the object exists but the app has no access to it (HTTP 403)."""
+
+    def __init__(self) -> None:
+        super().__init__("(#200) Permissions error", code=200, http_status=403)
+
+
+class UnknownPathError(GraphAPIError):
+    """Code 2500: no Graph route matches the path (HTTP 404)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"Unknown path components: {path}", code=2500, http_status=404)
+
+
+class UnsupportedMethodError(GraphAPIError):
+    """Code 100: the route exists but not for this HTTP method (HTTP 405)."""
+
+    def __init__(self, method: str) -> None:
+        super().__init__(f"(#100) Unsupported {method.lower()} request", code=100, http_status=405)
+
+
+class RequestTooLargeError(InvalidParameterError):
+    """Code 100: the request body is larger than the emulator accepts (HTTP 413)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"Request body exceeds the limit of {limit} bytes", http_status=413)
+
+
+class CallbackVerificationError(GraphAPIError):
+    """Code 100 / subcode 2200: the callback URL did not echo the hub challenge."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"(#100) The callback URL is not reachable or invalid: {reason}",
+            code=100,
+            error_subcode=2200,
+            http_status=400,
+            error_user_title="Callback verification failed",
+            error_user_msg=(
+                "The URL could not be validated. Callback verification failed with the "
+                f"following errors: {reason}"
+            ),
+        )
+
+
+class InternalError(GraphAPIError):
+    """Code 1: an unexpected failure inside the emulator (HTTP 500, transient)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "An unknown error has occurred.", code=1, http_status=500, is_transient=True
+        )
+
+
+class InvalidFixtureError(ValueError):
+    """A fixture (seed data) is malformed: missing keys, wrong types or dangling references."""
+
+
+class VerificationFailed(Exception):
+    """Raised by a verifier when the callback did not answer the challenge; ``reason`` is short.
+
+    The reason ends up in a Graph error message, so it must never contain the verify token.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

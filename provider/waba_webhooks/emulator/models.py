@@ -1,0 +1,725 @@
+"""State and rules of the emulated Graph API: apps, WABAs, phone numbers and their callbacks.
+
+No HTTP lives here. :class:`GraphBackend` holds the state behind one lock and has one method per
+Graph operation; each takes the caller's app id (the app owning the access token) and either
+returns a JSON-ready dict or raises a :class:`GraphAPIError`. The callback verification call is
+an injected ``verifier(url, verify_token)`` that returns ``None`` on success or raises
+:class:`VerificationFailed`; the backend never holds its lock while the verifier runs.
+
+Rules (from Meta's "Webhook Overrides" page):
+
+* A messages webhook for a phone number goes to the app's phone number override, else to the
+  app's override on the phone's WABA, else to the app's callback URL -- and nowhere if the app
+  is not subscribed to that WABA.
+* ``POST /{WABA}/subscribed_apps`` without fields subscribes the app and clears its WABA
+  override; with ``override_callback_uri`` + ``verify_token`` it verifies, then stores the
+  override. ``DELETE`` unsubscribes the app entirely.
+* ``POST /{PHONE}`` with ``webhook_configuration.override_callback_uri`` sets the phone override
+  (after verification); an empty string clears it.
+* Callback URLs: required, at most 200 characters, absolute, https (http only for loopback).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import hashlib
+import hmac
+import json
+import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..validation import is_loopback_host
+from .exceptions import (
+    CallbackVerificationError,
+    InvalidFixtureError,
+    InvalidParameterError,
+    InvalidTokenError,
+    ObjectNotFoundError,
+    PermissionDeniedError,
+    UnknownAliasError,
+    VerificationFailed,
+)
+
+Verifier = Callable[[str, str], None]
+"""``verifier(url, verify_token)``: returns on success, raises :class:`VerificationFailed`."""
+
+MAX_CALLBACK_URL_LENGTH = 200
+DEFAULT_PAGE_SIZE = 25
+MAX_PAGE_SIZE = 100
+PHONE_DEFAULT_FIELDS = ("id", "display_phone_number", "verified_name", "quality_rating")
+PHONE_FIELDS = (*PHONE_DEFAULT_FIELDS, "webhook_configuration")
+
+RULE_PHONE = "phone_number"
+RULE_WABA = "whatsapp_business_account"
+RULE_APP = "application"
+
+
+# --------------------------------------------------------------------------- state
+
+
+@dataclass
+class App:
+    """A Meta app: its dashboard callback URL, its app secret and the tokens that act as it."""
+
+    id: str
+    name: str
+    callback_url: str
+    app_secret: str
+    access_tokens: list[str] = field(default_factory=list)
+
+    @property
+    def link(self) -> str:
+        """The app's public link, as Graph returns it."""
+        return f"https://www.facebook.com/games/?app_id={self.id}"
+
+
+@dataclass
+class Waba:
+    """A WhatsApp Business Account and, per subscribed app, its override URL (or None)."""
+
+    id: str
+    name: str
+    apps_with_access: list[str] = field(default_factory=list)
+    subscriptions: dict[str, str | None] = field(default_factory=dict)
+
+
+@dataclass
+class PhoneNumber:
+    """A business phone number of one WABA and its per-app override URLs."""
+
+    id: str
+    waba_id: str
+    display_phone_number: str
+    verified_name: str
+    overrides: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VerificationAttempt:
+    """One verification call made before accepting an override (never holds the token)."""
+
+    url: str
+    ok: bool
+    reason: str
+    app_id: str
+    object_id: str
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the attempt as a JSON-ready dict."""
+        return {
+            "url": self.url,
+            "ok": self.ok,
+            "reason": self.reason,
+            "app_id": self.app_id,
+            "object_id": self.object_id,
+        }
+
+
+@dataclass(frozen=True)
+class PhoneNumberPage:
+    """One page of ``GET /{WABA}/phone_numbers``; cursors are None on an empty page."""
+
+    data: list[dict[str, Any]]
+    before: str | None
+    after: str | None
+    has_more: bool
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a messages webhook goes and by which rule; ``url=None`` (with ``reason``) when
+    Meta would send nothing."""
+
+    url: str | None
+    rule: str | None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A signed ``messages`` webhook and its route."""
+
+    route: Route
+    body: bytes
+    headers: dict[str, str]
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def validate_callback_url(value: object, param: str = "override_callback_uri") -> str:
+    """Check a callback URL the way Graph does; return it or raise code 100 naming ``param``."""
+    if value is None or value == "":
+        raise InvalidParameterError(f"The parameter {param} is required")
+    if not isinstance(value, str):
+        raise InvalidParameterError(f"Param {param} must be a string")
+    if len(value) > MAX_CALLBACK_URL_LENGTH:
+        raise InvalidParameterError(
+            f"Param {param} must be at most {MAX_CALLBACK_URL_LENGTH} characters long"
+        )
+    if any(ch.isspace() or ord(ch) < 32 for ch in value):
+        raise InvalidParameterError(f"Param {param} must be a valid absolute URL")
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # raises ValueError on a malformed port
+    except ValueError:
+        raise InvalidParameterError(f"Param {param} must be a valid absolute URL") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidParameterError(f"Param {param} must be a valid absolute URL")
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        raise InvalidParameterError(
+            f"Param {param} must use https (http is accepted for loopback hosts only)"
+        )
+    return value
+
+
+def validate_verify_token(value: object) -> str:
+    """Check a verify token: a non-empty string with no maximum length."""
+    if value is None or value == "":
+        raise InvalidParameterError("The parameter verify_token is required")
+    if not isinstance(value, str):
+        raise InvalidParameterError("Param verify_token must be a string")
+    return value
+
+
+def _cursor(phone_id: str) -> str:
+    return base64.urlsafe_b64encode(phone_id.encode()).decode()
+
+
+def _uncursor(cursor: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (binascii.Error, UnicodeError, ValueError):
+        raise InvalidParameterError("Param after is not a valid cursor") from None
+
+
+# --------------------------------------------------------------------------- delivery payload
+
+
+def build_messages_webhook(
+    waba_id: str,
+    phone: PhoneNumber,
+    text: str,
+    from_wa_id: str = "16505551234",
+    profile_name: str = "Emulator User",
+) -> dict[str, Any]:
+    """Build a WhatsApp ``messages`` webhook payload for one inbound text message."""
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": waba_id,
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {
+                                "display_phone_number": phone.display_phone_number,
+                                "phone_number_id": phone.id,
+                            },
+                            "contacts": [{"profile": {"name": profile_name}, "wa_id": from_wa_id}],
+                            "messages": [
+                                {
+                                    "from": from_wa_id,
+                                    "id": "wamid.EMU" + secrets.token_hex(12).upper(),
+                                    "timestamp": str(int(time.time())),
+                                    "type": "text",
+                                    "text": {"body": text},
+                                }
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def sign_payload(body: bytes, app_secret: str) -> str:
+    """Return the ``X-Hub-Signature-256`` value: ``sha256=<hex HMAC of body with the secret>``."""
+    digest = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+# --------------------------------------------------------------------------- fixture parsing
+
+
+def _require(obj: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
+    value = obj.get(key)
+    if not isinstance(value, kind):
+        raise InvalidFixtureError(f"{where}: '{key}' must be a {kind.__name__}")
+    return value
+
+
+def _objects(container: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    items = _require(container, key, list, "fixture")
+    if not all(isinstance(item, Mapping) for item in items):
+        raise InvalidFixtureError(f"fixture: every entry of '{key}' must be an object")
+    return items
+
+
+def _parse_apps(fixture: Mapping[str, Any]) -> dict[str, App]:
+    apps: dict[str, App] = {}
+    for raw in _objects(fixture, "apps"):
+        where = f"app {raw.get('id')!r}"
+        tokens = _require(raw, "access_tokens", list, where)
+        if not all(isinstance(t, str) and t for t in tokens):
+            raise InvalidFixtureError(f"{where}: access_tokens must be non-empty strings")
+        app = App(
+            id=_require(raw, "id", str, where),
+            name=_require(raw, "name", str, where),
+            callback_url=_require(raw, "callback_url", str, where),
+            app_secret=_require(raw, "app_secret", str, where),
+            access_tokens=list(tokens),
+        )
+        if app.id in apps:
+            raise InvalidFixtureError(f"{where}: duplicate id")
+        apps[app.id] = app
+    if not apps:
+        raise InvalidFixtureError("fixture: at least one app is required")
+    return apps
+
+
+def _parse_wabas(fixture: Mapping[str, Any], apps: Mapping[str, App]) -> dict[str, Waba]:
+    wabas: dict[str, Waba] = {}
+    for raw in _objects(fixture, "wabas"):
+        where = f"waba {raw.get('id')!r}"
+        access = _require(raw, "apps_with_access", list, where)
+        subscriptions = raw.get("subscriptions", {})
+        if not isinstance(subscriptions, Mapping):
+            raise InvalidFixtureError(f"{where}: 'subscriptions' must be an object")
+        for app_id in [*access, *subscriptions]:
+            if app_id not in apps:
+                raise InvalidFixtureError(f"{where}: unknown app {app_id!r}")
+        if any(uri is not None and not isinstance(uri, str) for uri in subscriptions.values()):
+            raise InvalidFixtureError(f"{where}: subscription overrides must be strings or null")
+        waba = Waba(
+            id=_require(raw, "id", str, where),
+            name=_require(raw, "name", str, where),
+            apps_with_access=list(access),
+            subscriptions=dict(subscriptions),
+        )
+        if waba.id in wabas:
+            raise InvalidFixtureError(f"{where}: duplicate id")
+        wabas[waba.id] = waba
+    return wabas
+
+
+def _parse_phones(
+    fixture: Mapping[str, Any], apps: Mapping[str, App], wabas: Mapping[str, Waba]
+) -> dict[str, PhoneNumber]:
+    phones: dict[str, PhoneNumber] = {}
+    for raw in _objects(fixture, "phone_numbers"):
+        where = f"phone number {raw.get('id')!r}"
+        overrides = raw.get("overrides", {})
+        if not isinstance(overrides, Mapping) or not all(
+            isinstance(uri, str) and app_id in apps for app_id, uri in overrides.items()
+        ):
+            raise InvalidFixtureError(f"{where}: 'overrides' must map known app ids to strings")
+        phone = PhoneNumber(
+            id=_require(raw, "id", str, where),
+            waba_id=_require(raw, "waba_id", str, where),
+            display_phone_number=_require(raw, "display_phone_number", str, where),
+            verified_name=_require(raw, "verified_name", str, where),
+            overrides=dict(overrides),
+        )
+        if phone.waba_id not in wabas:
+            raise InvalidFixtureError(f"{where}: unknown waba {phone.waba_id!r}")
+        if phone.id in phones:
+            raise InvalidFixtureError(f"{where}: duplicate id")
+        phones[phone.id] = phone
+    return phones
+
+
+def _parse_fixture(
+    fixture: Mapping[str, Any],
+) -> tuple[dict[str, App], dict[str, Waba], dict[str, PhoneNumber]]:
+    """Turn fixture JSON into state, checking types and that every reference resolves."""
+    if not isinstance(fixture, Mapping):
+        raise InvalidFixtureError("fixture must be a JSON object")
+    apps = _parse_apps(fixture)
+    wabas = _parse_wabas(fixture, apps)
+    phones = _parse_phones(fixture, apps, wabas)
+    ids = [*apps, *wabas, *phones]
+    if len(set(ids)) != len(ids):
+        raise InvalidFixtureError("fixture: ids must be unique across apps, WABAs and phones")
+    if not all(i.isdigit() for i in ids):
+        raise InvalidFixtureError("fixture: ids must be digit strings")
+    return apps, wabas, phones
+
+
+# --------------------------------------------------------------------------- the backend
+
+
+class GraphBackend:
+    """The emulated Graph API state and its rules; thread-safe, no HTTP.
+
+    ``app_id`` arguments name the *calling* app (the owner of the access token).
+    """
+
+    def __init__(self, fixture: Mapping[str, Any], verifier: Verifier) -> None:
+        self._lock = threading.Lock()
+        self._verifier = verifier
+        self._baseline: dict[str, Any] = {}
+        self._apps: dict[str, App] = {}
+        self._wabas: dict[str, Waba] = {}
+        self._phones: dict[str, PhoneNumber] = {}
+        self._verifications: list[VerificationAttempt] = []
+        self.seed(fixture)
+
+    # ----------------------------------------------------------------- seeding
+
+    def seed(self, fixture: Mapping[str, Any]) -> None:
+        """Replace the whole state with ``fixture`` and make it the baseline for :meth:`reset`."""
+        apps, wabas, phones = _parse_fixture(fixture)
+        with self._lock:
+            self._baseline = copy.deepcopy(dict(fixture))
+            self._apps, self._wabas, self._phones = apps, wabas, phones
+            self._verifications.clear()
+
+    def reset(self) -> None:
+        """Return to the baseline fixture and forget the verification attempts."""
+        with self._lock:
+            baseline = self._baseline
+        self.seed(baseline)
+
+    def to_fixture(self) -> dict[str, Any]:
+        """Return the current state in the fixture format (verify tokens are never stored)."""
+        with self._lock:
+            return {
+                "apps": [
+                    {
+                        "id": a.id,
+                        "name": a.name,
+                        "callback_url": a.callback_url,
+                        "app_secret": a.app_secret,
+                        "access_tokens": list(a.access_tokens),
+                    }
+                    for a in self._apps.values()
+                ],
+                "wabas": [
+                    {
+                        "id": w.id,
+                        "name": w.name,
+                        "apps_with_access": list(w.apps_with_access),
+                        "subscriptions": dict(w.subscriptions),
+                    }
+                    for w in self._wabas.values()
+                ],
+                "phone_numbers": [
+                    {
+                        "id": p.id,
+                        "waba_id": p.waba_id,
+                        "display_phone_number": p.display_phone_number,
+                        "verified_name": p.verified_name,
+                        "overrides": dict(p.overrides),
+                    }
+                    for p in self._phones.values()
+                ],
+            }
+
+    @property
+    def default_app_id(self) -> str:
+        """The first app of the fixture (the one deliveries default to)."""
+        with self._lock:
+            return next(iter(self._apps))
+
+    # ----------------------------------------------------------------- auth
+
+    def app_for_token(self, token: str | None) -> str | None:
+        """Return the id of the app owning ``token``, or None."""
+        if not token:
+            return None
+        with self._lock:
+            for app in self._apps.values():
+                if token in app.access_tokens:
+                    return app.id
+        return None
+
+    def authenticate(self, token: str | None) -> str:
+        """Return the calling app's id, or raise code 190 for a missing or unknown token."""
+        app_id = self.app_for_token(token)
+        if app_id is None:
+            raise InvalidTokenError()
+        return app_id
+
+    # ----------------------------------------------------------------- lookups (lock held)
+
+    def _waba(self, app_id: str, waba_id: str, method: str) -> Waba:
+        if not waba_id.isdigit():
+            raise UnknownAliasError(waba_id)
+        waba = self._wabas.get(waba_id)
+        if waba is None:
+            raise ObjectNotFoundError(waba_id, method)
+        if app_id not in waba.apps_with_access:
+            raise PermissionDeniedError()
+        return waba
+
+    def _phone(self, app_id: str, phone_id: str, method: str) -> PhoneNumber:
+        if not phone_id.isdigit():
+            raise UnknownAliasError(phone_id)
+        phone = self._phones.get(phone_id)
+        if phone is None or app_id not in self._wabas[phone.waba_id].apps_with_access:
+            raise ObjectNotFoundError(phone_id, method)
+        return phone
+
+    def _app(self, app_id: str) -> App:
+        app = self._apps.get(app_id)
+        if app is None:
+            raise InvalidParameterError(f"Unknown app id {app_id}")
+        return app
+
+    # ----------------------------------------------------------------- verification
+
+    def _verify(self, app_id: str, object_id: str, url: str, verify_token: str) -> None:
+        """Run the injected verifier (lock NOT held) and record the attempt."""
+        try:
+            self._verifier(url, verify_token)
+        except VerificationFailed as failure:
+            self._record(VerificationAttempt(url, False, failure.reason, app_id, object_id))
+            raise CallbackVerificationError(failure.reason) from None
+        self._record(VerificationAttempt(url, True, "", app_id, object_id))
+
+    def _record(self, attempt: VerificationAttempt) -> None:
+        with self._lock:
+            self._verifications.append(attempt)
+
+    def verifications(self) -> list[dict[str, Any]]:
+        """Every verification attempt since the last seed or reset, oldest first."""
+        with self._lock:
+            return [attempt.to_json() for attempt in self._verifications]
+
+    # ----------------------------------------------------------------- GET /app
+
+    def get_app(self, app_id: str) -> dict[str, Any]:
+        """``GET /app``: the calling app's id, name and link."""
+        with self._lock:
+            app = self._app(app_id)
+            return {"id": app.id, "name": app.name, "link": app.link}
+
+    # ----------------------------------------------------------------- /{WABA}/subscribed_apps
+
+    def list_subscribed_apps(self, app_id: str, waba_id: str) -> dict[str, Any]:
+        """``GET /{WABA}/subscribed_apps``: every subscribed app, with its override if any."""
+        with self._lock:
+            waba = self._waba(app_id, waba_id, "GET")
+            data = []
+            for sub_app_id, override in waba.subscriptions.items():
+                sub_app = self._apps[sub_app_id]
+                entry: dict[str, Any] = {
+                    "whatsapp_business_api_data": {
+                        "id": sub_app.id,
+                        "link": sub_app.link,
+                        "name": sub_app.name,
+                    }
+                }
+                if override is not None:
+                    entry["override_callback_uri"] = override
+                data.append(entry)
+            return {"data": data}
+
+    def subscribe_app(
+        self,
+        app_id: str,
+        waba_id: str,
+        override_callback_uri: object = None,
+        verify_token: object = None,
+    ) -> dict[str, Any]:
+        """``POST /{WABA}/subscribed_apps``.
+
+        Without override fields: subscribe the app (if needed) and clear its override. With
+        them: validate, run the verification call, then subscribe with the override.
+        """
+        with self._lock:
+            waba = self._waba(app_id, waba_id, "POST")
+            if override_callback_uri is None and verify_token is None:
+                waba.subscriptions[app_id] = None
+                return {"success": True}
+        url = validate_callback_url(override_callback_uri)
+        token = validate_verify_token(verify_token)
+        self._verify(app_id, waba_id, url, token)
+        with self._lock:  # look again: the state may have been reset meanwhile
+            self._waba(app_id, waba_id, "POST").subscriptions[app_id] = url
+        return {"success": True}
+
+    def unsubscribe_app(self, app_id: str, waba_id: str) -> dict[str, Any]:
+        """``DELETE /{WABA}/subscribed_apps``: unsubscribe the app, dropping its override."""
+        with self._lock:
+            self._waba(app_id, waba_id, "DELETE").subscriptions.pop(app_id, None)
+        return {"success": True}
+
+    # ----------------------------------------------------------------- /{PHONE}
+
+    def get_phone_number(
+        self, app_id: str, phone_id: str, fields: Sequence[str] | None = None
+    ) -> dict[str, Any]:
+        """``GET /{PHONE}[?fields=...]``; ``webhook_configuration`` shows the caller's URLs."""
+        wanted = list(fields) if fields else list(PHONE_DEFAULT_FIELDS)
+        for name in wanted:
+            if name not in PHONE_FIELDS:
+                raise InvalidParameterError(
+                    f"Tried accessing nonexisting field ({name}) on node type "
+                    "(WhatsAppBusinessPhoneNumber)"
+                )
+        with self._lock:
+            phone = self._phone(app_id, phone_id, "GET")
+            result: dict[str, Any] = {}
+            for name in wanted:
+                if name == "webhook_configuration":
+                    result[name] = self._webhook_configuration(app_id, phone)
+                elif name == "quality_rating":
+                    result[name] = "GREEN"
+                elif name != "id":
+                    result[name] = getattr(phone, name)
+            result["id"] = phone.id
+            return result
+
+    def _webhook_configuration(self, app_id: str, phone: PhoneNumber) -> dict[str, str]:
+        config: dict[str, str] = {}
+        if app_id in phone.overrides:
+            config["phone_number"] = phone.overrides[app_id]
+        waba_override = self._wabas[phone.waba_id].subscriptions.get(app_id)
+        if waba_override is not None:
+            config["whatsapp_business_account"] = waba_override
+        if self._apps[app_id].callback_url:
+            config["application"] = self._apps[app_id].callback_url
+        return config
+
+    def update_phone_webhook(
+        self, app_id: str, phone_id: str, override_callback_uri: object, verify_token: object = None
+    ) -> dict[str, Any]:
+        """``POST /{PHONE}`` with ``webhook_configuration``: ``""`` clears, a URL is verified
+        and stored for the calling app."""
+        with self._lock:
+            phone = self._phone(app_id, phone_id, "POST")
+            if override_callback_uri == "":
+                phone.overrides.pop(app_id, None)
+                return {"success": True}
+        url = validate_callback_url(override_callback_uri)
+        token = validate_verify_token(verify_token)
+        self._verify(app_id, phone_id, url, token)
+        with self._lock:  # look again: the state may have been reset meanwhile
+            self._phone(app_id, phone_id, "POST").overrides[app_id] = url
+        return {"success": True}
+
+    # ----------------------------------------------------------------- /{WABA}/phone_numbers
+
+    def list_phone_numbers(
+        self, app_id: str, waba_id: str, limit: int = DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> PhoneNumberPage:
+        """``GET /{WABA}/phone_numbers``: one page (``limit`` capped at 100) after a cursor."""
+        if limit < 1:
+            raise InvalidParameterError("Param limit must be a positive integer")
+        limit = min(limit, MAX_PAGE_SIZE)
+        with self._lock:
+            waba = self._waba(app_id, waba_id, "GET")
+            phones = [p for p in self._phones.values() if p.waba_id == waba.id]
+        start = 0
+        if after:
+            after_id = _uncursor(after)
+            ids = [p.id for p in phones]
+            if after_id not in ids:
+                raise InvalidParameterError("Param after is not a valid cursor")
+            start = ids.index(after_id) + 1
+        page = phones[start : start + limit]
+        data = [
+            {
+                "id": p.id,
+                "display_phone_number": p.display_phone_number,
+                "verified_name": p.verified_name,
+                "quality_rating": "GREEN",
+                "status": "LINKED",  # required by Meta's OpenAPI schema of this list
+            }
+            for p in page
+        ]
+        return PhoneNumberPage(
+            data=data,
+            before=_cursor(page[0].id) if page else None,
+            after=_cursor(page[-1].id) if page else None,
+            has_more=start + limit < len(phones),
+        )
+
+    # ----------------------------------------------------------------- delivery
+
+    def effective_callback(self, phone_id: str, app_id: str | None = None) -> Route:
+        """Where ``app_id``'s (default: the first app's) webhooks for the phone go."""
+        with self._lock:
+            app = self._app(app_id or next(iter(self._apps)))
+            phone = self._phones.get(phone_id)
+            if phone is None:
+                raise ObjectNotFoundError(phone_id, "POST")
+            return self._route(app, phone)
+
+    def _route(self, app: App, phone: PhoneNumber) -> Route:
+        waba = self._wabas[phone.waba_id]
+        if app.id not in waba.subscriptions:
+            return Route(None, None, f"app {app.id} is not subscribed to WABA {waba.id}")
+        if app.id in phone.overrides:
+            return Route(phone.overrides[app.id], RULE_PHONE)
+        waba_override = waba.subscriptions[app.id]
+        if waba_override is not None:
+            return Route(waba_override, RULE_WABA)
+        if app.callback_url:
+            return Route(app.callback_url, RULE_APP)
+        return Route(None, None, f"app {app.id} has no callback URL")
+
+    def prepare_delivery(
+        self,
+        phone_id: str,
+        app_id: str | None = None,
+        text: str = "Hello from the Graph API emulator",
+        from_wa_id: str = "16505551234",
+        profile_name: str = "Emulator User",
+    ) -> Delivery:
+        """Build the signed ``messages`` webhook for ``phone_id`` and route it by precedence."""
+        with self._lock:
+            app = self._app(app_id or next(iter(self._apps)))
+            phone = self._phones.get(phone_id)
+            if phone is None:
+                raise ObjectNotFoundError(phone_id, "POST")
+            route = self._route(app, phone)
+            payload = build_messages_webhook(phone.waba_id, phone, text, from_wa_id, profile_name)
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": sign_payload(body, app.app_secret),
+            "User-Agent": "facebookexternalua",
+        }
+        return Delivery(route, body, headers)
+
+    # ----------------------------------------------------------------- admin (no verification)
+
+    def force_waba_override(self, waba_id: str, app_id: str, uri: str | None) -> None:
+        """Set (subscribing the app) or clear an app's WABA override without verification."""
+        with self._lock:
+            self._app(app_id)
+            waba = self._wabas.get(waba_id)
+            if waba is None:
+                raise ObjectNotFoundError(waba_id, "PUT")
+            if uri is not None or app_id in waba.subscriptions:
+                waba.subscriptions[app_id] = uri
+
+    def force_phone_override(self, phone_id: str, app_id: str, uri: str | None) -> None:
+        """Set or clear an app's phone number override without verification."""
+        with self._lock:
+            self._app(app_id)
+            phone = self._phones.get(phone_id)
+            if phone is None:
+                raise ObjectNotFoundError(phone_id, "PUT")
+            if uri is None:
+                phone.overrides.pop(app_id, None)
+            else:
+                phone.overrides[app_id] = uri
+
+    def force_app_callback(self, app_id: str, callback_url: str) -> None:
+        """Change an app's dashboard callback URL."""
+        with self._lock:
+            self._app(app_id).callback_url = callback_url

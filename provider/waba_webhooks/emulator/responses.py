@@ -1,0 +1,524 @@
+"""The emulator's HTTP layer: a WSGI app translating requests to :class:`GraphBackend` calls.
+
+Everything here is translation. Graph calls go through one pipeline -- global latency, injected
+fault, route, body, token, handler -- and every error becomes Graph's JSON error envelope
+(never HTML, never a traceback). Admin calls under ``/_emulator`` drive the call log, faults,
+seeding and deliveries. The two outbound HTTP calls of the emulator live here too: the callback
+verification (:func:`http_verifier`) and the webhook delivery (:func:`post_delivery`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, NoReturn
+from urllib.parse import urlencode, urlsplit
+
+import requests
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
+from werkzeug.routing import Map
+from werkzeug.wrappers import Request, Response
+
+from ..validation import is_loopback_host
+from .control import CallLog, FaultQueue, FaultRule
+from .exceptions import (
+    GraphAPIError,
+    InternalError,
+    InvalidFixtureError,
+    InvalidParameterError,
+    RequestTooLargeError,
+    UnknownPathError,
+    UnsupportedMethodError,
+    VerificationFailed,
+)
+from .models import GraphBackend, Verifier
+from .urls import ADMIN_PREFIX, ADMIN_URLS, GRAPH_URLS
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+    from .models import Delivery
+
+logger = logging.getLogger("waba_webhooks.emulator")
+
+MAX_BODY_BYTES = 64 * 1024
+VERIFY_TIMEOUT_SECONDS = 5.0
+DELIVERY_TIMEOUT_SECONDS = 5.0
+
+
+# --------------------------------------------------------------------------- outbound calls
+
+
+def _session_for(url: str) -> requests.Session:
+    """A session that ignores proxy settings for loopback URLs (they must stay local)."""
+    session = requests.Session()
+    session.trust_env = not is_loopback_host(urlsplit(url).hostname or "")
+    return session
+
+
+def http_verifier(timeout: float = VERIFY_TIMEOUT_SECONDS) -> Verifier:
+    """Return Meta's verification call: ``GET url?hub.mode=subscribe&hub.verify_token=...
+    &hub.challenge=<digits>``, successful only on HTTP 200 with the challenge as the body."""
+
+    def verify(url: str, verify_token: str) -> None:
+        challenge = str(secrets.randbelow(9 * 10**9) + 10**9)
+        params = {
+            "hub.mode": "subscribe",
+            "hub.verify_token": verify_token,
+            "hub.challenge": challenge,
+        }
+        # Exception texts from requests carry the full URL, verify token included: never
+        # propagate them, only short reasons of our own.
+        try:
+            with (
+                _session_for(url) as session,
+                session.get(
+                    url, params=params, timeout=timeout, allow_redirects=False, stream=True
+                ) as response,
+            ):
+                status = response.status_code
+                body = next(response.iter_content(256), b"")
+        except requests.Timeout:
+            raise VerificationFailed(f"no answer within {timeout:g} s") from None
+        except requests.ConnectionError:
+            raise VerificationFailed("connection failed") from None
+        except requests.RequestException as exc:
+            raise VerificationFailed(f"request failed ({type(exc).__name__})") from None
+        if status != 200:
+            raise VerificationFailed(f"HTTP {status} instead of 200")
+        if body != challenge.encode():
+            raise VerificationFailed("the response did not echo hub.challenge")
+
+    return verify
+
+
+def post_delivery(delivery: Delivery, timeout: float = DELIVERY_TIMEOUT_SECONDS) -> dict[str, Any]:
+    """POST a prepared webhook to its route; report where it went and how it was answered."""
+    route = delivery.route
+    report: dict[str, Any] = {
+        "delivered_to": route.url,
+        "rule": route.rule,
+        "status": None,
+        "error": route.reason,
+    }
+    if route.url is None:
+        return report
+    try:
+        with _session_for(route.url) as session:
+            response = session.post(
+                route.url,
+                data=delivery.body,
+                headers=delivery.headers,
+                timeout=timeout,
+                allow_redirects=False,
+            )
+    except requests.RequestException as exc:
+        report["error"] = f"delivery failed ({type(exc).__name__})"
+        return report
+    report["status"] = response.status_code
+    return report
+
+
+# --------------------------------------------------------------------------- request helpers
+
+
+class _Request(Request):
+    max_content_length = MAX_BODY_BYTES
+    max_form_memory_size = MAX_BODY_BYTES
+
+
+def _trace_id() -> str:
+    return "A" + secrets.token_urlsafe(16)[:22]
+
+
+def _json(body: Any, status: int = 200, trace_id: str | None = None) -> Response:
+    response = Response(json.dumps(body), status=status, mimetype="application/json")
+    response.headers["x-fb-trace-id"] = trace_id or _trace_id()
+    return response
+
+
+def _error(error: GraphAPIError, trace_id: str) -> Response:
+    response = _json(error.to_envelope(trace_id), error.http_status, trace_id)
+    if error.code == 190:
+        response.headers["WWW-Authenticate"] = (
+            f'OAuth "Facebook Platform" "invalid_token" "{error.message}"'
+        )
+    return response
+
+
+def _is_admin(path: str) -> bool:
+    return path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/")
+
+
+def _match(
+    request: Request, urls: Map = GRAPH_URLS
+) -> tuple[str | None, dict[str, Any], GraphAPIError | None]:
+    """``(endpoint, path arguments, None)`` for a known route, else ``(None, {}, error)``."""
+    try:
+        endpoint, args = urls.bind_to_environ(request.environ).match()
+    except MethodNotAllowed:
+        return None, {}, UnsupportedMethodError(request.method)
+    except HTTPException:  # NotFound, or a redirect we do not offer
+        return None, {}, UnknownPathError(request.path)
+    return str(endpoint), args, None
+
+
+def _read_body(request: Request, allow_form: bool = True) -> dict[str, Any]:
+    """Parse a JSON (or, if allowed, form) body into a dict; an empty body is ``{}``."""
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise RequestTooLargeError(MAX_BODY_BYTES)
+    try:
+        raw = request.get_data(cache=True)
+        if not raw.strip():
+            return {}
+        if allow_form and request.mimetype in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            return request.form.to_dict()
+    except RequestEntityTooLarge:
+        raise RequestTooLargeError(MAX_BODY_BYTES) from None
+    except HTTPException:  # e.g. the client disconnected while sending the body
+        raise InvalidParameterError("The request body could not be read") from None
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise InvalidParameterError("The request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise InvalidParameterError("The request body must be a JSON object")
+    return data
+
+
+def _read_body_or_error(request: Request) -> tuple[dict[str, Any], GraphAPIError | None]:
+    try:
+        return _read_body(request), None
+    except GraphAPIError as exc:
+        return {}, exc
+
+
+def _access_token(request: Request, params: Mapping[str, Any]) -> str | None:
+    """The token from ``Authorization: Bearer``, else an ``access_token`` parameter."""
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() in ("bearer", "oauth") and value.strip():
+        return value.strip()
+    token = params.get("access_token")
+    return token if isinstance(token, str) else None
+
+
+def _str_param(params: Mapping[str, Any], name: str, required: bool = False) -> str | None:
+    value = params.get(name)
+    if value is None:
+        if required:
+            raise InvalidParameterError(f"The parameter {name} is required")
+        return None
+    if not isinstance(value, str):
+        raise InvalidParameterError(f"Param {name} must be a string")
+    return value
+
+
+def _fields(params: Mapping[str, Any]) -> list[str] | None:
+    raw = _str_param(params, "fields")
+    return [f.strip() for f in raw.split(",") if f.strip()] if raw else None
+
+
+def _limit(params: Mapping[str, Any]) -> int:
+    raw = params.get("limit", 25)
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise InvalidParameterError("Param limit must be a positive integer") from None
+
+
+def _webhook_configuration(params: Mapping[str, Any]) -> tuple[object, object]:
+    """``(override_callback_uri, verify_token)`` from ``webhook_configuration``, which a form
+    body carries as a JSON string."""
+    config = params.get("webhook_configuration")
+    if config is None:
+        raise InvalidParameterError("The parameter webhook_configuration is required")
+    if isinstance(config, str):
+        try:
+            config = json.loads(config)
+        except ValueError:
+            raise InvalidParameterError("Param webhook_configuration must be an object") from None
+    if not isinstance(config, dict):
+        raise InvalidParameterError("Param webhook_configuration must be an object")
+    if "override_callback_uri" not in config:
+        raise InvalidParameterError(
+            "The parameter webhook_configuration[override_callback_uri] is required"
+        )
+    return config["override_callback_uri"], config.get("verify_token")
+
+
+def _drop_connection(environ: WSGIEnvironment) -> NoReturn:
+    """Close the client's TCP connection without an answer (werkzeug's server only)."""
+    sock = environ.get("werkzeug.socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):  # the client may already be gone
+            sock.shutdown(socket.SHUT_RDWR)
+    # werkzeug's server treats ConnectionError as "client went away" and stays quiet.
+    raise ConnectionAbortedError("fault injection: connection dropped")
+
+
+def _sleep_ms(ms: float) -> None:
+    if ms > 0:
+        time.sleep(ms / 1000)
+
+
+# --------------------------------------------------------------------------- the WSGI app
+
+
+class EmulatorApp:
+    """The WSGI application serving the Graph routes and the ``/_emulator`` admin routes."""
+
+    def __init__(self, backend: GraphBackend, latency_ms: float = 0) -> None:
+        self.backend = backend
+        self.calls = CallLog()
+        self.faults = FaultQueue()
+        self.latency_ms = latency_ms
+        self._received: list[dict[str, Any]] = []
+        self._received_lock = threading.Lock()
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        request = _Request(environ)
+        handle = self._handle_admin if _is_admin(request.path) else self._handle_graph
+        try:
+            response = handle(request)
+        except ConnectionAbortedError:
+            raise  # a dropped connection (fault injection): nothing to answer
+        except Exception:
+            logger.exception("emulator: unexpected error on %s %s", request.method, request.path)
+            response = _error(InternalError(), _trace_id())
+        return response(environ, start_response)
+
+    def clear(self) -> None:
+        """Forget calls, faults, latency and received webhooks (state is the backend's)."""
+        self.calls.clear()
+        self.faults.clear()
+        self.latency_ms = 0
+        with self._received_lock:
+            self._received.clear()
+
+    # ----------------------------------------------------------------- Graph calls
+
+    def _handle_graph(self, request: Request) -> Response:
+        """Latency, fault, route, body, token, handler; every call is logged."""
+        trace_id = _trace_id()
+        method, path = request.method, request.path
+        _sleep_ms(self.latency_ms)
+        body, body_error = _read_body_or_error(request)
+        params = {**request.args.to_dict(), **body}
+        token = _access_token(request, params)
+        app_id = self.backend.app_for_token(token)
+        endpoint, args, route_error = _match(request)
+        operation = f"{method} {endpoint or 'unknown'}"
+        logged_body = f"<unreadable: {body_error.message}>" if body_error else body or None
+
+        fault = self.faults.take(method, path)
+        if fault is not None:
+            _sleep_ms(fault.latency_ms)
+            if fault.drop_connection:
+                self._log(request, operation, logged_body, None, app_id, fault=True)
+                _drop_connection(request.environ)
+        try:
+            if fault is not None and fault.answers_error:
+                raise fault.to_error()  # before any handling: a faulted write changes nothing
+            if route_error is not None:
+                raise route_error
+            if body_error is not None:
+                raise body_error
+            caller = self.backend.authenticate(token)
+            object_id = str(args.get("object_id", ""))
+            result = self._dispatch_graph(
+                method, endpoint or "", caller, object_id, params, request
+            )
+            response = _json(result, 200, trace_id)
+        except GraphAPIError as exc:
+            response = _error(exc, trace_id)
+        except Exception:
+            logger.exception("emulator: unexpected error on %s %s", method, path)
+            response = _error(InternalError(), trace_id)
+        if fault is not None:
+            response.headers.extend(fault.headers)
+        self._log(request, operation, logged_body, response.status_code, app_id, bool(fault))
+        return response
+
+    def _log(
+        self,
+        request: Request,
+        operation: str,
+        body: Any,
+        status: int | None,
+        app_id: str | None,
+        fault: bool,
+    ) -> None:
+        self.calls.append(
+            method=request.method,
+            path=request.path,
+            operation=operation,
+            query=request.args.to_dict(),
+            body=body,
+            status=status,
+            app_id=app_id,
+            fault=fault,
+        )
+
+    def _dispatch_graph(
+        self,
+        method: str,
+        endpoint: str,
+        app_id: str,
+        object_id: str,
+        params: dict[str, Any],
+        request: Request,
+    ) -> dict[str, Any]:
+        backend = self.backend
+        match (method, endpoint):
+            case ("GET" | "HEAD", "app"):
+                return backend.get_app(app_id)
+            case ("GET" | "HEAD", "subscribed_apps"):
+                return backend.list_subscribed_apps(app_id, object_id)
+            case ("POST", "subscribed_apps"):
+                return backend.subscribe_app(
+                    app_id,
+                    object_id,
+                    params.get("override_callback_uri"),
+                    params.get("verify_token"),
+                )
+            case ("DELETE", "subscribed_apps"):
+                return backend.unsubscribe_app(app_id, object_id)
+            case ("GET" | "HEAD", "phone_numbers"):
+                return self._phone_numbers(app_id, object_id, params, request)
+            case ("GET" | "HEAD", "phone_number"):
+                return backend.get_phone_number(app_id, object_id, _fields(params))
+            case ("POST", "phone_number"):
+                uri, token = _webhook_configuration(params)
+                return backend.update_phone_webhook(app_id, object_id, uri, token)
+        raise UnsupportedMethodError(method)
+
+    def _phone_numbers(
+        self, app_id: str, waba_id: str, params: dict[str, Any], request: Request
+    ) -> dict[str, Any]:
+        limit = _limit(params)
+        page = self.backend.list_phone_numbers(app_id, waba_id, limit, _str_param(params, "after"))
+        result: dict[str, Any] = {"data": page.data}
+        if page.data:
+            result["paging"] = {"cursors": {"before": page.before, "after": page.after}}
+            if page.has_more:  # never echo the access token into a URL
+                query = urlencode({"limit": limit, "after": page.after})
+                result["paging"]["next"] = f"{request.base_url}?{query}"
+        return result
+
+    # ----------------------------------------------------------------- admin calls
+
+    def _handle_admin(self, request: Request) -> Response:
+        trace_id = _trace_id()
+        try:
+            endpoint, args, route_error = _match(request, ADMIN_URLS)
+            if route_error is not None:
+                raise route_error
+            # Admin bodies are always JSON, whatever the Content-Type says.
+            body = (
+                _read_body(request, allow_form=False) if request.method in ("POST", "PUT") else {}
+            )
+            result = self._dispatch_admin(request, endpoint or "", args, body)
+        except GraphAPIError as exc:
+            return _error(exc, trace_id)
+        return result if isinstance(result, Response) else _json(result, 200, trace_id)
+
+    def _dispatch_admin(
+        self, request: Request, endpoint: str, args: dict[str, Any], body: dict[str, Any]
+    ) -> Any:
+        backend, method = self.backend, request.method
+        match (method, endpoint):
+            case ("GET", "calls"):
+                return {"calls": self.calls.records()}
+            case ("GET", "counts"):
+                return {**self.calls.counts(), "verifications": len(backend.verifications())}
+            case ("POST", "reset"):
+                backend.reset()
+                self.clear()
+                return {"success": True}
+            case ("POST", "seed"):
+                try:
+                    backend.seed(body)
+                except InvalidFixtureError as exc:
+                    raise InvalidParameterError(f"Invalid fixture: {exc}") from None
+                self.clear()
+                return {"success": True}
+            case ("GET", "state"):
+                return backend.to_fixture()
+            case ("GET", "faults"):
+                return {"faults": self.faults.rules()}
+            case ("POST", "faults"):
+                self.faults.add(FaultRule.from_spec(body))
+                return {"success": True, "faults": self.faults.rules()}
+            case ("DELETE", "faults"):
+                self.faults.clear()
+                return {"success": True}
+            case ("GET", "latency"):
+                return {"ms": self.latency_ms}
+            case ("POST", "latency"):
+                ms = body.get("ms")
+                if isinstance(ms, bool) or not isinstance(ms, int | float) or ms < 0:
+                    raise InvalidParameterError("Param ms must be a non-negative number")
+                self.latency_ms = ms
+                return {"success": True, "ms": ms}
+            case ("PUT", "waba_override"):
+                app_id, uri = self._override_args(body)
+                backend.force_waba_override(args["object_id"], app_id, uri)
+                return {"success": True}
+            case ("PUT", "phone_override"):
+                app_id, uri = self._override_args(body)
+                backend.force_phone_override(args["object_id"], app_id, uri)
+                return {"success": True}
+            case ("PUT", "app_callback"):
+                url = _str_param(body, "callback_url", required=True)
+                backend.force_app_callback(args["object_id"], url or "")
+                return {"success": True}
+            case ("POST", "deliver"):
+                delivery = backend.prepare_delivery(
+                    _str_param(body, "phone_number_id", required=True) or "",
+                    _str_param(body, "app_id"),
+                    text=_str_param(body, "text") or "Hello from the Graph API emulator",
+                )
+                return post_delivery(delivery)
+            case ("GET", "verifications"):
+                return {"verifications": backend.verifications()}
+            case ("GET", "callback_sink"):
+                return self._sink_challenge(request)
+            case ("POST", "callback_sink"):
+                return self._sink_receive(request, args["name"], body)
+            case ("GET", "received"):
+                with self._received_lock:
+                    return {"received": list(self._received)}
+        raise UnsupportedMethodError(method)
+
+    def _override_args(self, body: dict[str, Any]) -> tuple[str, str | None]:
+        if "override_callback_uri" not in body:
+            raise InvalidParameterError("The parameter override_callback_uri is required")
+        uri = _str_param(body, "override_callback_uri")
+        return _str_param(body, "app_id") or self.backend.default_app_id, uri
+
+    @staticmethod
+    def _sink_challenge(request: Request) -> Response:
+        challenge = request.args.get("hub.challenge")
+        if request.args.get("hub.mode") != "subscribe" or not challenge:
+            raise InvalidParameterError("Expected hub.mode=subscribe and hub.challenge")
+        return Response(challenge, 200, mimetype="text/plain")
+
+    def _sink_receive(self, request: Request, name: str, body: dict[str, Any]) -> Response:
+        with self._received_lock:
+            self._received.append(
+                {
+                    "name": name,
+                    "signature": request.headers.get("X-Hub-Signature-256"),
+                    "body": body,
+                }
+            )
+        return Response("EVENT_RECEIVED", 200, mimetype="text/plain")

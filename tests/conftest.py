@@ -1,0 +1,236 @@
+"""Shared fixtures.
+
+* ``emulator_server`` (session) / ``emulator`` (per test, reset to the default fixture): the
+  local Graph API emulator over real HTTP.
+* ``callback_receiver``: a real webhook endpoint on loopback that answers Meta's hub challenge
+  when the verify token matches and records webhook POSTs.
+* ``openapi`` (session): request/response validation against Meta's OpenAPI description.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from openapi_core import Config, OpenAPI
+from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
+from openapi_schema_validator import OAS31Validator
+
+from waba_webhooks.emulator import EmulatorAdmin, EmulatorServer
+from waba_webhooks.emulator.fixtures import DEFAULT_APP_ID, DEFAULT_TOKEN, load
+from waba_webhooks.emulator.receiver import WebhookReceiver
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DIR = REPO_ROOT.parent / "shared"
+GRAPH_VERSION = "v23.0"
+
+
+# --------------------------------------------------------------------------- the emulator
+
+
+@dataclass
+class EmulatorHandle:
+    """What a test needs to talk to the emulator as our app, plus live views of its state."""
+
+    url: str
+    admin: EmulatorAdmin
+    token: str
+    app_id: str
+    version: str = GRAPH_VERSION
+
+    def graph_url(self, path: str) -> str:
+        """``<url>/<version>/<path>``."""
+        return f"{self.url}/{self.version}/{path.lstrip('/')}"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The ``Authorization: Bearer`` header of our app's token."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """A Graph call as our app; ``headers=`` replaces the token header (``{}``: no token)."""
+        headers = kwargs.pop("headers", self.headers)
+        return requests.request(method, self.graph_url(path), headers=headers, timeout=10, **kwargs)
+
+    @property
+    def waba_ids(self) -> list[str]:
+        """WABA ids of the current state, in fixture order."""
+        return [waba["id"] for waba in self.admin.state()["wabas"]]
+
+    @property
+    def phone_ids(self) -> list[str]:
+        """Phone number ids of the current state, in fixture order."""
+        return [phone["id"] for phone in self.admin.state()["phone_numbers"]]
+
+    @property
+    def app_callback_url(self) -> str:
+        """Our app's dashboard callback URL."""
+        return str(self._app()["callback_url"])
+
+    def waba_of(self, phone_id: str) -> str:
+        """The WABA owning a phone number."""
+        return str(self._phone(phone_id)["waba_id"])
+
+    def is_subscribed(self, waba_id: str) -> bool:
+        """Whether our app is subscribed to the WABA."""
+        return self.app_id in self._waba(waba_id)["subscriptions"]
+
+    def waba_override(self, waba_id: str) -> str | None:
+        """Our app's override on the WABA, or None."""
+        return self._waba(waba_id)["subscriptions"].get(self.app_id)
+
+    def phone_override(self, phone_id: str) -> str | None:
+        """Our app's override on the phone number, or None."""
+        return self._phone(phone_id)["overrides"].get(self.app_id)
+
+    def _app(self) -> dict[str, Any]:
+        return next(a for a in self.admin.state()["apps"] if a["id"] == self.app_id)
+
+    def _waba(self, waba_id: str) -> dict[str, Any]:
+        return next(w for w in self.admin.state()["wabas"] if w["id"] == waba_id)
+
+    def _phone(self, phone_id: str) -> dict[str, Any]:
+        return next(p for p in self.admin.state()["phone_numbers"] if p["id"] == phone_id)
+
+
+@pytest.fixture(scope="session")
+def emulator_server() -> Iterator[EmulatorServer]:
+    """One emulator on a free loopback port for the whole session (default fixture)."""
+    with EmulatorServer() as server:
+        yield server
+
+
+@pytest.fixture
+def emulator(emulator_server: EmulatorServer) -> Iterator[EmulatorHandle]:
+    """The session emulator, re-seeded with the default fixture (log, faults, latency cleared)."""
+    admin = EmulatorAdmin(emulator_server.url)
+    admin.seed(load())  # seed, not reset: a test may have changed the baseline
+    yield EmulatorHandle(emulator_server.url, admin, DEFAULT_TOKEN, DEFAULT_APP_ID)
+    admin.close()
+
+
+# --------------------------------------------------------------------------- webhook receiver
+
+
+class CallbackReceiver(WebhookReceiver):
+    """The package's webhook receiver with one verify token and a default URL, ``/webhook``."""
+
+    def __init__(self, verify_token: str = "receiver-verify-token") -> None:
+        super().__init__([verify_token])
+        self.verify_token = verify_token
+
+    @property
+    def url(self) -> str:
+        """The default webhook URL, ``<base_url>/webhook``."""
+        return self.url_for("webhook")
+
+
+@pytest.fixture
+def callback_receiver() -> Iterator[CallbackReceiver]:
+    """A running receiver on a free port (verify token ``receiver-verify-token``)."""
+    with CallbackReceiver() as receiver:
+        yield receiver
+
+
+# --------------------------------------------------------------------------- OpenAPI checks
+
+
+def _spec_path() -> Path:
+    override = os.environ.get("WABA_OPENAPI_SPEC")
+    if override:
+        return Path(override)
+    return SHARED_DIR / "meta-openapi" / "business-messaging-api_v23.0.yaml"
+
+
+class GraphOpenAPIRequest(RequestsOpenAPIRequest):
+    """A requests request seen by openapi-core as sent to the spec's server, with an explicit
+    path template (many spec paths are a bare ``/{Version}/{Some-ID}``, so openapi-core's own
+    guess would often pick the wrong one)."""
+
+    SERVER = "https://graph.facebook.com"
+
+    def __init__(self, request: requests.PreparedRequest, path_template: str | None) -> None:
+        super().__init__(request)
+        self.path_pattern = path_template
+        if path_template is not None:
+            self.parameters.path = match_template(path_template, self.path) or {}
+
+    @property
+    def host_url(self) -> str:
+        return self.SERVER
+
+
+def match_template(template: str, path: str) -> dict[str, str] | None:
+    """Path variables of ``path`` under an OpenAPI template such as ``/{Version}/{WABA-ID}``."""
+    names = re.findall(r"{([^}]+)}", template)
+    found = re.match("^" + re.sub(r"{[^}]+}", "([^/]+)", template) + "$", path)
+    return dict(zip(names, found.groups(), strict=True)) if found else None
+
+
+class OpenAPIChecker:
+    """Validates Graph requests and responses against Meta's OpenAPI description.
+
+    The spec is loaded with its document check off (it carries a non-standard key). The path
+    template is the first of :attr:`PATH_TEMPLATES` matching the request path, unless given.
+    """
+
+    PATH_TEMPLATES = (
+        "/{Version}/{WABA-ID}/subscribed_apps",
+        "/{Version}/{WABA-ID}/phone_numbers",
+        "/{Version}/{Phone-Number-ID}",
+    )
+
+    def __init__(self, spec_path: Path) -> None:
+        self.spec_path = spec_path
+        self.openapi = OpenAPI.from_file_path(
+            str(spec_path), config=Config(spec_validator_cls=None)
+        )
+
+    def _wrap(
+        self, request: requests.PreparedRequest, path_template: str | None
+    ) -> GraphOpenAPIRequest:
+        if path_template is None:
+            path = urlsplit(request.url or "").path
+            path_template = next(
+                (t for t in self.PATH_TEMPLATES if match_template(t, path) is not None), None
+            )
+        return GraphOpenAPIRequest(request, path_template)
+
+    def validate_request(
+        self, request: requests.PreparedRequest, path_template: str | None = None
+    ) -> None:
+        """Raise an openapi-core validation error unless ``request`` matches the spec."""
+        self.openapi.validate_request(self._wrap(request, path_template))
+
+    def validate_response(
+        self,
+        request: requests.PreparedRequest,
+        response: requests.Response,
+        path_template: str | None = None,
+    ) -> None:
+        """Raise an openapi-core validation error unless ``response`` matches the spec for
+        ``request``'s operation and HTTP status."""
+        self.openapi.validate_response(
+            self._wrap(request, path_template), RequestsOpenAPIResponse(response)
+        )
+
+    def validate_schema(self, schema_name: str, value: Any) -> None:
+        """Validate ``value`` against ``components/schemas/<schema_name>`` (one without $ref)."""
+        with (self.openapi.spec / "components" / "schemas" / schema_name).open() as schema:
+            OAS31Validator(dict(schema)).validate(value)
+
+
+@pytest.fixture(scope="session")
+def openapi() -> OpenAPIChecker:
+    """Meta's OpenAPI description (``$WABA_OPENAPI_SPEC`` or ``../shared/meta-openapi/``)."""
+    path = _spec_path()
+    if not path.is_file():
+        pytest.skip(f"OpenAPI description not found at {path} (set WABA_OPENAPI_SPEC)")
+    return OpenAPIChecker(path)
