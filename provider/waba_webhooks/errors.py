@@ -41,6 +41,10 @@ class OverrideConflictError(WabaWebhooksError):
     """Another override callback URI is already set where a resource would create one."""
 
 
+class ImportNotSupportedError(WabaWebhooksError):
+    """``ResourceOptions(import_=...)`` was used: Pulumi cannot import dynamic resources."""
+
+
 class GraphError(WabaWebhooksError):
     """The Graph API answered with an error envelope, or could not be reached.
 
@@ -82,6 +86,10 @@ class GraphError(WabaWebhooksError):
         self.retry_after = retry_after
 
     def __str__(self) -> str:
+        return self.describe(hint=True)
+
+    def describe(self, *, hint: bool) -> str:
+        """What Meta said, where, and its ids; with `hint`, what the user can do about it."""
         parts = [self.message]
         if self.user_msg and self.user_msg not in self.message:
             parts.append(self.user_msg)
@@ -99,7 +107,7 @@ class GraphError(WabaWebhooksError):
         text = " ".join(parts)
         if details:
             text += f" ({', '.join(details)})"
-        if self.hint:
+        if hint and self.hint:
             text += f". {self.hint}"
         return text
 

@@ -33,7 +33,8 @@ from .config import Settings
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = "waba-webhooks/0.1 (+pulumi dynamic provider)"
+# The form Meta documents for User-Agent (name/major.minor.patch), checked against its OpenAPI.
+USER_AGENT = "waba-webhooks/0.1.0"
 #: Header names Meta uses to report throttling; values are JSON.
 USAGE_HEADERS = ("X-Business-Use-Case-Usage", "X-App-Usage", "X-Ad-Account-Usage")
 
@@ -279,5 +280,6 @@ class _stop_when_budget_spent(tenacity.stop.stop_base):
 def _log_retry(retry_state: tenacity.RetryCallState) -> None:
     error = retry_state.outcome.exception() if retry_state.outcome else None
     wait = retry_state.next_action.sleep if retry_state.next_action else 0.0
+    what = error.describe(hint=False) if isinstance(error, errors.GraphError) else repr(error)
     log.warning("Graph call failed (attempt %d): %s; retrying in %.1fs",
-                retry_state.attempt_number, error, wait)
+                retry_state.attempt_number, what, wait)

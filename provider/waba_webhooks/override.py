@@ -94,9 +94,9 @@ class OverrideProvider(ResourceProvider):
             return True
         raise OverrideConflictError(
             f"{self.noun} {object_id} already has an override callback URI for this app: "
-            f"{current} (set outside this stack). Nothing was changed. To manage it here, adopt "
-            f"it with `opts=ResourceOptions(import_=\"{object_id}\")` (keeps the live value) or "
-            f"set `{ADOPT_EXISTING}=True` (replaces it with {wanted})"
+            f"{current} (set outside this stack). Nothing was changed. To adopt it as it is, "
+            f"declare callback_uri={current!r} (create then takes it over without a write); to "
+            f"replace it with {wanted}, set {ADOPT_EXISTING}=True"
         )
 
     def delete_allowed(self, object_id: str, current: str | None,

@@ -8,6 +8,7 @@ from typing import Any
 
 import pulumi
 
+from .errors import ImportNotSupportedError
 from .override import VERIFY_TOKEN
 
 
@@ -19,6 +20,13 @@ def build_props(
 ) -> tuple[dict[str, Any], pulumi.ResourceOptions]:
     """Inputs from an ``Args`` dataclass and keywords (keywords win), the verify token wrapped as
     a secret, output-only properties declared, and `verify_token` marked secret in outputs."""
+    if opts is not None and opts.import_ is not None:
+        raise ImportNotSupportedError(
+            "the import_ resource option cannot work for Pulumi dynamic resources: the engine "
+            "reads the resource without its serialized provider (pulumi/pulumi#16175). To adopt "
+            "an existing override, declare it with its current callback_uri (create then adopts "
+            "it without writing), or set adopt_existing=True to replace whatever is there"
+        )
     # Not dataclasses.asdict: it deep-copies values, and Outputs must pass through untouched.
     props: dict[str, Any] = (
         {field.name: getattr(args, field.name) for field in dataclasses.fields(args)}

@@ -86,8 +86,9 @@ class WabaCallbackOverride(pulumi.dynamic.Resource, module="waba-webhooks",
 
     The resource id is the WABA id; changing it moves the override (replace), changing the URL
     or verify token updates it in place. Deleting it removes the override but never unsubscribes
-    the app from the WABA. Adopt an existing override with
-    ``opts=pulumi.ResourceOptions(import_=waba_id)``.
+    the app from the WABA. Adopt an override that is already
+    set by declaring its current URL (create then writes nothing), or take it over with
+    ``adopt_existing=True``. (``import_`` cannot work for dynamic resources: pulumi/pulumi#16175.)
     """
 
     waba_id: pulumi.Output[str]

@@ -1,0 +1,87 @@
+"""Provider settings: stack config first, environment second, clear errors."""
+
+import pytest
+
+from waba_webhooks import config
+from waba_webhooks.errors import ConfigurationError
+
+
+def test_defaults():
+    settings = config.load({}, environ={})
+    assert settings.api_version == "v23.0"
+    assert settings.graph_url == "https://graph.facebook.com"
+    assert settings.access_token is None and settings.app_id is None
+    assert settings.allow_http_loopback is False
+
+
+def test_stack_config_wins_over_environment():
+    settings = config.load(
+        {
+            "whatsapp:accessToken": "from-config",
+            "whatsapp:appId": "123",
+            "whatsapp:apiVersion": "v22.0",
+            "whatsapp:graphUrl": "http://127.0.0.1:9/",
+            "whatsapp:allowHttpLoopback": "true",
+            "whatsapp:maxRetries": "2",
+        },
+        environ={"WHATSAPP_ACCESS_TOKEN": "from-env", "WHATSAPP_APP_ID": "999"},
+    )
+    assert settings.access_token == "from-config"
+    assert settings.app_id == "123"
+    assert settings.api_version == "v22.0"
+    assert settings.graph_url == "http://127.0.0.1:9"
+    assert settings.allow_http_loopback is True
+    assert settings.max_retries == 2
+
+
+def test_environment_fallbacks():
+    settings = config.load(
+        {},
+        environ={
+            "WHATSAPP_ACCESS_TOKEN": "tok",
+            "WHATSAPP_APP_ID": "77",
+            "WHATSAPP_API_VERSION": "v21.0",
+            "WHATSAPP_GRAPH_URL": "https://graph.example.com",
+        },
+    )
+    assert (settings.access_token, settings.app_id, settings.api_version, settings.graph_url) == (
+        "tok",
+        "77",
+        "v21.0",
+        "https://graph.example.com",
+    )
+
+
+def test_app_id_that_became_a_float_is_restored():
+    assert config.load({"whatsapp:appId": 670843887433847.0}, environ={}).app_id == (
+        "670843887433847"
+    )
+
+
+def test_token_never_in_repr():
+    settings = config.load({"whatsapp:accessToken": "SECRET-TOKEN-123"}, environ={})
+    assert "SECRET-TOKEN-123" not in repr(settings)
+
+
+def test_missing_token_names_both_ways_to_set_it():
+    with pytest.raises(ConfigurationError) as caught:
+        config.load({}, environ={}).require_token()
+    assert "whatsapp:accessToken" in str(caught.value)
+    assert "WHATSAPP_ACCESS_TOKEN" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "words"),
+    [
+        ("whatsapp:apiVersion", "23", "whatsapp:apiVersion"),
+        ("whatsapp:appId", "abc", "whatsapp:appId"),
+        ("whatsapp:graphUrl", "http://graph.example.com", "loopback"),
+        ("whatsapp:graphUrl", "not a url", "whatsapp:graphUrl"),
+        ("whatsapp:allowHttpLoopback", "maybe", "true or false"),
+        ("whatsapp:maxRetries", "many", "number"),
+    ],
+)
+def test_bad_settings_name_the_key(key, value, words):
+    with pytest.raises(ConfigurationError) as caught:
+        config.load({key: value}, environ={})
+    assert words in str(caught.value)

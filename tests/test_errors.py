@@ -1,0 +1,91 @@
+"""The error hierarchy: chosen by Meta's code, fields kept, messages safe to print."""
+
+import pickle
+
+import pytest
+
+from waba_webhooks import errors
+
+
+def envelope(**fields):
+    return {
+        "error": {"message": "boom", "type": "OAuthException", "fbtrace_id": "AbC123", **fields}
+    }
+
+
+@pytest.mark.parametrize(
+    ("fields", "status", "cls"),
+    [
+        ({"code": 190}, 401, errors.InvalidTokenError),
+        ({"code": 10}, 403, errors.PermissionDeniedError),
+        ({"code": 200}, 403, errors.PermissionDeniedError),
+        ({"code": 294}, 403, errors.PermissionDeniedError),
+        ({"code": 100}, 400, errors.InvalidParameterError),
+        ({"code": 100, "error_subcode": 33}, 400, errors.NotFoundError),
+        ({"code": 100, "error_subcode": 2200}, 400, errors.CallbackVerificationError),
+        ({"code": 803}, 404, errors.NotFoundError),
+        ({"code": 4}, 400, errors.RateLimitError),
+        ({"code": 80007}, 400, errors.RateLimitError),
+        ({"code": 130429}, 400, errors.RateLimitError),
+        ({"code": 613}, 400, errors.RateLimitError),
+        ({"code": 1}, 500, errors.TransientError),
+        ({"code": 2}, 503, errors.TransientError),
+        ({"code": 9999, "is_transient": True}, 400, errors.TransientError),
+        ({"code": 9999}, 500, errors.TransientError),
+        ({"code": 9999}, 400, errors.GraphError),
+    ],
+)
+def test_class_chosen_by_code(fields, status, cls):
+    error = errors.from_envelope(envelope(**fields), status)
+    assert type(error) is cls
+    assert error.code == fields["code"]
+    assert error.fbtrace_id == "AbC123"
+    assert error.http_status == status
+
+
+def test_only_throttling_and_transient_failures_are_retryable():
+    assert issubclass(errors.RateLimitError, errors.RetryableError)
+    assert issubclass(errors.TransientError, errors.RetryableError)
+    assert issubclass(errors.GraphConnectionError, errors.RetryableError)
+    for cls in (
+        errors.InvalidTokenError,
+        errors.PermissionDeniedError,
+        errors.InvalidParameterError,
+        errors.NotFoundError,
+    ):
+        assert not issubclass(cls, errors.RetryableError)
+
+
+def test_message_carries_meta_fields_and_a_hint():
+    error = errors.from_envelope(
+        envelope(code=190, error_subcode=463, error_user_msg="Session expired"),
+        401,
+        method="GET",
+        path="/v23.0/123/subscribed_apps",
+    )
+    text = str(error)
+    for part in (
+        "boom",
+        "Session expired",
+        "GET /v23.0/123/subscribed_apps",
+        "HTTP 401",
+        "code 190",
+        "subcode 463",
+        "fbtrace_id AbC123",
+        "whatsapp:accessToken",
+    ):
+        assert part in text
+
+
+@pytest.mark.parametrize("body", [None, "text", [], {"error": "string"}, {"nope": 1}])
+def test_odd_bodies_still_give_a_typed_error(body):
+    error = errors.from_envelope(body, 502)
+    assert isinstance(error, errors.TransientError)
+    assert "HTTP 502" in str(error)
+
+
+def test_errors_survive_pickling_with_their_fields():
+    error = errors.from_envelope(envelope(code=4), 429, retry_after=60.0)
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is errors.RateLimitError
+    assert (copy.code, copy.fbtrace_id, copy.retry_after) == (4, "AbC123", 60.0)

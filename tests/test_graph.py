@@ -1,0 +1,234 @@
+"""GraphClient against the emulator over real HTTP: requests, typed errors, retry policy."""
+
+import logging
+import threading
+import time
+
+import pytest
+
+from waba_webhooks import errors
+from waba_webhooks.config import Settings
+from waba_webhooks.graph import GraphClient
+
+WABA = "102290129340398"
+
+
+@pytest.fixture
+def client(emulator):
+    return GraphClient(
+        Settings(
+            access_token=emulator.token,
+            graph_url=emulator.url,
+            retry_budget_seconds=5,
+            max_retries=4,
+        )
+    )
+
+
+def graph_calls(emulator):
+    return emulator.admin.calls()
+
+
+def test_app_id_is_looked_up_once(client, emulator):
+    assert client.app_id() == emulator.app_id
+    assert client.app_id() == emulator.app_id
+    assert emulator.admin.counts()["by_operation"].get("GET app") == 1
+
+
+def test_configured_app_id_needs_no_lookup(emulator):
+    client = GraphClient(
+        Settings(access_token=emulator.token, graph_url=emulator.url, app_id=emulator.app_id)
+    )
+    assert client.waba_override(WABA) == (True, None)
+    assert "GET app" not in emulator.admin.counts()["by_operation"]
+
+
+def test_waba_override_set_read_clear_keeps_the_subscription(client, emulator, callback_receiver):
+    client.set_waba_override(WABA, callback_receiver.url, callback_receiver.verify_token)
+    assert client.waba_override(WABA) == (True, callback_receiver.url)
+    client.clear_waba_override(WABA)
+    assert client.waba_override(WABA) == (True, None)
+    assert not [c for c in graph_calls(emulator) if c["method"] == "DELETE"]
+
+
+def test_phone_override_set_read_clear(client, emulator, callback_receiver):
+    phone = emulator.phone_ids[0]
+    before = client.webhook_configuration(phone)
+    assert before.phone_number is None and before.application
+    assert before.effective == before.application and before.effective_rule == "application"
+    client.set_phone_override(phone, callback_receiver.url, callback_receiver.verify_token)
+    after = client.webhook_configuration(phone)
+    assert after.phone_number == callback_receiver.url
+    assert after.effective_rule == "phone_number"
+    client.clear_phone_override(phone)
+    assert client.webhook_configuration(phone).phone_number is None
+
+
+def test_token_only_in_the_authorization_header(client, emulator, callback_receiver):
+    client.set_waba_override(WABA, callback_receiver.url, callback_receiver.verify_token)
+    for call in graph_calls(emulator):
+        assert emulator.token not in repr(call)
+        assert "access_token" not in call["query"]
+
+
+@pytest.mark.parametrize(
+    ("fault", "cls"),
+    [
+        (
+            {"status": 401, "error": {"code": 190, "message": "Invalid OAuth access token"}},
+            errors.InvalidTokenError,
+        ),
+        (
+            {"status": 403, "error": {"code": 200, "message": "(#200) Permissions error"}},
+            errors.PermissionDeniedError,
+        ),
+        (
+            {"status": 400, "error": {"code": 100, "message": "(#100) Invalid parameter"}},
+            errors.InvalidParameterError,
+        ),
+    ],
+)
+def test_non_retryable_errors_fail_fast_with_metas_fields(client, emulator, fault, cls):
+    emulator.admin.add_fault(count=5, **fault)
+    with pytest.raises(cls) as caught:
+        client.subscribed_apps(WABA)
+    assert caught.value.fbtrace_id
+    assert fault["error"]["message"] in str(caught.value)
+    assert len(graph_calls(emulator)) == 1, "a non-retryable error must not be retried"
+
+
+def test_bad_token_is_invalid_token_error_without_the_token(emulator):
+    bad = "EAAB-not-a-real-token-0123456789"
+    client = GraphClient(Settings(access_token=bad, graph_url=emulator.url))
+    with pytest.raises(errors.InvalidTokenError) as caught:
+        client.app_id()
+    assert bad not in str(caught.value) and bad not in repr(caught.value.__dict__)
+    assert "whatsapp:accessToken" in str(caught.value)
+
+
+def test_unknown_waba_is_not_found(client):
+    with pytest.raises(errors.NotFoundError):
+        client.subscribed_apps("999999999999")
+
+
+def test_failed_verification_is_a_callback_verification_error(client, emulator, callback_receiver):
+    with pytest.raises(errors.CallbackVerificationError) as caught:
+        client.set_waba_override(WABA, callback_receiver.url, "not-the-receivers-token")
+    assert "not-the-receivers-token" not in str(caught.value)
+    assert client.waba_override(WABA) == (True, None)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"status": 400, "error": {"code": 4, "message": "Application request limit reached"}},
+        {"status": 400, "error": {"code": 80007, "message": "WABA rate limit"}},
+        {"status": 429, "error": {"code": 130429, "message": "Throughput limit"}},
+        {"status": 500, "error": {"code": 1, "message": "Unknown error", "is_transient": True}},
+        {"status": 503, "error": {"code": 2, "message": "Service temporarily unavailable"}},
+        {"status": 400, "error": {"code": 9000, "message": "flaky", "is_transient": True}},
+        {"drop_connection": True},
+    ],
+)
+def test_retryable_failures_are_retried_then_succeed(client, emulator, fault):
+    emulator.admin.add_fault(count=2, path="subscribed_apps", **fault)
+    assert client.waba_override(WABA) == (True, None)
+    calls = [c for c in graph_calls(emulator) if c["operation"] == "GET subscribed_apps"]
+    assert [c["fault"] for c in calls] == [True, True, False]
+
+
+def test_retries_stop_at_the_attempt_limit(emulator):
+    client = GraphClient(
+        Settings(
+            access_token=emulator.token,
+            graph_url=emulator.url,
+            app_id=emulator.app_id,
+            max_retries=2,
+        )
+    )
+    emulator.admin.add_fault(count=10, status=503, error={"code": 2, "message": "down"})
+    with pytest.raises(errors.TransientError):
+        client.subscribed_apps(WABA)
+    assert len(graph_calls(emulator)) == 3
+
+
+def test_meta_asked_wait_longer_than_the_budget_gives_up_at_once(client, emulator):
+    usage = '{"102290129340398": [{"type": "whatsapp", "estimated_time_to_regain_access": 30}]}'
+    emulator.admin.add_fault(
+        count=5,
+        status=400,
+        error={"code": 80008, "message": "WABA rate limit hit"},
+        headers={"X-Business-Use-Case-Usage": usage},
+    )
+    started = time.monotonic()
+    with pytest.raises(errors.RateLimitError) as caught:
+        client.subscribed_apps(WABA)
+    assert caught.value.retry_after == 30 * 60
+    assert len(graph_calls(emulator)) == 1
+    assert time.monotonic() - started < 5
+
+
+def test_retry_after_header_is_honoured(client, emulator):
+    emulator.admin.add_fault(
+        count=1, status=429, error={"code": 4, "message": "slow down"}, headers={"Retry-After": "1"}
+    )
+    started = time.monotonic()
+    client.subscribed_apps(WABA)
+    assert time.monotonic() - started >= 1.0
+
+
+def test_total_wait_is_capped_by_the_budget(emulator):
+    client = GraphClient(
+        Settings(
+            access_token=emulator.token,
+            graph_url=emulator.url,
+            app_id=emulator.app_id,
+            max_retries=50,
+            retry_budget_seconds=1.5,
+        )
+    )
+    emulator.admin.add_fault(count=100, status=500, error={"code": 1, "message": "down"})
+    started = time.monotonic()
+    with pytest.raises(errors.TransientError):
+        client.subscribed_apps(WABA)
+    assert time.monotonic() - started < 1.5 + 2.0  # budget + one request's slack
+
+
+def test_retry_log_lines_carry_no_token(client, emulator, caplog):
+    emulator.admin.add_fault(count=1, status=503, error={"code": 2, "message": "down"})
+    with caplog.at_level(logging.DEBUG):
+        client.subscribed_apps(WABA)
+    assert "retrying" in caplog.text
+    assert emulator.token not in caplog.text
+
+
+def test_one_client_serves_many_threads(client, emulator, callback_receiver):
+    results: list[object] = []
+    phones = emulator.phone_ids
+
+    def work(phone):
+        client.set_phone_override(phone, callback_receiver.url, callback_receiver.verify_token)
+        results.append(client.webhook_configuration(phone).phone_number)
+
+    threads = [threading.Thread(target=work, args=(p,)) for p in phones]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [callback_receiver.url] * len(phones)
+
+
+def test_client_requests_match_metas_openapi(client, emulator, callback_receiver, openapi):
+    seen = []
+    client._session.hooks["response"].append(lambda r, *a, **k: seen.append(r))
+    phone = emulator.phone_ids[0]
+    client.set_waba_override(WABA, callback_receiver.url, callback_receiver.verify_token)
+    client.subscribed_apps(WABA)
+    client.clear_waba_override(WABA)
+    client.set_phone_override(phone, callback_receiver.url, callback_receiver.verify_token)
+    client.webhook_configuration(phone)
+    client.clear_phone_override(phone)
+    assert len(seen) == 6
+    for response in seen:
+        openapi.validate_request(response.request)
+        openapi.validate_response(response.request, response)

@@ -1,0 +1,170 @@
+"""The provider as the engine drives it: a real `python -m pulumi.dynamic` process spoken to
+over gRPC (Configure, Check, Diff, Create, Read, Update, Delete) with the serialized provider,
+against the emulator."""
+
+import asyncio
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+import pytest
+from google.protobuf import struct_pb2
+from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.runtime import rpc
+from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+
+from waba_webhooks.phone import PhoneCallbackOverrideProvider
+from waba_webhooks.waba import WabaCallbackOverrideProvider
+
+URN_TYPE = "pulumi-python:dynamic/waba-webhooks:{}"
+
+
+class ProviderProcess:
+    """`python -m pulumi.dynamic` and a gRPC stub to it."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-u", "-m", "pulumi.dynamic"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        port = int(self.proc.stdout.readline().strip())
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
+
+    def stop(self) -> str:
+        self.channel.close()
+        self.proc.kill()
+        _, err = self.proc.communicate(timeout=10)
+        return err
+
+
+def struct(props: dict[str, Any]) -> struct_pb2.Struct:
+    return asyncio.run(rpc.serialize_properties(props, {}))
+
+
+def plain(value: struct_pb2.Struct) -> dict[str, Any]:
+    return rpc.deserialize_properties(value)
+
+
+@pytest.fixture
+def process(emulator) -> Iterator[ProviderProcess]:
+    process = ProviderProcess()
+    process.stub.Configure(
+        provider_pb2.ConfigureRequest(
+            args=struct(
+                {
+                    "whatsapp:accessToken": emulator.token,
+                    "whatsapp:graphUrl": emulator.url,
+                    "whatsapp:allowHttpLoopback": "true",
+                }
+            ),
+            acceptSecrets=False,
+        )
+    )
+    yield process
+    process.stop()
+
+
+@pytest.mark.parametrize("cls", [WabaCallbackOverrideProvider, PhoneCallbackOverrideProvider])
+def test_full_lifecycle_over_grpc(process, emulator, callback_receiver, cls):
+    id_prop = cls.id_property
+    object_id = (emulator.waba_ids if cls is WabaCallbackOverrideProvider else emulator.phone_ids)[
+        0
+    ]
+    name = (
+        "WabaCallbackOverride" if cls is WabaCallbackOverrideProvider else ("PhoneCallbackOverride")
+    )
+    urn = f"urn:pulumi:test::waba-webhooks::{URN_TYPE.format(name)}::r"
+    provider = serialize_provider(cls())
+    news = {
+        id_prop: object_id,
+        "callback_uri": callback_receiver.url,
+        "verify_token": callback_receiver.verify_token,
+        "__provider": provider,
+    }
+    stub = process.stub
+
+    bad = stub.Check(
+        provider_pb2.CheckRequest(
+            urn=urn, olds=struct({}), news=struct({**news, "callback_uri": "http://x.example/"})
+        )
+    )
+    assert [f.property for f in bad.failures] == ["callback_uri"]
+    assert emulator.admin.counts()["total"] == 0, "check must not call the Graph API"
+
+    checked = stub.Check(provider_pb2.CheckRequest(urn=urn, olds=struct({}), news=struct(news)))
+    assert list(checked.failures) == []
+    inputs = plain(checked.inputs)
+
+    created = stub.Create(provider_pb2.CreateRequest(urn=urn, properties=checked.inputs))
+    assert created.id == object_id
+    state = plain(created.properties)
+    assert state["callback_uri"] == callback_receiver.url
+    assert len(state["__provider"]) < 200
+
+    same = stub.Diff(
+        provider_pb2.DiffRequest(
+            id=object_id, urn=urn, olds=created.properties, news=checked.inputs
+        )
+    )
+    assert same.changes == provider_pb2.DiffResponse.DIFF_NONE
+
+    new_url = callback_receiver.url + "/v2"
+    changed_inputs = struct({**inputs, "callback_uri": new_url})
+    diff = stub.Diff(
+        provider_pb2.DiffRequest(
+            id=object_id, urn=urn, olds=created.properties, news=changed_inputs
+        )
+    )
+    assert diff.changes == provider_pb2.DiffResponse.DIFF_SOME and list(diff.replaces) == []
+    moved = stub.Diff(
+        provider_pb2.DiffRequest(
+            id=object_id,
+            urn=urn,
+            olds=created.properties,
+            news=struct({**inputs, id_prop: "123456789"}),
+        )
+    )
+    assert list(moved.replaces) == [id_prop]
+
+    updated = stub.Update(
+        provider_pb2.UpdateRequest(
+            id=object_id, urn=urn, olds=created.properties, news=changed_inputs
+        )
+    )
+    assert plain(updated.properties)["callback_uri"] == new_url
+
+    read = stub.Read(provider_pb2.ReadRequest(id=object_id, urn=urn, properties=updated.properties))
+    assert read.id == object_id and plain(read.properties)["callback_uri"] == new_url
+
+    imported = stub.Read(
+        provider_pb2.ReadRequest(id=object_id, urn=urn, properties=struct({"__provider": provider}))
+    )
+    assert imported.id == object_id
+    assert plain(imported.properties)["callback_uri"] == new_url
+
+    stub.Delete(provider_pb2.DeleteRequest(id=object_id, urn=urn, properties=updated.properties))
+    gone = stub.Read(provider_pb2.ReadRequest(id=object_id, urn=urn, properties=updated.properties))
+    assert gone.id == ""
+
+
+def test_errors_reach_the_engine_with_metas_fields_and_no_token(
+    process, emulator, callback_receiver
+):
+    urn = f"urn:pulumi:test::waba-webhooks::{URN_TYPE.format('WabaCallbackOverride')}::r"
+    props = {
+        "waba_id": emulator.waba_ids[0],
+        "callback_uri": callback_receiver.url,
+        "verify_token": "wrong-token-for-this-receiver",
+        "__provider": serialize_provider(WabaCallbackOverrideProvider()),
+    }
+    with pytest.raises(grpc.RpcError) as caught:
+        process.stub.Create(provider_pb2.CreateRequest(urn=urn, properties=struct(props)))
+    details = caught.value.details()
+    assert "CallbackVerificationError" in details and "fbtrace_id" in details
+    assert emulator.token not in details
+    assert "wrong-token-for-this-receiver" not in details
