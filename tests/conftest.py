@@ -22,10 +22,13 @@ import requests
 from openapi_core import Config, OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 from openapi_schema_validator import OAS31Validator
+from pulumi.dynamic import ConfigureRequest
+from pulumi.dynamic.config import Config as DynamicConfig
 
 from waba_webhooks.emulator import EmulatorAdmin, EmulatorServer
 from waba_webhooks.emulator.fixtures import DEFAULT_APP_ID, DEFAULT_TOKEN, load
 from waba_webhooks.emulator.receiver import WebhookReceiver
+from waba_webhooks.override import OverrideProvider
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = REPO_ROOT.parent / "shared"
@@ -234,3 +237,18 @@ def openapi() -> OpenAPIChecker:
     if not path.is_file():
         pytest.skip(f"OpenAPI description not found at {path} (set WABA_OPENAPI_SPEC)")
     return OpenAPIChecker(path)
+
+
+# --------------------------------------------------------------------------- providers
+
+
+def configured(cls: type[OverrideProvider], emulator: EmulatorHandle,
+               **config: Any) -> OverrideProvider:
+    """A provider as the provider process has it after ``configure()``: talking to the
+    emulator as our app, with http:// callbacks to loopback allowed."""
+    provider = cls()
+    settings = {"whatsapp:accessToken": emulator.token, "whatsapp:graphUrl": emulator.url,
+                "whatsapp:appId": emulator.app_id, "whatsapp:allowHttpLoopback": "true",
+                **config}
+    provider.configure(ConfigureRequest(DynamicConfig(settings, "test")))
+    return provider

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import requests
 
-from conftest import CallbackReceiver, EmulatorHandle
+from tests.conftest import CallbackReceiver, EmulatorHandle
 from waba_webhooks.emulator import EmulatorAdminError, EmulatorServer, fixtures
 
 WABA = "102290129340398"

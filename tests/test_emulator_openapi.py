@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 import requests
 
-from conftest import SHARED_DIR, EmulatorHandle, OpenAPIChecker
+from tests.conftest import SHARED_DIR, EmulatorHandle, OpenAPIChecker
 from waba_webhooks.emulator import fixtures
 
 WABA = "102290129340398"

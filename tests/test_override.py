@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from pulumi.dynamic import ConfigureRequest
-from pulumi.dynamic.config import Config
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.rpc import UNKNOWN
 
+from tests.conftest import configured
 from waba_webhooks.config import Settings
 from waba_webhooks.errors import OverrideConflictError
 from waba_webhooks.graph import GraphClient
@@ -46,19 +45,6 @@ def kind(request, emulator) -> Kind:
     if request.param == "waba":
         return Kind(WabaCallbackOverrideProvider, "waba_id", *emulator.waba_ids[:2])
     return Kind(PhoneCallbackOverrideProvider, "phone_number_id", *emulator.phone_ids[:2])
-
-
-def configured(cls, emulator, **extra: Any) -> OverrideProvider:
-    provider = cls()
-    config = {
-        "whatsapp:accessToken": emulator.token,
-        "whatsapp:graphUrl": emulator.url,
-        "whatsapp:appId": emulator.app_id,
-        "whatsapp:allowHttpLoopback": "true",
-        **extra,
-    }
-    provider.configure(ConfigureRequest(Config(config, "test")))
-    return provider
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """What only the phone number override does: report the fallbacks and the effective callback."""
 
-from test_override import configured
+from tests.conftest import configured
 from waba_webhooks.phone import PhoneCallbackOverrideProvider
 
 

@@ -1,6 +1,6 @@
 """What only the WABA override does: app id output, and deleting never unsubscribes the app."""
 
-from test_override import configured
+from tests.conftest import configured
 from waba_webhooks.waba import WabaCallbackOverrideProvider
 
 
