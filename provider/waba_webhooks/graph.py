@@ -20,6 +20,7 @@ import logging
 import random
 import threading
 from collections.abc import Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -79,19 +80,34 @@ class GraphClient:
         self.settings = settings
         self._session = session or _new_session()
         self._app_id: str | None = settings.app_id
-        self._app_id_lock = threading.Lock()
+        self._app_id_lock = threading.Lock()  # guards _app_id_lookup only, never a network call
+        self._app_id_lookup: Future[str] | None = None
         timeout = settings.timeout_seconds
         self._timeout = (min(10.0, timeout / 3), timeout)
 
     # ---- domain calls -------------------------------------------------------------------------
 
     def app_id(self) -> str:
-        """Our app's id: from settings, else ``GET /app`` once per client."""
-        if self._app_id is None:
-            found = str(self.request("GET", "app", params={"fields": "id"})["id"])
-            with self._app_id_lock:
-                self._app_id = self._app_id or found
-        return self._app_id
+        """Our app's id: from settings, else ``GET /app`` once per client, however many threads
+        ask at the same time (the first asks, the others wait for its answer)."""
+        if self._app_id is not None:
+            return self._app_id
+        with self._app_id_lock:
+            pending, leader = self._app_id_lookup, self._app_id_lookup is None
+            if leader:
+                pending = self._app_id_lookup = Future()
+        assert pending is not None
+        if leader:
+            try:
+                self._app_id = str(self.request("GET", "app", params={"fields": "id"})["id"])
+                pending.set_result(self._app_id)
+            except BaseException as error:
+                pending.set_exception(error)
+                raise
+            finally:
+                with self._app_id_lock:
+                    self._app_id_lookup = None
+        return pending.result()
 
     def subscribed_apps(self, waba_id: str) -> list[SubscribedApp]:
         """The apps subscribed to the WABA's webhooks, with their override callback URIs."""
