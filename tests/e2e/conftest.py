@@ -4,6 +4,7 @@ folder, a passphrase secrets provider, the emulator and a callback receiver on f
 from __future__ import annotations
 
 import importlib.metadata
+import inspect
 import json
 import os
 import shutil
@@ -51,9 +52,8 @@ def pulumi_home(tmp_path_factory) -> Path:
 class E2EStack:
     """One stack of the e2e program in its own project folder and file backend."""
 
-    def __init__(
-        self, root: Path, emulator: Any, pulumi_home: Path, verify_token: str, name: str = "test"
-    ) -> None:
+    def __init__(self, root: Path, emulator: Any, pulumi_home: Path, verify_token: str,
+                 name: str = "test", access_token: str | None = None) -> None:
         self.emulator = emulator
         project = root / "project"
         if not project.exists():
@@ -84,7 +84,8 @@ class E2EStack:
         )
         self.stack.set_all_config(
             {
-                "whatsapp:accessToken": auto.ConfigValue(emulator.token, secret=True),
+                "whatsapp:accessToken": auto.ConfigValue(
+                    access_token or emulator.token, secret=True),
                 "whatsapp:graphUrl": auto.ConfigValue(emulator.url),
                 "whatsapp:allowHttpLoopback": auto.ConfigValue("true"),
                 "e2e:verifyToken": auto.ConfigValue(verify_token, secret=True),
@@ -100,38 +101,77 @@ class E2EStack:
             }
         )
 
-    def _keep(self, result: Any) -> Any:
-        self.outputs.extend([getattr(result, "stdout", ""), getattr(result, "stderr", "")])
+    def run(self, operation: str, **options: Any) -> Any:
+        """Run a stack operation as a user would (secrets hidden), keeping everything it printed
+        and any error text for the secret scans."""
+        method = getattr(self.stack, operation)
+        if "show_secrets" in inspect.signature(method).parameters:
+            options["show_secrets"] = False
+        try:
+            result = method(color="never", **options)
+        except auto.CommandError as error:
+            self.outputs.append(str(error))
+            raise
+        self.outputs.extend([result.stdout, result.stderr, repr(getattr(result, "summary", ""))])
         return result
 
-    def up(self) -> auto.UpResult:
-        return self._keep(self.stack.up(color="never", diff=True))
+    def up(self, **options: Any) -> auto.UpResult:
+        return self.run("up", diff=True, **options)
 
-    def preview(self) -> auto.PreviewResult:
-        return self._keep(self.stack.preview(color="never", diff=True))
+    def preview(self, **options: Any) -> auto.PreviewResult:
+        return self.run("preview", diff=True, **options)
 
-    def refresh(self) -> auto.RefreshResult:
-        return self._keep(self.stack.refresh(color="never"))
+    def refresh(self, **options: Any) -> auto.RefreshResult:
+        return self.run("refresh", **options)
 
-    def destroy(self) -> auto.DestroyResult:
-        return self._keep(self.stack.destroy(color="never"))
+    def destroy(self, **options: Any) -> auto.DestroyResult:
+        return self.run("destroy", **options)
 
-    def export(self) -> str:
+    def leaked(self, *secrets: str) -> list[str]:
+        """Where any of the secrets appears in what this stack's runs printed or exported: a
+        little context around each hit, with the secret itself masked."""
+        hits = []
+        for text in self.outputs:
+            for secret in secrets:
+                at = text.find(secret)
+                if at >= 0:
+                    hits.append(text[max(0, at - 120):at].replace("\n", " ") + "<SECRET>")
+        return hits
+
+    def _export_cli(self) -> str:
         """`pulumi stack export` as a user runs it (the Automation API's export_stack shows
-        secrets), followed by every file of the backend, as text."""
+        secrets)."""
         done = subprocess.run(
             ["pulumi", "stack", "export", "--stack", self.stack.name],
             cwd=self.stack.workspace.work_dir, env={**os.environ, **self.env},
             capture_output=True, text=True, check=True,
         )
+        return done.stdout
+
+    def deployment(self) -> dict[str, Any]:
+        """The stack's state, secrets encrypted."""
+        return json.loads(self._export_cli())["deployment"]
+
+    def export(self) -> str:
+        """The exported state followed by every file of the backend, as text."""
         files = [p.read_text(errors="replace") for p in self.state_dir.rglob("*") if p.is_file()]
-        text = "\n".join([done.stdout, *files])
+        text = "\n".join([self._export_cli(), *files])
         self.outputs.append(text)
         return text
 
 
+def changes(summary: dict) -> dict[str, int]:
+    """An operation summary without the 'same' count, with plain string keys."""
+    return {str(getattr(op, "value", op)): n for op, n in summary.items()
+            if str(getattr(op, "value", op)) != "same" and n}
+
+
 @pytest.fixture
 def e2e_stack(engine, tmp_path, emulator, callback_receiver, pulumi_home) -> Iterator[E2EStack]:
+    """A stack of the e2e program. Afterwards, whatever the test did, nothing its runs printed
+    or exported may contain the access token or the verify token."""
     stack = E2EStack(tmp_path, emulator, pulumi_home, callback_receiver.verify_token)
     yield stack
+    stack.export()
     stack.stack.workspace.remove_stack("test", force=True)
+    assert stack.leaked(emulator.token, callback_receiver.verify_token) == []

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import pytest
 from pulumi.automation.errors import CommandError
 
+from tests.e2e.conftest import changes
+
 
 @dataclass
 class Kind:
@@ -46,15 +48,6 @@ class World:
     kind: Kind
     emulator: object
     receiver: object
-
-
-def changes(summary: dict) -> dict[str, int]:
-    """An operation summary without the 'same' count, with plain string keys."""
-    return {
-        str(getattr(op, "value", op)): n
-        for op, n in summary.items()
-        if str(getattr(op, "value", op)) != "same" and n
-    }
 
 
 def step_create(w: World) -> None:
