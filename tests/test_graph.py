@@ -1,8 +1,10 @@
 """GraphClient against the emulator over real HTTP: requests, typed errors, retry policy."""
 
+import http.server
 import logging
 import threading
 import time
+from typing import ClassVar
 
 import pytest
 
@@ -216,6 +218,45 @@ def test_one_client_serves_many_threads(client, emulator, callback_receiver):
     for t in threads:
         t.join()
     assert results == [callback_receiver.url] * len(phones)
+
+
+class _KeepAliveHandler(http.server.BaseHTTPRequestHandler):
+    """Answers every GET like GET /app, over HTTP/1.1 keep-alive (the emulator's server closes
+    each connection), and records the client port of each request."""
+
+    protocol_version = "HTTP/1.1"
+    ports: ClassVar[list[int]] = []
+
+    def do_GET(self) -> None:
+        self.ports.append(self.client_address[1])
+        body = b'{"id": "670843887433847"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_connections_are_reused_across_calls_and_threads():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _KeepAliveHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = GraphClient(Settings(access_token="t",
+                                      graph_url=f"http://127.0.0.1:{server.server_port}"))
+        calls = [threading.Thread(target=lambda: [client.request("GET", "app")
+                                                  for _ in range(25)]) for _ in range(4)]
+        for t in calls:
+            t.start()
+        for t in calls:
+            t.join()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(_KeepAliveHandler.ports) == 100
+    assert len(set(_KeepAliveHandler.ports)) <= 4, "a new connection per call"
 
 
 def test_client_requests_match_metas_openapi(client, emulator, callback_receiver, openapi):

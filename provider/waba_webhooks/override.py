@@ -9,14 +9,21 @@ nothing secret, and new provider code applies to old resources.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResult, ResourceProvider
 from pulumi.runtime.rpc import UNKNOWN
 
-from . import config, graph, validation
 from .errors import OverrideConflictError
+
+if TYPE_CHECKING:
+    from .config import Settings
+    from .graph import GraphClient
+
+# config, graph and validation (and with them requests, tenacity, rfc3986) are imported where
+# they are used: only the provider process needs them, and every `pulumi` run starts a program
+# process that imports this module just to declare resources.
 
 CALLBACK_URI = "callback_uri"
 VERIFY_TOKEN = "verify_token"
@@ -34,19 +41,25 @@ class OverrideProvider(ResourceProvider):
     serialize_as_secret_always = False
 
     def configure(self, req: ConfigureRequest) -> None:
+        from . import config
+
         self._settings = config.load(req.config.get)
 
     @property
-    def settings(self) -> config.Settings:
+    def settings(self) -> Settings:
         """Settings from ``configure()``, else from the environment alone."""
         settings = self.__dict__.get("_settings")
         if settings is None:
+            from . import config
+
             settings = self._settings = config.load()
         return settings
 
     @property
-    def client(self) -> graph.GraphClient:
+    def client(self) -> GraphClient:
         """The process-wide Graph client for these settings."""
+        from . import graph
+
         return graph.client_for(self.settings)
 
     @property
@@ -55,6 +68,8 @@ class OverrideProvider(ResourceProvider):
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate inputs without any API call; every failure names its property."""
+        from . import validation
+
         failures: list[validation.Failure] = validation.check_known(
             news, set(self.input_names)
         )

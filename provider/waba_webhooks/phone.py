@@ -9,14 +9,16 @@ It wins over the WABA's alternate callback and the app's callback URL. Graph API
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
-from .graph import WebhookConfiguration
 from .override import ADOPT_EXISTING, CALLBACK_URI, VERIFY_TOKEN, OverrideProvider
 from .resource import build_props
+
+if TYPE_CHECKING:
+    from .graph import WebhookConfiguration
 
 PHONE_NUMBER_ID = "phone_number_id"
 #: Outputs that report what the read said about the fallbacks.
