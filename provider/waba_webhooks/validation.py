@@ -8,6 +8,8 @@ nothing remotely.
 from __future__ import annotations
 
 import ipaddress
+import re
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -39,14 +41,25 @@ class UrlParts:
     fragment: str | None
 
 
+# What RFC 3986 allows in a URI, unencoded: unreserved, reserved and "%" (for escapes).
+_URI_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-._~:/?#[]@!$&'()*+,;=%")
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
 def split_url(value: str) -> UrlParts | None:
     """The parts of an absolute URL that our rules look at, or None if it is not a valid URI."""
+    # rfc3986 percent-encodes characters it does not allow before validating; we refuse them
+    # instead, since parsers disagree on them (is "\\" part of the host or not?).
+    if not set(value) <= _URI_CHARACTERS or _BAD_ESCAPE.search(value):
+        return None
     try:
         uri = rfc3986.uri_reference(value).normalize()
         rfc3986.validators.Validator().require_presence_of("scheme", "host").check_validity_of(
             "scheme", "host", "userinfo", "port", "path", "query", "fragment"
         ).validate(uri)
     except (rfc3986.exceptions.RFC3986Exception, ValueError, TypeError):
+        return None
+    if not uri.host:  # rfc3986 takes "https://:443/" as having a (blank) host
         return None
     return UrlParts(
         scheme=uri.scheme or "", host=uri.host or "", userinfo=uri.userinfo, fragment=uri.fragment
