@@ -133,13 +133,13 @@ class _Request(Request):
     max_form_memory_size = MAX_BODY_BYTES
 
 
-def _trace_id() -> str:
+def new_trace_id() -> str:
     return "A" + secrets.token_urlsafe(16)[:22]
 
 
 def _json(body: Any, status: int = 200, trace_id: str | None = None) -> Response:
     response = Response(json.dumps(body), status=status, mimetype="application/json")
-    response.headers["x-fb-trace-id"] = trace_id or _trace_id()
+    response.headers["x-fb-trace-id"] = trace_id or new_trace_id()
     return response
 
 
@@ -175,6 +175,10 @@ def _read_body(request: Request, allow_form: bool = True) -> dict[str, Any]:
         raise RequestTooLargeError(MAX_BODY_BYTES)
     try:
         raw = request.get_data(cache=True)
+        if len(raw) >= MAX_BODY_BYTES:
+            # A chunked body has no Content-Length, and werkzeug's limited stream stops at the
+            # limit without saying so: a body that fills it was (or may have been) cut.
+            raise RequestTooLargeError(MAX_BODY_BYTES)
         if not raw.strip():
             return {}
         if allow_form and request.mimetype in (
@@ -231,7 +235,7 @@ def _limit(params: Mapping[str, Any]) -> int:
     raw = params.get("limit", 25)
     try:
         return int(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: a JSON 1e999 is infinity
         raise InvalidParameterError("Param limit must be a positive integer") from None
 
 
@@ -293,7 +297,7 @@ class EmulatorApp:
             raise  # a dropped connection (fault injection): nothing to answer
         except Exception:
             logger.exception("emulator: unexpected error on %s %s", request.method, request.path)
-            response = _error(InternalError(), _trace_id())
+            response = _error(InternalError(), new_trace_id())
         return response(environ, start_response)
 
     def clear(self) -> None:
@@ -308,7 +312,7 @@ class EmulatorApp:
 
     def _handle_graph(self, request: Request) -> Response:
         """Latency, fault, route, body, token, handler; every call is logged."""
-        trace_id = _trace_id()
+        trace_id = new_trace_id()
         method, path = request.method, request.path
         _sleep_ms(self.latency_ms)
         body, body_error = _read_body_or_error(request)
@@ -417,7 +421,7 @@ class EmulatorApp:
     # ----------------------------------------------------------------- admin calls
 
     def _handle_admin(self, request: Request) -> Response:
-        trace_id = _trace_id()
+        trace_id = new_trace_id()
         try:
             endpoint, args, route_error = _match(request, ADMIN_URLS)
             if route_error is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from types import TracebackType
@@ -11,9 +12,10 @@ from urllib.parse import urlsplit
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from ..validation import is_loopback_host
+from .exceptions import InvalidParameterError
 from .fixtures import FixtureSource, load
 from .models import GraphBackend, Verifier
-from .responses import EmulatorApp, http_verifier
+from .responses import EmulatorApp, http_verifier, new_trace_id
 
 logger = logging.getLogger("waba_webhooks.emulator")
 
@@ -22,11 +24,35 @@ class QuietRequestHandler(WSGIRequestHandler):
     """Logs requests at DEBUG with the path only: a query string may carry a token."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        logger.debug("%s %s -> %s", self.command, urlsplit(self.path).path, code)
+        # A request line http.server refused never set command and path.
+        path = urlsplit(getattr(self, "path", "") or "").path
+        logger.debug("%s %s -> %s", getattr(self, "command", "-"), path, code)
 
     def log_error(self, format: str, *args: Any) -> None:
         # http.server puts the raw request line (query string included) into these messages.
         logger.debug("emulator: malformed request from %s", self.client_address[0])
+
+    def send_error(self, code: int, message: str | None = None,
+                   explain: str | None = None) -> None:
+        """Requests http.server refuses before the app sees them (a malformed request line,
+        oversized headers) get Graph's error envelope too, never an HTML page."""
+        status = code if 400 <= code < 500 else 400  # the client's fault, whatever http.server says
+        trace = new_trace_id()
+        body = json.dumps(InvalidParameterError(
+            f"The request could not be parsed: {message or 'malformed request'}"
+        ).to_envelope(trace)).encode()
+        self.close_connection = True
+        # A request line refused early leaves http.server's default HTTP/0.9, which would send
+        # the body without a status line.
+        self.request_version = "HTTP/1.0"
+        self.send_response(status, message)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("x-fb-trace-id", trace)
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if getattr(self, "command", None) != "HEAD":
+            self.wfile.write(body)
 
 
 class EmulatorServer:
