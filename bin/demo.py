@@ -80,6 +80,9 @@ def main() -> int:
                 pulumi("up", "--yes")
                 outputs = json.loads(pulumi("stack", "output", "--json", capture=True))
                 show_routing(outputs.get("routing", {}), admin, receiver)
+            counts = admin.counts()
+            print(f"\nGraph API calls during this run: {counts['reads']} reads, "
+                  f"{counts['writes']} writes")
         finally:
             EMULATOR_STATE.write_text(json.dumps(admin.state(), indent=2))
     if args.destroy:

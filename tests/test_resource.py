@@ -1,5 +1,6 @@
 """The program side: what declaring a resource costs and refuses, before any engine call."""
 
+import asyncio
 import subprocess
 import sys
 
@@ -28,6 +29,9 @@ def test_import_option_is_refused_with_the_way_to_adopt():
 
 
 def test_verify_token_is_a_secret_input_and_output():
+    # Outputs need a current event loop, as in a Pulumi program (an earlier test's
+    # asyncio.run() may have left none).
+    asyncio.set_event_loop(asyncio.new_event_loop())
     props, opts = build_props(None, None, {"verify_token": "t", "callback_uri": None},
                               outputs=("app_id",))
     assert isinstance(props["verify_token"], pulumi.Output)
