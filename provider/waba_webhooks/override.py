@@ -12,7 +12,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pulumi
-from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResult, ResourceProvider
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+)
 from pulumi.runtime.rpc import UNKNOWN
 
 from .errors import OverrideConflictError
@@ -95,6 +102,22 @@ class OverrideProvider(ResourceProvider):
                           delete_before_replace=False)
 
     # ---- helpers for subclasses ---------------------------------------------------------------
+
+    def base_outputs(self, object_id: str, callback_uri: str,
+                     props: Mapping[str, Any]) -> dict[str, Any]:
+        """The outputs every override has: its id, the live URI, and the inputs kept as set."""
+        return {
+            self.id_property: object_id,
+            CALLBACK_URI: callback_uri,
+            VERIFY_TOKEN: props.get(VERIFY_TOKEN),
+            ADOPT_EXISTING: bool(props.get(ADOPT_EXISTING)),
+        }
+
+    def found(self, object_id: str, outs: dict[str, Any]) -> ReadResult:
+        """A read that found the override: its outputs, and the inputs they imply (so that a
+        refresh records drift and an id-only read still yields usable inputs)."""
+        inputs = {k: outs[k] for k in self.input_names if outs.get(k) is not None}
+        return ReadResult(object_id, outs, inputs)
 
     def ensure_no_takeover(self, object_id: str, current: str | None,
                            props: Mapping[str, Any]) -> bool:

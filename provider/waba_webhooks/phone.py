@@ -36,17 +36,14 @@ class PhoneCallbackOverrideProvider(OverrideProvider):
         live = self.client.webhook_configuration(phone_id)
         if self.ensure_no_takeover(phone_id, live.phone_number, props):
             self.client.set_phone_override(phone_id, props[CALLBACK_URI], props[VERIFY_TOKEN])
-        return CreateResult(phone_id, _outputs(phone_id, props[CALLBACK_URI], live, props))
+        return CreateResult(phone_id, self._outputs(phone_id, props[CALLBACK_URI], live, props))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         live = self.client.webhook_configuration(id_)
         if live.phone_number is None:
             # Gone (or never ours): an empty id drops it from state; the next `up` recreates it.
             return ReadResult("", {})
-        outs = _outputs(id_, live.phone_number, live, props)
-        inputs = {k: outs[k] for k in (PHONE_NUMBER_ID, CALLBACK_URI, VERIFY_TOKEN,
-                                       ADOPT_EXISTING) if outs.get(k) is not None}
-        return ReadResult(id_, outs, inputs)
+        return self.found(id_, self._outputs(id_, live.phone_number, live, props))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         if (olds.get(CALLBACK_URI), olds.get(VERIFY_TOKEN)) != (
@@ -54,26 +51,23 @@ class PhoneCallbackOverrideProvider(OverrideProvider):
         ):
             self.client.set_phone_override(id_, news[CALLBACK_URI], news[VERIFY_TOKEN])
         live = self.client.webhook_configuration(id_)
-        return UpdateResult(_outputs(id_, news[CALLBACK_URI], live, news))
+        return UpdateResult(self._outputs(id_, news[CALLBACK_URI], live, news))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         live = self.client.webhook_configuration(id_)
         if self.delete_allowed(id_, live.phone_number, props):
             self.client.clear_phone_override(id_)
 
+    def _outputs(self, phone_id: str, callback_uri: str, live: WebhookConfiguration,
+                 props: dict[str, Any]) -> dict[str, Any]:
+        return {
+            **self.base_outputs(phone_id, callback_uri, props),
+            "waba_callback_uri": live.whatsapp_business_account,
+            "app_callback_uri": live.application,
+            # Our override is set, so it is where messages for this number go.
+            "effective_callback_uri": callback_uri,
+        }
 
-def _outputs(phone_id: str, callback_uri: str, live: WebhookConfiguration,
-             props: dict[str, Any]) -> dict[str, Any]:
-    return {
-        PHONE_NUMBER_ID: phone_id,
-        CALLBACK_URI: callback_uri,
-        VERIFY_TOKEN: props.get(VERIFY_TOKEN),
-        ADOPT_EXISTING: bool(props.get(ADOPT_EXISTING)),
-        "waba_callback_uri": live.whatsapp_business_account,
-        "app_callback_uri": live.application,
-        # Our override is set, so it is where messages for this number go.
-        "effective_callback_uri": callback_uri,
-    }
 
 
 @dataclass

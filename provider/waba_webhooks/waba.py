@@ -38,10 +38,7 @@ class WabaCallbackOverrideProvider(OverrideProvider):
         if current is None:
             # Gone (or never ours): an empty id drops it from state; the next `up` recreates it.
             return ReadResult("", {})
-        outs = self._outputs(id_, current, props)
-        inputs = {k: outs[k] for k in (WABA_ID, CALLBACK_URI, VERIFY_TOKEN, ADOPT_EXISTING)
-                  if outs.get(k) is not None}
-        return ReadResult(id_, outs, inputs)
+        return self.found(id_, self._outputs(id_, current, props))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         if (olds.get(CALLBACK_URI), olds.get(VERIFY_TOKEN)) != (
@@ -56,13 +53,8 @@ class WabaCallbackOverrideProvider(OverrideProvider):
             self.client.clear_waba_override(id_)
 
     def _outputs(self, waba_id: str, callback_uri: str, props: dict[str, Any]) -> dict[str, Any]:
-        return {
-            WABA_ID: waba_id,
-            CALLBACK_URI: callback_uri,
-            VERIFY_TOKEN: props.get(VERIFY_TOKEN),
-            ADOPT_EXISTING: bool(props.get(ADOPT_EXISTING)),
-            "app_id": self.client.app_id(),
-        }
+        return {**self.base_outputs(waba_id, callback_uri, props),
+                "app_id": self.client.app_id()}
 
 
 @dataclass
@@ -86,9 +78,9 @@ class WabaCallbackOverride(pulumi.dynamic.Resource, module="waba-webhooks",
 
     The resource id is the WABA id; changing it moves the override (replace), changing the URL
     or verify token updates it in place. Deleting it removes the override but never unsubscribes
-    the app from the WABA. Adopt an override that is already
-    set by declaring its current URL (create then writes nothing), or take it over with
-    ``adopt_existing=True``. (``import_`` cannot work for dynamic resources: pulumi/pulumi#16175.)
+    the app from the WABA. Adopt an override that is already set by declaring its current URL
+    (create then writes nothing), or take it over with ``adopt_existing=True``. (``import_``
+    cannot work for dynamic resources: pulumi/pulumi#16175.)
     """
 
     waba_id: pulumi.Output[str]
