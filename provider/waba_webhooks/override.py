@@ -113,6 +113,13 @@ class OverrideProvider(ResourceProvider):
             ADOPT_EXISTING: bool(props.get(ADOPT_EXISTING)),
         }
 
+    @staticmethod
+    def write_needed(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+        """An update writes only when what Meta holds changes: the URI or the verify token (a
+        new `adopt_existing` alone changes nothing remotely)."""
+        return (olds.get(CALLBACK_URI), olds.get(VERIFY_TOKEN)) != (
+            news[CALLBACK_URI], news[VERIFY_TOKEN])
+
     def found(self, object_id: str, outs: dict[str, Any]) -> ReadResult:
         """A read that found the override: its outputs, and the inputs they imply (so that a
         refresh records drift and an id-only read still yields usable inputs)."""

@@ -46,9 +46,7 @@ class PhoneCallbackOverrideProvider(OverrideProvider):
         return self.found(id_, self._outputs(id_, live.phone_number, live, props))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        if (olds.get(CALLBACK_URI), olds.get(VERIFY_TOKEN)) != (
-            news[CALLBACK_URI], news[VERIFY_TOKEN]
-        ):
+        if self.write_needed(olds, news):
             self.client.set_phone_override(id_, news[CALLBACK_URI], news[VERIFY_TOKEN])
         live = self.client.webhook_configuration(id_)
         return UpdateResult(self._outputs(id_, news[CALLBACK_URI], live, news))
@@ -92,7 +90,9 @@ class PhoneCallbackOverride(pulumi.dynamic.Resource, module="waba-webhooks",
     The resource id is the phone number id; changing it moves the override (replace), changing
     the URL or verify token updates it in place. Outputs also report the fallbacks Meta would use
     without it (`waba_callback_uri`, `app_callback_uri`) and `effective_callback_uri`. Adopt an
-    existing override with ``opts=pulumi.ResourceOptions(import_=phone_number_id)``.
+    override that is already set by declaring its current URL (create then writes nothing), or
+    take it over with ``adopt_existing=True``. (``import_`` cannot work for dynamic resources:
+    pulumi/pulumi#16175.)
     """
 
     phone_number_id: pulumi.Output[str]

@@ -41,9 +41,7 @@ class WabaCallbackOverrideProvider(OverrideProvider):
         return self.found(id_, self._outputs(id_, current, props))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        if (olds.get(CALLBACK_URI), olds.get(VERIFY_TOKEN)) != (
-            news[CALLBACK_URI], news[VERIFY_TOKEN]
-        ):
+        if self.write_needed(olds, news):
             self.client.set_waba_override(id_, news[CALLBACK_URI], news[VERIFY_TOKEN])
         return UpdateResult(self._outputs(id_, news[CALLBACK_URI], news))
 
