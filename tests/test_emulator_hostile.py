@@ -17,20 +17,19 @@ import base64
 import contextlib
 import http.client
 import json
-import os
 import socket
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 import pytest
 import urllib3.util
-from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import EmulatorHandle
+from tests.examples import BASE_EXAMPLES, ExampleTally, property_settings
 from waba_webhooks.emulator.exceptions import GraphAPIError
 from waba_webhooks.emulator.fixtures import load
 from waba_webhooks.emulator.models import validate_callback_url
@@ -42,23 +41,16 @@ OTHER_TOKEN = "EMU-TOKEN-other-app"
 MAX_BODY = 64 * 1024
 #: Socket timeout of one request: verification of a closed port fails at once.
 TIMEOUT = 8.0
-#: Examples per property: three quarters of ``WABA_MAX_EXAMPLES`` (default 400), which raises
-#: it for a longer search; each example here is one to three HTTP round trips.
-MAX_EXAMPLES = int(os.environ.get("WABA_MAX_EXAMPLES", "400")) * 3 // 4
-SETTINGS = settings(
-    max_examples=MAX_EXAMPLES,
-    deadline=None,
-    database=None,  # nothing written under .hypothesis/
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+#: Examples per property: three quarters of the base count, since each example here is one to
+#: three HTTP round trips.
+MAX_EXAMPLES = BASE_EXAMPLES * 3 // 4
+SETTINGS = property_settings(MAX_EXAMPLES)
 #: Overrides set before every test (our app), so that a wrongly cleared one shows.
 WABA_BEFORE = "https://waba-before.example/hook"
 PHONE_BEFORE = "https://phone-before.example/hook"
 
-#: Examples run per property in this session, and the properties that passed: read by the
-#: last test.
-EXAMPLES: Counter[str] = Counter()
-PASSED: set[str] = set()
+TALLY = ExampleTally(MAX_EXAMPLES)
+EXAMPLES = TALLY.counts
 
 
 # --------------------------------------------------------------------------- raw HTTP
@@ -260,11 +252,7 @@ def overrides(state: dict[str, Any]) -> set[str]:
     return found | {url for phone in state["phone_numbers"] for url in phone["overrides"].values()}
 
 
-def run_property(name: str, prop: Callable[[], None]) -> None:
-    before = EXAMPLES[name]
-    prop()
-    assert EXAMPLES[name] - before >= MAX_EXAMPLES
-    PASSED.add(name)
+run_property = TALLY.run
 
 
 # --------------------------------------------------------------------------- strategies
@@ -694,12 +682,4 @@ def test_requests_the_http_server_refuses_get_the_envelope(emulator: EmulatorHan
 
 def test_examples_were_counted(capsys: pytest.CaptureFixture[str]) -> None:
     """Runs last: every property above ran at least MAX_EXAMPLES examples."""
-    if not PASSED:
-        pytest.skip("no property of this module passed in this session")
-    for name in PASSED:
-        assert EXAMPLES[name] >= MAX_EXAMPLES, (name, EXAMPLES[name])
-    if os.environ.get("WABA_REPORT_EXAMPLES") == "1":
-        with capsys.disabled():
-            for name in sorted(PASSED):
-                print(f"\n{name}: {EXAMPLES[name]} examples", end="")
-            print(f"\ntotal: {sum(EXAMPLES[name] for name in PASSED)} examples")
+    TALLY.check_and_report(capsys)

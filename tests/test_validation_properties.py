@@ -11,38 +11,29 @@ against the emulator, which must see no call at all. Hypothesis is driven from a
 from __future__ import annotations
 
 import ipaddress
-import os
 import string
-from collections import Counter
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pytest
 import urllib3.util
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 from pulumi.runtime.rpc import UNKNOWN
 
 from tests.conftest import EmulatorHandle, configured
+from tests.examples import BASE_EXAMPLES, ExampleTally, property_settings
 from waba_webhooks.override import OverrideProvider
 from waba_webhooks.phone import PhoneCallbackOverrideProvider
 from waba_webhooks.waba import WabaCallbackOverrideProvider
 
-#: Examples per property; ``WABA_MAX_EXAMPLES`` raises it for a longer search.
-MAX_EXAMPLES = int(os.environ.get("WABA_MAX_EXAMPLES", "400"))
-SETTINGS = settings(
-    max_examples=MAX_EXAMPLES,
-    deadline=None,
-    database=None,  # nothing written under .hypothesis/
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+MAX_EXAMPLES = BASE_EXAMPLES
+SETTINGS = property_settings(MAX_EXAMPLES)
 COMMON = ("callback_uri", "verify_token", "adopt_existing")
 
-#: Examples run per property in this session, and the properties that passed: read by the
-#: last test.
-EXAMPLES: Counter[str] = Counter()
-PASSED: set[str] = set()
+TALLY = ExampleTally(MAX_EXAMPLES)
+EXAMPLES = TALLY.counts
 
 
 # --------------------------------------------------------------------------- providers
@@ -60,11 +51,8 @@ def providers(emulator: EmulatorHandle) -> list[tuple[OverrideProvider, bool]]:
 def run_property(name: str, emulator: EmulatorHandle, prop: Callable[[], None]) -> None:
     """Run a hypothesis property once for this test's emulator, then check that nothing
     reached the Graph API."""
-    before = EXAMPLES[name]
-    prop()
-    assert EXAMPLES[name] - before >= MAX_EXAMPLES
+    TALLY.run(name, prop)
     assert emulator.admin.counts()["total"] == 0
-    PASSED.add(name)
 
 
 # --------------------------------------------------------------------------- strategies
@@ -598,12 +586,4 @@ def test_backslash_urls_are_rejected_or_unambiguous(emulator: EmulatorHandle) ->
 
 def test_examples_were_counted(capsys: pytest.CaptureFixture[str]) -> None:
     """Runs last: every property above ran at least MAX_EXAMPLES examples."""
-    if not PASSED:
-        pytest.skip("no property of this module passed in this session")
-    for name in PASSED:
-        assert EXAMPLES[name] >= MAX_EXAMPLES, (name, EXAMPLES[name])
-    if os.environ.get("WABA_REPORT_EXAMPLES") == "1":
-        with capsys.disabled():
-            for name, count in EXAMPLES.items():
-                print(f"\n{name}: {count} examples", end="")
-            print(f"\ntotal: {sum(EXAMPLES.values())} examples")
+    TALLY.check_and_report(capsys)
