@@ -20,10 +20,13 @@ import re
 import statistics
 import subprocess
 import sys
+import sysconfig
 import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
 
 SITECUSTOMIZE = r'''
 """Written by benchmarks.profiling: profile pulumi's Python processes (see that module)."""
@@ -144,8 +147,17 @@ def _label(func: tuple[str, int, str]) -> str:
     filename, line, name = func
     if filename == "~":
         return name
+    return f"{short_path(filename)}:{line}({name})"
+
+
+def short_path(filename: str) -> str:
+    """A source path without this machine's folders: relative to site-packages, the repository
+    or the Python installation."""
     short = filename.split("site-packages/")[-1].split("/provider/")[-1]
-    return f"{short}:{line}({name})"
+    if short.startswith(str(REPO) + "/"):
+        return short[len(str(REPO)) + 1:]
+    stdlib = sysconfig.get_paths()["stdlib"]
+    return "stdlib/" + short[len(stdlib) + 1:] if short.startswith(stdlib + "/") else short
 
 
 def load_stats(files: list[Path]) -> pstats.Stats | None:
