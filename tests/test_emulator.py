@@ -330,6 +330,30 @@ def test_phone_numbers_are_paged(emulator: EmulatorHandle) -> None:
     assert_envelope(response, 400, 100)
 
 
+def test_phone_numbers_expand_webhook_configuration_per_number(emulator: EmulatorHandle) -> None:
+    """Field expansion on the edge: each number with exactly the fields asked for and its
+    routing as our app sees it (keys absent where a level has no URL); the next link keeps the
+    fields."""
+    emulator.admin.seed(fixtures.generate(wabas=1, phones_per_waba=3))
+    emulator.admin.set_waba_override("200000000000000", emulator.app_id, "https://w.example/h")
+    emulator.admin.set_phone_override("300000000000001", emulator.app_id, "https://p.example/h")
+    fields = "id,display_phone_number,webhook_configuration"
+    first = emulator.call(
+        "GET", "200000000000000/phone_numbers", params={"fields": fields, "limit": 2}
+    ).json()
+    assert [set(p) for p in first["data"]] == [{"id", "display_phone_number",
+                                                "webhook_configuration"}] * 2
+    configs = [p["webhook_configuration"] for p in first["data"]]
+    assert "phone_number" not in configs[0]
+    assert configs[0]["whatsapp_business_account"] == "https://w.example/h"
+    assert configs[1]["phone_number"] == "https://p.example/h"
+    follow = requests.get(first["paging"]["next"], headers=emulator.headers, timeout=10).json()
+    assert [set(p) for p in follow["data"]] == [{"id", "display_phone_number",
+                                                 "webhook_configuration"}]
+    response = emulator.call("GET", "200000000000000/phone_numbers", params={"fields": "nope"})
+    assert_envelope(response, 400, 100)
+
+
 # --------------------------------------------------------------------------- unknown ids
 
 

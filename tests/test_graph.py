@@ -10,6 +10,7 @@ import pytest
 
 from waba_webhooks import errors
 from waba_webhooks.config import Settings
+from waba_webhooks.emulator import fixtures
 from waba_webhooks.graph import GraphClient
 
 WABA = "102290129340398"
@@ -64,6 +65,28 @@ def test_phone_override_set_read_clear(client, emulator, callback_receiver):
     assert after.effective_rule == "phone_number"
     client.clear_phone_override(phone)
     assert client.webhook_configuration(phone).phone_number is None
+
+
+def test_phone_numbers_reads_a_whole_waba_in_one_call_per_page(emulator):
+    emulator.admin.seed(fixtures.generate(wabas=1, phones_per_waba=230))
+    client = GraphClient(Settings(access_token=emulator.token, graph_url=emulator.url,
+                                  app_id=emulator.app_id))
+    emulator.admin.set_phone_override("300000000000229", emulator.app_id, "https://p.example/h")
+    numbers = client.phone_numbers("200000000000000")
+    assert len(numbers) == 230 and len({n.phone_number_id for n in numbers}) == 230
+    last = numbers[-1]
+    assert last.phone_number_id == "300000000000229" and last.display_phone_number
+    assert last.webhook_configuration.effective == "https://p.example/h"
+    assert numbers[0].webhook_configuration.effective_rule == "application"
+    # 230 numbers, pages of 100: three calls, no per-number read.
+    assert emulator.admin.counts()["by_operation"] == {"GET phone_numbers": 3}
+
+
+def test_subscribe_app_subscribes_a_waba_without_an_override(client, emulator):
+    emulator.admin.seed(fixtures.generate(wabas=1, phones_per_waba=1, subscribed=False))
+    assert client.waba_override("200000000000000") == (False, None)
+    client.subscribe_app("200000000000000")
+    assert client.waba_override("200000000000000") == (True, None)
 
 
 def test_token_only_in_the_authorization_header(client, emulator, callback_receiver):

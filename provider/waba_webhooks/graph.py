@@ -73,6 +73,19 @@ class WebhookConfiguration:
         return "application"
 
 
+@dataclass(frozen=True)
+class PhoneNumberRouting:
+    """One entry of ``GET /{WABA_ID}/phone_numbers?fields=...,webhook_configuration``."""
+
+    phone_number_id: str
+    display_phone_number: str | None
+    webhook_configuration: WebhookConfiguration
+
+
+#: Numbers asked for per page of the ``phone_numbers`` edge (Graph caps pages at 100).
+PHONE_NUMBERS_PAGE_SIZE = 100
+
+
 class GraphClient:
     """A thread-safe client for the few Graph API endpoints that hold webhook overrides."""
 
@@ -137,6 +150,11 @@ class GraphClient:
             "override_callback_uri": callback_uri, "verify_token": verify_token,
         })
 
+    def subscribe_app(self, waba_id: str) -> None:
+        """Subscribe our app to the WABA's webhooks (a plain POST). Only for a WABA our app is
+        not subscribed to: on a subscribed one the same POST drops our override."""
+        self.request("POST", f"{waba_id}/subscribed_apps")
+
     def clear_waba_override(self, waba_id: str) -> None:
         """Remove our app's alternate callback from the WABA; the app stays subscribed."""
         # A POST with no body re-subscribes the app as usual and drops the override.
@@ -145,12 +163,29 @@ class GraphClient:
     def webhook_configuration(self, phone_number_id: str) -> WebhookConfiguration:
         """The phone number's alternate callback and its fallbacks, as our app sees them."""
         body = self.request("GET", phone_number_id, params={"fields": "webhook_configuration"})
-        config = body.get("webhook_configuration") or {}
-        return WebhookConfiguration(
-            phone_number=config.get("phone_number") or None,
-            whatsapp_business_account=config.get("whatsapp_business_account") or None,
-            application=config.get("application") or None,
-        )
+        return _webhook_configuration(body)
+
+    def phone_numbers(self, waba_id: str) -> list[PhoneNumberRouting]:
+        """Every phone number of the WABA with its routing for our app, one call per page of up
+        to `PHONE_NUMBERS_PAGE_SIZE` numbers (field expansion on the ``phone_numbers`` edge)."""
+        params = {"fields": "id,display_phone_number,webhook_configuration",
+                  "limit": str(PHONE_NUMBERS_PAGE_SIZE)}
+        numbers: list[PhoneNumberRouting] = []
+        while True:
+            body = self.request("GET", f"{waba_id}/phone_numbers", params=params)
+            for entry in body.get("data") or []:
+                numbers.append(PhoneNumberRouting(
+                    phone_number_id=str(entry.get("id", "")),
+                    display_phone_number=entry.get("display_phone_number") or None,
+                    webhook_configuration=_webhook_configuration(entry),
+                ))
+            paging = body.get("paging") or {}
+            after = (paging.get("cursors") or {}).get("after")
+            # Graph gives `next` only when there is another page; never follow its URL itself
+            # (it may carry the token): ask again with the cursor.
+            if not paging.get("next") or not after:
+                return numbers
+            params = {**params, "after": str(after)}
 
     def set_phone_override(self, phone_number_id: str, callback_uri: str,
                            verify_token: str) -> None:
@@ -220,6 +255,17 @@ def client_for(settings: Settings) -> GraphClient:
     """One shared client (one connection pool, one app id look-up) per distinct settings, so
     both resource providers in a process use the same one."""
     return GraphClient(settings)
+
+
+def _webhook_configuration(body: Mapping[str, Any]) -> WebhookConfiguration:
+    """The ``webhook_configuration`` of a phone number as Graph returns it (keys absent when a
+    level has no URL)."""
+    config = body.get("webhook_configuration") or {}
+    return WebhookConfiguration(
+        phone_number=config.get("phone_number") or None,
+        whatsapp_business_account=config.get("whatsapp_business_account") or None,
+        application=config.get("application") or None,
+    )
 
 
 def _decode(response: requests.Response) -> Any:

@@ -189,6 +189,33 @@ def validate_verify_token(value: object) -> str:
     return value
 
 
+def _phone_fields(fields: Sequence[str]) -> list[str]:
+    """Check requested phone number fields; code 100 names the first unknown one."""
+    for name in fields:
+        if name not in PHONE_FIELDS:
+            raise InvalidParameterError(
+                f"Tried accessing nonexisting field ({name}) on node type "
+                "(WhatsAppBusinessPhoneNumber)"
+            )
+    return list(fields)
+
+
+def _phone_entry(
+    phone: PhoneNumber, fields: Sequence[str], webhook_configuration: dict[str, str]
+) -> dict[str, Any]:
+    """A phone number with the requested fields (and always its id)."""
+    result: dict[str, Any] = {}
+    for name in fields:
+        if name == "webhook_configuration":
+            result[name] = webhook_configuration
+        elif name == "quality_rating":
+            result[name] = "GREEN"
+        elif name != "id":
+            result[name] = getattr(phone, name)
+    result["id"] = phone.id
+    return result
+
+
 def _cursor(phone_id: str) -> str:
     return base64.urlsafe_b64encode(phone_id.encode()).decode()
 
@@ -562,25 +589,10 @@ class GraphBackend:
         self, app_id: str, phone_id: str, fields: Sequence[str] | None = None
     ) -> dict[str, Any]:
         """``GET /{PHONE}[?fields=...]``; ``webhook_configuration`` shows the caller's URLs."""
-        wanted = list(fields) if fields else list(PHONE_DEFAULT_FIELDS)
-        for name in wanted:
-            if name not in PHONE_FIELDS:
-                raise InvalidParameterError(
-                    f"Tried accessing nonexisting field ({name}) on node type "
-                    "(WhatsAppBusinessPhoneNumber)"
-                )
+        wanted = _phone_fields(fields or PHONE_DEFAULT_FIELDS)
         with self._lock:
             phone = self._phone(app_id, phone_id, "GET")
-            result: dict[str, Any] = {}
-            for name in wanted:
-                if name == "webhook_configuration":
-                    result[name] = self._webhook_configuration(app_id, phone)
-                elif name == "quality_rating":
-                    result[name] = "GREEN"
-                elif name != "id":
-                    result[name] = getattr(phone, name)
-            result["id"] = phone.id
-            return result
+            return _phone_entry(phone, wanted, self._webhook_configuration(app_id, phone))
 
     def _webhook_configuration(self, app_id: str, phone: PhoneNumber) -> dict[str, str]:
         config: dict[str, str] = {}
@@ -613,15 +625,24 @@ class GraphBackend:
     # ----------------------------------------------------------------- /{WABA}/phone_numbers
 
     def list_phone_numbers(
-        self, app_id: str, waba_id: str, limit: int = DEFAULT_PAGE_SIZE, after: str | None = None
+        self,
+        app_id: str,
+        waba_id: str,
+        limit: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        fields: Sequence[str] | None = None,
     ) -> PhoneNumberPage:
-        """``GET /{WABA}/phone_numbers``: one page (``limit`` capped at 100) after a cursor."""
+        """``GET /{WABA}/phone_numbers[?fields=...]``: one page (``limit`` capped at 100) after a
+        cursor. Field expansion is Graph's generic edge behaviour: with ``fields``, each entry has
+        exactly those fields (``id`` always), ``webhook_configuration`` as the caller sees it."""
         if limit < 1:
             raise InvalidParameterError("Param limit must be a positive integer")
         limit = min(limit, MAX_PAGE_SIZE)
+        wanted = _phone_fields(fields) if fields else None
         with self._lock:
             waba = self._waba(app_id, waba_id, "GET")
             phones = [p for p in self._phones.values() if p.waba_id == waba.id]
+            routing = {p.id: self._webhook_configuration(app_id, p) for p in phones}
         start = 0
         if after:
             after_id = _uncursor(after)
@@ -630,16 +651,19 @@ class GraphBackend:
                 raise InvalidParameterError("Param after is not a valid cursor")
             start = ids.index(after_id) + 1
         page = phones[start : start + limit]
-        data = [
-            {
-                "id": p.id,
-                "display_phone_number": p.display_phone_number,
-                "verified_name": p.verified_name,
-                "quality_rating": "GREEN",
-                "status": "LINKED",  # required by Meta's OpenAPI schema of this list
-            }
-            for p in page
-        ]
+        if wanted is None:
+            data = [
+                {
+                    "id": p.id,
+                    "display_phone_number": p.display_phone_number,
+                    "verified_name": p.verified_name,
+                    "quality_rating": "GREEN",
+                    "status": "LINKED",  # required by Meta's OpenAPI schema of this list
+                }
+                for p in page
+            ]
+        else:
+            data = [_phone_entry(p, wanted, routing[p.id]) for p in page]
         return PhoneNumberPage(
             data=data,
             before=_cursor(page[0].id) if page else None,

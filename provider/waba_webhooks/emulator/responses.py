@@ -409,12 +409,18 @@ class EmulatorApp:
         self, app_id: str, waba_id: str, params: dict[str, Any], request: Request
     ) -> dict[str, Any]:
         limit = _limit(params)
-        page = self.backend.list_phone_numbers(app_id, waba_id, limit, _str_param(params, "after"))
+        fields = _fields(params)
+        page = self.backend.list_phone_numbers(
+            app_id, waba_id, limit, _str_param(params, "after"), fields
+        )
         result: dict[str, Any] = {"data": page.data}
         if page.data:
             result["paging"] = {"cursors": {"before": page.before, "after": page.after}}
             if page.has_more:  # never echo the access token into a URL
-                query = urlencode({"limit": limit, "after": page.after})
+                query = urlencode(
+                    {**({"fields": ",".join(fields)} if fields else {}),
+                     "limit": limit, "after": page.after}
+                )
                 result["paging"]["next"] = f"{request.base_url}?{query}"
         return result
 
