@@ -50,10 +50,13 @@ def pulumi_home(tmp_path_factory) -> Path:
 
 
 class E2EStack:
-    """One stack of the e2e program in its own project folder and file backend."""
+    """One stack of the e2e program in its own project folder (``<root>/project``, copied from
+    the program unless it exists) and, unless ``backend_url`` names another backend, its own
+    file backend (``<root>/state``)."""
 
     def __init__(self, root: Path, emulator: Any, pulumi_home: Path, verify_token: str,
-                 name: str = "test", access_token: str | None = None) -> None:
+                 name: str = "test", access_token: str | None = None,
+                 backend_url: str | None = None) -> None:
         self.emulator = emulator
         project = root / "project"
         if not project.exists():
@@ -70,7 +73,7 @@ class E2EStack:
                 )
             )
         self.env = {
-            "PULUMI_BACKEND_URL": f"file://{root / 'state'}",
+            "PULUMI_BACKEND_URL": backend_url or f"file://{root / 'state'}",
             "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
             "PULUMI_SKIP_UPDATE_CHECK": "true",
             "PULUMI_HOME": str(pulumi_home),
@@ -160,6 +163,29 @@ class E2EStack:
         return text
 
 
+def declare_all(stack: E2EStack, fixture: dict, receiver, suffix: str = "") -> dict[str, str]:
+    """Declare an override on every WABA and phone number; return object id -> URL."""
+    wabas = [{"name": f"waba-{w['id']}", "id": w["id"],
+              "callbackUri": receiver.url_for(f"w/{w['id']}{suffix}")} for w in fixture["wabas"]]
+    phones = [{"name": f"phone-{p['id']}", "id": p["id"],
+               "callbackUri": receiver.url_for(f"p/{p['id']}{suffix}")}
+              for p in fixture["phone_numbers"]]
+    stack.declare(wabas=wabas, phones=phones)
+    return {spec["id"]: spec["callbackUri"] for spec in wabas + phones}
+
+
+def live_overrides(emulator, fixture: dict) -> dict[str, str]:
+    """Every override our app has on the fixture's WABAs and phone numbers."""
+    found = {}
+    for waba in fixture["wabas"]:
+        if (uri := emulator.waba_override(waba["id"])) is not None:
+            found[waba["id"]] = uri
+    for phone in fixture["phone_numbers"]:
+        if (uri := emulator.phone_override(phone["id"])) is not None:
+            found[phone["id"]] = uri
+    return found
+
+
 def changes(summary: dict) -> dict[str, int]:
     """An operation summary without the 'same' count, with plain string keys."""
     return {str(getattr(op, "value", op)): n for op, n in summary.items()
@@ -175,3 +201,4 @@ def e2e_stack(engine, tmp_path, emulator, callback_receiver, pulumi_home) -> Ite
     stack.export()
     stack.stack.workspace.remove_stack("test", force=True)
     assert stack.leaked(emulator.token, callback_receiver.verify_token) == []
+
