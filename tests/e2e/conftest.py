@@ -1,5 +1,6 @@
 """End-to-end fixtures: the real pulumi CLI (Automation API), a file backend in a temporary
-folder, a passphrase secrets provider, the emulator and a callback receiver on free ports."""
+folder (or a PostgreSQL server of the test's own), a passphrase secrets provider, the emulator
+and a callback receiver on free ports."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ import json
 import os
 import shutil
 import subprocess
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pulumi import automation as auto
+
+from tests.e2e.postgres import PostgresServer, find_bin_dir
 
 REPO = Path(__file__).resolve().parents[2]
 PROGRAM = Path(__file__).resolve().parent / "program"
@@ -202,3 +206,24 @@ def e2e_stack(engine, tmp_path, emulator, callback_receiver, pulumi_home) -> Ite
     stack.stack.workspace.remove_stack("test", force=True)
     assert stack.leaked(emulator.token, callback_receiver.verify_token) == []
 
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server of the session's own (Debian's package) on a free loopback port,
+    stopped and deleted afterwards. Missing PostgreSQL is a failure, never a skip: bin/setup
+    installs it."""
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        pytest.fail(
+            "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): run bin/setup "
+            "as root, which installs Debian's postgresql package, or apt-get install postgresql"
+        )
+    with PostgresServer(bin_dir) as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_backend(postgres_server: PostgresServer) -> str:
+    """A `postgres://` backend URL for Pulumi's DIY backend: a fresh database of this test's
+    own, with its own role and password."""
+    return postgres_server.create_database(f"pulumi_{uuid.uuid4().hex[:12]}")
