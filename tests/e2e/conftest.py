@@ -1,5 +1,6 @@
 """End-to-end fixtures: the real pulumi CLI (Automation API), a file backend in a temporary
-folder, a passphrase secrets provider, the emulator and a callback receiver on free ports."""
+folder (or a PostgreSQL server of the test's own), a passphrase secrets provider, the emulator
+and a callback receiver on free ports."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ import json
 import os
 import shutil
 import subprocess
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pulumi import automation as auto
+
+from tests.e2e.postgres import PostgresServer, find_bin_dir
 
 REPO = Path(__file__).resolve().parents[2]
 PROGRAM = Path(__file__).resolve().parent / "program"
@@ -50,10 +54,13 @@ def pulumi_home(tmp_path_factory) -> Path:
 
 
 class E2EStack:
-    """One stack of the e2e program in its own project folder and file backend."""
+    """One stack of the e2e program in its own project folder (``<root>/project``, copied from
+    the program unless it exists) and, unless ``backend_url`` names another backend, its own
+    file backend (``<root>/state``)."""
 
     def __init__(self, root: Path, emulator: Any, pulumi_home: Path, verify_token: str,
-                 name: str = "test", access_token: str | None = None) -> None:
+                 name: str = "test", access_token: str | None = None,
+                 backend_url: str | None = None) -> None:
         self.emulator = emulator
         project = root / "project"
         if not project.exists():
@@ -70,7 +77,7 @@ class E2EStack:
                 )
             )
         self.env = {
-            "PULUMI_BACKEND_URL": f"file://{root / 'state'}",
+            "PULUMI_BACKEND_URL": backend_url or f"file://{root / 'state'}",
             "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
             "PULUMI_SKIP_UPDATE_CHECK": "true",
             "PULUMI_HOME": str(pulumi_home),
@@ -160,6 +167,29 @@ class E2EStack:
         return text
 
 
+def declare_all(stack: E2EStack, fixture: dict, receiver, suffix: str = "") -> dict[str, str]:
+    """Declare an override on every WABA and phone number; return object id -> URL."""
+    wabas = [{"name": f"waba-{w['id']}", "id": w["id"],
+              "callbackUri": receiver.url_for(f"w/{w['id']}{suffix}")} for w in fixture["wabas"]]
+    phones = [{"name": f"phone-{p['id']}", "id": p["id"],
+               "callbackUri": receiver.url_for(f"p/{p['id']}{suffix}")}
+              for p in fixture["phone_numbers"]]
+    stack.declare(wabas=wabas, phones=phones)
+    return {spec["id"]: spec["callbackUri"] for spec in wabas + phones}
+
+
+def live_overrides(emulator, fixture: dict) -> dict[str, str]:
+    """Every override our app has on the fixture's WABAs and phone numbers."""
+    found = {}
+    for waba in fixture["wabas"]:
+        if (uri := emulator.waba_override(waba["id"])) is not None:
+            found[waba["id"]] = uri
+    for phone in fixture["phone_numbers"]:
+        if (uri := emulator.phone_override(phone["id"])) is not None:
+            found[phone["id"]] = uri
+    return found
+
+
 def changes(summary: dict) -> dict[str, int]:
     """An operation summary without the 'same' count, with plain string keys."""
     return {str(getattr(op, "value", op)): n for op, n in summary.items()
@@ -175,3 +205,25 @@ def e2e_stack(engine, tmp_path, emulator, callback_receiver, pulumi_home) -> Ite
     stack.export()
     stack.stack.workspace.remove_stack("test", force=True)
     assert stack.leaked(emulator.token, callback_receiver.verify_token) == []
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server of the session's own (Debian's package) on a free loopback port,
+    stopped and deleted afterwards. Missing PostgreSQL is a failure, never a skip: bin/setup
+    installs it."""
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        pytest.fail(
+            "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): run bin/setup "
+            "as root, which installs Debian's postgresql package, or apt-get install postgresql"
+        )
+    with PostgresServer(bin_dir) as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_backend(postgres_server: PostgresServer) -> str:
+    """A `postgres://` backend URL for Pulumi's DIY backend: a fresh database of this test's
+    own, with its own role and password."""
+    return postgres_server.create_database(f"pulumi_{uuid.uuid4().hex[:12]}")

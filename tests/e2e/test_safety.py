@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from pulumi.automation.errors import CommandError
 
-from tests.e2e.conftest import E2EStack, changes
+from tests.e2e.conftest import E2EStack, changes, declare_all, live_overrides
 from waba_webhooks.emulator import fixtures
 
 SCALE = 20  # 20 WABAs with one phone number each: 40 overrides
@@ -23,29 +23,6 @@ def seed_scale(emulator) -> dict:
     fixture = fixtures.generate(wabas=SCALE, phones_per_waba=1)
     emulator.admin.seed(fixture)
     return fixture
-
-
-def declare_all(stack: E2EStack, fixture: dict, receiver, suffix: str = "") -> dict[str, str]:
-    """Declare an override on every WABA and phone number; return object id -> URL."""
-    wabas = [{"name": f"waba-{w['id']}", "id": w["id"],
-              "callbackUri": receiver.url_for(f"w/{w['id']}{suffix}")} for w in fixture["wabas"]]
-    phones = [{"name": f"phone-{p['id']}", "id": p["id"],
-               "callbackUri": receiver.url_for(f"p/{p['id']}{suffix}")}
-              for p in fixture["phone_numbers"]]
-    stack.declare(wabas=wabas, phones=phones)
-    return {spec["id"]: spec["callbackUri"] for spec in wabas + phones}
-
-
-def live_overrides(emulator, fixture: dict) -> dict[str, str]:
-    """Every override our app has on the fixture's WABAs and phone numbers."""
-    found = {}
-    for waba in fixture["wabas"]:
-        if (uri := emulator.waba_override(waba["id"])) is not None:
-            found[waba["id"]] = uri
-    for phone in fixture["phone_numbers"]:
-        if (uri := emulator.phone_override(phone["id"])) is not None:
-            found[phone["id"]] = uri
-    return found
 
 
 def good_writes(emulator) -> int:
