@@ -152,6 +152,11 @@ class E2EStack:
         """The stack's state, secrets encrypted."""
         return json.loads(self._export_cli())["deployment"]
 
+    def inputs(self, name: str) -> dict[str, Any]:
+        """The inputs the state holds for the resource named `name` (secrets encrypted)."""
+        resources = self.deployment().get("resources", [])
+        return next(r["inputs"] for r in resources if r["urn"].endswith(f"::{name}"))
+
     def export(self) -> str:
         """The exported state followed by every file of the backend, as text."""
         files = [p.read_text(errors="replace") for p in self.state_dir.rglob("*") if p.is_file()]
