@@ -4,13 +4,19 @@
   local Graph API emulator over real HTTP.
 * ``callback_receiver``: a real webhook endpoint on loopback that answers Meta's hub challenge
   when the verify token matches and records webhook POSTs.
-* ``openapi`` (session): request/response validation against Meta's OpenAPI description.
+* ``openapi`` (session): request/response validation against Meta's OpenAPI description
+  (vendored in ``tests/reference/meta-openapi/``).
+
+The report header names the pulumi SDK under test: bin/test runs the suite with the newest
+supported SDK and the protocol and lifecycle tests again with the oldest.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,11 +34,19 @@ from pulumi.dynamic.config import Config as DynamicConfig
 from waba_webhooks.emulator import EmulatorAdmin, EmulatorServer
 from waba_webhooks.emulator.fixtures import DEFAULT_APP_ID, DEFAULT_TOKEN, load
 from waba_webhooks.emulator.receiver import WebhookReceiver
-from waba_webhooks.override import OverrideProvider
+from waba_webhooks.override import READ_RESULT_TAKES_INPUTS, OverrideProvider
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED_DIR = REPO_ROOT.parent / "shared"
+#: Meta's documents the fidelity tests check against, kept in the repository (see their READMEs).
+REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 GRAPH_VERSION = "v23.0"
+
+
+def pytest_report_header() -> str:
+    """Which pulumi SDK (and from which virtualenv) this run tests."""
+    refresh = "records drifted inputs" if READ_RESULT_TAKES_INPUTS else "keeps the last inputs"
+    return (f"pulumi SDK {importlib.metadata.version('pulumi')} in {sys.prefix} "
+            f"(ReadResult inputs: {READ_RESULT_TAKES_INPUTS}; a refresh {refresh})")
 
 
 # --------------------------------------------------------------------------- the emulator
@@ -149,7 +163,7 @@ def _spec_path() -> Path:
     override = os.environ.get("WABA_OPENAPI_SPEC")
     if override:
         return Path(override)
-    return SHARED_DIR / "meta-openapi" / "business-messaging-api_v23.0.yaml"
+    return REFERENCE_DIR / "meta-openapi" / "business-messaging-api_v23.0.yaml"
 
 
 class GraphOpenAPIRequest(RequestsOpenAPIRequest):
@@ -232,10 +246,10 @@ class OpenAPIChecker:
 
 @pytest.fixture(scope="session")
 def openapi() -> OpenAPIChecker:
-    """Meta's OpenAPI description (``$WABA_OPENAPI_SPEC`` or ``../shared/meta-openapi/``)."""
+    """Meta's OpenAPI description (``$WABA_OPENAPI_SPEC``, else the vendored copy)."""
     path = _spec_path()
     if not path.is_file():
-        pytest.skip(f"OpenAPI description not found at {path} (set WABA_OPENAPI_SPEC)")
+        pytest.fail(f"OpenAPI description not found at {path} (check WABA_OPENAPI_SPEC)")
     return OpenAPIChecker(path)
 
 

@@ -1,8 +1,10 @@
 """The emulator answers in the shapes of Meta's OpenAPI description, and so do the examples of
-the Webhook Overrides page (the seed), which the emulator's answers mirror key for key.
+the Webhook Overrides page (the seed), which the emulator's answers mirror key for key. Both are
+kept in tests/reference/ (the page as an excerpt of its examples).
 
-Where the description and the page disagree, the page wins (meta-openapi/README.md). Found so
-far, all tolerated by the description because its schemas do not forbid extra properties:
+Where the description and the page disagree, the page wins (reference/meta-openapi/README.md).
+Found so far, all tolerated by the description because its schemas do not forbid extra
+properties:
 
 * ``GET /{Phone-Number-ID}``: the response schema ``PhoneNumberInfo`` has no
   ``webhook_configuration``; the page's ``{"webhook_configuration": {"phone_number",
@@ -28,7 +30,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest import SHARED_DIR, EmulatorHandle, OpenAPIChecker
+from tests.conftest import REFERENCE_DIR, EmulatorHandle, OpenAPIChecker
 from waba_webhooks.emulator import fixtures
 
 WABA = "102290129340398"
@@ -185,7 +187,8 @@ def test_errors_outside_documented_statuses_still_use_the_error_schema(
 
 
 def _seed_path() -> Path:
-    return Path(os.environ.get("WABA_SEED_PAGE", SHARED_DIR / "seed" / "webhook-overrides.txt"))
+    return Path(os.environ.get("WABA_SEED_PAGE",
+                               REFERENCE_DIR / "webhook-overrides" / "examples.txt"))
 
 
 SECTIONS = (
@@ -204,7 +207,7 @@ def seed_examples() -> dict[tuple[str, str], Any]:
     Callback", "Example Response"). A trailing comma before ``}`` is tolerated."""
     path = _seed_path()
     if not path.is_file():
-        pytest.skip(f"seed page not found at {path} (set WABA_SEED_PAGE)")
+        pytest.fail(f"seed page not found at {path} (check WABA_SEED_PAGE)")
     lines = path.read_text(encoding="utf-8").splitlines()
     examples: dict[tuple[str, str], Any] = {}
     section = label = ""

@@ -8,6 +8,7 @@ nothing secret, and new provider code applies to old resources.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -35,6 +36,12 @@ if TYPE_CHECKING:
 CALLBACK_URI = "callback_uri"
 VERIFY_TOKEN = "verify_token"
 ADOPT_EXISTING = "adopt_existing"
+
+#: Whether this pulumi SDK's ``ReadResult`` takes ``inputs`` (newer SDKs do; 3.200.0 does not).
+#: With it, a refresh that finds drift records the drifted values as the resource's inputs too;
+#: without it the inputs of the last ``up`` stay in state. Drift is reported and the next ``up``
+#: restores the declared override either way: diffs compare the program with the outputs.
+READ_RESULT_TAKES_INPUTS = "inputs" in inspect.signature(ReadResult.__init__).parameters
 
 
 class OverrideProvider(ResourceProvider):
@@ -121,8 +128,11 @@ class OverrideProvider(ResourceProvider):
             news[CALLBACK_URI], news[VERIFY_TOKEN])
 
     def found(self, object_id: str, outs: dict[str, Any]) -> ReadResult:
-        """A read that found the override: its outputs, and the inputs they imply (so that a
-        refresh records drift and an id-only read still yields usable inputs)."""
+        """A read that found the override: its outputs and, where the SDK takes them
+        (`READ_RESULT_TAKES_INPUTS`), the inputs they imply, so that a refresh records drift in
+        the inputs too and an id-only read still yields usable inputs."""
+        if not READ_RESULT_TAKES_INPUTS:
+            return ReadResult(object_id, outs)
         inputs = {k: outs[k] for k in self.input_names if outs.get(k) is not None}
         return ReadResult(object_id, outs, inputs)
 

@@ -1,15 +1,20 @@
 """End-to-end fixtures: the real pulumi CLI (Automation API), a file backend in a temporary
 folder (or a PostgreSQL server of the test's own), a passphrase secrets provider, the emulator
-and a callback receiver on free ports."""
+and a callback receiver on free ports.
+
+The CLI is the pinned test engine (tools/engine/go.mod); the SDK is whichever the running
+virtualenv holds, and the e2e program runs in that same virtualenv, so bin/test's two passes
+drive one CLI with the newest and the oldest supported SDK.
+"""
 
 from __future__ import annotations
 
-import importlib.metadata
 import inspect
 import json
 import os
 import shutil
 import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,19 +28,30 @@ from tests.e2e.postgres import PostgresServer, find_bin_dir
 REPO = Path(__file__).resolve().parents[2]
 PROGRAM = Path(__file__).resolve().parent / "program"
 PASSPHRASE = "e2e-passphrase"
+ENGINE_MODULE = "github.com/pulumi/pulumi/pkg/v3"
+
+
+def pinned_engine_version() -> str:
+    """The test engine's version: the `pkg/v3` require line of tools/engine/go.mod, as
+    tools/install-engine reads it (e.g. ``v3.260.0``)."""
+    for line in (REPO / "tools" / "engine" / "go.mod").read_text().splitlines():
+        words = line.split()
+        if words[:1] == [ENGINE_MODULE] and len(words) > 1:
+            return words[1]
+    raise LookupError(f"no {ENGINE_MODULE} require line in tools/engine/go.mod")
 
 
 @pytest.fixture(scope="session")
 def engine() -> str:
-    """The pinned `pulumi` CLI. Missing or wrong version is a failure, never a skip: the test
-    command (bin/test) installs it."""
+    """The pinned test engine, the `pulumi` CLI that tools/install-engine provides. Missing or
+    another version is a failure, never a skip: the test command (bin/test) installs it."""
     found = shutil.which("pulumi")
     if found is None:
         pytest.fail(
             "the pulumi CLI is not on PATH: run the tests with bin/test, which installs "
             "the pinned engine (tools/install-engine)"
         )
-    want = "v" + importlib.metadata.version("pulumi")
+    want = pinned_engine_version()
     got = subprocess.run(
         [found, "version"],
         capture_output=True,
@@ -44,7 +60,8 @@ def engine() -> str:
         env={**os.environ, "PULUMI_SKIP_UPDATE_CHECK": "true"},
     ).stdout.strip()
     if got != want:
-        pytest.fail(f"pulumi CLI {got} on PATH does not match the pulumi SDK {want}")
+        pytest.fail(f"pulumi CLI {got} on PATH is not the pinned test engine {want} "
+                    "(tools/engine/go.mod): run the tests with bin/test")
     return found
 
 
@@ -71,7 +88,8 @@ class E2EStack:
                         "name": "e2e",
                         "runtime": {
                             "name": "python",
-                            "options": {"virtualenv": str(REPO / ".venv")},
+                            # The SDK end under test: the virtualenv running pytest.
+                            "options": {"virtualenv": sys.prefix},
                         },
                     }
                 )
@@ -158,6 +176,11 @@ class E2EStack:
     def deployment(self) -> dict[str, Any]:
         """The stack's state, secrets encrypted."""
         return json.loads(self._export_cli())["deployment"]
+
+    def inputs(self, name: str) -> dict[str, Any]:
+        """The inputs the state holds for the resource named `name` (secrets encrypted)."""
+        resources = self.deployment().get("resources", [])
+        return next(r["inputs"] for r in resources if r["urn"].endswith(f"::{name}"))
 
     def export(self) -> str:
         """The exported state followed by every file of the backend, as text."""
