@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -15,6 +16,8 @@ from typing import Any
 
 import pytest
 import requests
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Response
 
 from tests.conftest import CallbackReceiver, EmulatorHandle
 from waba_webhooks.emulator import EmulatorAdminError, EmulatorServer, fixtures
@@ -130,9 +133,9 @@ def test_waba_override_is_verified_then_stored(
     assert response.status_code == 200, response.text
     assert response.json() == {"success": True}
     assert our_override(emulator) == callback_receiver.url
-    assert [(c.path, c.mode, c.token_matched) for c in callback_receiver.challenges] == [
-        ("/webhook", "subscribe", True)
-    ]
+    assert [
+        (c.path, c.mode, c.token_matched, c.signed) for c in callback_receiver.challenges
+    ] == [("/webhook", "subscribe", True, False)], "one unsigned GET with the hub parameters"
     assert emulator.admin.verifications() == [
         {
             "url": callback_receiver.url,
@@ -199,6 +202,34 @@ def test_unreachable_callback_fails_verification_with_a_curl_error(
         "curl_errno = 7; curl_error = Couldn't connect to server"
     )
     assert "t0k3n" not in response.text
+
+
+def test_a_self_signed_certificate_fails_verification(
+    emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    """Meta requires TLS with a certificate it trusts: a self-signed one is refused."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )
+    answer = Response("challenge would be here")
+    server = make_server("127.0.0.1", 0, answer, ssl_context=(str(cert), str(key)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        body = {"override_callback_uri": f"https://127.0.0.1:{server.port}/hook",
+                "verify_token": "t0k3n"}
+        response = emulator.call("POST", f"{WABA}/subscribed_apps", json=body)
+    finally:
+        server.shutdown()
+        server.server_close()
+    message = assert_envelope(response, 400, 2200)["message"]
+    # OpenSSL 3 says "self-signed certificate", 1.1 "self signed certificate".
+    assert re.search(r"curl_errno = 60; curl_error = SSL certificate problem: self.signed "
+                     r"certificate$", message), message
+    assert our_override(emulator) is None
 
 
 def test_an_override_on_a_never_subscribed_waba_is_refused_until_the_app_subscribes(

@@ -14,6 +14,7 @@ import json
 import logging
 import secrets
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -95,10 +96,12 @@ def http_verifier(timeout: float = VERIFY_TIMEOUT_SECONDS) -> Verifier:
                 f"curl_errno = 28; curl_error = Operation timed out after {timeout * 1000:.0f} "
                 "milliseconds with 0 bytes received"
             ) from None
-        except requests.exceptions.SSLError:  # Meta does not accept self-signed certificates
+        except requests.exceptions.SSLError as exc:
+            # Meta requires TLS with a certificate it trusts (no self-signed ones).
+            refused = _certificate_error(exc)
             raise VerificationFailed(
-                "curl_errno = 60; curl_error = SSL certificate problem: unable to get local "
-                "issuer certificate"
+                f"curl_errno = 60; curl_error = SSL certificate problem: {refused.verify_message}"
+                if refused is not None else "curl_errno = 35; curl_error = SSL connect error"
             ) from None
         except requests.ConnectionError:
             raise VerificationFailed(
@@ -123,6 +126,21 @@ def http_verifier(timeout: float = VERIFY_TIMEOUT_SECONDS) -> Verifier:
             )
 
     return verify
+
+
+def _certificate_error(error: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate verification failure inside a requests error (it wraps urllib3's)."""
+    seen: set[int] = set()
+    todo: list[object] = [error]
+    while todo:
+        item = todo.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, ssl.SSLCertVerificationError):
+            return item
+        todo.extend((item.__cause__, item.__context__, getattr(item, "reason", None), *item.args))
+    return None
 
 
 def _phrase(status: int, given: str | None) -> str:
