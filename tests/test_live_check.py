@@ -61,6 +61,17 @@ def writes(emulator: EmulatorHandle) -> int:
     return emulator.admin.counts()["writes"]
 
 
+def fail_nth(emulator: EmulatorHandle, method: str, phone: str, nth: int, status: int,
+             code: int, message: str) -> None:
+    """Let the first ``nth - 1`` calls of ``method`` on the number through, fail the nth with a
+    Graph error that is never retried."""
+    path = f"/{phone}$"
+    if nth > 1:  # a latency-only rule: those calls pass, each using it up
+        emulator.admin.add_fault(method=method, path=path, count=nth - 1, latency_ms=1)
+    emulator.admin.add_fault(method=method, path=path, status=status,
+                             error={"code": code, "message": message})
+
+
 # ---- refusals: nothing is called ---------------------------------------------------------------
 
 
@@ -212,11 +223,8 @@ def test_write_puts_the_previous_override_back(check, emulator):
 
 def test_a_failure_in_the_middle_still_restores(check, emulator, callback_receiver):
     phone = emulator.phone_ids[0]
-    path = f"/{phone}$"
     # The first read of the number goes through; the read-back after the write fails.
-    emulator.admin.add_fault(method="GET", path=path, latency_ms=1)
-    emulator.admin.add_fault(method="GET", path=path, status=400,
-                             error={"code": 100, "message": "(#100) injected read failure"})
+    fail_nth(emulator, "GET", phone, 2, 400, 100, "(#100) injected read failure")
     result = check("--write", callback_receiver.url, **{VERIFY_ENV: callback_receiver.verify_token})
     assert result.status == live_check.CHECK_FAILED
     assert "write check failed: (#100) injected read failure" in result.output
@@ -226,10 +234,8 @@ def test_a_failure_in_the_middle_still_restores(check, emulator, callback_receiv
 
 def test_restore_goes_ahead_when_its_first_read_fails(check, emulator, callback_receiver):
     phone = emulator.phone_ids[0]
-    path = f"/{phone}$"
-    emulator.admin.add_fault(method="GET", path=path, count=2, latency_ms=1)  # read, read-back
-    emulator.admin.add_fault(method="GET", path=path, status=400,
-                             error={"code": 100, "message": "(#100) injected read failure"})
+    # The read and the read-back go through; the restore's first read fails.
+    fail_nth(emulator, "GET", phone, 3, 400, 100, "(#100) injected read failure")
     result = check("--write", callback_receiver.url, **{VERIFY_ENV: callback_receiver.verify_token})
     assert result.status == live_check.OK, result.output
     assert "restore: could not read the override first" in result.output
@@ -249,11 +255,8 @@ def test_a_refused_write_changes_nothing_and_restores_nothing(check, emulator, c
 
 def test_a_failed_restore_says_what_is_left_and_what_to_do(check, emulator, callback_receiver):
     phone = emulator.phone_ids[0]
-    path = f"/{phone}$"
     # The write goes through; putting the number back is refused.
-    emulator.admin.add_fault(method="POST", path=path, latency_ms=1)
-    emulator.admin.add_fault(method="POST", path=path, status=403,
-                             error={"code": 200, "message": "(#200) Permissions error"})
+    fail_nth(emulator, "POST", phone, 2, 403, 200, "(#200) Permissions error")
     result = check("--write", callback_receiver.url, **{VERIFY_ENV: callback_receiver.verify_token})
     assert result.status == live_check.NOT_RESTORED
     assert "restore FAILED: (#200) Permissions error" in result.output
