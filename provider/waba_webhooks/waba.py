@@ -54,9 +54,9 @@ class WabaCallbackOverrideProvider(OverrideProvider):
             self.client.clear_waba_override(id_)
 
     def _set(self, waba_id: str, subscribed: bool, props: dict[str, Any]) -> None:
-        """Set the override; subscribe the app first (a plain POST) if it is not subscribed
-        yet, since Meta refuses an override from an unsubscribed app. Only then: on a
-        subscribed WABA that POST would clear our override."""
+        """Set the override, subscribing the app first (a plain POST) if it is not subscribed
+        yet: Meta refuses an override from an unsubscribed app. Never that POST on a
+        subscribed WABA: there it clears our override."""
         if not subscribed:
             self.client.subscribe_app(waba_id)
             pulumi.log.info(
