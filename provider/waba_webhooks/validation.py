@@ -141,9 +141,10 @@ def _uri_failures(prop: str, value: str, allow_http_loopback: bool) -> list[Fail
 
 def callback_uri_warnings(prop: str, value: Any) -> list[str]:
     """What may keep Meta from accepting a callback URI that passes `check_callback_uri`: a host
-    with ``_`` or an explicit ``:port``. A vendor (360dialog) documents that Meta refuses both;
-    Meta does not, so these are warnings, not failures. None for loopback hosts (only the local
-    emulator calls them) or for a value `check_callback_uri` refuses."""
+    with ``_`` or an explicit ``:port``. A vendor's documentation (360dialog's, on its Cloud API
+    webhooks) says neither is supported; Meta's does not, so these are warnings, not failures.
+    None for loopback hosts (only the local emulator calls them) or for a value
+    `check_callback_uri` refuses."""
     if not isinstance(value, str) or len(value) > MAX_CALLBACK_URI_LENGTH:
         return []
     return list(_uri_warnings(prop, value))
@@ -155,17 +156,17 @@ def _uri_warnings(prop: str, value: str) -> tuple[str, ...]:
     if parts is None or is_loopback_host(parts.host):
         return ()
     warnings = []
-    reported = "360dialog reports that Meta does not accept"
+    reported = "360dialog's documentation says Cloud API webhook URLs do not support"
+    unconfirmed = "(Meta's does not say so: a warning, not an error)"
     if "_" in parts.host:
         warnings.append(
-            f"{prop} {value}: its host name has an underscore (_); {reported} such host names "
-            "for webhook callbacks (Meta itself does not say so: a warning, not an error)"
+            f"{prop} {value}: its host name has an underscore (_); {reported} that "
+            f"{unconfirmed}"
         )
     if parts.port is not None:
         warnings.append(
-            f"{prop} {value}: it has an explicit port (:{parts.port}); {reported} callback URLs "
-            "with a port: serve it on the default https port and leave the port out (Meta "
-            "itself does not say so: a warning, not an error)"
+            f"{prop} {value}: it has an explicit port (:{parts.port}); {reported} a port: "
+            f"serve it on the default https port and leave the port out {unconfirmed}"
         )
     return tuple(warnings)
 
