@@ -15,6 +15,11 @@ far, all tolerated by the description because its schemas do not forbid extra pr
 
 One the other way round: the description requires ``status`` on each ``phone_numbers`` item
 (the page does not cover that endpoint), so the emulator sends ``"status": "LINKED"``.
+
+Where the description's examples and what integrators observe disagree, the emulator follows
+the observed (DESIGN.md section 1), within the description's schemas: a WABA the app cannot see
+is 400 / code 100 / subcode 33, not the example's 403 / code 200; verification failures are code
+2200 and the subscribe-first refusal code 100, neither of which the description mentions.
 """
 
 from __future__ import annotations
