@@ -87,6 +87,19 @@ class EmulatorHandle:
         return [phone["id"] for phone in self.admin.state()["phone_numbers"]]
 
     @property
+    def routable_phone_ids(self) -> list[str]:
+        """Phone number ids whose WABA our app is subscribed to, in fixture order: Meta refuses
+        a phone override elsewhere (DESIGN.md section 1)."""
+        state = self.admin.state()
+        subscribed = {w["id"] for w in state["wabas"] if self.app_id in w["subscriptions"]}
+        return [p["id"] for p in state["phone_numbers"] if p["waba_id"] in subscribed]
+
+    @property
+    def never_subscribed_waba_ids(self) -> list[str]:
+        """WABA ids no app is subscribed to (what a new customer meets), in fixture order."""
+        return [w["id"] for w in self.admin.state()["wabas"] if not w["subscriptions"]]
+
+    @property
     def app_callback_url(self) -> str:
         """Our app's dashboard callback URL."""
         return str(self._app()["callback_url"])

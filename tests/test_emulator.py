@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -15,13 +16,21 @@ from typing import Any
 
 import pytest
 import requests
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Response
 
 from tests.conftest import CallbackReceiver, EmulatorHandle
 from waba_webhooks.emulator import EmulatorAdminError, EmulatorServer, fixtures
 
 WABA = "102290129340398"
 WABA_2 = "102290129340399"
+WABA_NEW = "102290129340400"  # no app has ever subscribed to it
 PHONE = "106540352242922"
+PHONE_NEW = "106540352242926"  # in WABA_NEW
+NOT_SUBSCRIBED = (
+    "(#100) Before override the current callback uri, your app must be subscribed to receive "
+    "messages for WhatsApp Business Account"
+)
 OTHER_APP = "880011223344556"
 APP_SECRET = "EMU-APP-SECRET-lucky-shrub"
 
@@ -124,9 +133,9 @@ def test_waba_override_is_verified_then_stored(
     assert response.status_code == 200, response.text
     assert response.json() == {"success": True}
     assert our_override(emulator) == callback_receiver.url
-    assert [(c.path, c.mode, c.token_matched) for c in callback_receiver.challenges] == [
-        ("/webhook", "subscribe", True)
-    ]
+    assert [
+        (c.path, c.mode, c.token_matched, c.signed) for c in callback_receiver.challenges
+    ] == [("/webhook", "subscribe", True, False)], "one unsigned GET with the hub parameters"
     assert emulator.admin.verifications() == [
         {
             "url": callback_receiver.url,
@@ -139,20 +148,30 @@ def test_waba_override_is_verified_then_stored(
     assert webhook_configuration(emulator)["whatsapp_business_account"] == callback_receiver.url
 
 
-def test_failed_verification_is_code_100_and_changes_nothing(
+def test_failed_verification_is_code_2200_with_the_receivers_status(
     emulator: EmulatorHandle, callback_receiver: CallbackReceiver
 ) -> None:
     secret = "not-the-receivers-token"
     body = {"override_callback_uri": callback_receiver.url, "verify_token": secret}
     response = emulator.call("POST", f"{WABA}/subscribed_apps", json=body)
-    error = assert_envelope(response, 400, 100, 2200)
-    assert error["message"].startswith("(#100) The callback URL is not reachable or invalid")
-    assert "HTTP 403" in error["message"]
-    assert error["error_user_title"] == "Callback verification failed"
+    error = assert_envelope(response, 400, 2200)
+    assert error["message"] == (
+        "(#2200) Callback verification failed with the following errors: "
+        "HTTP Status Code = 403; HTTP Message = FORBIDDEN"
+    )
+    assert error["type"] == "OAuthException" and "error_user_title" not in error
     assert secret not in response.text
     assert our_override(emulator) is None
     [attempt] = emulator.admin.verifications()
-    assert attempt["ok"] is False and "HTTP 403" in attempt["reason"]
+    assert attempt["ok"] is False and "HTTP Status Code = 403" in attempt["reason"]
+
+
+def test_a_missing_callback_path_is_reported_as_404(emulator: EmulatorHandle) -> None:
+    body = {"override_callback_uri": f"{emulator.url}/no-such-hook", "verify_token": "t"}
+    response = emulator.call("POST", PHONE, json={"webhook_configuration": body})
+    assert assert_envelope(response, 400, 2200)["message"].endswith(
+        "HTTP Status Code = 404; HTTP Message = NOT FOUND"
+    )
 
 
 def test_verification_needs_the_challenge_echoed(
@@ -164,18 +183,95 @@ def test_verification_needs_the_challenge_echoed(
         "verify_token": callback_receiver.verify_token,
     }
     response = emulator.call("POST", f"{WABA}/subscribed_apps", json=body)
-    assert "did not echo hub.challenge" in assert_envelope(response, 400, 100, 2200)["message"]
+    message = assert_envelope(response, 400, 2200)["message"]
+    assert "HTTP Status Code = 200; HTTP Message = OK; Response does not match challenge" in message
+    assert message.endswith('received="12345"')
 
 
-def test_unreachable_callback_fails_verification(emulator: EmulatorHandle) -> None:
+def test_unreachable_callback_fails_verification_with_a_curl_error(
+    emulator: EmulatorHandle,
+) -> None:
     closed = CallbackReceiver()  # bound, never served, then closed: nobody listens
     url = closed.url
     closed.stop()
     body = {"override_callback_uri": url, "verify_token": "t0k3n"}
     response = emulator.call("POST", f"{WABA}/subscribed_apps", json=body)
-    error = assert_envelope(response, 400, 100, 2200)
-    assert "connection failed" in error["message"]
+    error = assert_envelope(response, 400, 2200)
+    assert error["message"] == (
+        "(#2200) Callback verification failed with the following errors: "
+        "curl_errno = 7; curl_error = Couldn't connect to server"
+    )
     assert "t0k3n" not in response.text
+
+
+def test_a_self_signed_certificate_fails_verification(
+    emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    """Meta requires TLS with a certificate it trusts: a self-signed one is refused."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )
+    answer = Response("challenge would be here")
+    server = make_server("127.0.0.1", 0, answer, ssl_context=(str(cert), str(key)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        body = {"override_callback_uri": f"https://127.0.0.1:{server.port}/hook",
+                "verify_token": "t0k3n"}
+        response = emulator.call("POST", f"{WABA}/subscribed_apps", json=body)
+    finally:
+        server.shutdown()
+        server.server_close()
+    message = assert_envelope(response, 400, 2200)["message"]
+    # OpenSSL 3 says "self-signed certificate", 1.1 "self signed certificate".
+    assert re.search(r"curl_errno = 60; curl_error = SSL certificate problem: self.signed "
+                     r"certificate$", message), message
+    assert our_override(emulator) is None
+
+
+def test_an_override_on_a_never_subscribed_waba_is_refused_until_the_app_subscribes(
+    emulator: EmulatorHandle, callback_receiver: CallbackReceiver
+) -> None:
+    assert emulator.call("GET", f"{WABA_NEW}/subscribed_apps").json() == {"data": []}
+    config = {
+        "override_callback_uri": callback_receiver.url,
+        "verify_token": callback_receiver.verify_token,
+    }
+    response = emulator.call("POST", f"{WABA_NEW}/subscribed_apps", json=config)
+    error = assert_envelope(response, 400, 100)
+    assert {k: v for k, v in error.items() if k != "fbtrace_id"} == {
+        "message": NOT_SUBSCRIBED, "type": "OAuthException", "code": 100, "is_transient": False,
+    }
+    phone = emulator.call("POST", PHONE_NEW, json={"webhook_configuration": config})
+    assert assert_envelope(phone, 400, 100)["message"] == NOT_SUBSCRIBED
+    assert callback_receiver.challenges == [], "refused before any verification call"
+    assert not emulator.is_subscribed(WABA_NEW)
+    # Subscribe first (a plain POST), then both overrides are accepted.
+    assert emulator.call("POST", f"{WABA_NEW}/subscribed_apps").json() == {"success": True}
+    assert emulator.call("POST", f"{WABA_NEW}/subscribed_apps", json=config).status_code == 200
+    assert emulator.call(
+        "POST", PHONE_NEW, json={"webhook_configuration": config}).status_code == 200
+    assert our_override(emulator, WABA_NEW) == callback_receiver.url
+    assert webhook_configuration(emulator, PHONE_NEW)["phone_number"] == callback_receiver.url
+
+
+def test_numbers_of_a_customer_managed_waba_answer_permissions_error(
+    emulator: EmulatorHandle, callback_receiver: CallbackReceiver
+) -> None:
+    fixture = fixtures.load()
+    next(w for w in fixture["wabas"] if w["id"] == WABA)["customer_managed"] = True
+    emulator.admin.seed(fixture)
+    config = {
+        "override_callback_uri": callback_receiver.url,
+        "verify_token": callback_receiver.verify_token,
+    }
+    response = emulator.call("POST", PHONE, json={"webhook_configuration": config})
+    assert assert_envelope(response, 403, 200)["message"] == "(#200) Permissions error"
+    assert emulator.call("POST", f"{WABA}/subscribed_apps", json=config).status_code == 200
+    assert emulator.call("GET", PHONE, params={"fields": "webhook_configuration"}).ok
 
 
 def test_post_without_fields_clears_the_override_and_keeps_the_subscription(
@@ -410,7 +506,7 @@ def test_unknown_ids(
     assert error["message"].startswith(message)
 
 
-def test_a_waba_without_access_is_a_permissions_error(emulator: EmulatorHandle) -> None:
+def test_a_waba_without_access_answers_like_an_unknown_one(emulator: EmulatorHandle) -> None:
     fixture = fixtures.load()
     fixture["wabas"].append(
         {
@@ -423,7 +519,11 @@ def test_a_waba_without_access_is_a_permissions_error(emulator: EmulatorHandle) 
     emulator.admin.seed(fixture)
     for method in ("GET", "POST", "DELETE"):
         response = emulator.call(method, "555000000000001/subscribed_apps")
-        assert assert_envelope(response, 403, 200)["message"] == "(#200) Permissions error"
+        error = assert_envelope(response, 400, 100, 33)
+        assert error["type"] == "GraphMethodException"
+        assert error["message"].startswith(
+            f"Unsupported {method.lower()} request. Object with ID '555000000000001'"
+        )
 
 
 # --------------------------------------------------------------------------- malformed requests
@@ -836,6 +936,26 @@ def test_no_delivery_once_the_app_is_unsubscribed(
     assert callback_receiver.received == []
 
 
+def test_template_and_account_webhooks_go_to_the_app_callback(
+    emulator: EmulatorHandle, callback_receiver: CallbackReceiver
+) -> None:
+    admin = emulator.admin
+    admin.set_app_callback(emulator.app_id, callback_receiver.url_for("app"))
+    admin.set_waba_override(WABA, emulator.app_id, callback_receiver.url_for("waba"))
+    admin.set_phone_override(PHONE, emulator.app_id, callback_receiver.url_for("phone"))
+    template = admin.deliver(field="message_template_status_update", waba_id=WABA)
+    account = admin.deliver(PHONE, field="account_update")
+    messages = admin.deliver(PHONE)
+    assert [(r["rule"], r["status"]) for r in (template, account, messages)] == [
+        ("application", 200), ("application", 200), ("phone_number", 200)]
+    assert [w.path for w in callback_receiver.received] == ["/app", "/app", "/phone"]
+    fields = [w.json()["entry"][0]["changes"][0]["field"] for w in callback_receiver.received]
+    assert fields == ["message_template_status_update", "account_update", "messages"]
+    assert all(verify_signature(w.headers, w.body) for w in callback_receiver.received)
+    with pytest.raises(EmulatorAdminError, match="phone_number_id"):
+        admin.deliver()
+
+
 def test_an_unreachable_callback_is_reported(emulator: EmulatorHandle) -> None:
     closed = CallbackReceiver()
     closed.stop()
@@ -892,7 +1012,7 @@ def test_a_slow_verification_does_not_block_other_calls(
 def test_parallel_writes_all_land(
     emulator: EmulatorHandle, callback_receiver: CallbackReceiver
 ) -> None:
-    phones = emulator.phone_ids
+    phones = emulator.routable_phone_ids
     config = {
         "override_callback_uri": callback_receiver.url,
         "verify_token": callback_receiver.verify_token,

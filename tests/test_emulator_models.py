@@ -15,6 +15,7 @@ from waba_webhooks.emulator.exceptions import (
     CallbackVerificationError,
     GraphAPIError,
     InvalidFixtureError,
+    NotSubscribedError,
     VerificationFailed,
 )
 from waba_webhooks.emulator.models import GraphBackend
@@ -23,8 +24,14 @@ OURS = "670843887433847"
 OTHER = "880011223344556"
 WABA = "102290129340398"
 WABA_2 = "102290129340399"
+WABA_NEW = "102290129340400"  # no app has ever subscribed to it: what a new customer meets
 PHONE = "106540352242922"  # in WABA
 PHONE_2 = "106540352242924"  # in WABA_2
+PHONE_NEW = "106540352242926"  # in WABA_NEW
+NOT_SUBSCRIBED = (
+    "(#100) Before override the current callback uri, your app must be subscribed to receive "
+    "messages for WhatsApp Business Account"
+)
 URL = "https://ours.example/webhook"
 TOKEN = "verify-me-please"
 
@@ -95,6 +102,31 @@ def test_default_fixture_has_both_apps_subscribed_without_overrides(backend: Gra
     }
 
 
+def nulls(value: object) -> int:
+    """How many None values a JSON-ready structure holds, at any depth."""
+    if value is None:
+        return 1
+    if isinstance(value, dict):
+        return sum(nulls(item) for item in value.values())
+    if isinstance(value, list):
+        return sum(nulls(item) for item in value)
+    return 0
+
+
+def test_levels_without_a_url_are_absent_never_null(backend: GraphBackend) -> None:
+    backend.force_app_callback(OURS, "")
+    config = backend.get_phone_number(OURS, PHONE, ["webhook_configuration"])
+    assert config == {"webhook_configuration": {}, "id": PHONE}
+    backend.update_phone_webhook(OURS, PHONE, URL, TOKEN)
+    assert backend.get_phone_number(OURS, PHONE, ["webhook_configuration"])[
+        "webhook_configuration"
+    ] == {"phone_number": URL}
+    page = backend.list_phone_numbers(OURS, WABA, fields=["id", "webhook_configuration"])
+    assert [p["webhook_configuration"] for p in page.data] == [{"phone_number": URL}, {}]
+    listed = [backend.list_subscribed_apps(OURS, w) for w in (WABA, WABA_NEW)]
+    assert nulls([config, page.data, listed]) == 0
+
+
 def test_phone_fields_default_and_subset(backend: GraphBackend) -> None:
     assert backend.get_phone_number(OURS, PHONE) == {
         "id": PHONE,
@@ -127,15 +159,21 @@ def test_waba_override_is_verified_then_stored(
     ]
 
 
-def test_failed_verification_stores_nothing_and_hides_the_token(
+def test_failed_verification_is_code_2200_stores_nothing_and_hides_the_token(
     backend: GraphBackend, verifier: FakeVerifier
 ) -> None:
-    verifier.fail_reason = "HTTP 403 instead of 200"
+    verifier.fail_reason = "HTTP Status Code = 404; HTTP Message = Not Found"
     with pytest.raises(CallbackVerificationError) as excinfo:
         backend.subscribe_app(OURS, WABA, URL, TOKEN)
-    assert error_of(excinfo) == (100, 2200, 400)
-    assert excinfo.value.error_user_title == "Callback verification failed"
-    assert "not reachable or invalid: HTTP 403" in excinfo.value.message
+    assert error_of(excinfo) == (2200, None, 400)
+    assert excinfo.value.message == (
+        "(#2200) Callback verification failed with the following errors: HTTP Status Code = "
+        "404; HTTP Message = Not Found"
+    )
+    assert excinfo.value.to_envelope("trace") == {"error": {
+        "message": excinfo.value.message, "type": "OAuthException", "code": 2200,
+        "fbtrace_id": "trace", "is_transient": False,
+    }}
     assert TOKEN not in json.dumps(excinfo.value.to_envelope("trace"))
     assert our_waba_override(backend) is None
     assert backend.verifications()[-1]["ok"] is False
@@ -164,10 +202,46 @@ def test_delete_unsubscribes_entirely(backend: GraphBackend) -> None:
     assert our_waba_override(backend) is None
 
 
-def test_setting_an_override_subscribes_an_unsubscribed_app(backend: GraphBackend) -> None:
-    backend.unsubscribe_app(OURS, WABA)
-    backend.subscribe_app(OURS, WABA, URL, TOKEN)
-    assert our_waba_override(backend) == URL
+def test_a_never_subscribed_waba_lists_no_app(backend: GraphBackend) -> None:
+    assert backend.list_subscribed_apps(OURS, WABA_NEW) == {"data": []}
+
+
+@pytest.mark.parametrize("waba", [WABA_NEW, WABA], ids=["never subscribed", "unsubscribed"])
+def test_an_override_needs_the_app_subscribed_first(
+    backend: GraphBackend, verifier: FakeVerifier, waba: str
+) -> None:
+    backend.unsubscribe_app(OURS, waba)
+    with pytest.raises(NotSubscribedError) as excinfo:
+        backend.subscribe_app(OURS, waba, URL, TOKEN)
+    assert error_of(excinfo) == (100, None, 400)
+    assert excinfo.value.message == NOT_SUBSCRIBED
+    assert excinfo.value.type == "OAuthException"
+    assert verifier.calls == [], "refused before any verification call"
+    assert OURS not in [
+        e["whatsapp_business_api_data"]["id"]
+        for e in backend.list_subscribed_apps(OURS, waba)["data"]
+    ], "a refused override does not subscribe the app"
+    # What works: a plain subscribe, then the override.
+    backend.subscribe_app(OURS, waba)
+    backend.subscribe_app(OURS, waba, URL, TOKEN)
+    assert our_waba_override(backend, waba) == URL
+
+
+def test_an_unsubscribe_during_verification_is_respected(verifier: FakeVerifier) -> None:
+    holder: dict[str, GraphBackend] = {}
+
+    def unsubscribing_verifier(url: str, verify_token: str) -> None:
+        holder["backend"].unsubscribe_app(OURS, WABA)
+
+    backend = GraphBackend(fixtures.load(), unsubscribing_verifier)
+    holder["backend"] = backend
+    with pytest.raises(NotSubscribedError):
+        backend.subscribe_app(OURS, WABA, URL, TOKEN)
+    with pytest.raises(NotSubscribedError):
+        backend.update_phone_webhook(OURS, PHONE, URL, TOKEN)
+    assert backend.get_phone_number(OURS, PHONE, ["webhook_configuration"])[
+        "webhook_configuration"
+    ] == {"application": "https://lucky-shrub.example/webhook"}
 
 
 def test_overrides_belong_to_one_app(backend: GraphBackend) -> None:
@@ -194,6 +268,44 @@ def test_phone_override_set_and_cleared_with_an_empty_string(
     config = backend.get_phone_number(OURS, PHONE, ["webhook_configuration"])
     assert "phone_number" not in config["webhook_configuration"]
     assert verifier.calls == [(URL, TOKEN)], "clearing needs no verify token or verification"
+
+
+def test_a_phone_override_needs_the_app_subscribed_to_the_numbers_waba(
+    backend: GraphBackend, verifier: FakeVerifier
+) -> None:
+    """Inferred (DESIGN.md section 1): refused like a WABA override; clearing still works."""
+    with pytest.raises(NotSubscribedError) as excinfo:
+        backend.update_phone_webhook(OURS, PHONE_NEW, URL, TOKEN)
+    assert (error_of(excinfo), excinfo.value.message) == ((100, None, 400), NOT_SUBSCRIBED)
+    assert verifier.calls == []
+    assert backend.update_phone_webhook(OURS, PHONE_NEW, "") == {"success": True}
+    backend.subscribe_app(OURS, WABA_NEW)
+    assert backend.update_phone_webhook(OURS, PHONE_NEW, URL, TOKEN) == {"success": True}
+
+
+def customer_managed_fixture() -> dict[str, object]:
+    """The default fixture with WABA_2 in the customer's own Business Manager (coexistence)."""
+    fixture = fixtures.load()
+    next(w for w in fixture["wabas"] if w["id"] == WABA_2)["customer_managed"] = True
+    return fixture
+
+
+def test_numbers_of_a_customer_managed_waba_refuse_writes(verifier: FakeVerifier) -> None:
+    """Observed (fazer-ai/chatwoot #568): (#200) Permissions error on the phone POST, while
+    subscribed_apps works."""
+    backend = GraphBackend(customer_managed_fixture(), verifier)
+    for uri in (URL, ""):
+        with pytest.raises(GraphAPIError) as excinfo:
+            backend.update_phone_webhook(OURS, PHONE_2, uri, TOKEN)
+        assert error_of(excinfo) == (200, None, 403)
+        assert excinfo.value.message == "(#200) Permissions error"
+    assert verifier.calls == []
+    backend.subscribe_app(OURS, WABA_2, URL, TOKEN)
+    assert our_waba_override(backend, WABA_2) == URL
+    assert backend.get_phone_number(OURS, PHONE_2)["id"] == PHONE_2
+    state = backend.to_fixture()
+    assert next(w for w in state["wabas"] if w["id"] == WABA_2)["customer_managed"] is True
+    assert GraphBackend(state, verifier).to_fixture() == state
 
 
 def test_failed_phone_verification_keeps_the_old_override(
@@ -265,6 +377,27 @@ def test_delivery_is_signed_with_the_app_secret(backend: GraphBackend) -> None:
     assert value["messages"][0]["text"] == {"body": "hi there"}
     assert value["messages"][0]["type"] == "text"
     assert value["contacts"][0]["wa_id"] == value["messages"][0]["from"]
+
+
+@pytest.mark.parametrize("field", ["message_template_status_update", "account_update",
+                                   "account_review_update", "account_alerts"])
+def test_template_and_account_webhooks_go_to_the_app_callback_whatever_the_overrides(
+    backend: GraphBackend, field: str
+) -> None:
+    backend.subscribe_app(OURS, WABA, "https://waba.example/h", TOKEN)
+    backend.update_phone_webhook(OURS, PHONE, "https://phone.example/h", TOKEN)
+    for delivery in (backend.prepare_delivery(PHONE, OURS, field=field),
+                     backend.prepare_delivery(None, OURS, field=field, waba_id=WABA)):
+        assert (delivery.route.url, delivery.route.rule) == (
+            "https://lucky-shrub.example/webhook", "application")
+        payload = json.loads(delivery.body)
+        assert payload["entry"][0]["id"] == WABA
+        assert payload["entry"][0]["changes"][0]["field"] == field
+    assert backend.prepare_delivery(PHONE, OURS).route.rule == "phone_number"  # messages
+    # Nothing for an app that is not subscribed to the WABA.
+    assert backend.prepare_delivery(None, OURS, field=field, waba_id=WABA_NEW).route.url is None
+    with pytest.raises(GraphAPIError, match="Param field"):
+        backend.prepare_delivery(PHONE, OURS, field="statuses")
 
 
 def test_delivery_defaults_to_the_first_app(backend: GraphBackend) -> None:
@@ -364,7 +497,7 @@ def no_access_fixture() -> dict[str, object]:
     return fixture
 
 
-def test_unknown_and_forbidden_ids(verifier: FakeVerifier) -> None:
+def test_unknown_and_inaccessible_ids(verifier: FakeVerifier) -> None:
     backend = GraphBackend(no_access_fixture(), verifier)
     # Non-numeric: an unknown alias.
     with pytest.raises(GraphAPIError) as excinfo:
@@ -382,17 +515,21 @@ def test_unknown_and_forbidden_ids(verifier: FakeVerifier) -> None:
     with pytest.raises(GraphAPIError) as excinfo:
         backend.get_phone_number(OURS, WABA)
     assert error_of(excinfo) == (100, 33, 400)
-    # A WABA the app has no access to: permissions error.
-    for call in (
-        lambda: backend.list_subscribed_apps(OURS, "555000000000001"),
-        lambda: backend.subscribe_app(OURS, "555000000000001", URL, TOKEN),
-        lambda: backend.unsubscribe_app(OURS, "555000000000001"),
-        lambda: backend.list_phone_numbers(OURS, "555000000000001"),
+    # A WABA the app has no access to answers like one that does not exist (observed; Meta's
+    # OpenAPI examples say 403 / code 200).
+    for method, call in (
+        ("get", lambda: backend.list_subscribed_apps(OURS, "555000000000001")),
+        ("post", lambda: backend.subscribe_app(OURS, "555000000000001", URL, TOKEN)),
+        ("delete", lambda: backend.unsubscribe_app(OURS, "555000000000001")),
+        ("get", lambda: backend.list_phone_numbers(OURS, "555000000000001")),
     ):
         with pytest.raises(GraphAPIError) as excinfo:
             call()
-        assert error_of(excinfo) == (200, None, 403)
-        assert excinfo.value.message == "(#200) Permissions error"
+        assert error_of(excinfo) == (100, 33, 400)
+        assert excinfo.value.type == "GraphMethodException"
+        assert excinfo.value.message.startswith(
+            f"Unsupported {method} request. Object with ID '555000000000001' does not exist"
+        )
     # A number of such a WABA cannot be loaded at all.
     with pytest.raises(GraphAPIError) as excinfo:
         backend.update_phone_webhook(OURS, "555000000000002", URL, TOKEN)
@@ -531,7 +668,8 @@ def test_envelope_has_optional_fields_only_when_set() -> None:
             "is_transient": False,
         }
     }
-    full = CallbackVerificationError("HTTP 500 instead of 200").to_envelope("T")["error"]
-    assert full["error_subcode"] == 2200
-    assert full["error_user_title"] == "Callback verification failed"
-    assert "HTTP 500" in full["error_user_msg"]
+    full = GraphAPIError(
+        "boom", code=100, error_subcode=2200, error_user_title="T1", error_user_msg="M1"
+    ).to_envelope("T")["error"]
+    assert (full["error_subcode"], full["error_user_title"], full["error_user_msg"]) == (
+        2200, "T1", "M1")

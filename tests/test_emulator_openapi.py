@@ -17,6 +17,11 @@ properties:
 
 One the other way round: the description requires ``status`` on each ``phone_numbers`` item
 (the page does not cover that endpoint), so the emulator sends ``"status": "LINKED"``.
+
+Where the description's examples and what integrators observe disagree, the emulator follows
+the observed (DESIGN.md section 1), within the description's schemas: a WABA the app cannot see
+is 400 / code 100 / subcode 33, not the example's 403 / code 200; verification failures are code
+2200 and the subscribe-first refusal code 100, neither of which the description mentions.
 """
 
 from __future__ import annotations
@@ -148,13 +153,22 @@ def test_error_answers(
     assert response.status_code == status
 
 
-def test_forbidden_and_injected_errors(openapi: OpenAPIChecker, emulator: EmulatorHandle) -> None:
+def test_forbidden_and_injected_errors(
+    openapi: OpenAPIChecker, emulator: EmulatorHandle, callback_receiver: Any
+) -> None:
     fixture = fixtures.load()
     fixture["wabas"].append(
         {"id": "555", "name": "Not ours", "apps_with_access": ["880011223344556"]}
     )
+    next(w for w in fixture["wabas"] if w["id"] == WABA)["customer_managed"] = True
     emulator.admin.seed(fixture)
-    assert exchange(openapi, emulator, "GET", "555/subscribed_apps").status_code == 403
+    # The description's example answers a WABA without access with 403 / code 200; what is
+    # observed, and what the emulator follows, is 400 / code 100 / subcode 33 (DESIGN.md).
+    assert exchange(openapi, emulator, "GET", "555/subscribed_apps").status_code == 400
+    config = {"override_callback_uri": callback_receiver.url,
+              "verify_token": callback_receiver.verify_token}
+    forbidden = exchange(openapi, emulator, "POST", PHONE, json={"webhook_configuration": config})
+    assert forbidden.status_code == 403
     emulator.admin.add_fault(
         status=429,
         error={
@@ -166,6 +180,23 @@ def test_forbidden_and_injected_errors(openapi: OpenAPIChecker, emulator: Emulat
     emulator.admin.add_fault(status=500)
     assert exchange(openapi, emulator, "POST", f"{WABA}/subscribed_apps").status_code == 429
     assert exchange(openapi, emulator, "GET", PHONE).status_code == 500
+
+
+def test_metas_observed_refusals_fit_the_error_schema(
+    openapi: OpenAPIChecker, emulator: EmulatorHandle, callback_receiver: Any
+) -> None:
+    """Subscribe first (code 100) and a failed verification (code 2200): documented by
+    integrators, not by the description, which only has to accept their envelope."""
+    new_waba = emulator.never_subscribed_waba_ids[0]
+    assert exchange(openapi, emulator, "GET", f"{new_waba}/subscribed_apps").json() == {
+        "data": []}
+    config = {"override_callback_uri": callback_receiver.url,
+              "verify_token": callback_receiver.verify_token}
+    refused = exchange(openapi, emulator, "POST", f"{new_waba}/subscribed_apps", json=config)
+    assert refused.json()["error"]["code"] == 100
+    wrong = {**config, "verify_token": "not-the-receivers-token"}
+    failed = exchange(openapi, emulator, "POST", f"{WABA}/subscribed_apps", json=wrong)
+    assert failed.json()["error"]["code"] == 2200
 
 
 def test_errors_outside_documented_statuses_still_use_the_error_schema(

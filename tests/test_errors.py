@@ -23,6 +23,7 @@ def envelope(**fields):
         ({"code": 100}, 400, errors.InvalidParameterError),
         ({"code": 100, "error_subcode": 33}, 400, errors.NotFoundError),
         ({"code": 100, "error_subcode": 2200}, 400, errors.CallbackVerificationError),
+        ({"code": 2200}, 400, errors.CallbackVerificationError),
         ({"code": 803}, 404, errors.NotFoundError),
         ({"code": 4}, 400, errors.RateLimitError),
         ({"code": 80007}, 400, errors.RateLimitError),
@@ -89,3 +90,68 @@ def test_errors_survive_pickling_with_their_fields():
     copy = pickle.loads(pickle.dumps(error))
     assert type(copy) is errors.RateLimitError
     assert (copy.code, copy.fbtrace_id, copy.retry_after) == (4, "AbC123", 60.0)
+
+
+VERIFICATION_FAILED = (
+    "(#2200) Callback verification failed with the following errors: HTTP Status Code = 404; "
+    "HTTP Message = Not Found"
+)
+
+
+@pytest.mark.parametrize("phone_number", [False, True])
+def test_a_verification_failure_names_the_url_and_the_receivers_status(phone_number):
+    error = errors.from_envelope(envelope(code=2200, message=VERIFICATION_FAILED), 400)
+    error = errors.for_override_write(error, "https://hooks.example.com/wa",
+                                      phone_number=phone_number)
+    assert type(error) is errors.CallbackVerificationError
+    text = str(error)
+    assert text.startswith("Meta could not verify the callback URL https://hooks.example.com/wa: ")
+    assert "HTTP Status Code = 404" in text
+    assert "hub.challenge" in text and "HTTP 200" in text and "verify_token" in text
+
+
+def test_a_403_code_200_on_a_phone_write_points_at_a_customer_managed_waba():
+    def denied():
+        return errors.from_envelope(envelope(code=200, message="(#200) Permissions error"), 403)
+
+    for uri in ("https://hooks.example.com/wa", None):
+        error = errors.for_override_write(denied(), uri, phone_number=True)
+        assert type(error) is errors.PhoneNumberPermissionError
+        assert isinstance(error, errors.PermissionDeniedError)
+        assert (error.code, error.http_status, error.fbtrace_id) == (200, 403, "AbC123")
+        assert "(#200) Permissions error" in str(error)
+        assert "customer's own Business Manager" in str(error)
+    on_a_waba = errors.for_override_write(denied(), "https://x.example/", phone_number=False)
+    assert type(on_a_waba) is errors.PermissionDeniedError
+
+
+def test_a_refused_phone_override_says_what_to_do():
+    not_subscribed = (
+        "(#100) Before override the current callback uri, your app must be subscribed to "
+        "receive messages for WhatsApp Business Account"
+    )
+
+    def refused():
+        return errors.from_envelope(envelope(code=100, message=not_subscribed), 400)
+
+    error = errors.for_override_write(refused(), "https://hooks.example.com/wa", phone_number=True)
+    assert type(error) is errors.PhoneOverrideRefusedError
+    assert str(error).startswith(not_subscribed)
+    assert "WabaCallbackOverride" in str(error) and "subscribed_apps" in str(error)
+    # Clearing an override, or a WABA write: Meta's error as it is.
+    assert type(errors.for_override_write(refused(), None, phone_number=True)) is (
+        errors.InvalidParameterError)
+    assert type(errors.for_override_write(refused(), "https://x.example/", phone_number=False)) is (
+        errors.InvalidParameterError)
+
+
+def test_errors_made_specific_survive_pickling():
+    error = errors.for_override_write(
+        errors.from_envelope(envelope(code=2200, message=VERIFICATION_FAILED), 400),
+        "https://hooks.example.com/wa", phone_number=False,
+    )
+    copy = pickle.loads(pickle.dumps(error))
+    assert str(copy) == str(error) and copy.callback_uri == "https://hooks.example.com/wa"
+    denied = errors.for_override_write(
+        errors.from_envelope(envelope(code=200), 403), None, phone_number=True)
+    assert type(pickle.loads(pickle.dumps(denied))) is errors.PhoneNumberPermissionError

@@ -229,7 +229,7 @@ def test_retry_log_lines_carry_no_token(client, emulator, caplog):
 
 def test_one_client_serves_many_threads(client, emulator, callback_receiver):
     results: list[object] = []
-    phones = emulator.phone_ids
+    phones = emulator.routable_phone_ids
 
     def work(phone):
         client.set_phone_override(phone, callback_receiver.url, callback_receiver.verify_token)

@@ -107,6 +107,18 @@ def test_check_rejects_http_loopback_unless_allowed(kind, emulator, props):
     assert failure.property == "callback_uri" and "allowHttpLoopback" in failure.reason
 
 
+def test_check_warns_about_what_a_vendor_reports_meta_refuses(provider, props, kind, capsys):
+    url = "https://hooks_east.example.com:8443/wa"
+    result = provider.check({}, {**props, "callback_uri": url})
+    assert result.failures == []
+    warnings = [line for line in capsys.readouterr().err.splitlines()
+                if line.startswith("warning: ")]
+    assert len(warnings) == 2
+    assert all(f"{kind.object_id}: callback_uri {url}" in w for w in warnings)
+    provider.check({}, dict(props))
+    assert "warning" not in capsys.readouterr().err
+
+
 def test_check_skips_values_unknown_until_apply(provider, props):
     assert provider.check({}, {**props, "callback_uri": UNKNOWN}).failures == []
 

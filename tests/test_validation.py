@@ -124,3 +124,27 @@ def test_unknown_properties_are_named():
 )
 def test_loopback_hosts(host, loopback):
     assert validation.is_loopback_host(host) is loopback
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("https://hooks_east.example.com/wa", ["underscore"]),
+        ("https://hooks.example.com:8443/wa", ["explicit port (:8443)"]),
+        ("https://hooks.example.com:443/wa", ["explicit port (:443)"]),
+        ("https://hooks_east.example.com:8443/wa", ["underscore", "explicit port (:8443)"]),
+        ("https://hooks.example.com/wa_b?x=_", []),  # only the host and port matter
+        ("https://hooks.example.com/wa", []),
+        ("http://127.0.0.1:9000/hook", []),  # loopback: only the local emulator calls it
+        ("not a url", []),  # a failure, not a warning
+        (None, []),
+    ],
+)
+def test_hosts_with_underscores_and_explicit_ports_get_warnings(url, words):
+    warnings = validation.callback_uri_warnings(CALLBACK, url)
+    assert len(warnings) == len(words)
+    for warning, word in zip(warnings, words, strict=True):
+        assert word in warning and warning.startswith(f"{CALLBACK} {url}: ")
+        assert "360dialog" in warning and "a warning, not an error" in warning
+    if isinstance(url, str) and words:
+        assert failures(url) == [], "a warning never fails the check"

@@ -1,6 +1,10 @@
-"""What only the WABA override does: app id output, and deleting never unsubscribes the app."""
+"""What only the WABA override does: app id output, subscribing first where the app is not
+subscribed yet, and deleting never unsubscribes the app."""
+
+import pytest
 
 from tests.conftest import configured
+from waba_webhooks import errors
 from waba_webhooks.waba import WabaCallbackOverrideProvider
 
 
@@ -43,3 +47,67 @@ def test_app_id_is_found_with_one_lookup_when_not_configured(emulator, callback_
             }
         )
     assert emulator.admin.counts()["by_operation"].get("GET app") == 1
+
+
+def override_writes(emulator) -> list[object]:
+    """The body of every accepted POST subscribed_apps, in order (None: a plain subscribe)."""
+    return [c["body"] for c in emulator.admin.calls()
+            if c["operation"] == "POST subscribed_apps" and c["status"] == 200]
+
+
+@pytest.mark.parametrize("adopt_existing", [False, True])
+def test_create_on_a_never_subscribed_waba_subscribes_first_then_sets_the_override(
+    emulator, callback_receiver, capsys, adopt_existing
+):
+    provider = configured(WabaCallbackOverrideProvider, emulator)
+    [waba] = emulator.never_subscribed_waba_ids
+    provider.create({
+        "waba_id": waba,
+        "callback_uri": callback_receiver.url,
+        "verify_token": callback_receiver.verify_token,
+        "adopt_existing": adopt_existing,
+    })
+    assert override_writes(emulator) == [
+        None, {"override_callback_uri": callback_receiver.url, "verify_token": "***"}]
+    assert emulator.admin.counts()["writes"] == 2
+    assert emulator.is_subscribed(waba)
+    assert emulator.waba_override(waba) == callback_receiver.url
+    log = capsys.readouterr().err
+    assert f"WABA {waba}" in log and "subscribed it first" in log
+    assert callback_receiver.verify_token not in log
+
+
+def test_create_on_a_subscribed_waba_writes_the_override_only(emulator, callback_receiver):
+    provider = configured(WabaCallbackOverrideProvider, emulator)
+    waba = emulator.waba_ids[0]
+    assert emulator.is_subscribed(waba)
+    provider.create({"waba_id": waba, "callback_uri": callback_receiver.url,
+                     "verify_token": callback_receiver.verify_token})
+    assert override_writes(emulator) == [
+        {"override_callback_uri": callback_receiver.url, "verify_token": "***"}]
+
+
+def test_update_after_the_app_was_unsubscribed_subscribes_it_again(emulator, callback_receiver):
+    provider = configured(WabaCallbackOverrideProvider, emulator)
+    waba = emulator.waba_ids[0]
+    props = {"waba_id": waba, "callback_uri": callback_receiver.url,
+             "verify_token": callback_receiver.verify_token}
+    provider.create(dict(props))
+    emulator.call("DELETE", f"{waba}/subscribed_apps")  # someone unsubscribed the app by hand
+    new = {**props, "callback_uri": callback_receiver.url + "/v2"}
+    provider.update(waba, props, new)
+    assert emulator.waba_override(waba) == callback_receiver.url + "/v2"
+
+
+def test_a_failed_verification_names_the_url_and_status_but_not_the_token(
+    emulator, callback_receiver
+):
+    provider = configured(WabaCallbackOverrideProvider, emulator)
+    [waba] = emulator.never_subscribed_waba_ids
+    with pytest.raises(errors.CallbackVerificationError) as caught:
+        provider.create({"waba_id": waba, "callback_uri": callback_receiver.url,
+                         "verify_token": "not-the-receivers-token"})
+    text = str(caught.value)
+    assert callback_receiver.url in text and "HTTP Status Code = 403" in text
+    assert "not-the-receivers-token" not in text
+    assert emulator.waba_override(waba) is None

@@ -25,8 +25,11 @@ UNKNOWN_OBJECT_CODES = frozenset({803})
 # Code 100 with subcode 33: "object does not exist, cannot be loaded due to missing permissions,
 # or does not support this operation".
 UNKNOWN_OBJECT_SUBCODE = 33
-# Code 100 with this subcode: Meta could not verify the callback URL.
+# Meta could not verify the callback URL: code 2200 as observed, or code 100 with this subcode.
+CALLBACK_VERIFICATION_CODE = 2200
 CALLBACK_VERIFICATION_SUBCODE = 2200
+# The code of "(#200) Permissions error".
+PERMISSIONS_ERROR_CODE = 200
 
 
 class WabaWebhooksError(Exception):
@@ -167,11 +170,55 @@ class InvalidParameterError(GraphError):
 
 
 class CallbackVerificationError(InvalidParameterError):
-    """Meta could not verify the override callback URI with the verify token."""
+    """Meta could not verify the override callback URI: its call to the URI did not get HTTP 200
+    with the challenge (code 2200, or code 100 with subcode 2200). Meta's message says what the
+    receiver answered (``HTTP Status Code = 404; HTTP Message = Not Found``, or a ``curl_errno``
+    when nothing answered); `callback_uri` is the URI Meta called."""
+
+    #: The override callback URI that failed verification (Meta's message does not name it).
+    callback_uri: str | None = None
+    hint = (
+        "the receiver must answer Meta's GET ?hub.mode=subscribe&hub.challenge=…"
+        "&hub.verify_token=… with HTTP 200 and exactly the hub.challenge value as the body when "
+        "hub.verify_token is this resource's verify_token, over https with a certificate from a "
+        "public certificate authority (Meta refuses self-signed ones)"
+    )
+
+    def describe(self, *, hint: bool) -> str:
+        text = super().describe(hint=hint)
+        if self.callback_uri:
+            text = f"Meta could not verify the callback URL {self.callback_uri}: {text}"
+        return text
+
+
+class PhoneNumberPermissionError(PermissionDeniedError):
+    """Meta refused a write to a phone number's webhook configuration with ``(#200) Permissions
+    error`` (HTTP 403), as it does for numbers whose WABA lives in the customer's own Business
+    Manager (WhatsApp Business app "coexistence"), while ``subscribed_apps`` works there
+    (fazer-ai/chatwoot #568)."""
 
     hint = (
-        "the callback must answer GET ?hub.mode=subscribe&hub.verify_token=...&hub.challenge=... "
-        "with HTTP 200 and the challenge as the body, using the same verify token"
+        "the number may belong to a WABA in the customer's own Business Manager (a WhatsApp "
+        "Business app coexistence number), whose numbers only that business may change: "
+        "Meta still lets the app subscribe to such a WABA, so a WabaCallbackOverride on the "
+        "number's WABA may route it instead; otherwise the token needs the "
+        "whatsapp_business_management permission on that WABA"
+    )
+
+
+class PhoneOverrideRefusedError(InvalidParameterError):
+    """Meta refused to set a phone number's override with a plain code 100 (no subcode). The
+    likeliest cause: our app is not subscribed to the number's WABA, which Meta answers with
+    "(#100) Before override the current callback uri, your app must be subscribed to receive
+    messages for WhatsApp Business Account" (observed for WABA overrides, inferred for phone
+    numbers: DESIGN.md section 1)."""
+
+    hint = (
+        "if Meta says the app must be subscribed: declare a WabaCallbackOverride for the "
+        "number's WABA in this stack (its create subscribes the app first), or subscribe the "
+        "app to that WABA yourself with POST /{WABA_ID}/subscribed_apps and no body (on a WABA "
+        "the app is not subscribed to yet: on a subscribed one that POST clears the app's WABA "
+        "override)"
     )
 
 
@@ -194,7 +241,9 @@ def error_class(code: int | None, subcode: int | None, http_status: int | None,
         code == INVALID_PARAMETER_CODE and subcode == UNKNOWN_OBJECT_SUBCODE
     ):
         return NotFoundError
-    if code == INVALID_PARAMETER_CODE and subcode == CALLBACK_VERIFICATION_SUBCODE:
+    if code == CALLBACK_VERIFICATION_CODE or (
+        code == INVALID_PARAMETER_CODE and subcode == CALLBACK_VERIFICATION_SUBCODE
+    ):
         return CallbackVerificationError
     if code in TRANSIENT_CODES or is_transient:
         return TransientError
@@ -241,6 +290,30 @@ def from_envelope(
         path=path,
         retry_after=retry_after,
     )
+
+
+def for_override_write(error: GraphError, callback_uri: str | None, *,
+                       phone_number: bool) -> GraphError:
+    """The error to raise for a failed write of an override callback URI: a verification failure
+    names the URI Meta tried; on a phone number, ``(#200) Permissions error`` (HTTP 403) becomes
+    `PhoneNumberPermissionError` and a plain code 100 `PhoneOverrideRefusedError`, each saying
+    what to do. Anything else is returned as it is."""
+    if isinstance(error, CallbackVerificationError):
+        error.callback_uri = callback_uri
+        return error
+    if not phone_number:
+        return error
+    if (type(error) is PermissionDeniedError and error.http_status == 403
+            and error.code == PERMISSIONS_ERROR_CODE):
+        return _retyped(error, PhoneNumberPermissionError)
+    if type(error) is InvalidParameterError and callback_uri and error.subcode is None:
+        return _retyped(error, PhoneOverrideRefusedError)
+    return error
+
+
+def _retyped(error: GraphError, cls: type[GraphError]) -> GraphError:
+    """The same error (every field) as a more specific class."""
+    return _rebuild(cls, error.message, dict(error.__dict__))
 
 
 def _int_or_none(value: Any) -> int | None:

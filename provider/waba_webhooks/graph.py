@@ -144,11 +144,15 @@ class GraphClient:
         return False, None
 
     def set_waba_override(self, waba_id: str, callback_uri: str, verify_token: str) -> None:
-        """Set our app's alternate callback on the WABA (subscribing the app if needed).
-        Meta verifies the URI with the token before it accepts it."""
-        self.request("POST", f"{waba_id}/subscribed_apps", json={
-            "override_callback_uri": callback_uri, "verify_token": verify_token,
-        })
+        """Set our app's alternate callback on the WABA. Meta refuses it unless our app is
+        subscribed to the WABA already (`subscribe_app` first), and verifies the URI with the
+        token before it accepts it (`errors.CallbackVerificationError` names the URI)."""
+        try:
+            self.request("POST", f"{waba_id}/subscribed_apps", json={
+                "override_callback_uri": callback_uri, "verify_token": verify_token,
+            })
+        except errors.GraphError as error:
+            raise errors.for_override_write(error, callback_uri, phone_number=False) from None
 
     def subscribe_app(self, waba_id: str) -> None:
         """Subscribe our app to the WABA's webhooks (a plain POST). Only for a WABA our app is
@@ -189,16 +193,25 @@ class GraphClient:
 
     def set_phone_override(self, phone_number_id: str, callback_uri: str,
                            verify_token: str) -> None:
-        """Set our app's alternate callback on the phone number (verified by Meta first)."""
-        self.request("POST", phone_number_id, json={"webhook_configuration": {
-            "override_callback_uri": callback_uri, "verify_token": verify_token,
-        }})
+        """Set our app's alternate callback on the phone number (verified by Meta first).
+        Failures say what to do: `errors.CallbackVerificationError` (names the URI),
+        `errors.PhoneNumberPermissionError`, `errors.PhoneOverrideRefusedError` (the app is
+        probably not subscribed to the number's WABA)."""
+        try:
+            self.request("POST", phone_number_id, json={"webhook_configuration": {
+                "override_callback_uri": callback_uri, "verify_token": verify_token,
+            }})
+        except errors.GraphError as error:
+            raise errors.for_override_write(error, callback_uri, phone_number=True) from None
 
     def clear_phone_override(self, phone_number_id: str) -> None:
         """Remove our app's alternate callback from the phone number."""
-        self.request("POST", phone_number_id, json={
-            "webhook_configuration": {"override_callback_uri": ""},
-        })
+        try:
+            self.request("POST", phone_number_id, json={
+                "webhook_configuration": {"override_callback_uri": ""},
+            })
+        except errors.GraphError as error:
+            raise errors.for_override_write(error, None, phone_number=True) from None
 
     # ---- transport ----------------------------------------------------------------------------
 

@@ -81,7 +81,8 @@ class OverrideProvider(ResourceProvider):
         return (self.id_property, CALLBACK_URI, VERIFY_TOKEN, ADOPT_EXISTING)
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """Validate inputs without any API call; every failure names its property."""
+        """Validate inputs without any API call; every failure names its property. What only
+        may be refused (`validation.callback_uri_warnings`) is a warning in the preview."""
         from . import validation
 
         failures: list[validation.Failure] = validation.check_known(
@@ -98,6 +99,10 @@ class OverrideProvider(ResourceProvider):
             value = news.get(prop)
             if value != UNKNOWN:  # known only at `up` time: checked again then
                 failures.extend(check(prop, value))
+        if not any(f.property == CALLBACK_URI for f in failures):
+            # CheckResult has no warnings: a provider-process log line is what the engine shows.
+            for warning in validation.callback_uri_warnings(CALLBACK_URI, news.get(CALLBACK_URI)):
+                pulumi.log.warn(f"{self.noun} {news.get(self.id_property)}: {warning}")
         inputs = {name: news[name] for name in self.input_names if name in news}
         return CheckResult(inputs, [CheckFailure(f.property, f.reason) for f in failures])
 

@@ -92,7 +92,8 @@ class PhoneCallbackOverride(pulumi.dynamic.Resource, module="waba-webhooks",
     without it (`waba_callback_uri`, `app_callback_uri`) and `effective_callback_uri`. Adopt an
     override that is already set by declaring its current URL (create then writes nothing), or
     take it over with ``adopt_existing=True``. (``import_`` cannot work for dynamic resources:
-    pulumi/pulumi#16175.)
+    pulumi/pulumi#16175.) Our app must be subscribed to the number's WABA: declare a
+    `WabaCallbackOverride` for that WABA (it subscribes the app) or subscribe the app yourself.
     """
 
     phone_number_id: pulumi.Output[str]

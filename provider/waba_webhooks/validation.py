@@ -39,6 +39,7 @@ class UrlParts:
     host: str
     userinfo: str | None
     fragment: str | None
+    port: str | None = None
 
 
 # What RFC 3986 allows in a URI, unencoded: unreserved, reserved and "%" (for escapes).
@@ -62,7 +63,8 @@ def split_url(value: str) -> UrlParts | None:
     if not uri.host:  # rfc3986 takes "https://:443/" as having a (blank) host
         return None
     return UrlParts(
-        scheme=uri.scheme or "", host=uri.host or "", userinfo=uri.userinfo, fragment=uri.fragment
+        scheme=uri.scheme or "", host=uri.host or "", userinfo=uri.userinfo, fragment=uri.fragment,
+        port=uri.port,
     )
 
 
@@ -135,6 +137,38 @@ def _uri_failures(prop: str, value: str, allow_http_loopback: bool) -> list[Fail
             "for local testing, Meta requires https://",
         )]
     return [Failure(prop, f"{prop} must use https:// (Meta requires it), got {parts.scheme}://")]
+
+
+def callback_uri_warnings(prop: str, value: Any) -> list[str]:
+    """What may keep Meta from accepting a callback URI that passes `check_callback_uri`: a host
+    with ``_`` or an explicit ``:port``. A vendor's documentation (360dialog's, on its Cloud API
+    webhooks) says neither is supported; Meta's does not, so these are warnings, not failures.
+    None for loopback hosts (only the local emulator calls them) or for a value
+    `check_callback_uri` refuses."""
+    if not isinstance(value, str) or len(value) > MAX_CALLBACK_URI_LENGTH:
+        return []
+    return list(_uri_warnings(prop, value))
+
+
+@lru_cache(maxsize=4096)
+def _uri_warnings(prop: str, value: str) -> tuple[str, ...]:
+    parts = split_url(value)
+    if parts is None or is_loopback_host(parts.host):
+        return ()
+    warnings = []
+    reported = "360dialog's documentation says Cloud API webhook URLs do not support"
+    unconfirmed = "(Meta's does not say so: a warning, not an error)"
+    if "_" in parts.host:
+        warnings.append(
+            f"{prop} {value}: its host name has an underscore (_); {reported} that "
+            f"{unconfirmed}"
+        )
+    if parts.port is not None:
+        warnings.append(
+            f"{prop} {value}: it has an explicit port (:{parts.port}); {reported} a port: "
+            f"serve it on the default https port and leave the port out {unconfirmed}"
+        )
+    return tuple(warnings)
 
 
 def check_verify_token(prop: str, value: Any) -> list[Failure]:

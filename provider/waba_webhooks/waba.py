@@ -2,8 +2,9 @@
 
 Meta sends a phone number's messages webhooks here when the number has no alternate callback of
 its own. Graph API: ``POST /{WABA_ID}/subscribed_apps`` with ``override_callback_uri`` and
-``verify_token`` sets it; the same POST with no body removes it (the app stays subscribed);
-``GET /{WABA_ID}/subscribed_apps`` reads it.
+``verify_token`` sets it, for an app already subscribed to the WABA (a create on a WABA our app
+never subscribed to subscribes it first, with the same POST and no body); the same POST with no
+body removes it (the app stays subscribed); ``GET /{WABA_ID}/subscribed_apps`` reads it.
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ class WabaCallbackOverrideProvider(OverrideProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         waba_id = props[WABA_ID]
-        _, current = self.client.waba_override(waba_id)
+        subscribed, current = self.client.waba_override(waba_id)
         if self.ensure_no_takeover(waba_id, current, props):
-            self.client.set_waba_override(waba_id, props[CALLBACK_URI], props[VERIFY_TOKEN])
+            self._set(waba_id, subscribed, props)
         return CreateResult(waba_id, self._outputs(waba_id, props[CALLBACK_URI], props))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -42,13 +43,28 @@ class WabaCallbackOverrideProvider(OverrideProvider):
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         if self.write_needed(olds, news):
-            self.client.set_waba_override(id_, news[CALLBACK_URI], news[VERIFY_TOKEN])
+            # Read first: someone may have unsubscribed the app (DELETE) since the last refresh.
+            subscribed, _ = self.client.waba_override(id_)
+            self._set(id_, subscribed, news)
         return UpdateResult(self._outputs(id_, news[CALLBACK_URI], news))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         _, current = self.client.waba_override(id_)
         if self.delete_allowed(id_, current, props):
             self.client.clear_waba_override(id_)
+
+    def _set(self, waba_id: str, subscribed: bool, props: dict[str, Any]) -> None:
+        """Set the override, subscribing the app first (a plain POST) if it is not subscribed
+        yet: Meta refuses an override from an unsubscribed app. Never that POST on a
+        subscribed WABA: there it clears our override."""
+        if not subscribed:
+            self.client.subscribe_app(waba_id)
+            pulumi.log.info(
+                f"WABA {waba_id}: app {self.client.app_id()} was not subscribed to the WABA's "
+                "webhooks; subscribed it first (POST subscribed_apps with no body), as Meta "
+                "requires before an override callback URI"
+            )
+        self.client.set_waba_override(waba_id, props[CALLBACK_URI], props[VERIFY_TOKEN])
 
     def _outputs(self, waba_id: str, callback_uri: str, props: dict[str, Any]) -> dict[str, Any]:
         return {**self.base_outputs(waba_id, callback_uri, props),
@@ -75,10 +91,11 @@ class WabaCallbackOverride(pulumi.dynamic.Resource, module="waba-webhooks",
     """Our app's alternate callback URL on a WABA (``override_callback_uri``).
 
     The resource id is the WABA id; changing it moves the override (replace), changing the URL
-    or verify token updates it in place. Deleting it removes the override but never unsubscribes
-    the app from the WABA. Adopt an override that is already set by declaring its current URL
-    (create then writes nothing), or take it over with ``adopt_existing=True``. (``import_``
-    cannot work for dynamic resources: pulumi/pulumi#16175.)
+    or verify token updates it in place. On a WABA the app is not subscribed to yet (a new
+    customer's), it subscribes the app first, as Meta requires. Deleting it removes the override
+    but never unsubscribes the app from the WABA. Adopt an override that is already set by
+    declaring its current URL (create then writes nothing), or take it over with
+    ``adopt_existing=True``. (``import_`` cannot work for dynamic resources: pulumi/pulumi#16175.)
     """
 
     waba_id: pulumi.Output[str]

@@ -40,8 +40,14 @@ class Kind:
 
 @pytest.fixture(params=["wabas", "phones"])
 def kind(request, emulator) -> Kind:
-    ids = emulator.waba_ids if request.param == "wabas" else emulator.phone_ids
-    return Kind(request.param, request.param, list(ids))
+    if request.param == "wabas":
+        # First a WABA our app has never subscribed to, as a new customer's: create subscribes
+        # the app first (Meta refuses an override otherwise); then subscribed ones.
+        ids = emulator.never_subscribed_waba_ids + [
+            w for w in emulator.waba_ids if emulator.is_subscribed(w)]
+    else:
+        ids = emulator.routable_phone_ids
+    return Kind(request.param, request.param, ids)
 
 
 @dataclass
@@ -146,7 +152,8 @@ def step_destroy_removes_every_override(w: World) -> None:
     for object_id in w.kind.ids[:2]:
         assert w.kind.live(w.emulator, object_id) is None
     if w.kind.key == "wabas":
-        assert w.emulator.is_subscribed(w.kind.ids[1]), "destroy unsubscribed the app"
+        for waba in w.kind.ids[:2]:
+            assert w.emulator.is_subscribed(waba), "destroy unsubscribed the app"
         assert all(c["method"] != "DELETE" for c in w.emulator.admin.calls())
 
 

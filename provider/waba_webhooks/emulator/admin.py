@@ -121,15 +121,22 @@ class EmulatorAdmin:
 
     def deliver(
         self,
-        phone_number_id: str,
+        phone_number_id: str | None = None,
         text: str = "Hello from the Graph API emulator",
         app_id: str | None = None,
+        *,
+        field: str | None = None,
+        waba_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send a signed ``messages`` webhook by precedence; returns ``delivered_to``, ``rule``,
-        ``status`` and ``error``."""
-        body: dict[str, Any] = {"phone_number_id": phone_number_id, "text": text}
-        if app_id is not None:
-            body["app_id"] = app_id
+        """Send a signed webhook: by default a ``messages`` webhook for the number, by
+        precedence; with ``field`` a template or account one (``account_update``,
+        ``message_template_status_update``...) for ``waba_id`` or the number's WABA, which goes
+        to the app's callback URL. Returns ``delivered_to``, ``rule``, ``status`` and ``error``."""
+        body: dict[str, Any] = {"text": text}
+        for key, value in (("phone_number_id", phone_number_id), ("app_id", app_id),
+                           ("field", field), ("waba_id", waba_id)):
+            if value is not None:
+                body[key] = value
         return dict(self._call("POST", "/deliver", json=body))
 
     def received(self) -> list[dict[str, Any]]:

@@ -71,7 +71,13 @@ class InvalidParameterError(GraphAPIError):
 
 
 class ObjectNotFoundError(GraphAPIError):
-    """Code 100 / subcode 33: a numeric id that does not exist or is not visible to the app."""
+    """Code 100 / subcode 33: a numeric id that does not exist or is not visible to the app.
+
+    Graph's one answer for both, as its message says (tawn33y/whatsapp-cloud-api #7 for a
+    WhatsApp id; roughike/flutter_facebook_login #44 shows code, subcode and type). Meta's
+    OpenAPI examples answer a WABA without access with HTTP 403, code 200, subcode 1349174
+    instead; the emulator follows what is observed (DESIGN.md section 1).
+    """
 
     def __init__(self, object_id: str, method: str = "GET") -> None:
         super().__init__(
@@ -96,7 +102,11 @@ class UnknownAliasError(GraphAPIError):
 
 
 class PermissionDeniedError(GraphAPIError):
-    """Code 200: the object exists but the app has no access to it (HTTP 403)."""
+    """Code 200: the app may see the object but not change it (HTTP 403).
+
+    Observed on a phone number override for a number whose WABA lives in the customer's own
+    Business Manager (coexistence), while ``subscribed_apps`` works (fazer-ai/chatwoot #568).
+    """
 
     def __init__(self) -> None:
         super().__init__("(#200) Permissions error", code=200, http_status=403)
@@ -124,19 +134,39 @@ class RequestTooLargeError(InvalidParameterError):
 
 
 class CallbackVerificationError(GraphAPIError):
-    """Code 100 / subcode 2200: the callback URL did not echo the hub challenge."""
+    """Code 2200: the callback URL did not answer the verification call with HTTP 200 and the
+    challenge (HTTP 400). ``errors`` is what the call got, in Meta's words: ``HTTP Status Code =
+    404; HTTP Message = Not Found``, or ``curl_errno = 7; curl_error = ...`` when nothing answered.
 
-    def __init__(self, reason: str) -> None:
+    As observed (fbsamples/original-coast-clothing #84, arsduo/koala #439): code 2200 at the top
+    level, no subcode, no user title; the ``curl_errno`` form is quoted in
+    gabrieldwight/Whatsapp-Business-Cloud-Api-Net #5. Neither the Webhook Overrides page nor
+    Meta's OpenAPI description documents this error.
+    """
+
+    def __init__(self, errors: str) -> None:
         super().__init__(
-            f"(#100) The callback URL is not reachable or invalid: {reason}",
-            code=100,
-            error_subcode=2200,
+            f"(#2200) Callback verification failed with the following errors: {errors}",
+            code=2200,
             http_status=400,
-            error_user_title="Callback verification failed",
-            error_user_msg=(
-                "The URL could not be validated. Callback verification failed with the "
-                f"following errors: {reason}"
-            ),
+        )
+
+
+class NotSubscribedError(GraphAPIError):
+    """Code 100: an override from an app that is not subscribed to the WABA's webhooks (HTTP 400).
+
+    Meta's exact answer to a WABA override in that case (chatwoot/chatwoot #12488, #13154,
+    #14713; evolution-api #807): code 100, no subcode. The emulator gives the same answer to a
+    phone number override on such a WABA, which is inferred, not observed (DESIGN.md section 1:
+    only a test stub in chatwoot shows it).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "(#100) Before override the current callback uri, your app must be subscribed to "
+            "receive messages for WhatsApp Business Account",
+            code=100,
+            http_status=400,
         )
 
 

@@ -4,7 +4,8 @@ A fixture is JSON::
 
     {"apps": [{"id", "name", "callback_url", "app_secret", "access_tokens": [...]}],
      "wabas": [{"id", "name", "apps_with_access": [app ids],
-                "subscriptions": {app_id: override URL or null}}],
+                "subscriptions": {app_id: override URL or null},
+                "customer_managed": false}],   # optional: numbers refuse writes (code 200)
      "phone_numbers": [{"id", "waba_id", "display_phone_number", "verified_name",
                         "overrides": {app_id: URL}}]}
 

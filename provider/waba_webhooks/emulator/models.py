@@ -6,17 +6,25 @@ returns a JSON-ready dict or raises a :class:`GraphAPIError`. The callback verif
 an injected ``verifier(url, verify_token)`` that returns ``None`` on success or raises
 :class:`VerificationFailed`; the backend never holds its lock while the verifier runs.
 
-Rules (from Meta's "Webhook Overrides" page):
+Rules (DESIGN.md section 1: Meta's "Webhook Overrides" page, and what integrators observe):
 
 * A messages webhook for a phone number goes to the app's phone number override, else to the
   app's override on the phone's WABA, else to the app's callback URL -- and nowhere if the app
-  is not subscribed to that WABA.
+  is not subscribed to that WABA. Template and account webhooks always go to the app's callback
+  URL.
 * ``POST /{WABA}/subscribed_apps`` without fields subscribes the app and clears its WABA
   override; with ``override_callback_uri`` + ``verify_token`` it verifies, then stores the
-  override. ``DELETE`` unsubscribes the app entirely.
+  override -- but only for an app already subscribed: otherwise code 100, "Before override the
+  current callback uri, ..." (observed). ``DELETE`` unsubscribes the app entirely.
 * ``POST /{PHONE}`` with ``webhook_configuration.override_callback_uri`` sets the phone override
-  (after verification); an empty string clears it.
+  (after verification); an empty string clears it. Refused the same way when the app is not
+  subscribed to the number's WABA (inferred), and with code 200 (HTTP 403) when the WABA lives
+  in the customer's own Business Manager (``customer_managed``, observed).
+* A failed verification is code 2200 with what the callback answered, in Meta's words.
 * Callback URLs: required, at most 200 characters, absolute, https (http only for loopback).
+* An id that does not exist or that the app cannot see: code 100, subcode 33.
+* Reads show keys only for levels that have a URL (never null), and ``{"data": []}`` for a WABA
+  no app is subscribed to.
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ from .exceptions import (
     InvalidFixtureError,
     InvalidParameterError,
     InvalidTokenError,
+    NotSubscribedError,
     ObjectNotFoundError,
     PermissionDeniedError,
     UnknownAliasError,
@@ -59,6 +68,28 @@ PHONE_FIELDS = (*PHONE_DEFAULT_FIELDS, "webhook_configuration")
 RULE_PHONE = "phone_number"
 RULE_WABA = "whatsapp_business_account"
 RULE_APP = "application"
+
+MESSAGES_FIELD = "messages"
+#: WABA-level webhook fields, with a sample ``value``: Meta sends them to the app's callback URL
+#: whatever overrides are set (DESIGN.md section 1).
+ACCOUNT_FIELDS: dict[str, dict[str, Any]] = {
+    "message_template_status_update": {
+        "event": "APPROVED", "message_template_id": 1234567890, "reason": "NONE",
+        "message_template_name": "emulator_template", "message_template_language": "en_US",
+    },
+    "message_template_quality_update": {
+        "previous_quality_score": "GREEN", "new_quality_score": "YELLOW",
+        "message_template_id": 1234567890, "message_template_name": "emulator_template",
+        "message_template_language": "en_US",
+    },
+    "account_update": {"event": "VERIFIED_ACCOUNT"},
+    "account_review_update": {"decision": "APPROVED"},
+    "account_alerts": {
+        "entity_type": "WABA", "alert_severity": "INFORMATIONAL", "alert_status": "NONE",
+        "alert_type": "EMULATOR_ALERT", "alert_description": "A sample alert from the emulator",
+    },
+}
+WEBHOOK_FIELDS = (MESSAGES_FIELD, *ACCOUNT_FIELDS)
 
 
 # --------------------------------------------------------------------------- state
@@ -82,12 +113,18 @@ class App:
 
 @dataclass
 class Waba:
-    """A WhatsApp Business Account and, per subscribed app, its override URL (or None)."""
+    """A WhatsApp Business Account and, per subscribed app, its override URL (or None).
+
+    ``customer_managed``: the WABA lives in the customer's own Business Manager (a WhatsApp
+    Business app "coexistence" number): apps may subscribe, but writes to its numbers answer
+    ``(#200) Permissions error``.
+    """
 
     id: str
     name: str
     apps_with_access: list[str] = field(default_factory=list)
     subscriptions: dict[str, str | None] = field(default_factory=dict)
+    customer_managed: bool = False
 
 
 @dataclass
@@ -230,6 +267,23 @@ def _uncursor(cursor: str) -> str:
 # --------------------------------------------------------------------------- delivery payload
 
 
+def build_account_webhook(waba_id: str, field_name: str) -> dict[str, Any]:
+    """Build a WABA-level webhook payload (template or account event) for ``field_name``."""
+    value = dict(ACCOUNT_FIELDS[field_name])
+    if field_name == "account_alerts":
+        value["entity_id"] = waba_id
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": waba_id,
+                "time": int(time.time()),
+                "changes": [{"field": field_name, "value": value}],
+            }
+        ],
+    }
+
+
 def build_messages_webhook(
     waba_id: str,
     phone: PhoneNumber,
@@ -328,11 +382,15 @@ def _parse_wabas(fixture: Mapping[str, Any], apps: Mapping[str, App]) -> dict[st
                 raise InvalidFixtureError(f"{where}: unknown app {app_id!r}")
         if any(uri is not None and not isinstance(uri, str) for uri in subscriptions.values()):
             raise InvalidFixtureError(f"{where}: subscription overrides must be strings or null")
+        customer_managed = raw.get("customer_managed", False)
+        if not isinstance(customer_managed, bool):
+            raise InvalidFixtureError(f"{where}: 'customer_managed' must be true or false")
         waba = Waba(
             id=_require(raw, "id", str, where),
             name=_require(raw, "name", str, where),
             apps_with_access=list(access),
             subscriptions=dict(subscriptions),
+            customer_managed=customer_managed,
         )
         if waba.id in wabas:
             raise InvalidFixtureError(f"{where}: duplicate id")
@@ -438,6 +496,7 @@ class GraphBackend:
                         "name": w.name,
                         "apps_with_access": list(w.apps_with_access),
                         "subscriptions": dict(w.subscriptions),
+                        **({"customer_managed": True} if w.customer_managed else {}),
                     }
                     for w in self._wabas.values()
                 ],
@@ -484,10 +543,10 @@ class GraphBackend:
         if not waba_id.isdigit():
             raise UnknownAliasError(waba_id)
         waba = self._wabas.get(waba_id)
-        if waba is None:
+        # A WABA the app cannot see answers like one that does not exist, as observed
+        # (ObjectNotFoundError); Meta's OpenAPI examples say 403 / code 200 instead.
+        if waba is None or app_id not in waba.apps_with_access:
             raise ObjectNotFoundError(waba_id, method)
-        if app_id not in waba.apps_with_access:
-            raise PermissionDeniedError()
         return waba
 
     def _phone(self, app_id: str, phone_id: str, method: str) -> PhoneNumber:
@@ -563,7 +622,8 @@ class GraphBackend:
         """``POST /{WABA}/subscribed_apps``.
 
         Without override fields: subscribe the app (if needed) and clear its override. With
-        them: validate, run the verification call, then subscribe with the override.
+        them: validate; refuse unless the app is already subscribed (code 100, Meta's words);
+        run the verification call; then store the override.
         """
         with self._lock:
             waba = self._waba(app_id, waba_id, "POST")
@@ -572,10 +632,22 @@ class GraphBackend:
                 return {"success": True}
         url = validate_callback_url(override_callback_uri)
         token = validate_verify_token(verify_token)
+        # Checked after the parameters and before the verification call: which comes first at
+        # Meta is not known; refusing before calling the URL is what a new customer would see
+        # (no verification request reaches the receiver).
+        self._require_subscription(app_id, waba_id, "POST")
         self._verify(app_id, waba_id, url, token)
-        with self._lock:  # look again: the state may have been reset meanwhile
-            self._waba(app_id, waba_id, "POST").subscriptions[app_id] = url
+        with self._lock:  # look again: the state may have changed meanwhile
+            waba = self._waba(app_id, waba_id, "POST")
+            if app_id not in waba.subscriptions:
+                raise NotSubscribedError()
+            waba.subscriptions[app_id] = url
         return {"success": True}
+
+    def _require_subscription(self, app_id: str, waba_id: str, method: str) -> None:
+        with self._lock:
+            if app_id not in self._waba(app_id, waba_id, method).subscriptions:
+                raise NotSubscribedError()
 
     def unsubscribe_app(self, app_id: str, waba_id: str) -> dict[str, Any]:
         """``DELETE /{WABA}/subscribed_apps``: unsubscribe the app, dropping its override."""
@@ -609,17 +681,32 @@ class GraphBackend:
         self, app_id: str, phone_id: str, override_callback_uri: object, verify_token: object = None
     ) -> dict[str, Any]:
         """``POST /{PHONE}`` with ``webhook_configuration``: ``""`` clears, a URL is verified
-        and stored for the calling app."""
+        and stored for the calling app.
+
+        Refused with code 200 (HTTP 403) for a number of a ``customer_managed`` WABA (observed,
+        fazer-ai/chatwoot #568), and, when setting a URL, with Meta's code 100 "must be
+        subscribed" answer when the app is not subscribed to the number's WABA. That one is
+        inferred (DESIGN.md section 1, from a test stub in chatwoot): a WABA override is refused
+        so, and a phone override routes nothing for an unsubscribed app. Clearing is allowed
+        either way, so that an override can always be removed.
+        """
         with self._lock:
             phone = self._phone(app_id, phone_id, "POST")
+            waba = self._wabas[phone.waba_id]
+            if waba.customer_managed:
+                raise PermissionDeniedError()
             if override_callback_uri == "":
                 phone.overrides.pop(app_id, None)
                 return {"success": True}
         url = validate_callback_url(override_callback_uri)
         token = validate_verify_token(verify_token)
+        self._require_subscription(app_id, waba.id, "POST")
         self._verify(app_id, phone_id, url, token)
-        with self._lock:  # look again: the state may have been reset meanwhile
-            self._phone(app_id, phone_id, "POST").overrides[app_id] = url
+        with self._lock:  # look again: the state may have changed meanwhile
+            phone = self._phone(app_id, phone_id, "POST")
+            if app_id not in self._wabas[phone.waba_id].subscriptions:
+                raise NotSubscribedError()
+            phone.overrides[app_id] = url
         return {"success": True}
 
     # ----------------------------------------------------------------- /{WABA}/phone_numbers
@@ -691,26 +778,53 @@ class GraphBackend:
         waba_override = waba.subscriptions[app.id]
         if waba_override is not None:
             return Route(waba_override, RULE_WABA)
+        return self._app_route(app)
+
+    def _account_route(self, app: App, waba: Waba) -> Route:
+        """Template and account webhooks: the app's callback URL, overrides or not."""
+        if app.id not in waba.subscriptions:
+            return Route(None, None, f"app {app.id} is not subscribed to WABA {waba.id}")
+        return self._app_route(app)
+
+    @staticmethod
+    def _app_route(app: App) -> Route:
         if app.callback_url:
             return Route(app.callback_url, RULE_APP)
         return Route(None, None, f"app {app.id} has no callback URL")
 
     def prepare_delivery(
         self,
-        phone_id: str,
+        phone_id: str | None,
         app_id: str | None = None,
         text: str = "Hello from the Graph API emulator",
         from_wa_id: str = "16505551234",
         profile_name: str = "Emulator User",
+        *,
+        field: str = MESSAGES_FIELD,
+        waba_id: str | None = None,
     ) -> Delivery:
-        """Build the signed ``messages`` webhook for ``phone_id`` and route it by precedence."""
+        """Build a signed webhook and route it: a ``messages`` webhook for ``phone_id`` by
+        precedence; a template or account webhook (a field of `ACCOUNT_FIELDS`) for ``waba_id``,
+        or else ``phone_id``'s WABA, to the app's callback URL."""
+        if field not in WEBHOOK_FIELDS:
+            raise InvalidParameterError(f"Param field must be one of {', '.join(WEBHOOK_FIELDS)}")
         with self._lock:
             app = self._app(app_id or next(iter(self._apps)))
-            phone = self._phones.get(phone_id)
-            if phone is None:
-                raise ObjectNotFoundError(phone_id, "POST")
-            route = self._route(app, phone)
-            payload = build_messages_webhook(phone.waba_id, phone, text, from_wa_id, profile_name)
+            phone = self._phones.get(phone_id or "")
+            if field == MESSAGES_FIELD or waba_id is None:
+                if phone is None:
+                    raise ObjectNotFoundError(phone_id or "", "POST")
+                waba_id = phone.waba_id
+            waba = self._wabas.get(waba_id)
+            if waba is None:
+                raise ObjectNotFoundError(waba_id, "POST")
+            if field == MESSAGES_FIELD:
+                assert phone is not None
+                route = self._route(app, phone)
+                payload = build_messages_webhook(waba.id, phone, text, from_wa_id, profile_name)
+            else:
+                route = self._account_route(app, waba)
+                payload = build_account_webhook(waba.id, field)
         body = json.dumps(payload, separators=(",", ":")).encode()
         headers = {
             "Content-Type": "application/json",
@@ -722,7 +836,9 @@ class GraphBackend:
     # ----------------------------------------------------------------- admin (no verification)
 
     def force_waba_override(self, waba_id: str, app_id: str, uri: str | None) -> None:
-        """Set (subscribing the app) or clear an app's WABA override without verification."""
+        """Set or clear an app's WABA override without verification, as someone would by hand:
+        setting one on a WABA the app is not subscribed to also subscribes it (a person
+        subscribes first, as Meta requires)."""
         with self._lock:
             self._app(app_id)
             waba = self._wabas.get(waba_id)

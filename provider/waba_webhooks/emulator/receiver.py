@@ -41,11 +41,13 @@ class ReceivedWebhook:
 
 @dataclass(frozen=True)
 class Challenge:
-    """One verification GET (the token itself is never kept)."""
+    """One verification GET (the token itself is never kept); ``signed``: it carried an
+    ``X-Hub-Signature-256`` header (Meta's does not)."""
 
     path: str
     mode: str | None
     token_matched: bool
+    signed: bool = False
 
 
 class WebhookReceiver:
@@ -104,7 +106,8 @@ class WebhookReceiver:
             return Response("EVENT_RECEIVED")(environ, start_response)
         mode = request.args.get("hub.mode")
         matched = request.args.get("hub.verify_token") in self.verify_tokens
-        self.challenges.append(Challenge(request.path, mode, matched))
+        self.challenges.append(Challenge(request.path, mode, matched,
+                                         "X-Hub-Signature-256" in request.headers))
         if self.delay_s:
             time.sleep(self.delay_s)
         if mode == "subscribe" and matched:

@@ -14,9 +14,11 @@ import json
 import logging
 import secrets
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterable, Mapping
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlencode, urlsplit
 
@@ -37,7 +39,7 @@ from .exceptions import (
     UnsupportedMethodError,
     VerificationFailed,
 )
-from .models import GraphBackend, Verifier
+from .models import MESSAGES_FIELD, GraphBackend, Verifier
 from .urls import ADMIN_PREFIX, ADMIN_URLS, GRAPH_URLS
 
 if TYPE_CHECKING:
@@ -64,7 +66,12 @@ def _session_for(url: str) -> requests.Session:
 
 def http_verifier(timeout: float = VERIFY_TIMEOUT_SECONDS) -> Verifier:
     """Return Meta's verification call: ``GET url?hub.mode=subscribe&hub.verify_token=...
-    &hub.challenge=<digits>``, successful only on HTTP 200 with the challenge as the body."""
+    &hub.challenge=<digits>``, successful only on HTTP 200 with the challenge as the body.
+
+    A failure's reason is worded as Meta words the errors of code 2200 (see
+    `exceptions.CallbackVerificationError`): ``HTTP Status Code = 404; HTTP Message = Not
+    Found`` for an answer, ``curl_errno = N; curl_error = ...`` when none came.
+    """
 
     def verify(url: str, verify_token: str) -> None:
         challenge = str(secrets.randbelow(9 * 10**9) + 10**9)
@@ -74,7 +81,7 @@ def http_verifier(timeout: float = VERIFY_TIMEOUT_SECONDS) -> Verifier:
             "hub.challenge": challenge,
         }
         # Exception texts from requests carry the full URL, verify token included: never
-        # propagate them, only short reasons of our own.
+        # propagate them, only reasons of our own.
         try:
             with (
                 _session_for(url) as session,
@@ -82,20 +89,68 @@ def http_verifier(timeout: float = VERIFY_TIMEOUT_SECONDS) -> Verifier:
                     url, params=params, timeout=timeout, allow_redirects=False, stream=True
                 ) as response,
             ):
-                status = response.status_code
+                status, phrase = response.status_code, response.reason
                 body = next(response.iter_content(256), b"")
         except requests.Timeout:
-            raise VerificationFailed(f"no answer within {timeout:g} s") from None
+            raise VerificationFailed(
+                f"curl_errno = 28; curl_error = Operation timed out after {timeout * 1000:.0f} "
+                "milliseconds with 0 bytes received"
+            ) from None
+        except requests.exceptions.SSLError as exc:
+            # Meta requires TLS with a certificate it trusts (no self-signed ones).
+            refused = _certificate_error(exc)
+            raise VerificationFailed(
+                f"curl_errno = 60; curl_error = SSL certificate problem: {refused.verify_message}"
+                if refused is not None else "curl_errno = 35; curl_error = SSL connect error"
+            ) from None
         except requests.ConnectionError:
-            raise VerificationFailed("connection failed") from None
-        except requests.RequestException as exc:
-            raise VerificationFailed(f"request failed ({type(exc).__name__})") from None
+            raise VerificationFailed(
+                "curl_errno = 7; curl_error = Couldn't connect to server"
+            ) from None
+        except requests.RequestException:
+            raise VerificationFailed(
+                "curl_errno = 56; curl_error = Failure when receiving data from the peer"
+            ) from None
+        answered = f"HTTP Status Code = {status}; HTTP Message = {_phrase(status, phrase)}"
         if status != 200:
-            raise VerificationFailed(f"HTTP {status} instead of 200")
+            raise VerificationFailed(answered)
         if body != challenge.encode():
-            raise VerificationFailed("the response did not echo hub.challenge")
+            # The API's wording for this case is not known; the App Dashboard says "Response
+            # does not match challenge, expected value=..., received=..." (howdyai/botkit #227).
+            received = body[:40].decode("utf-8", "replace")
+            if verify_token and verify_token in received:
+                received = "<the verify token>"  # never echo a secret
+            raise VerificationFailed(
+                f'{answered}; Response does not match challenge, expected value="{challenge}", '
+                f'received="{received}"'
+            )
 
     return verify
+
+
+def _certificate_error(error: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate verification failure inside a requests error (it wraps urllib3's)."""
+    seen: set[int] = set()
+    todo: list[object] = [error]
+    while todo:
+        item = todo.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, ssl.SSLCertVerificationError):
+            return item
+        todo.extend((item.__cause__, item.__context__, getattr(item, "reason", None), *item.args))
+    return None
+
+
+def _phrase(status: int, given: str | None) -> str:
+    """The HTTP reason phrase: the server's own, else the standard one."""
+    if given:
+        return given
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
 def post_delivery(delivery: Delivery, timeout: float = DELIVERY_TIMEOUT_SECONDS) -> dict[str, Any]:
@@ -492,10 +547,17 @@ class EmulatorApp:
                 backend.force_app_callback(args["object_id"], url or "")
                 return {"success": True}
             case ("POST", "deliver"):
+                field = _str_param(body, "field") or MESSAGES_FIELD
+                waba_id = _str_param(body, "waba_id")
+                phone_id = _str_param(
+                    body, "phone_number_id", required=field == MESSAGES_FIELD or waba_id is None
+                )
                 delivery = backend.prepare_delivery(
-                    _str_param(body, "phone_number_id", required=True) or "",
+                    phone_id,
                     _str_param(body, "app_id"),
                     text=_str_param(body, "text") or "Hello from the Graph API emulator",
+                    field=field,
+                    waba_id=waba_id,
                 )
                 return post_delivery(delivery)
             case ("GET", "verifications"):
