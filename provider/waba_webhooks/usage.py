@@ -21,8 +21,8 @@ number), over a rolling hour, and reports on every answer (success or error)::
   0.72 s for 5,000) at 100 %. The budget is not in the header; it is estimated from how far
   ``call_count`` rises per call this client makes (200 until known). In steady use that spacing
   holds usage under 100 %; it cannot create budget that a burst has already spent, so a run
-  that starts near the wall still reaches it, only later. No gap is longer than the retry
-  budget.
+  that starts near the wall still reaches it, only later. No call waits longer than the retry
+  budget: the gap is at most an eighth of it (`QUEUE` calls may wait in line).
 * **Giving up.** When Meta says to wait (a refused call, or usage at 100 %, with
   ``estimated_time_to_regain_access``) longer than the retry budget, calls for that WABA fail at
   once with `errors.BudgetExhaustedError` naming the WABA and the wait; shorter waits are
@@ -51,6 +51,10 @@ MANAGEMENT = "whatsapp_business_management"
 WINDOW_SECONDS = 3600.0
 #: Share of the budget one call takes, in %, on the smallest budget Meta gives (200 an hour).
 LARGEST_CALL_SHARE = 100 / 200
+#: Calls that may queue for one WABA's slots at once: the provider process's 4 threads, or 8
+#: writes run in parallel inside one provider call. The gap is at most the retry budget divided
+#: by this, so the last of them still waits less than the retry budget.
+QUEUE = 8
 
 
 @dataclass(frozen=True)
@@ -182,6 +186,7 @@ class BudgetPacer:
             if object_id is not None and len(ids) == 1:
                 self._owners[object_id] = next(iter(ids))
             for waba_id in ids:
+                self._owners[waba_id] = waba_id
                 state = self._wabas.setdefault(waba_id, _WabaState())
                 mine = [e for e in entries if e.waba_id == waba_id and e.paces]
                 if mine:
@@ -221,7 +226,8 @@ class BudgetPacer:
             state.paced = True
             log.warning("WABA %s is at %.0f%% of this app's hourly budget of Graph API calls: "
                         "spacing its calls out (up to %.1f s apart)", waba_id, state.percent,
-                        min(self.max_wait_seconds, WINDOW_SECONDS * LARGEST_CALL_SHARE / 100))
+                        min(self.max_wait_seconds / QUEUE,
+                            WINDOW_SECONDS * LARGEST_CALL_SHARE / 100))
         wait = min(max(0.0, state.next_slot - now), self.max_wait_seconds)
         state.next_slot = now + wait + gap
         return wait
@@ -232,4 +238,4 @@ class BudgetPacer:
             return 0.0
         ramp = min(1.0, (state.percent - threshold) / (100 - threshold))
         refill = WINDOW_SECONDS * state.call_share() / 100  # seconds the window takes per call
-        return min(ramp * refill, self.max_wait_seconds)
+        return min(ramp * refill, self.max_wait_seconds / QUEUE)
