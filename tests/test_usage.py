@@ -156,3 +156,12 @@ def test_calls_no_waba_pays_for_are_never_paced(fake):
     paced.observe(PHONE, header(100, 90), refused=False)
     assert paced.wait_for_turn(None) is None
     assert fake.sleeps == []
+
+
+def test_a_caller_in_line_fails_when_the_waba_is_spent_meanwhile(fake):
+    paced = BudgetPacer(80, 60, clock=fake.clock,
+                        sleep=lambda s: paced.observe(PHONE, header(100, 45), refused=True))
+    paced.observe(PHONE, header(99), refused=False)
+    assert paced.wait_for_turn(PHONE) is None  # first in line: no wait
+    # The next caller waits for its slot; meanwhile another thread's call is refused.
+    assert paced.wait_for_turn(PHONE) == Blocked(WABA, 2700)

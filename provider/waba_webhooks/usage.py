@@ -156,24 +156,28 @@ class BudgetPacer:
     def wait_for_turn(self, object_id: str | None) -> Blocked | None:
         """Before a call on ``object_id`` (None: a call no WABA pays for): sleep through
         Meta's wait or the pacing gap, or return `Blocked` when Meta's wait is longer than
-        ``max_wait_seconds`` (the caller fails at once)."""
+        ``max_wait_seconds`` (the caller fails at once), also when that became known while
+        this call waited for its turn."""
         if object_id is None:
             return None
         with self._lock:
             now = self._clock()
+            blocked = self._blocked(object_id, now)
+            if blocked is not None:
+                return blocked
             waba_id = self._owners.get(object_id)
-            if waba_id is not None:
-                state = self._wabas[waba_id]
-                blocked_for = state.blocked_until - now
-                if blocked_for > self.max_wait_seconds:
-                    return Blocked(waba_id, blocked_for)
-            else:
+            if waba_id is None:  # a number not seen yet: paced as the busiest open WABA
                 waba_id, state = self._busiest(now)
-                blocked_for = 0.0
-            wait = max(blocked_for, self._reserve(waba_id, state, now) if state else 0.0)
-        if wait > 0:
-            self._sleep(wait)
-        return None
+            else:
+                state = self._wabas[waba_id]
+            wait = 0.0
+            if state is not None:  # Meta's wait (shorter than the retry budget), else a slot
+                wait = max(state.blocked_until - now, self._reserve(waba_id, state, now))
+        if wait <= 0:
+            return None
+        self._sleep(wait)
+        with self._lock:
+            return self._blocked(object_id, self._clock())
 
     def observe(self, object_id: str | None, entries: list[UsageEntry], *, refused: bool) -> None:
         """Record an answer's usage entries; ``refused`` when Meta refused the call for a rate
@@ -210,6 +214,13 @@ class BudgetPacer:
             return state.percent if state else None
 
     # ----------------------------------------------------------------- lock held
+
+    def _blocked(self, object_id: str, now: float) -> Blocked | None:
+        waba_id = self._owners.get(object_id)
+        if waba_id is None:
+            return None
+        blocked_for = self._wabas[waba_id].blocked_until - now
+        return Blocked(waba_id, blocked_for) if blocked_for > self.max_wait_seconds else None
 
     def _busiest(self, now: float) -> tuple[str | None, _WabaState | None]:
         open_wabas = [(i, s) for i, s in self._wabas.items() if s.blocked_until <= now]
