@@ -231,7 +231,7 @@ class GraphClient:
         blocked = self.pacer.wait_for_turn(object_id)
         if blocked is not None:
             raise errors.BudgetExhaustedError(
-                "no call made: an earlier answer said this WABA's budget is spent",
+                "No call made: an earlier answer said this WABA's budget is spent",
                 waba_id=blocked.waba_id, wait_seconds=blocked.wait_seconds,
                 method=method, path=where, retry_after=blocked.wait_seconds,
             )
