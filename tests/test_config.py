@@ -12,6 +12,7 @@ def test_defaults():
     assert settings.graph_url == "https://graph.facebook.com"
     assert settings.access_token is None and settings.app_id is None
     assert settings.allow_http_loopback is False
+    assert settings.budget_pacing_percent == 80
 
 
 def test_stack_config_wins_over_environment():
@@ -23,8 +24,10 @@ def test_stack_config_wins_over_environment():
             "whatsapp:graphUrl": "http://127.0.0.1:9/",
             "whatsapp:allowHttpLoopback": "true",
             "whatsapp:maxRetries": "2",
+            "whatsapp:budgetPacingPercent": "90",
         },
-        environ={"WHATSAPP_ACCESS_TOKEN": "from-env", "WHATSAPP_APP_ID": "999"},
+        environ={"WHATSAPP_ACCESS_TOKEN": "from-env", "WHATSAPP_APP_ID": "999",
+                 "WHATSAPP_BUDGET_PACING_PERCENT": "50"},
     )
     assert settings.access_token == "from-config"
     assert settings.app_id == "123"
@@ -32,6 +35,7 @@ def test_stack_config_wins_over_environment():
     assert settings.graph_url == "http://127.0.0.1:9"
     assert settings.allow_http_loopback is True
     assert settings.max_retries == 2
+    assert settings.budget_pacing_percent == 90
 
 
 def test_environment_fallbacks():
@@ -42,8 +46,10 @@ def test_environment_fallbacks():
             "WHATSAPP_APP_ID": "77",
             "WHATSAPP_API_VERSION": "v21.0",
             "WHATSAPP_GRAPH_URL": "https://graph.example.com",
+            "WHATSAPP_BUDGET_PACING_PERCENT": "100",
         },
     )
+    assert settings.budget_pacing_percent == 100
     assert (settings.access_token, settings.app_id, settings.api_version, settings.graph_url) == (
         "tok",
         "77",
@@ -79,6 +85,8 @@ def test_missing_token_names_both_ways_to_set_it():
         ("whatsapp:graphUrl", "not a url", "whatsapp:graphUrl"),
         ("whatsapp:allowHttpLoopback", "maybe", "true or false"),
         ("whatsapp:maxRetries", "many", "number"),
+        ("whatsapp:budgetPacingPercent", "120", "between 0 and 100"),
+        ("whatsapp:budgetPacingPercent", "-1", "whatsapp:budgetPacingPercent"),
     ],
 )
 def test_bad_settings_name_the_key(key, value, words):

@@ -1033,6 +1033,118 @@ def test_parallel_writes_all_land(
     assert all(emulator.phone_override(phone) == callback_receiver.url for phone in phones)
 
 
+# --------------------------------------------------------------------------- hourly call budget
+
+USAGE = "X-Business-Use-Case-Usage"
+GEN_WABA = "200000000000000"
+GEN_PHONE = "300000000000000"
+
+
+def usage_header(response: requests.Response) -> dict[str, Any]:
+    """The one entry of the answer's usage header, for the one WABA it names."""
+    data = json.loads(response.headers[USAGE])
+    (waba_id, entries), = data.items()
+    (entry,) = entries
+    return {"waba_id": waba_id, **entry}
+
+
+def seed_budget(emulator: EmulatorHandle, hourly_budget: int) -> None:
+    emulator.admin.seed(fixtures.generate(wabas=2, phones_per_waba=2,
+                                          hourly_budget=hourly_budget))
+
+
+def test_every_answer_about_a_waba_carries_its_usage(emulator: EmulatorHandle) -> None:
+    seed_budget(emulator, 200)
+    read = emulator.call("GET", f"{GEN_WABA}/subscribed_apps")
+    assert usage_header(read) == {
+        "waba_id": GEN_WABA, "type": "whatsapp_business_management", "call_count": 0,
+        "total_cputime": 0, "total_time": 0, "estimated_time_to_regain_access": 0}
+    # 0 %: one call of 200 is half a percent, floored. A phone number's calls go to its WABA.
+    emulator.call("GET", GEN_PHONE, params={"fields": "webhook_configuration"})
+    bad = emulator.call("POST", GEN_PHONE, json={"webhook_configuration": {}})
+    assert_envelope(bad, 400, 100)
+    assert usage_header(bad) == {**usage_header(read), "call_count": 1}  # errors too
+    assert emulator.admin.waba_usage(GEN_WABA)["calls"] == 3
+    # GET /app is not charged to any WABA and says nothing about one.
+    assert USAGE not in emulator.call("GET", "app").headers
+    assert emulator.admin.usage() == [emulator.admin.waba_usage(GEN_WABA)]
+
+
+def test_past_the_budget_calls_are_refused_with_80007_and_change_nothing(
+    emulator: EmulatorHandle, callback_receiver: CallbackReceiver
+) -> None:
+    seed_budget(emulator, 200)
+    emulator.admin.spend(GEN_WABA, 199)
+    last = emulator.call("GET", f"{GEN_WABA}/phone_numbers")
+    assert last.status_code == 200
+    assert usage_header(last)["call_count"] == 100
+    assert usage_header(last)["estimated_time_to_regain_access"] == 60
+    config = {"override_callback_uri": callback_receiver.url,
+              "verify_token": callback_receiver.verify_token}
+    refused = emulator.call("POST", GEN_PHONE, json={"webhook_configuration": config})
+    error = assert_envelope(refused, 400, 80007)
+    assert "rate limit" in error["message"]
+    assert usage_header(refused)["estimated_time_to_regain_access"] == 60
+    assert emulator.phone_override(GEN_PHONE) is None
+    assert emulator.admin.verifications() == []  # refused before Meta calls the URL
+    assert emulator.admin.waba_usage(GEN_WABA)["calls"] == 200  # a refusal is not charged
+    # The other WABA and another app's budget on this one are untouched.
+    assert emulator.call("GET", "200000000000001/subscribed_apps").status_code == 200
+    other = {"Authorization": "Bearer EMU-TOKEN-other-1"}
+    emulator.admin.seed(fixtures.generate(other_apps=1, hourly_budget=200))
+    emulator.admin.spend(GEN_WABA, 200)
+    assert emulator.call("GET", f"{GEN_WABA}/subscribed_apps", headers=other).status_code == 200
+
+
+def test_moving_the_clock_an_hour_gives_the_budget_back(emulator: EmulatorHandle) -> None:
+    seed_budget(emulator, 200)
+    emulator.admin.spend(GEN_WABA, 200)
+    assert_envelope(emulator.call("GET", f"{GEN_WABA}/subscribed_apps"), 400, 80007)
+    assert emulator.admin.advance_clock(1800) == 1800
+    assert emulator.admin.waba_usage(GEN_WABA)["estimated_time_to_regain_access"] == 30
+    emulator.admin.advance_clock(1800)
+    answer = emulator.call("GET", f"{GEN_WABA}/subscribed_apps")
+    assert answer.status_code == 200 and usage_header(answer)["call_count"] == 0
+    emulator.admin.reset()  # usage and clock go back with the state
+    assert emulator.admin.usage() == []
+    assert emulator.admin.advance_clock(0) == 0
+
+
+def test_the_budget_is_set_through_the_admin_api(emulator: EmulatorHandle) -> None:
+    assert emulator.admin.waba_usage(WABA)["hourly_budget"] == 5000  # registered numbers
+    assert emulator.admin.set_hourly_budget(WABA, 2) == 2
+    emulator.call("GET", f"{WABA}/subscribed_apps")
+    emulator.call("GET", PHONE)
+    assert_envelope(emulator.call("GET", PHONE), 400, 80007)
+    assert emulator.admin.set_hourly_budget(WABA, None) == 5000
+    assert emulator.call("GET", PHONE).status_code == 200
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("POST", "/clock", {"advance_seconds": -1}),
+    ("POST", "/clock", {"advance_seconds": "60"}),
+    ("PUT", f"/wabas/{WABA}/budget", {"hourly_budget": 0}),
+    ("PUT", f"/wabas/{WABA}/budget", {}),
+    ("PUT", "/wabas/999/budget", {"hourly_budget": 10}),
+    ("POST", f"/wabas/{WABA}/usage", {"calls": -3}),
+    ("POST", "/wabas/999/usage", {"calls": 3}),
+])
+def test_bad_budget_admin_calls_get_the_envelope(
+    emulator: EmulatorHandle, method: str, path: str, body: dict[str, Any]
+) -> None:
+    response = requests.request(method, f"{emulator.url}/_emulator{path}", json=body, timeout=10)
+    assert_envelope(response, 400, 100, 33 if "999" in path else None)
+
+
+def test_a_faults_own_usage_header_wins(emulator: EmulatorHandle) -> None:
+    emulator.admin.add_fault(**RATE_LIMIT)
+    faulted = emulator.call("GET", f"{WABA}/subscribed_apps")
+    assert faulted.headers[USAGE] == RATE_LIMIT["headers"][USAGE]
+    assert emulator.admin.waba_usage(WABA)["calls"] == 0  # a faulted answer is not charged
+    emulator.admin.add_fault(status=500)
+    assert usage_header(emulator.call("GET", f"{WABA}/subscribed_apps"))["waba_id"] == WABA
+
+
 # --------------------------------------------------------------------------- server and CLI
 
 

@@ -155,3 +155,17 @@ def test_errors_made_specific_survive_pickling():
     denied = errors.for_override_write(
         errors.from_envelope(envelope(code=200), 403), None, phone_number=True)
     assert type(pickle.loads(pickle.dumps(denied))) is errors.PhoneNumberPermissionError
+
+
+def test_a_spent_budget_names_the_waba_and_the_wait_and_survives_pickling():
+    answer = errors.from_envelope(envelope(code=80007), 400, retry_after=2400.0,
+                                  method="GET", path="/v23.0/106540352242922")
+    error = errors.BudgetExhaustedError.for_waba(answer, "102290129340398", 2400.0)
+    assert isinstance(error, errors.RateLimitError) and error.code == 80007
+    text = str(error)
+    assert text.startswith("WABA 102290129340398 has spent")
+    assert "about 40 minutes" in text and "fbtrace_id AbC123" in text
+    assert "registered phone number" in text  # the hint says what to do
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is errors.BudgetExhaustedError
+    assert (copy.waba_id, copy.wait_seconds, copy.retry_after) == ("102290129340398", 2400, 2400)

@@ -1,6 +1,8 @@
 """GraphClient against the emulator over real HTTP: requests, typed errors, retry policy."""
 
 import http.server
+import itertools
+import json
 import logging
 import threading
 import time
@@ -296,3 +298,93 @@ def test_client_requests_match_metas_openapi(client, emulator, callback_receiver
     for response in seen:
         openapi.validate_request(response.request)
         openapi.validate_response(response.request, response)
+
+
+# --------------------------------------------------------------------------- hourly call budget
+
+GEN_WABA = "200000000000000"
+GEN_PHONES = [f"3000000000000{i:02d}" for i in range(8)]
+
+
+def budget_client(emulator, **settings):
+    return GraphClient(Settings(access_token=emulator.token, graph_url=emulator.url,
+                                app_id=emulator.app_id, **settings))
+
+
+def seed_spent(emulator, calls: int, hourly_budget: int = 200) -> None:
+    """One WABA of 8 numbers at ``hourly_budget`` calls an hour, ``calls`` of them spent."""
+    emulator.admin.seed(fixtures.generate(wabas=1, phones_per_waba=8,
+                                          hourly_budget=hourly_budget))
+    emulator.admin.spend(GEN_WABA, calls)
+
+
+def test_calls_to_a_waba_near_its_budget_are_spaced_across_threads(emulator):
+    seed_spent(emulator, 170)  # 85 % of 200
+    client = budget_client(emulator, retry_budget_seconds=4)  # gaps of at most 4 / 8 s
+    answered: list[float] = []
+    client._session.hooks["response"].append(lambda r, *a, **k: answered.append(time.monotonic()))
+    client.subscribed_apps(GEN_WABA)  # the client learns the WABA's usage
+    threads = [threading.Thread(target=client.webhook_configuration, args=(phone,))
+               for phone in GEN_PHONES[:4]]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Four threads, four numbers the client had never called: one call at a time, 0.5 s apart.
+    gaps = [b - a for a, b in itertools.pairwise(answered[1:])]
+    assert len(gaps) == 3 and min(gaps) > 0.4, gaps
+    assert emulator.admin.waba_usage(GEN_WABA)["calls"] == 175
+
+
+def test_a_spent_waba_fails_at_once_naming_the_waba_and_the_wait(emulator):
+    seed_spent(emulator, 200)
+    client = budget_client(emulator)  # retry budget 60 s: less than Meta's hour
+    started = time.monotonic()
+    with pytest.raises(errors.BudgetExhaustedError) as caught:
+        client.webhook_configuration(GEN_PHONES[0])
+    error = caught.value
+    assert isinstance(error, errors.RateLimitError)
+    assert (error.waba_id, error.wait_seconds, error.code) == (GEN_WABA, 3600, 80007)
+    assert error.fbtrace_id
+    text = str(error)
+    assert f"WABA {GEN_WABA}" in text and "about 60 minutes" in text
+    assert "whatsapp:retryBudgetSeconds" in text and "registered phone number" in text
+    assert len(graph_calls(emulator)) == 1, "a refusal with a long wait must not be retried"
+    # The client now knows the WABA is spent: the next call for it is not even made.
+    with pytest.raises(errors.BudgetExhaustedError) as again:
+        client.subscribed_apps(GEN_WABA)
+    assert again.value.waba_id == GEN_WABA and again.value.wait_minutes == 60
+    assert len(graph_calls(emulator)) == 1
+    assert time.monotonic() - started < 5
+
+
+def test_the_answer_that_spends_the_budget_stops_the_next_call(emulator):
+    seed_spent(emulator, 199)
+    client = budget_client(emulator)
+    client.subscribed_apps(GEN_WABA)  # the 200th call: accepted, usage 100 %, wait 60 min
+    with pytest.raises(errors.BudgetExhaustedError):
+        client.subscribed_apps(GEN_WABA)
+    assert len(graph_calls(emulator)) == 1
+
+
+def test_the_usage_header_of_an_error_answer_is_read_too(emulator):
+    seed_spent(emulator, 199)
+    client = budget_client(emulator)
+    with pytest.raises(errors.InvalidParameterError):  # charged, and it spends the budget
+        client.set_phone_override(GEN_PHONES[0], "ftp://not-a-callback.example", "token")
+    with pytest.raises(errors.BudgetExhaustedError):
+        client.webhook_configuration(GEN_PHONES[0])
+    assert len(graph_calls(emulator)) == 1
+
+
+def test_a_wait_shorter_than_the_retry_budget_is_waited_out(emulator):
+    usage = {GEN_WABA: [{"type": "whatsapp_business_management", "call_count": 100,
+                         "estimated_time_to_regain_access": 0.02}]}  # 1.2 s
+    seed_spent(emulator, 0)
+    emulator.admin.add_fault(status=400, error={"code": 80007, "message": "rate limit"},
+                             headers={"X-Business-Use-Case-Usage": json.dumps(usage)})
+    client = budget_client(emulator, retry_budget_seconds=5)
+    started = time.monotonic()
+    client.subscribed_apps(GEN_WABA)
+    assert time.monotonic() - started >= 1.2
+    assert [c["status"] for c in graph_calls(emulator)] == [400, 200]

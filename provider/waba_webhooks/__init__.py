@@ -10,6 +10,7 @@ Settings come from stack config (``whatsapp:accessToken`` as a secret, ``whatsap
 """
 
 from .errors import (
+    BudgetExhaustedError,
     CallbackVerificationError,
     ConfigurationError,
     GraphConnectionError,
@@ -29,6 +30,7 @@ from .phone import PhoneCallbackOverride, PhoneCallbackOverrideArgs
 from .waba import WabaCallbackOverride, WabaCallbackOverrideArgs
 
 __all__ = [
+    "BudgetExhaustedError",
     "CallbackVerificationError",
     "ConfigurationError",
     "GraphConnectionError",

@@ -14,6 +14,7 @@ stack config key                environment variable            default
 ``whatsapp:maxRetries``         ``WHATSAPP_MAX_RETRIES``        ``5``
 ``whatsapp:retryBudgetSeconds`` ``WHATSAPP_RETRY_BUDGET_SECONDS`` ``60``
 ``whatsapp:timeoutSeconds``     ``WHATSAPP_TIMEOUT_SECONDS``    ``30``
+``whatsapp:budgetPacingPercent`` ``WHATSAPP_BUDGET_PACING_PERCENT`` ``80``
 ==============================  ==============================  ==============================
 """
 
@@ -46,6 +47,7 @@ KEYS: dict[str, tuple[str, str]] = {
     "max_retries": ("maxRetries", "WHATSAPP_MAX_RETRIES"),
     "retry_budget_seconds": ("retryBudgetSeconds", "WHATSAPP_RETRY_BUDGET_SECONDS"),
     "timeout_seconds": ("timeoutSeconds", "WHATSAPP_TIMEOUT_SECONDS"),
+    "budget_pacing_percent": ("budgetPacingPercent", "WHATSAPP_BUDGET_PACING_PERCENT"),
 }
 
 
@@ -65,6 +67,9 @@ class Settings:
     retry_budget_seconds: float = 60.0
     #: Read timeout of one HTTP request, in seconds (connect timeout is a third of it, max 10 s).
     timeout_seconds: float = 30.0
+    #: Share of a WABA's hourly call budget (Meta's ``call_count``, in %) above which calls to
+    #: it are spaced out; 100 turns pacing off. See `waba_webhooks.usage`.
+    budget_pacing_percent: float = 80.0
 
     def require_token(self) -> str:
         """The access token, or a `ConfigurationError` that says both ways to set it."""
@@ -106,6 +111,7 @@ def load(config: Callable[[str], Any] | Mapping[str, Any] | None = None,
         max_retries=int(_number(raw, "max_retries", 5)),
         retry_budget_seconds=_number(raw, "retry_budget_seconds", 60.0),
         timeout_seconds=_number(raw, "timeout_seconds", 30.0),
+        budget_pacing_percent=_number(raw, "budget_pacing_percent", 80.0),
     )
     _check(settings)
     return settings
@@ -132,6 +138,8 @@ def _check(settings: Settings) -> None:
         raise ConfigurationError(
             f"{_name('retry_budget_seconds')} and {_name('timeout_seconds')} must be positive"
         )
+    if not 0 <= settings.budget_pacing_percent <= 100:
+        raise ConfigurationError(f"{_name('budget_pacing_percent')} must be between 0 and 100")
 
 
 def _name(setting: str) -> str:

@@ -12,6 +12,7 @@ Retry policy (`graph.py`) retries `RetryableError` and nothing else.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -133,6 +134,46 @@ class RateLimitError(RetryableError):
     """Meta throttled the app or the WABA (codes 4, 17, 32, 613, 80007, 80008, 130429, HTTP 429)."""
 
     hint = "Meta is rate limiting this app; the call was retried until the retry budget ran out"
+
+
+class BudgetExhaustedError(RateLimitError):
+    """The app's hourly budget of calls on a WABA is spent, and Meta's wait is longer than the
+    retry budget: raised at once, never waited out. `waba_id` names the WABA, `wait_seconds`
+    is Meta's ``estimated_time_to_regain_access``."""
+
+    hint = (
+        "Wait that long and run again. A WABA with a registered phone number gets 5,000 calls "
+        "an hour instead of 200; fewer resources per WABA in one run (pulumi up --target) "
+        "spend less of it"
+    )
+
+    def __init__(self, message: str, *, waba_id: str | None = None,
+                 wait_seconds: float | None = None, **fields: Any) -> None:
+        super().__init__(message, **fields)
+        self.waba_id = waba_id
+        self.wait_seconds = wait_seconds
+
+    @classmethod
+    def for_waba(cls, answer: GraphError, waba_id: str,
+                 wait_seconds: float) -> BudgetExhaustedError:
+        """Meta's rate-limit `answer`, named for the WABA whose budget is spent."""
+        error = cls(answer.message)
+        error.__dict__.update(answer.__dict__)
+        error.waba_id, error.wait_seconds = waba_id, wait_seconds
+        return error
+
+    @property
+    def wait_minutes(self) -> int:
+        """The wait in whole minutes, rounded up."""
+        return math.ceil((self.wait_seconds or 0) / 60)
+
+    def describe(self, *, hint: bool) -> str:
+        summary = (
+            f"WABA {self.waba_id} has spent this app's hourly budget of Graph API calls: Meta "
+            f"says calls resume in about {self.wait_minutes} minutes, longer than the retry "
+            "budget (whatsapp:retryBudgetSeconds), so the provider did not wait"
+        )
+        return f"{summary}. {super().describe(hint=hint)}"
 
 
 class TransientError(RetryableError):

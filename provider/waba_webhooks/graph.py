@@ -5,8 +5,11 @@
   transient errors, HTTP 5xx, dropped connections) are retried with exponential backoff and
   jitter (tenacity), honouring Meta's ``estimated_time_to_regain_access`` and ``Retry-After``,
   within a per-call budget of attempts and seconds.
+- Every answer's ``X-Business-Use-Case-Usage`` header feeds `usage.BudgetPacer`: calls to a WABA
+  near its hourly budget are spaced out, and when Meta's wait for a WABA is longer than the
+  retry budget the call fails at once with `errors.BudgetExhaustedError`.
 - One instance serves the provider process's worker threads: the session's connection pool is
-  thread-safe, and the only lock (the app id cache) is never held across a network call.
+  thread-safe, and no lock (the app id cache, the pacer's) is held across a network call.
 
 Resources call the domain methods (`subscribed_apps`, `set_waba_override`, ...); they never
 build requests themselves. There is deliberately no method that DELETEs ``subscribed_apps``:
@@ -29,7 +32,7 @@ import requests
 import tenacity
 from requests.adapters import HTTPAdapter
 
-from . import errors
+from . import errors, usage
 from .config import Settings
 
 log = logging.getLogger(__name__)
@@ -97,6 +100,8 @@ class GraphClient:
         self._app_id_lookup: Future[str] | None = None
         timeout = settings.timeout_seconds
         self._timeout = (min(10.0, timeout / 3), timeout)
+        self.pacer = usage.BudgetPacer(settings.budget_pacing_percent,
+                                       settings.retry_budget_seconds)
 
     # ---- domain calls -------------------------------------------------------------------------
 
@@ -222,7 +227,8 @@ class GraphClient:
         token = self.settings.require_token()
         url = f"{self.settings.graph_url}/{self.settings.api_version}/{path}"
         retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception_type(errors.RetryableError),
+            retry=tenacity.retry_if_exception_type(errors.RetryableError)
+            & tenacity.retry_if_not_exception_type(errors.BudgetExhaustedError),
             stop=tenacity.stop_after_attempt(self.settings.max_retries + 1)
             | _stop_when_budget_spent(self.settings.retry_budget_seconds),
             wait=_wait_for(self.settings.retry_budget_seconds),
@@ -234,6 +240,14 @@ class GraphClient:
     def _send(self, method: str, url: str, path: str, token: str,
               params: Mapping[str, str] | None, body: Mapping[str, Any] | None) -> dict[str, Any]:
         where = f"/{self.settings.api_version}/{path}"
+        object_id = _object_id(path)
+        blocked = self.pacer.wait_for_turn(object_id)
+        if blocked is not None:
+            raise errors.BudgetExhaustedError(
+                "No call made: an earlier answer said this WABA's budget is spent",
+                waba_id=blocked.waba_id, wait_seconds=blocked.wait_seconds,
+                method=method, path=where, retry_after=blocked.wait_seconds,
+            )
         try:
             response = self._session.request(
                 method, url, params=params, json=body, timeout=self._timeout,
@@ -245,12 +259,21 @@ class GraphClient:
                 f"could not reach the Graph API: {type(exc).__name__}", method=method, path=where,
             ) from None
         payload = _decode(response)
+        entries = usage.parse(response.headers.get(usage.HEADER))
         if response.ok and isinstance(payload, dict) and "error" not in payload:
+            self.pacer.observe(object_id, entries, refused=False)
             return payload
-        raise errors.from_envelope(
+        error = errors.from_envelope(
             payload, response.status_code, method=method, path=where,
             retry_after=_retry_after(response),
         )
+        refused = isinstance(error, errors.RateLimitError)
+        self.pacer.observe(object_id, entries, refused=refused)
+        waiting = usage.longest_wait(entries)
+        if (refused and waiting is not None and error.retry_after is not None
+                and error.retry_after > self.settings.retry_budget_seconds):
+            raise errors.BudgetExhaustedError.for_waba(error, waiting.waba_id, error.retry_after)
+        raise error
 
 
 def _new_session() -> requests.Session:
@@ -279,6 +302,13 @@ def _webhook_configuration(body: Mapping[str, Any]) -> WebhookConfiguration:
         whatsapp_business_account=config.get("whatsapp_business_account") or None,
         application=config.get("application") or None,
     )
+
+
+def _object_id(path: str) -> str | None:
+    """The WABA or phone number a call is about (the first path segment, when it is an id);
+    None for calls no WABA pays for, such as ``GET /app``."""
+    head = path.split("/", 1)[0]
+    return head if head.isdigit() else None
 
 
 def _decode(response: requests.Response) -> Any:

@@ -1,7 +1,8 @@
 """A small client for the emulator's admin endpoints (``/_emulator/...``).
 
 Used by tests, the demo and benchmarks to inspect the call log, reset or seed state, inject
-faults and deliver sample webhooks. Errors come back as :class:`EmulatorAdminError`.
+faults, drive the hourly call budget and its clock, and deliver sample webhooks. Errors come
+back as :class:`EmulatorAdminError`.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ class EmulatorAdmin:
         return dict(self._call("GET", "/counts"))
 
     def reset(self) -> None:
-        """Back to the baseline fixture; clears log, faults, latency and verifications."""
+        """Back to the baseline fixture; clears log, faults, latency, verifications and budget
+        usage, and sets the clock back."""
         self._call("POST", "/reset")
 
     def seed(self, fixture: Mapping[str, Any]) -> None:
@@ -116,6 +118,39 @@ class EmulatorAdmin:
     def set_app_callback(self, app_id: str, url: str) -> None:
         """Change an app's dashboard callback URL."""
         self._call("PUT", f"/apps/{app_id}", json={"callback_url": url})
+
+    # ----------------------------------------------------------------- hourly budget and clock
+
+    def advance_clock(self, seconds: float) -> float:
+        """Move the emulator's clock forward (calls older than an hour leave the budget);
+        returns how far it is now ahead of real time, in seconds."""
+        return float(self._call("POST", "/clock", json={"advance_seconds": seconds})
+                     ["offset_seconds"])
+
+    def set_hourly_budget(self, waba_id: str, hourly_budget: int | None) -> int:
+        """Set a WABA's calls per hour per app (None: Meta's default, 5,000 with a registered
+        number, else 200); returns the budget now in force."""
+        return int(self._call("PUT", f"/wabas/{waba_id}/budget",
+                              json={"hourly_budget": hourly_budget})["hourly_budget"])
+
+    def usage(self) -> list[dict[str, Any]]:
+        """Every (app, WABA) pair with calls in the last hour: app_id, waba_id, calls,
+        hourly_budget, call_count (%), estimated_time_to_regain_access (minutes),
+        regain_seconds."""
+        return list(self._call("GET", "/usage")["usage"])
+
+    def waba_usage(self, waba_id: str, app_id: str | None = None) -> dict[str, Any]:
+        """One app's (default: the fixture's first) use of one WABA's budget, as `usage`."""
+        query = f"?app_id={app_id}" if app_id else ""
+        return dict(self._call("GET", f"/wabas/{waba_id}/usage{query}"))
+
+    def spend(self, waba_id: str, calls: int, app_id: str | None = None) -> dict[str, Any]:
+        """Count ``calls`` calls to the WABA now, as if the app had made them (to start a test
+        from a given usage); returns the usage after."""
+        body: dict[str, Any] = {"calls": calls}
+        if app_id is not None:
+            body["app_id"] = app_id
+        return dict(self._call("POST", f"/wabas/{waba_id}/usage", json=body))
 
     # ----------------------------------------------------------------- webhooks
 

@@ -126,6 +126,24 @@ class UnsupportedMethodError(GraphAPIError):
         super().__init__(f"(#100) Unsupported {method.lower()} request", code=100, http_status=405)
 
 
+class WabaRateLimitError(GraphAPIError):
+    """Code 80007: the app has spent its hourly call budget on this WABA (HTTP 400).
+
+    Wording after Meta's error code table ("Rate limit issues": "The WhatsApp Business Account
+    has reached its rate limit"), with Graph's usual ``(#code)`` prefix; see :mod:`.budget`.
+    The wait is not in the envelope: Meta gives it in the ``X-Business-Use-Case-Usage`` header.
+    """
+
+    def __init__(self, regain_minutes: int) -> None:
+        super().__init__(
+            "(#80007) The WhatsApp Business Account has reached its rate limit",
+            code=80007,
+            http_status=400,
+        )
+        #: The wait, also in the answer's ``X-Business-Use-Case-Usage`` header.
+        self.regain_minutes = regain_minutes
+
+
 class RequestTooLargeError(InvalidParameterError):
     """Code 100: the request body is larger than the emulator accepts (HTTP 413)."""
 

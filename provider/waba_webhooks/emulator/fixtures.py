@@ -6,10 +6,13 @@ A fixture is JSON::
      "wabas": [{"id", "name", "apps_with_access": [app ids],
                 "subscriptions": {app_id: override URL or null},
                 "customer_managed": false}],   # optional: numbers refuse writes (code 200)
+                "hourly_budget": calls per hour per app (optional)}],
      "phone_numbers": [{"id", "waba_id", "display_phone_number", "verified_name",
-                        "overrides": {app_id: URL}}]}
+                        "overrides": {app_id: URL}, "registered": bool (optional, true)}]}
 
-Ids are digit strings. Keys starting with ``_`` (comments) are ignored.
+Ids are digit strings. Keys starting with ``_`` (comments) are ignored. Without
+``hourly_budget`` a WABA gets Meta's default: 5,000 calls per hour when one of its numbers is
+registered (every number is, unless it says ``"registered": false``), else 200.
 """
 
 from __future__ import annotations
@@ -60,6 +63,8 @@ def generate(
     callback_url: str = "https://lucky-shrub.example/webhook",
     other_apps: int = 0,
     subscribed: bool = True,
+    registered: bool = True,
+    hourly_budget: int | None = None,
     waba_id_start: int = 200_000_000_000_000,
     phone_id_start: int = 300_000_000_000_000,
 ) -> dict[str, Any]:
@@ -67,7 +72,9 @@ def generate(
     WABA), ``wabas`` WABAs with ``phones_per_waba`` numbers each, no overrides.
 
     Other app ``i`` has id ``str(880_000_000_000_000 + i)`` and token ``EMU-TOKEN-other-<i>``.
-    With ``subscribed`` every app starts subscribed to every WABA.
+    With ``subscribed`` every app starts subscribed to every WABA. Numbers are ``registered``
+    (so each WABA's budget is 5,000 calls per hour, 200 without) unless told otherwise;
+    ``hourly_budget`` sets every WABA's budget instead.
     """
     if wabas < 0 or phones_per_waba < 0 or other_apps < 0:
         raise ValueError("counts must not be negative")
@@ -101,6 +108,7 @@ def generate(
                 "name": f"WABA {w + 1}",
                 "apps_with_access": list(app_ids),
                 "subscriptions": dict.fromkeys(app_ids) if subscribed else {},
+                **({"hourly_budget": hourly_budget} if hourly_budget is not None else {}),
             }
         )
         for p in range(phones_per_waba):
@@ -112,6 +120,7 @@ def generate(
                     "display_phone_number": f"+1 555-{n // 10_000 % 1000:03d}-{n % 10_000:04d}",
                     "verified_name": f"WABA {w + 1} number {p + 1}",
                     "overrides": {},
+                    **({} if registered else {"registered": False}),
                 }
             )
     return {"apps": apps, "wabas": waba_list, "phone_numbers": phone_list}

@@ -44,6 +44,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..validation import is_loopback_host
+from .budget import default_hourly_budget
 from .exceptions import (
     CallbackVerificationError,
     InvalidFixtureError,
@@ -125,6 +126,8 @@ class Waba:
     apps_with_access: list[str] = field(default_factory=list)
     subscriptions: dict[str, str | None] = field(default_factory=dict)
     customer_managed: bool = False
+    #: Calls per hour per app; None: Meta's default for the WABA (see `.budget`).
+    hourly_budget: int | None = None
 
 
 @dataclass
@@ -136,6 +139,8 @@ class PhoneNumber:
     display_phone_number: str
     verified_name: str
     overrides: dict[str, str] = field(default_factory=dict)
+    #: Registered with the Cloud API; a WABA with one gets the larger hourly budget.
+    registered: bool = True
 
 
 @dataclass(frozen=True)
@@ -224,6 +229,11 @@ def validate_verify_token(value: object) -> str:
     if not isinstance(value, str):
         raise InvalidParameterError("Param verify_token must be a string")
     return value
+
+
+def is_hourly_budget(value: object) -> bool:
+    """True for a valid hourly call budget: a positive integer."""
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def _phone_fields(fields: Sequence[str]) -> list[str]:
@@ -385,12 +395,16 @@ def _parse_wabas(fixture: Mapping[str, Any], apps: Mapping[str, App]) -> dict[st
         customer_managed = raw.get("customer_managed", False)
         if not isinstance(customer_managed, bool):
             raise InvalidFixtureError(f"{where}: 'customer_managed' must be true or false")
+        budget = raw.get("hourly_budget")
+        if budget is not None and not is_hourly_budget(budget):
+            raise InvalidFixtureError(f"{where}: 'hourly_budget' must be a positive integer")
         waba = Waba(
             id=_require(raw, "id", str, where),
             name=_require(raw, "name", str, where),
             apps_with_access=list(access),
             subscriptions=dict(subscriptions),
             customer_managed=customer_managed,
+            hourly_budget=budget,
         )
         if waba.id in wabas:
             raise InvalidFixtureError(f"{where}: duplicate id")
@@ -409,12 +423,15 @@ def _parse_phones(
             isinstance(uri, str) and app_id in apps for app_id, uri in overrides.items()
         ):
             raise InvalidFixtureError(f"{where}: 'overrides' must map known app ids to strings")
+        if not isinstance(raw.get("registered", True), bool):
+            raise InvalidFixtureError(f"{where}: 'registered' must be true or false")
         phone = PhoneNumber(
             id=_require(raw, "id", str, where),
             waba_id=_require(raw, "waba_id", str, where),
             display_phone_number=_require(raw, "display_phone_number", str, where),
             verified_name=_require(raw, "verified_name", str, where),
             overrides=dict(overrides),
+            registered=raw.get("registered", True),
         )
         if phone.waba_id not in wabas:
             raise InvalidFixtureError(f"{where}: unknown waba {phone.waba_id!r}")
@@ -497,6 +514,8 @@ class GraphBackend:
                         "apps_with_access": list(w.apps_with_access),
                         "subscriptions": dict(w.subscriptions),
                         **({"customer_managed": True} if w.customer_managed else {}),
+                        # Budget keys only when not the default, like a hand-written fixture.
+                        **({"hourly_budget": w.hourly_budget} if w.hourly_budget else {}),
                     }
                     for w in self._wabas.values()
                 ],
@@ -507,6 +526,7 @@ class GraphBackend:
                         "display_phone_number": p.display_phone_number,
                         "verified_name": p.verified_name,
                         "overrides": dict(p.overrides),
+                        **({} if p.registered else {"registered": False}),
                     }
                     for p in self._phones.values()
                 ],
@@ -863,3 +883,38 @@ class GraphBackend:
         """Change an app's dashboard callback URL."""
         with self._lock:
             self._app(app_id).callback_url = callback_url
+
+    # ----------------------------------------------------------------- hourly call budget
+
+    def charged_waba(self, app_id: str | None, object_id: str) -> str | None:
+        """The WABA whose hourly budget a call by ``app_id`` on ``object_id`` is charged to: the
+        WABA itself, or a phone number's WABA; None when the app cannot see either (such calls
+        fail before any budget is involved)."""
+        with self._lock:
+            phone = self._phones.get(object_id)
+            waba = self._wabas.get(phone.waba_id if phone else object_id)
+            if waba is None or app_id not in waba.apps_with_access:
+                return None
+            return waba.id
+
+    def hourly_budget(self, waba_id: str) -> int:
+        """The WABA's calls per hour per app: its own setting, else Meta's default (5,000 with
+        a registered phone number, 200 without)."""
+        with self._lock:
+            waba = self._wabas.get(waba_id)
+            if waba is None:
+                raise ObjectNotFoundError(waba_id, "GET")
+            if waba.hourly_budget is not None:
+                return waba.hourly_budget
+            registered = any(p.registered for p in self._phones.values() if p.waba_id == waba_id)
+            return default_hourly_budget(registered)
+
+    def set_hourly_budget(self, waba_id: str, hourly_budget: int | None) -> None:
+        """Set the WABA's hourly budget, or go back to Meta's default with None."""
+        if hourly_budget is not None and not is_hourly_budget(hourly_budget):
+            raise InvalidParameterError("Param hourly_budget must be a positive integer or null")
+        with self._lock:
+            waba = self._wabas.get(waba_id)
+            if waba is None:
+                raise ObjectNotFoundError(waba_id, "PUT")
+            waba.hourly_budget = hourly_budget

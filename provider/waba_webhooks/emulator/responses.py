@@ -28,6 +28,7 @@ from werkzeug.routing import Map
 from werkzeug.wrappers import Request, Response
 
 from ..validation import is_loopback_host
+from .budget import CallBudgets, Clock
 from .control import CallLog, FaultQueue, FaultRule
 from .exceptions import (
     GraphAPIError,
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("waba_webhooks.emulator")
 
 MAX_BODY_BYTES = 64 * 1024
+USAGE_HEADER = "X-Business-Use-Case-Usage"
 VERIFY_TIMEOUT_SECONDS = 5.0
 DELIVERY_TIMEOUT_SECONDS = 5.0
 
@@ -340,6 +342,8 @@ class EmulatorApp:
         self.calls = CallLog()
         self.faults = FaultQueue()
         self.latency_ms = latency_ms
+        self.clock = Clock()
+        self.budgets = CallBudgets(self.clock)
         self._received: list[dict[str, Any]] = []
         self._received_lock = threading.Lock()
 
@@ -356,17 +360,21 @@ class EmulatorApp:
         return response(environ, start_response)
 
     def clear(self) -> None:
-        """Forget calls, faults, latency and received webhooks (state is the backend's)."""
+        """Forget calls, faults, latency, budget usage and received webhooks, and set the clock
+        back (state is the backend's)."""
         self.calls.clear()
         self.faults.clear()
         self.latency_ms = 0
+        self.budgets.clear()
+        self.clock.reset()
         with self._received_lock:
             self._received.clear()
 
     # ----------------------------------------------------------------- Graph calls
 
     def _handle_graph(self, request: Request) -> Response:
-        """Latency, fault, route, body, token, handler; every call is logged."""
+        """Latency, fault, route, body, token, budget, handler; every call is logged, and every
+        answer about a WABA (or one of its numbers) carries its budget usage header."""
         trace_id = new_trace_id()
         method, path = request.method, request.path
         _sleep_ms(self.latency_ms)
@@ -375,6 +383,8 @@ class EmulatorApp:
         token = _access_token(request, params)
         app_id = self.backend.app_for_token(token)
         endpoint, args, route_error = _match(request)
+        object_id = str(args.get("object_id", ""))
+        waba_id = self.backend.charged_waba(app_id, object_id) if object_id else None
         operation = f"{method} {endpoint or 'unknown'}"
         logged_body = f"<unreadable: {body_error.message}>" if body_error else body or None
 
@@ -392,7 +402,8 @@ class EmulatorApp:
             if body_error is not None:
                 raise body_error
             caller = self.backend.authenticate(token)
-            object_id = str(args.get("object_id", ""))
+            if waba_id is not None:  # refused (code 80007) before any state is touched
+                self.budgets.charge(caller, waba_id, self.backend.hourly_budget(waba_id))
             result = self._dispatch_graph(
                 method, endpoint or "", caller, object_id, params, request
             )
@@ -402,10 +413,24 @@ class EmulatorApp:
         except Exception:
             logger.exception("emulator: unexpected error on %s %s", method, path)
             response = _error(InternalError(), trace_id)
-        if fault is not None:
-            response.headers.extend(fault.headers)
+        if waba_id is not None and app_id is not None:
+            self._add_usage_header(response, app_id, waba_id)
+        if fault is not None:  # a fault's own headers win, usage header included
+            for name, value in fault.headers.items():
+                response.headers[name] = value
         self._log(request, operation, logged_body, response.status_code, app_id, bool(fault))
         return response
+
+    def _add_usage_header(self, response: Response, app_id: str, waba_id: str) -> None:
+        """``X-Business-Use-Case-Usage``: the app's use of the WABA's budget after this call."""
+        try:
+            budget = self.backend.hourly_budget(waba_id)
+        except GraphAPIError:  # the WABA went away meanwhile (a reset): nothing to report
+            return
+        usage = self.budgets.usage(app_id, waba_id, budget)
+        response.headers[USAGE_HEADER] = json.dumps(
+            {waba_id: [usage.header_entry()]}, separators=(",", ":")
+        )
 
     def _log(
         self,
@@ -546,6 +571,34 @@ class EmulatorApp:
                 url = _str_param(body, "callback_url", required=True)
                 backend.force_app_callback(args["object_id"], url or "")
                 return {"success": True}
+            case ("GET", "clock"):
+                return {"offset_seconds": self.clock.offset_seconds}
+            case ("POST", "clock"):
+                seconds = body.get("advance_seconds")
+                if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not (
+                    0 <= seconds < float("inf")
+                ):
+                    raise InvalidParameterError("Param advance_seconds must be a number >= 0")
+                self.clock.advance(seconds)
+                return {"success": True, "offset_seconds": self.clock.offset_seconds}
+            case ("GET", "usage"):
+                return {"usage": [self._usage(app, waba) for app, waba in self.budgets.pairs()]}
+            case ("GET", "waba_usage"):
+                app_id = _str_param(request.args, "app_id") or backend.default_app_id
+                return self._usage(app_id, args["object_id"])
+            case ("POST", "waba_usage"):
+                calls = body.get("calls")
+                if isinstance(calls, bool) or not isinstance(calls, int) or calls < 0:
+                    raise InvalidParameterError("Param calls must be an integer >= 0")
+                app_id = _str_param(body, "app_id") or backend.default_app_id
+                backend.hourly_budget(args["object_id"])  # the WABA must exist
+                self.budgets.spend(app_id, args["object_id"], calls)
+                return self._usage(app_id, args["object_id"])
+            case ("PUT", "waba_budget"):
+                if "hourly_budget" not in body:
+                    raise InvalidParameterError("The parameter hourly_budget is required")
+                backend.set_hourly_budget(args["object_id"], body["hourly_budget"])
+                return {"success": True, "hourly_budget": backend.hourly_budget(args["object_id"])}
             case ("POST", "deliver"):
                 field = _str_param(body, "field") or MESSAGES_FIELD
                 waba_id = _str_param(body, "waba_id")
@@ -570,6 +623,10 @@ class EmulatorApp:
                 with self._received_lock:
                     return {"received": list(self._received)}
         raise UnsupportedMethodError(method)
+
+    def _usage(self, app_id: str, waba_id: str) -> dict[str, Any]:
+        budget = self.backend.hourly_budget(waba_id)
+        return self.budgets.usage(app_id, waba_id, budget).to_json()
 
     def _override_args(self, body: dict[str, Any]) -> tuple[str, str | None]:
         if "override_callback_uri" not in body:

@@ -55,6 +55,19 @@ ADMIN_URLS = Map(
             methods=["PUT"],
         ),
         Rule(f"{ADMIN_PREFIX}/apps/<object_id>", endpoint="app_callback", methods=["PUT"]),
+        # Meta's hourly call budget (see budget.py) and the clock it runs on.
+        Rule(f"{ADMIN_PREFIX}/clock", endpoint="clock", methods=["GET", "POST"]),
+        Rule(f"{ADMIN_PREFIX}/usage", endpoint="usage", methods=["GET"]),
+        Rule(
+            f"{ADMIN_PREFIX}/wabas/<object_id>/usage",
+            endpoint="waba_usage",
+            methods=["GET", "POST"],
+        ),
+        Rule(
+            f"{ADMIN_PREFIX}/wabas/<object_id>/budget",
+            endpoint="waba_budget",
+            methods=["PUT"],
+        ),
         Rule(f"{ADMIN_PREFIX}/deliver", endpoint="deliver", methods=["POST"]),
         Rule(f"{ADMIN_PREFIX}/verifications", endpoint="verifications", methods=["GET"]),
         # A built-in webhook receiver: answers any hub challenge and records POSTed webhooks,
