@@ -109,6 +109,17 @@ def test_queued_callers_never_wait_longer_than_the_retry_budget(fake):
     assert max(waits) <= 16
 
 
+def test_pacing_never_slows_one_waba_by_more_than_the_retry_budget_in_all(fake):
+    paced = pacer(fake, max_wait=60)
+    paced.observe(PHONE, header(100), refused=False)
+    for _ in range(50):
+        assert paced.wait_for_turn(PHONE) is None
+    # Gaps of 60 / 8 s until 60 s of gaps are handed out, then none: the run reaches Meta's
+    # wait (and fails at once) instead of crawling.
+    assert fake.sleeps == [pytest.approx(7.5)] * 7
+    assert sum(fake.sleeps) <= 60
+
+
 def test_messaging_usage_does_not_pace_management_calls(fake):
     paced = pacer(fake)
     paced.observe(PHONE, header(100, 30, type="whatsapp"), refused=False)

@@ -22,7 +22,10 @@ number), over a rolling hour, and reports on every answer (success or error)::
   ``call_count`` rises per call this client makes (200 until known). In steady use that spacing
   holds usage under 100 %; it cannot create budget that a burst has already spent, so a run
   that starts near the wall still reaches it, only later. No call waits longer than the retry
-  budget: the gap is at most an eighth of it (`QUEUE` calls may wait in line).
+  budget: the gap is at most an eighth of it (`QUEUE` calls may wait in line). And pacing
+  never costs one WABA more than the retry budget in all per client (one provider process, so
+  one `pulumi` run): past that its calls go at full speed, so a run that cannot fit in what is
+  left reaches Meta's wait and fails at once, instead of crawling for minutes first.
 * **Giving up.** When Meta says to wait (a refused call, or usage at 100 %, with
   ``estimated_time_to_regain_access``) longer than the retry budget, calls for that WABA fail at
   once with `errors.BudgetExhaustedError` naming the WABA and the wait; shorter waits are
@@ -126,6 +129,8 @@ class _WabaState:
         self.charged_answers = 0
         self.first: tuple[float, int] | None = None  # (percent, charged_answers) at first sight
         self.paced = False
+        #: Seconds of gaps handed out for this WABA so far (bounded by the retry budget).
+        self.paced_seconds = 0.0
 
     def call_share(self) -> float:
         """Estimated share of the budget one call takes (%): how far usage rose per charged
@@ -231,8 +236,13 @@ class BudgetPacer:
     def _reserve(self, waba_id: str | None, state: _WabaState, now: float) -> float:
         """Take the WABA's next call slot; the wait until it."""
         gap = self._gap(state)
-        if gap <= 0:
+        if gap <= 0 or state.paced_seconds >= self.max_wait_seconds:
             return 0.0
+        state.paced_seconds += gap
+        if state.paced_seconds >= self.max_wait_seconds:
+            log.warning("WABA %s: pacing has slowed this run by the retry budget (%.0f s); its "
+                        "calls now go at full speed until Meta says to wait", waba_id,
+                        self.max_wait_seconds)
         if not state.paced:
             state.paced = True
             log.warning("WABA %s is at %.0f%% of this app's hourly budget of Graph API calls: "
