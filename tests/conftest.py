@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import pytest
@@ -28,7 +28,7 @@ from pulumi.dynamic.config import Config as DynamicConfig
 from waba_webhooks.emulator import EmulatorAdmin, EmulatorServer
 from waba_webhooks.emulator.fixtures import DEFAULT_APP_ID, DEFAULT_TOKEN, load
 from waba_webhooks.emulator.receiver import WebhookReceiver
-from waba_webhooks.override import OverrideProvider
+from waba_webhooks.override import GraphProvider
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = REPO_ROOT.parent / "shared"
@@ -242,8 +242,10 @@ def openapi() -> OpenAPIChecker:
 # --------------------------------------------------------------------------- providers
 
 
-def configured(cls: type[OverrideProvider], emulator: EmulatorHandle,
-               **config: Any) -> OverrideProvider:
+Provider = TypeVar("Provider", bound=GraphProvider)
+
+
+def configured(cls: type[Provider], emulator: EmulatorHandle, **config: Any) -> Provider:
     """A provider as the provider process has it after ``configure()``: talking to the
     emulator as our app, with http:// callbacks to loopback allowed."""
     provider = cls()

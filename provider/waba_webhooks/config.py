@@ -14,6 +14,8 @@ stack config key                environment variable            default
 ``whatsapp:maxRetries``         ``WHATSAPP_MAX_RETRIES``        ``5``
 ``whatsapp:retryBudgetSeconds`` ``WHATSAPP_RETRY_BUDGET_SECONDS`` ``60``
 ``whatsapp:timeoutSeconds``     ``WHATSAPP_TIMEOUT_SECONDS``    ``30``
+``whatsapp:writeConcurrency``   ``WHATSAPP_WRITE_CONCURRENCY``  ``8`` (calls at once per WABA)
+``whatsapp:batchReads``         ``WHATSAPP_BATCH_READS``        ``true`` (false: read per number)
 ==============================  ==============================  ==============================
 """
 
@@ -46,6 +48,8 @@ KEYS: dict[str, tuple[str, str]] = {
     "max_retries": ("maxRetries", "WHATSAPP_MAX_RETRIES"),
     "retry_budget_seconds": ("retryBudgetSeconds", "WHATSAPP_RETRY_BUDGET_SECONDS"),
     "timeout_seconds": ("timeoutSeconds", "WHATSAPP_TIMEOUT_SECONDS"),
+    "write_concurrency": ("writeConcurrency", "WHATSAPP_WRITE_CONCURRENCY"),
+    "batch_reads": ("batchReads", "WHATSAPP_BATCH_READS"),
 }
 
 
@@ -65,6 +69,11 @@ class Settings:
     retry_budget_seconds: float = 60.0
     #: Read timeout of one HTTP request, in seconds (connect timeout is a third of it, max 10 s).
     timeout_seconds: float = 30.0
+    #: Graph calls one `WabaRouting` operation makes at once on its WABA (its worker pool).
+    write_concurrency: int = 8
+    #: Read a WABA's routing from its ``phone_numbers`` edge with field expansion (one call per
+    #: page); false: list the numbers, then read each one's ``webhook_configuration``.
+    batch_reads: bool = True
 
     def require_token(self) -> str:
         """The access token, or a `ConfigurationError` that says both ways to set it."""
@@ -106,6 +115,8 @@ def load(config: Callable[[str], Any] | Mapping[str, Any] | None = None,
         max_retries=int(_number(raw, "max_retries", 5)),
         retry_budget_seconds=_number(raw, "retry_budget_seconds", 60.0),
         timeout_seconds=_number(raw, "timeout_seconds", 30.0),
+        write_concurrency=int(_number(raw, "write_concurrency", 8)),
+        batch_reads=_bool(raw, "batch_reads", True),
     )
     _check(settings)
     return settings
@@ -132,6 +143,8 @@ def _check(settings: Settings) -> None:
         raise ConfigurationError(
             f"{_name('retry_budget_seconds')} and {_name('timeout_seconds')} must be positive"
         )
+    if settings.write_concurrency < 1:
+        raise ConfigurationError(f"{_name('write_concurrency')} must be 1 or more")
 
 
 def _name(setting: str) -> str:
