@@ -93,11 +93,13 @@ class E2EStack:
         )
         self.outputs: list[str] = []
 
-    def declare(self, wabas: list[dict] | None = None, phones: list[dict] | None = None) -> None:
+    def declare(self, wabas: list[dict] | None = None, phones: list[dict] | None = None,
+                routings: list[dict] | None = None) -> None:
         self.stack.set_all_config(
             {
                 "e2e:wabas": auto.ConfigValue(json.dumps(wabas or [])),
                 "e2e:phones": auto.ConfigValue(json.dumps(phones or [])),
+                "e2e:routings": auto.ConfigValue(json.dumps(routings or [])),
             }
         )
 
