@@ -188,7 +188,7 @@ def test_check_skips_values_unknown_until_apply(provider, props, numbers):
 
 def test_diff_uses_state_alone(provider, props, numbers, waba, emulator):
     outs = {**props, "unlisted": "keep", "adopt_existing": False, "verify_tokens": None,
-            "unlisted_overrides": {}, "subscribed": True, "routing": {}}
+            "unlisted_overrides": {}, "subscribed": True, "numbers_without_override": []}
     assert provider.diff(waba, outs, dict(props)).changes is False
     moved = provider.diff(waba, outs, {**props, "waba_id": "123"})
     assert moved.changes and moved.replaces == ["waba_id"]
@@ -217,7 +217,7 @@ def test_create_reads_in_two_calls_and_writes_each_override_once(
     assert len(callback_receiver.challenges) == 1 + NUMBERS
     outs = result.outs
     assert outs["phone_numbers"] == props["phone_numbers"]
-    assert outs["routing"]["phone_number"] == numbers
+    assert outs["numbers_without_override"] == []
     assert outs["unlisted_overrides"] == {} and outs["subscribed"] is True
     assert outs["app_id"] == emulator.app_id
     effective = effective_routing(outs)

@@ -31,9 +31,11 @@ Outputs, as last read from Graph (besides the inputs above):
 - ``app_callback_uri``: our app's callback URL (App Dashboard); ``app_id``: our app.
 - ``subscribed``: whether our app is subscribed to the WABA's webhooks.
 - ``unlisted_overrides``: phone number id -> URI: our overrides on numbers not listed.
-- ``routing``: every number of the WABA, grouped by the rule that routes it:
-  ``{"phone_number": [ids], "whatsapp_business_account": [ids], "application": [ids]}``.
-  `effective_routing` turns the outputs into phone number id -> ``{"callbackUri", "rule"}``.
+- ``numbers_without_override``: the WABA's other numbers (no override of ours): they follow
+  ``waba_callback_uri``, else ``app_callback_uri``. With the keys of ``phone_numbers`` and
+  ``unlisted_overrides`` they are every number of the WABA (each number once: state stays
+  small). `effective_routing` turns the outputs into phone number id ->
+  ``{"callbackUri", "rule"}``.
 
 Graph calls per operation: a read is ``GET /{WABA_ID}/subscribed_apps`` plus
 ``GET /{WABA_ID}/phone_numbers`` with ``webhook_configuration`` (one call per 100 numbers;
@@ -75,6 +77,7 @@ if TYPE_CHECKING:
     from .validation import Failure
 
 WABA_ID = "waba_id"
+NUMBERS_WITHOUT_OVERRIDE = "numbers_without_override"
 PHONE_NUMBERS = "phone_numbers"
 VERIFY_TOKENS = "verify_tokens"
 UNLISTED = "unlisted"
@@ -84,13 +87,12 @@ INPUTS = (WABA_ID, CALLBACK_URI, PHONE_NUMBERS, VERIFY_TOKEN, VERIFY_TOKENS, UNL
 #: What an absent input means.
 EMPTY: dict[str, Any] = {PHONE_NUMBERS: {}, VERIFY_TOKENS: {}, UNLISTED: KEEP}
 OUTPUTS = ("app_id", "app_callback_uri", "waba_callback_uri", "subscribed",
-           "unlisted_overrides", "routing")
+           "unlisted_overrides", NUMBERS_WITHOUT_OVERRIDE)
 
 #: The rules Meta applies, in its words: phone override > WABA override > the app's URL.
 PHONE_RULE = "phone_number"
 WABA_RULE = "whatsapp_business_account"
 APPLICATION_RULE = "application"
-RULES = (PHONE_RULE, WABA_RULE, APPLICATION_RULE)
 
 WABA = "WABA"
 PHONE = "phone number"
@@ -216,10 +218,6 @@ def outputs(waba_id: str, live: LiveRouting, props: Mapping[str, Any],
             app_id: str) -> dict[str, Any]:
     """The resource's outputs for `live` routing and its inputs `props` (see the module)."""
     listed = props.get(PHONE_NUMBERS) or {}
-    routing: dict[str, list[str]] = {rule: [] for rule in RULES}
-    for phone_id, override in live.numbers.items():
-        rule = PHONE_RULE if override else WABA_RULE if live.waba_override else APPLICATION_RULE
-        routing[rule].append(phone_id)
     return {
         WABA_ID: waba_id,
         CALLBACK_URI: live.waba_override if props.get(CALLBACK_URI) is not None else None,
@@ -235,7 +233,8 @@ def outputs(waba_id: str, live: LiveRouting, props: Mapping[str, Any],
         "subscribed": live.subscribed,
         "unlisted_overrides": {phone_id: uri for phone_id, uri in live.numbers.items()
                                if uri is not None and phone_id not in listed},
-        "routing": routing,
+        NUMBERS_WITHOUT_OVERRIDE: [phone_id for phone_id, uri in live.numbers.items()
+                                   if uri is None],
     }
 
 
@@ -243,14 +242,14 @@ def effective_routing(outs: Mapping[str, Any]) -> dict[str, dict[str, str | None
     """Phone number id -> ``{"callbackUri", "rule"}``: where Meta sends each number's messages
     webhooks, from a `WabaRouting`'s outputs (state, or the resource's Outputs)."""
     overrides = {**(outs.get("unlisted_overrides") or {}), **(outs.get(PHONE_NUMBERS) or {})}
-    uri_of = {WABA_RULE: outs.get("waba_callback_uri"),
-              APPLICATION_RULE: outs.get("app_callback_uri")}
-    return {
-        phone_id: {"callbackUri": overrides.get(phone_id) if rule == PHONE_RULE
-                   else uri_of[rule], "rule": rule}
-        for rule, phone_ids in (outs.get("routing") or {}).items()
-        for phone_id in phone_ids
-    }
+    result = {phone_id: {"callbackUri": uri, "rule": PHONE_RULE}
+              for phone_id, uri in overrides.items()}
+    waba_uri = outs.get("waba_callback_uri")
+    fallback = ({"callbackUri": waba_uri, "rule": WABA_RULE} if waba_uri else
+                {"callbackUri": outs.get("app_callback_uri"), "rule": APPLICATION_RULE})
+    for phone_id in outs.get(NUMBERS_WITHOUT_OVERRIDE) or []:
+        result[phone_id] = dict(fallback)
+    return result
 
 
 def pending(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
@@ -505,8 +504,8 @@ class WabaRouting(pulumi.dynamic.Resource, module="waba-webhooks", name="WabaRou
     subscribed: pulumi.Output[bool]
     #: Phone number id -> URI: overrides of ours on numbers that are not listed.
     unlisted_overrides: pulumi.Output[dict[str, str]]
-    #: Every number of the WABA by the rule that routes it (`RULES` -> phone number ids).
-    routing: pulumi.Output[dict[str, list[str]]]
+    #: The WABA's numbers without an override of ours (they follow the WABA's, else the app's).
+    numbers_without_override: pulumi.Output[list[str]]
 
     def __init__(
         self,
@@ -539,5 +538,5 @@ class WabaRouting(pulumi.dynamic.Resource, module="waba-webhooks", name="WabaRou
         read (computed in the program; not stored in state)."""
         return pulumi.Output.all(**{name: getattr(self, name) for name in (
             PHONE_NUMBERS, "unlisted_overrides", "waba_callback_uri", "app_callback_uri",
-            "routing")}).apply(effective_routing)
+            NUMBERS_WITHOUT_OVERRIDE)}).apply(effective_routing)
 
