@@ -50,18 +50,21 @@ def pulumi_home(tmp_path_factory) -> Path:
 
 
 class E2EStack:
-    """One stack of the e2e program in its own project folder and file backend."""
+    """One stack of a program (default: the e2e program) in its own project folder and file
+    backend."""
 
     def __init__(self, root: Path, emulator: Any, pulumi_home: Path, verify_token: str,
-                 name: str = "test", access_token: str | None = None) -> None:
+                 name: str = "test", access_token: str | None = None,
+                 program: Path = PROGRAM, project_name: str = "e2e") -> None:
         self.emulator = emulator
         project = root / "project"
         if not project.exists():
-            shutil.copytree(PROGRAM, project)
+            shutil.copytree(program, project,
+                            ignore=shutil.ignore_patterns("Pulumi.*.yaml", ".venv"))
             (project / "Pulumi.yaml").write_text(
                 json.dumps(
                     {
-                        "name": "e2e",
+                        "name": project_name,
                         "runtime": {
                             "name": "python",
                             "options": {"virtualenv": str(REPO / ".venv")},
