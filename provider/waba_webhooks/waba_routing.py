@@ -77,7 +77,6 @@ if TYPE_CHECKING:
     from .validation import Failure
 
 WABA_ID = "waba_id"
-NUMBERS_WITHOUT_OVERRIDE = "numbers_without_override"
 PHONE_NUMBERS = "phone_numbers"
 VERIFY_TOKENS = "verify_tokens"
 UNLISTED = "unlisted"
@@ -86,6 +85,7 @@ INPUTS = (WABA_ID, CALLBACK_URI, PHONE_NUMBERS, VERIFY_TOKEN, VERIFY_TOKENS, UNL
           ADOPT_EXISTING)
 #: What an absent input means.
 EMPTY: dict[str, Any] = {PHONE_NUMBERS: {}, VERIFY_TOKENS: {}, UNLISTED: KEEP}
+NUMBERS_WITHOUT_OVERRIDE = "numbers_without_override"
 OUTPUTS = ("app_id", "app_callback_uri", "waba_callback_uri", "subscribed",
            "unlisted_overrides", NUMBERS_WITHOUT_OVERRIDE)
 
@@ -161,12 +161,37 @@ def plan(live: LiveRouting, news: Mapping[str, Any], olds: Mapping[str, Any]) ->
     result = Plan()
     wanted = news.get(PHONE_NUMBERS) or {}
     previous = olds.get(PHONE_NUMBERS) or {}
-    result.strangers = [phone_id for phone_id in wanted if phone_id not in live.numbers]
-    decide = _Decider(news, olds, result)
+    adopt = bool(news.get(ADOPT_EXISTING))
+
+    def decide(noun: str, object_id: str, current: str | None, want: str | None,
+               before: str | None, phone_id: str | None) -> None:
+        token = token_for(news, phone_id)
+        if want is not None and before is not None:
+            # Ours: restore drift, apply a new URI, re-verify with a new token.
+            if current != want or token != token_for(olds, phone_id):
+                result.writes.append(Write(noun, object_id, want, token))
+        elif want is not None:
+            decision = takeover(current, want, adopt)
+            if decision is Takeover.WRITE:
+                result.writes.append(Write(noun, object_id, want, token))
+            elif decision is Takeover.CONFLICT:
+                assert current is not None
+                where = CALLBACK_URI if phone_id is None else f"{PHONE_NUMBERS}[{phone_id!r}]"
+                result.conflicts.append(Conflict(noun, object_id, current, want, input=where))
+        elif current is not None and news.get(UNLISTED) == CLEAR:
+            result.writes.append(Write(noun, object_id, None))
+        elif current is not None and before is not None:
+            # No longer listed: clear it if it is still what this stack set.
+            if current == before:
+                result.writes.append(Write(noun, object_id, None))
+            else:
+                result.left.append((noun, object_id, before, current))
+
     decide(WABA, news[WABA_ID], live.waba_override, news.get(CALLBACK_URI),
            olds.get(CALLBACK_URI), None)
     for phone_id, current in live.numbers.items():
         decide(PHONE, phone_id, current, wanted.get(phone_id), previous.get(phone_id), phone_id)
+    result.strangers = [phone_id for phone_id in wanted if phone_id not in live.numbers]
     result.subscribe = not live.subscribed and routed(news)
     return result
 
@@ -176,42 +201,6 @@ def routed(props: Mapping[str, Any]) -> bool:
     numbers = props.get(PHONE_NUMBERS)
     return props.get(CALLBACK_URI) not in (None, UNKNOWN) or (
         isinstance(numbers, Mapping) and bool(numbers))
-
-
-@dataclass
-class _Decider:
-    news: Mapping[str, Any]
-    olds: Mapping[str, Any]
-    result: Plan
-
-    def __call__(self, noun: str, object_id: str, current: str | None, wanted: str | None,
-                 previous: str | None, phone_id: str | None) -> None:
-        token = token_for(self.news, phone_id)
-        if wanted is not None:
-            if previous is not None:
-                # Ours: restore drift, apply a new URI, re-verify with a new token.
-                if current != wanted or token != token_for(self.olds, phone_id):
-                    self.result.writes.append(Write(noun, object_id, wanted, token))
-                return
-            decision = takeover(current, wanted, bool(self.news.get(ADOPT_EXISTING)))
-            if decision is Takeover.CONFLICT:
-                assert current is not None
-                where = CALLBACK_URI if phone_id is None else f"{PHONE_NUMBERS}[{phone_id!r}]"
-                self.result.conflicts.append(
-                    Conflict(noun, object_id, current, wanted, input=where))
-            elif decision is Takeover.WRITE:
-                self.result.writes.append(Write(noun, object_id, wanted, token))
-            return
-        if current is None:
-            return
-        if self.news.get(UNLISTED) == CLEAR:
-            self.result.writes.append(Write(noun, object_id, None))
-        elif previous is not None:
-            # No longer listed: clear it if it is still what this stack set.
-            if current == previous:
-                self.result.writes.append(Write(noun, object_id, None))
-            else:
-                self.result.left.append((noun, object_id, previous, current))
 
 
 def outputs(waba_id: str, live: LiveRouting, props: Mapping[str, Any],
@@ -271,7 +260,7 @@ class WabaRoutingProvider(GraphProvider):
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate inputs without any API call; every failure names its property (a map entry
-        as ``phone_numbers["<id>"]``)."""
+        as ``phone_numbers['<id>']``)."""
         from . import validation
 
         callback_uri = self.callback_uri_check()
