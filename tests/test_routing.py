@@ -109,17 +109,23 @@ def secret(value):
 
 
 def declared(form: str, table=TABLE) -> dict[str, dict]:
+    """The resources `routing.apply` declares, by name, as Pulumi's own test engine sees them."""
     mocks = RecordingMocks()
     pulumi.runtime.set_mocks(mocks, preview=False)
-    done = []
 
     @pulumi.runtime.test
     def program():
         applied = routing.apply(table, TOKENS, form=form)
         return pulumi.Output.all(list(applied.waba_overrides.values()),
-                                 list(applied.phone_overrides.values())).apply(done.append)
+                                 list(applied.phone_overrides.values()))
 
-    program()
+    try:
+        program()
+    finally:
+        # The mocks are process-wide settings (pulumi.log goes through them): put them back.
+        pulumi.runtime.settings.reset_options(
+            project="project", stack="stack", root_directory="root_directory",
+            organization="organization")
     return mocks.resources
 
 
