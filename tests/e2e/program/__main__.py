@@ -3,8 +3,9 @@
 ``e2e:wabas`` / ``e2e:phones``: JSON lists of {"name", "id", "callbackUri", and optionally
 "adopt", "import", "verifyToken" (a literal, to test bad input)}; ``e2e:routings``: JSON list of
 `WabaRouting`s, {"name", "id" (the WABA), and optionally "callbackUri", "phones" (phone number
-id -> URI), "unlisted", "adopt", "import", "verifyToken"}; ``e2e:verifyToken`` (secret) is the
-verify token of every resource that does not give its own.
+id -> URI), "ownTokens" (phone number ids given the token in ``verify_tokens``), "unlisted",
+"adopt", "import", "verifyToken"}; ``e2e:verifyToken`` (secret) is the verify token of every
+resource that does not give its own.
 """
 
 import pulumi
@@ -46,6 +47,7 @@ for spec in config.get_object("routings") or []:
         callback_uri=spec.get("callbackUri"),
         phone_numbers=spec.get("phones"),
         verify_token=spec.get("verifyToken", secret_token),
+        verify_tokens={n: secret_token for n in spec.get("ownTokens", [])} or None,
         unlisted=spec.get("unlisted"),
         adopt_existing=spec.get("adopt"),
         opts=options(spec),
