@@ -1,12 +1,16 @@
-"""The routing table of one environment, from stack config, as override resources.
+"""The routing table of one environment, from stack config, as resources.
 
 Stack config (see Pulumi.dev.yaml):
 - ``waba-webhooks:routing``: the table (plain, reviewable): see `waba_webhooks.routing`.
 - ``waba-webhooks:verifyTokens``: a secret map, name -> verify token, that the table points into.
+- ``waba-webhooks:resources``: how the table is declared: ``per-waba`` (default: one
+  `WabaRouting` per WABA), ``per-override`` (one resource per override, the earlier form) or
+  ``per-override-retained`` (the step that moves a per-override stack to ``per-waba``; see the
+  README).
 - ``whatsapp:*``: provider settings (``whatsapp:accessToken`` as a secret, ``graphUrl``...).
 
 Exports ``routing``: phone number id -> where its messages webhooks go, and which rule sends
-them there.
+them there; ``wabaOverrides`` and ``phoneOverrides``: the overrides as set.
 """
 
 import pulumi
@@ -15,9 +19,9 @@ from waba_webhooks import routing
 
 config = pulumi.Config()
 applied = routing.apply(config.require_object("routing"),
-                        config.require_secret_object("verifyTokens"))
+                        config.require_secret_object("verifyTokens"),
+                        form=config.get("resources") or routing.PER_WABA)
 
 pulumi.export("routing", applied.effective)
-pulumi.export("wabaOverrides", {waba_id: r.callback_uri for waba_id, r in applied.wabas.items()})
-pulumi.export("phoneOverrides", {
-    phone_id: r.callback_uri for phone_id, r in applied.phones.items()})
+pulumi.export("wabaOverrides", applied.waba_overrides)
+pulumi.export("phoneOverrides", applied.phone_overrides)

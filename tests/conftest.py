@@ -20,7 +20,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import pytest
@@ -34,7 +34,7 @@ from pulumi.dynamic.config import Config as DynamicConfig
 from waba_webhooks.emulator import EmulatorAdmin, EmulatorServer
 from waba_webhooks.emulator.fixtures import DEFAULT_APP_ID, DEFAULT_TOKEN, load
 from waba_webhooks.emulator.receiver import WebhookReceiver
-from waba_webhooks.override import READ_RESULT_TAKES_INPUTS, OverrideProvider
+from waba_webhooks.override import READ_RESULT_TAKES_INPUTS, GraphProvider
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 #: Meta's documents the fidelity tests check against, kept in the repository (see their READMEs).
@@ -269,8 +269,10 @@ def openapi() -> OpenAPIChecker:
 # --------------------------------------------------------------------------- providers
 
 
-def configured(cls: type[OverrideProvider], emulator: EmulatorHandle,
-               **config: Any) -> OverrideProvider:
+Provider = TypeVar("Provider", bound=GraphProvider)
+
+
+def configured(cls: type[Provider], emulator: EmulatorHandle, **config: Any) -> Provider:
     """A provider as the provider process has it after ``configure()``: talking to the
     emulator as our app, with http:// callbacks to loopback allowed."""
     provider = cls()

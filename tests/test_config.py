@@ -13,6 +13,13 @@ def test_defaults():
     assert settings.access_token is None and settings.app_id is None
     assert settings.allow_http_loopback is False
     assert settings.budget_pacing_percent == 80
+    assert settings.write_concurrency == 8 and settings.batch_reads is True
+
+
+def test_waba_routing_settings_from_config_and_environment():
+    settings = config.load({"whatsapp:writeConcurrency": "16"},
+                           environ={"WHATSAPP_BATCH_READS": "false"})
+    assert settings.write_concurrency == 16 and settings.batch_reads is False
 
 
 def test_stack_config_wins_over_environment():
@@ -87,6 +94,8 @@ def test_missing_token_names_both_ways_to_set_it():
         ("whatsapp:maxRetries", "many", "number"),
         ("whatsapp:budgetPacingPercent", "120", "between 0 and 100"),
         ("whatsapp:budgetPacingPercent", "-1", "whatsapp:budgetPacingPercent"),
+        ("whatsapp:writeConcurrency", "0", "whatsapp:writeConcurrency"),
+        ("whatsapp:batchReads", "sometimes", "true or false"),
     ],
 )
 def test_bad_settings_name_the_key(key, value, words):

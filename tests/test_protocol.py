@@ -18,6 +18,7 @@ from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 from waba_webhooks.override import READ_RESULT_TAKES_INPUTS
 from waba_webhooks.phone import PhoneCallbackOverrideProvider
 from waba_webhooks.waba import WabaCallbackOverrideProvider
+from waba_webhooks.waba_routing import WabaRoutingProvider
 
 URN_TYPE = "pulumi-python:dynamic/waba-webhooks:{}"
 
@@ -187,3 +188,61 @@ def test_errors_reach_the_engine_with_metas_fields_and_no_token(
     assert "2200" in details and "fbtrace_id" in details
     assert emulator.token not in details
     assert "wrong-token-for-this-receiver" not in details
+
+
+def test_waba_routing_lifecycle_over_grpc(process, emulator, callback_receiver):
+    """One provider call writes every number of the WABA; diff needs no Graph call; a failed
+    write reaches the engine listing the number and Meta's message, and no token."""
+    urn = f"urn:pulumi:test::waba-webhooks::{URN_TYPE.format('WabaRouting')}::r"
+    waba = emulator.waba_ids[0]
+    numbers = [p for p in emulator.phone_ids if emulator.waba_of(p) == waba]
+    news = {
+        "waba_id": waba,
+        "callback_uri": callback_receiver.url,
+        "phone_numbers": {n: callback_receiver.url_for(f"p/{n}") for n in numbers},
+        "verify_token": callback_receiver.verify_token,
+        "__provider": serialize_provider(WabaRoutingProvider()),
+    }
+    stub = process.stub
+    bad = stub.Check(provider_pb2.CheckRequest(urn=urn, olds=struct({}), news=struct(
+        {**news, "phone_numbers": {numbers[0]: "http://x.example/"}})))
+    assert [f.property for f in bad.failures] == [f"phone_numbers[{numbers[0]!r}]"]
+    checked = stub.Check(provider_pb2.CheckRequest(urn=urn, olds=struct({}), news=struct(news)))
+    assert list(checked.failures) == []
+
+    created = stub.Create(provider_pb2.CreateRequest(urn=urn, properties=checked.inputs))
+    assert created.id == waba
+    state = plain(created.properties)
+    assert state["phone_numbers"] == news["phone_numbers"]
+    assert state["numbers_without_override"] == []
+    assert emulator.admin.counts()["writes"] == 1 + len(numbers)
+
+    calls = emulator.admin.counts()["total"]
+    same = stub.Diff(provider_pb2.DiffRequest(id=waba, urn=urn, olds=created.properties,
+                                              news=checked.inputs))
+    assert same.changes == provider_pb2.DiffResponse.DIFF_NONE
+    moved = {**plain(checked.inputs), "phone_numbers": {
+        **news["phone_numbers"], numbers[0]: callback_receiver.url_for("moved")}}
+    diff = stub.Diff(provider_pb2.DiffRequest(id=waba, urn=urn, olds=created.properties,
+                                              news=struct(moved)))
+    assert diff.changes == provider_pb2.DiffResponse.DIFF_SOME and list(diff.replaces) == []
+    assert emulator.admin.counts()["total"] == calls, "diff must not call the Graph API"
+
+    emulator.admin.add_fault(method="POST", path=f"/{numbers[0]}$", status=400,
+                             error={"code": 100, "message": "(#100) refused"})
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.Update(provider_pb2.UpdateRequest(id=waba, urn=urn, olds=created.properties,
+                                               news=struct(moved)))
+    details = caught.value.details()
+    assert "RoutingError" in details and f"phone number {numbers[0]}: (#100) refused" in details
+    assert emulator.token not in details and callback_receiver.verify_token not in details
+
+    updated = stub.Update(provider_pb2.UpdateRequest(id=waba, urn=urn, olds=created.properties,
+                                                     news=struct(moved)))
+    assert plain(updated.properties)["phone_numbers"] == moved["phone_numbers"]
+    read = stub.Read(provider_pb2.ReadRequest(id=waba, urn=urn, properties=updated.properties))
+    assert plain(read.properties)["phone_numbers"] == moved["phone_numbers"]
+    stub.Delete(provider_pb2.DeleteRequest(id=waba, urn=urn, properties=updated.properties))
+    assert emulator.waba_override(waba) is None
+    assert all(emulator.phone_override(n) is None for n in numbers)
+    assert emulator.is_subscribed(waba)

@@ -37,3 +37,11 @@ def test_verify_token_is_a_secret_input_and_output():
     assert isinstance(props["verify_token"], pulumi.Output)
     assert "callback_uri" not in props and props["app_id"] is None
     assert opts.additional_secret_outputs == ["verify_token"]
+
+
+def test_every_verify_token_input_is_a_secret_input_and_output():
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    props, opts = build_props(None, None, {"verify_token": "t", "verify_tokens": {"1": "u"}},
+                              secrets=("verify_token", "verify_tokens"))
+    assert all(isinstance(props[name], pulumi.Output) for name in ("verify_token", "verify_tokens"))
+    assert opts.additional_secret_outputs == ["verify_token", "verify_tokens"]

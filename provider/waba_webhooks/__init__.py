@@ -3,6 +3,7 @@
 ``WabaCallbackOverride`` sets our app's alternate callback URL on a WhatsApp Business Account;
 ``PhoneCallbackOverride`` sets it on one business phone number. Meta delivers a number's
 messages webhooks to the phone override, else the WABA override, else the app's callback URL.
+``WabaRouting`` owns both kinds on one WABA as one resource: the form for many numbers.
 
 Settings come from stack config (``whatsapp:accessToken`` as a secret, ``whatsapp:appId``,
 ``whatsapp:apiVersion``, ``whatsapp:graphUrl``) or ``WHATSAPP_*`` environment variables; see
@@ -23,11 +24,13 @@ from .errors import (
     PermissionDeniedError,
     RateLimitError,
     RetryableError,
+    RoutingError,
     TransientError,
     WabaWebhooksError,
 )
 from .phone import PhoneCallbackOverride, PhoneCallbackOverrideArgs
 from .waba import WabaCallbackOverride, WabaCallbackOverrideArgs
+from .waba_routing import WabaRouting, WabaRoutingArgs
 
 __all__ = [
     "BudgetExhaustedError",
@@ -45,8 +48,11 @@ __all__ = [
     "PhoneCallbackOverrideArgs",
     "RateLimitError",
     "RetryableError",
+    "RoutingError",
     "TransientError",
     "WabaCallbackOverride",
     "WabaCallbackOverrideArgs",
+    "WabaRouting",
+    "WabaRoutingArgs",
     "WabaWebhooksError",
 ]

@@ -15,6 +15,8 @@ stack config key                environment variable            default
 ``whatsapp:retryBudgetSeconds`` ``WHATSAPP_RETRY_BUDGET_SECONDS`` ``60``
 ``whatsapp:timeoutSeconds``     ``WHATSAPP_TIMEOUT_SECONDS``    ``30``
 ``whatsapp:budgetPacingPercent`` ``WHATSAPP_BUDGET_PACING_PERCENT`` ``80``
+``whatsapp:writeConcurrency``   ``WHATSAPP_WRITE_CONCURRENCY``  ``8`` (calls at once per WABA)
+``whatsapp:batchReads``         ``WHATSAPP_BATCH_READS``        ``true`` (false: read per number)
 ==============================  ==============================  ==============================
 """
 
@@ -48,6 +50,8 @@ KEYS: dict[str, tuple[str, str]] = {
     "retry_budget_seconds": ("retryBudgetSeconds", "WHATSAPP_RETRY_BUDGET_SECONDS"),
     "timeout_seconds": ("timeoutSeconds", "WHATSAPP_TIMEOUT_SECONDS"),
     "budget_pacing_percent": ("budgetPacingPercent", "WHATSAPP_BUDGET_PACING_PERCENT"),
+    "write_concurrency": ("writeConcurrency", "WHATSAPP_WRITE_CONCURRENCY"),
+    "batch_reads": ("batchReads", "WHATSAPP_BATCH_READS"),
 }
 
 
@@ -70,6 +74,11 @@ class Settings:
     #: Share of a WABA's hourly call budget (Meta's ``call_count``, in %) above which calls to
     #: it are spaced out; 100 turns pacing off. See `waba_webhooks.usage`.
     budget_pacing_percent: float = 80.0
+    #: Graph calls one `WabaRouting` operation makes at once on its WABA (its worker pool).
+    write_concurrency: int = 8
+    #: Read a WABA's routing from its ``phone_numbers`` edge with field expansion (one call per
+    #: page); false: list the numbers, then read each one's ``webhook_configuration``.
+    batch_reads: bool = True
 
     def require_token(self) -> str:
         """The access token, or a `ConfigurationError` that says both ways to set it."""
@@ -112,6 +121,8 @@ def load(config: Callable[[str], Any] | Mapping[str, Any] | None = None,
         retry_budget_seconds=_number(raw, "retry_budget_seconds", 60.0),
         timeout_seconds=_number(raw, "timeout_seconds", 30.0),
         budget_pacing_percent=_number(raw, "budget_pacing_percent", 80.0),
+        write_concurrency=int(_number(raw, "write_concurrency", 8)),
+        batch_reads=_bool(raw, "batch_reads", True),
     )
     _check(settings)
     return settings
@@ -140,6 +151,8 @@ def _check(settings: Settings) -> None:
         )
     if not 0 <= settings.budget_pacing_percent <= 100:
         raise ConfigurationError(f"{_name('budget_pacing_percent')} must be between 0 and 100")
+    if settings.write_concurrency < 1:
+        raise ConfigurationError(f"{_name('write_concurrency')} must be 1 or more")
 
 
 def _name(setting: str) -> str:

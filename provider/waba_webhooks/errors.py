@@ -49,6 +49,22 @@ class ImportNotSupportedError(WabaWebhooksError):
     """``ResourceOptions(import_=...)`` was used: Pulumi cannot import dynamic resources."""
 
 
+class RoutingError(WabaWebhooksError):
+    """A `WabaRouting` step could not make every write it planned (or could not start them).
+
+    `failures` holds each failed object (``"WABA"`` or ``"phone number"``, its id) with the
+    `GraphError` Meta answered; the writes not listed were made. The message lists every
+    failure, never a token.
+    """
+
+    def __init__(self, message: str, failures: list[tuple[str, str, GraphError]]) -> None:
+        super().__init__(message)
+        self.failures = failures
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (str(self), self.failures))
+
+
 class GraphError(WabaWebhooksError):
     """The Graph API answered with an error envelope, or could not be reached.
 

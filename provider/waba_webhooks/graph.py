@@ -94,7 +94,7 @@ class GraphClient:
 
     def __init__(self, settings: Settings, session: requests.Session | None = None) -> None:
         self.settings = settings
-        self._session = session or _new_session()
+        self._session = session or _new_session(settings.write_concurrency)
         self._app_id: str | None = settings.app_id
         self._app_id_lock = threading.Lock()  # guards _app_id_lookup only, never a network call
         self._app_id_lookup: Future[str] | None = None
@@ -174,11 +174,13 @@ class GraphClient:
         body = self.request("GET", phone_number_id, params={"fields": "webhook_configuration"})
         return _webhook_configuration(body)
 
-    def phone_numbers(self, waba_id: str) -> list[PhoneNumberRouting]:
+    def phone_numbers(self, waba_id: str, *, routing: bool = True) -> list[PhoneNumberRouting]:
         """Every phone number of the WABA with its routing for our app, one call per page of up
-        to `PHONE_NUMBERS_PAGE_SIZE` numbers (field expansion on the ``phone_numbers`` edge)."""
-        params = {"fields": "id,display_phone_number,webhook_configuration",
-                  "limit": str(PHONE_NUMBERS_PAGE_SIZE)}
+        to `PHONE_NUMBERS_PAGE_SIZE` numbers (field expansion on the ``phone_numbers`` edge).
+        With ``routing=False`` only the numbers are asked for (their `webhook_configuration` is
+        then empty): the documented listing, for reading each number's routing separately."""
+        fields = "id,display_phone_number" + (",webhook_configuration" if routing else "")
+        params = {"fields": fields, "limit": str(PHONE_NUMBERS_PAGE_SIZE)}
         numbers: list[PhoneNumberRouting] = []
         while True:
             body = self.request("GET", f"{waba_id}/phone_numbers", params=params)
@@ -276,10 +278,12 @@ class GraphClient:
         raise error
 
 
-def _new_session() -> requests.Session:
+def _new_session(concurrency: int = 8) -> requests.Session:
     session = requests.Session()
-    # The provider process runs up to 4 calls at once; keep one warm connection for each.
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
+    # The provider process runs up to 4 calls at once, and a `WabaRouting` call up to
+    # `concurrency` Graph calls of its own: keep a warm connection for each.
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(16, 4 * concurrency),
+                          max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.headers["User-Agent"] = USER_AGENT

@@ -1,15 +1,25 @@
-"""What both override resources share: settings from ``configure()``, ``check()`` and ``diff()``.
+"""What every provider of this package shares: settings from ``configure()``, the Graph client,
+``check()`` plumbing, and the rules for taking over and clearing an override.
 
-Each resource (`waba.py`, `phone.py`) subclasses `OverrideProvider` and adds create/read/update/
-delete. Providers keep no state when the program pickles them (``configure()`` runs later, in the
+`GraphProvider` is the base of every provider (`waba.py`, `phone.py`, `waba_routing.py`); the
+single-override resources subclass `OverrideProvider`, which adds their common ``check()`` and
+``diff()``. The rules are plain functions over plain values so that a resource owning many
+overrides (`WabaRouting`) applies them to each one exactly as the single resources do:
+
+- `takeover`: may a create write where an override may already be set?
+- `clear_allowed`: may a delete clear what it finds?
+
+Providers keep no state when the program pickles them (``configure()`` runs later, in the
 provider process), so their pickled form in state is a reference to the class: a few dozen bytes,
 nothing secret, and new provider code applies to old resources.
 """
 
 from __future__ import annotations
 
+import enum
 import inspect
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pulumi
@@ -28,6 +38,7 @@ from .errors import OverrideConflictError
 if TYPE_CHECKING:
     from .config import Settings
     from .graph import GraphClient
+    from .validation import Failure
 
 # config, graph and validation (and with them requests, tenacity, rfc3986) are imported where
 # they are used: only the provider process needs them, and every `pulumi` run starts a program
@@ -43,14 +54,92 @@ ADOPT_EXISTING = "adopt_existing"
 #: restores the declared override either way: diffs compare the program with the outputs.
 READ_RESULT_TAKES_INPUTS = "inputs" in inspect.signature(ReadResult.__init__).parameters
 
+#: A property check: (property name, value) -> failures naming the property.
+Check = Callable[[str, Any], "list[Failure]"]
 
-class OverrideProvider(ResourceProvider):
-    """Shared provider behaviour; `id_property` names the input that is the resource id."""
 
-    #: Name of the id input (``waba_id`` or ``phone_number_id``).
-    id_property: ClassVar[str]
-    #: Words for messages: "WABA" or "phone number".
-    noun: ClassVar[str]
+def read_result(object_id: str, outs: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
+    """A read's result with the inputs the outputs imply, where the SDK takes them
+    (`READ_RESULT_TAKES_INPUTS`)."""
+    if not READ_RESULT_TAKES_INPUTS:
+        return ReadResult(object_id, outs)
+    return ReadResult(object_id, outs, inputs)
+
+
+class Takeover(enum.Enum):
+    """What a create does about the override it finds where it wants one."""
+
+    WRITE = "write"  # nothing set, or another URI the resource asked to replace
+    ADOPT = "adopt"  # the wanted URI is already set: take it over without a write
+    CONFLICT = "conflict"  # another URI is set and the resource did not ask to replace it
+
+
+def takeover(current: str | None, wanted: str, adopt_existing: bool) -> Takeover:
+    """The no-takeover rule: a create never silently replaces another override of our app."""
+    if current is None:
+        return Takeover.WRITE
+    if current == wanted:
+        return Takeover.ADOPT
+    return Takeover.WRITE if adopt_existing else Takeover.CONFLICT
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """An override of our app, set outside this stack, where a resource wants another URI."""
+
+    noun: str  # "WABA" or "phone number"
+    object_id: str
+    current: str
+    wanted: str
+    #: Where the resource declares this URI (to adopt the current one, declare it there).
+    input: str = CALLBACK_URI
+
+    def describe(self) -> str:
+        return (f"{self.noun} {self.object_id} already has an override callback URI for this "
+                f"app: {self.current} (set outside this stack)")
+
+
+def conflict_error(conflicts: Iterable[Conflict]) -> OverrideConflictError:
+    """One error for every conflict found, saying how to adopt or replace."""
+    found = list(conflicts)
+    if len(found) == 1:
+        [one] = found
+        return OverrideConflictError(
+            f"{one.describe()}. Nothing was changed. To adopt it as it is, declare "
+            f"{one.input}={one.current!r} (create then takes it over without a write); to "
+            f"replace it with {one.wanted}, set {ADOPT_EXISTING}=True"
+        )
+    lines = "\n".join(f"  - {c.describe()}; this stack wants {c.wanted}" for c in found)
+    return OverrideConflictError(
+        f"{len(found)} overrides of this app are already set outside this stack:\n{lines}\n"
+        f"Nothing was changed. To adopt them as they are, declare their current URIs "
+        f"(they are then taken over without a write); to replace them, set "
+        f"{ADOPT_EXISTING}=True"
+    )
+
+
+def clear_allowed(noun: str, object_id: str, current: str | None, ours: str | None) -> bool:
+    """Clear only what this stack set: if someone changed the override since, leave it and say
+    so (`warn_left_as_is`)."""
+    if current is None:
+        return False
+    if current != ours:
+        warn_left_as_is(noun, object_id, ours, current)
+        return False
+    return True
+
+
+def warn_left_as_is(noun: str, object_id: str, ours: str | None, current: str) -> None:
+    """The warning of a delete that found the override changed outside this stack."""
+    pulumi.log.warn(
+        f"{noun} {object_id}: left the override callback URI as it is, because it "
+        f"was changed outside this stack (this stack set {ours}, it is now {current})"
+    )
+
+
+class GraphProvider(ResourceProvider):
+    """Settings from ``configure()``, the shared Graph client, and ``check()`` plumbing."""
+
     # Nothing secret is captured, so the pickled provider need not be an encrypted secret.
     serialize_as_secret_always = False
 
@@ -76,6 +165,52 @@ class OverrideProvider(ResourceProvider):
 
         return graph.client_for(self.settings)
 
+    def callback_uri_check(self, where: str) -> Check:
+        """`validation.check_callback_uri` with this provider's ``allowHttpLoopback`` setting.
+        A URI it accepts that Meta may still refuse (`validation.callback_uri_warnings`) gets a
+        warning in the preview, prefixed with `where` (e.g. ``"WABA 1023..."``): `CheckResult`
+        has no warnings, so a provider-process log line is what the engine shows."""
+        from . import validation
+
+        allow = self.settings.allow_http_loopback
+
+        def check(prop: str, value: Any) -> list[Failure]:
+            failures = validation.check_callback_uri(prop, value, allow_http_loopback=allow)
+            if not failures:
+                for warning in validation.callback_uri_warnings(prop, value):
+                    pulumi.log.warn(f"{where}: {warning}")
+            return failures
+
+        return check
+
+    @staticmethod
+    def checked(news: Mapping[str, Any], input_names: Iterable[str],
+                checks: Iterable[tuple[str, Check]],
+                extra: Iterable[Failure] = ()) -> CheckResult:
+        """Run each property's check on the values known now (unknown ones are checked again at
+        `up`), reject properties the resource does not have, and keep only its inputs."""
+        from . import validation
+
+        names = tuple(input_names)
+        failures: list[Failure] = validation.check_known(news, set(names))
+        for prop, check in checks:
+            value = news.get(prop)
+            if value != UNKNOWN:
+                failures.extend(check(prop, value))
+        failures.extend(extra)
+        inputs = {name: news[name] for name in names if name in news}
+        return CheckResult(inputs, [CheckFailure(f.property, f.reason) for f in failures])
+
+
+class OverrideProvider(GraphProvider):
+    """What the two single-override providers share; `id_property` names the input that is the
+    resource id."""
+
+    #: Name of the id input (``waba_id`` or ``phone_number_id``).
+    id_property: ClassVar[str]
+    #: Words for messages: "WABA" or "phone number".
+    noun: ClassVar[str]
+
     @property
     def input_names(self) -> tuple[str, ...]:
         return (self.id_property, CALLBACK_URI, VERIFY_TOKEN, ADOPT_EXISTING)
@@ -85,30 +220,16 @@ class OverrideProvider(ResourceProvider):
         may be refused (`validation.callback_uri_warnings`) is a warning in the preview."""
         from . import validation
 
-        failures: list[validation.Failure] = validation.check_known(
-            news, set(self.input_names)
-        )
-        checks = (
+        return self.checked(news, self.input_names, (
             (self.id_property, validation.check_id),
-            (CALLBACK_URI, lambda prop, value: validation.check_callback_uri(
-                prop, value, allow_http_loopback=self.settings.allow_http_loopback)),
+            (CALLBACK_URI, self.callback_uri_check(f"{self.noun} {news.get(self.id_property)}")),
             (VERIFY_TOKEN, validation.check_verify_token),
             (ADOPT_EXISTING, validation.check_bool),
-        )
-        for prop, check in checks:
-            value = news.get(prop)
-            if value != UNKNOWN:  # known only at `up` time: checked again then
-                failures.extend(check(prop, value))
-        if not any(f.property == CALLBACK_URI for f in failures):
-            # CheckResult has no warnings: a provider-process log line is what the engine shows.
-            for warning in validation.callback_uri_warnings(CALLBACK_URI, news.get(CALLBACK_URI)):
-                pulumi.log.warn(f"{self.noun} {news.get(self.id_property)}: {warning}")
-        inputs = {name: news[name] for name in self.input_names if name in news}
-        return CheckResult(inputs, [CheckFailure(f.property, f.reason) for f in failures])
+        ))
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """A new id replaces the resource; a new URI or token updates it in place."""
-        changed = [name for name in self.input_names if _differs(olds, news, name)]
+        changed = [name for name in self.input_names if differs(olds, news, name)]
         replaces = [self.id_property] if self.id_property in changed else []
         return DiffResult(changes=bool(changed), replaces=replaces,
                           delete_before_replace=False)
@@ -133,50 +254,37 @@ class OverrideProvider(ResourceProvider):
             news[CALLBACK_URI], news[VERIFY_TOKEN])
 
     def found(self, object_id: str, outs: dict[str, Any]) -> ReadResult:
-        """A read that found the override: its outputs and, where the SDK takes them
-        (`READ_RESULT_TAKES_INPUTS`), the inputs they imply, so that a refresh records drift in
-        the inputs too and an id-only read still yields usable inputs."""
-        if not READ_RESULT_TAKES_INPUTS:
-            return ReadResult(object_id, outs)
+        """A read that found the override: its outputs and (`read_result`) the inputs they
+        imply, so that a refresh records drift in the inputs too and an id-only read still
+        yields usable inputs."""
         inputs = {k: outs[k] for k in self.input_names if outs.get(k) is not None}
-        return ReadResult(object_id, outs, inputs)
+        return read_result(object_id, outs, inputs)
 
     def ensure_no_takeover(self, object_id: str, current: str | None,
                            props: Mapping[str, Any]) -> bool:
         """Decide whether create must write. Raise if another override is already set and the
         resource did not ask to adopt it; return False when the same URI is already set."""
         wanted = props[CALLBACK_URI]
-        if current is None:
-            return True
-        if current == wanted:
-            return False
-        if props.get(ADOPT_EXISTING):
-            return True
-        raise OverrideConflictError(
-            f"{self.noun} {object_id} already has an override callback URI for this app: "
-            f"{current} (set outside this stack). Nothing was changed. To adopt it as it is, "
-            f"declare callback_uri={current!r} (create then takes it over without a write); to "
-            f"replace it with {wanted}, set {ADOPT_EXISTING}=True"
-        )
+        decision = takeover(current, wanted, bool(props.get(ADOPT_EXISTING)))
+        if decision is Takeover.CONFLICT:
+            assert current is not None
+            raise conflict_error([Conflict(self.noun, object_id, current, wanted)])
+        return decision is Takeover.WRITE
 
     def delete_allowed(self, object_id: str, current: str | None,
                        props: Mapping[str, Any]) -> bool:
         """Clear only what this stack set: if someone changed the override since, leave it."""
-        if current is None:
-            return False
-        ours = props.get(CALLBACK_URI)
-        if current != ours:
-            pulumi.log.warn(
-                f"{self.noun} {object_id}: left the override callback URI as it is, because it "
-                f"was changed outside this stack (this stack set {ours}, it is now {current})"
-            )
-            return False
-        return True
+        return clear_allowed(self.noun, object_id, current, props.get(CALLBACK_URI))
 
 
-def _differs(olds: Mapping[str, Any], news: Mapping[str, Any], name: str) -> bool:
+def differs(olds: Mapping[str, Any], news: Mapping[str, Any], name: str,
+            empty: Any = None) -> bool:
+    """Whether input `name` changed between the old state and the new inputs. An absent value
+    equals `empty` (``adopt_existing``: absent and False are the same); an unknown one (known
+    only at `up`) counts as a change."""
     old, new = olds.get(name), news.get(name)
+    if new == UNKNOWN:
+        return True
     if name == ADOPT_EXISTING:
-        # Absent and False mean the same.
-        return bool(old) != bool(new) if new != UNKNOWN else True
-    return old != new
+        return bool(old) != bool(new)
+    return (empty if old is None else old) != (empty if new is None else new)

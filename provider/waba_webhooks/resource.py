@@ -17,9 +17,11 @@ def build_props(
     opts: pulumi.ResourceOptions | None,
     keywords: Mapping[str, Any],
     outputs: Iterable[str] = (),
+    secrets: Iterable[str] = (VERIFY_TOKEN,),
 ) -> tuple[dict[str, Any], pulumi.ResourceOptions]:
-    """Inputs from an ``Args`` dataclass and keywords (keywords win), the verify token wrapped as
-    a secret, output-only properties declared, and `verify_token` marked secret in outputs."""
+    """Inputs from an ``Args`` dataclass and keywords (keywords win), the `secrets` (verify
+    tokens) wrapped as secrets and marked secret in outputs too, output-only properties
+    declared."""
     if opts is not None and opts.import_ is not None:
         raise ImportNotSupportedError(
             "the import_ resource option cannot work for Pulumi dynamic resources: the engine "
@@ -33,11 +35,13 @@ def build_props(
         if args is not None else {}
     )
     props.update({key: value for key, value in keywords.items() if value is not None})
-    if props.get(VERIFY_TOKEN) is not None:
-        props[VERIFY_TOKEN] = pulumi.Output.secret(props[VERIFY_TOKEN])
+    secrets = list(secrets)
+    for name in secrets:
+        if props.get(name) is not None:
+            props[name] = pulumi.Output.secret(props[name])
     for name in outputs:
         props.setdefault(name, None)
     opts = pulumi.ResourceOptions.merge(
-        opts, pulumi.ResourceOptions(additional_secret_outputs=[VERIFY_TOKEN])
+        opts, pulumi.ResourceOptions(additional_secret_outputs=secrets)
     )
     return props, opts

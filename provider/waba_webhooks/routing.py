@@ -1,4 +1,4 @@
-"""A routing table (plain data, e.g. from stack config) turned into override resources.
+"""A routing table (plain data, e.g. from stack config) turned into resources.
 
 The table says, per WABA and per phone number, whether our app's messages webhooks go to an
 alternate callback; the result also says where each listed phone number's webhooks end up::
@@ -6,7 +6,8 @@ alternate callback; the result also says where each listed phone number's webhoo
     {
       "appCallbackUri": "https://hooks.example.com/app",     # informational: the App Dashboard's
       "wabas": [{"wabaId": "102290129340398", "callbackUri": "https://…/east",
-                 "verifyToken": "east"}],                   # name of an entry in verify_tokens
+                 "verifyToken": "east",                     # name of an entry in verify_tokens
+                 "unlisted": "keep"}],                      # or "clear" (WabaRouting only)
       "phoneNumbers": [{"phoneNumberId": "106540352242922", "wabaId": "102290129340398",
                         "callbackUri": "https://…/vip", "verifyToken": "vip"},
                        {"phoneNumberId": "106540352242923", "wabaId": "102290129340398"}]
@@ -14,11 +15,17 @@ alternate callback; the result also says where each listed phone number's webhoo
 
 Verify tokens stay out of the table: they come from a separate secret map so that the table can
 be reviewed in plain text.
+
+`apply` declares the table in one of three forms (`FORMS`): one `WabaRouting` per WABA (the
+default), one `WabaCallbackOverride` / `PhoneCallbackOverride` per routed entry (the earlier
+form), or that same form with ``retain_on_delete``: the step that moves a stack from the second
+form to the first without a Graph write (README, "Moving a stack to WabaRouting").
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,10 +33,26 @@ import pulumi
 
 from .phone import PhoneCallbackOverride
 from .waba import WabaCallbackOverride
+from .waba_routing import (
+    APPLICATION_RULE,
+    CLEAR,
+    KEEP,
+    PHONE_RULE,
+    WABA_RULE,
+    WabaRouting,
+)
 
-APPLICATION = "application"
-WABA = "whatsapp_business_account"
-PHONE = "phone_number"
+APPLICATION = APPLICATION_RULE
+WABA = WABA_RULE
+PHONE = PHONE_RULE
+
+#: One `WabaRouting` per WABA of the table.
+PER_WABA = "per-waba"
+#: One `WabaCallbackOverride` / `PhoneCallbackOverride` per routed entry.
+PER_OVERRIDE = "per-override"
+#: `PER_OVERRIDE` with ``retain_on_delete``: leaving the stack, they leave the overrides be.
+PER_OVERRIDE_RETAINED = "per-override-retained"
+FORMS = (PER_WABA, PER_OVERRIDE, PER_OVERRIDE_RETAINED)
 
 
 class RoutingTableError(ValueError):
@@ -53,6 +76,12 @@ class RoutingPlan:
     phones: list[Route] = field(default_factory=list)
     #: phone number id -> {"callbackUri", "rule"}: where its webhooks go once applied.
     effective: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: Every WABA the table names, in order: its ``wabas``, then those only numbers name.
+    waba_ids: list[str] = field(default_factory=list)
+    #: phone number id -> its WABA id, for the numbers that name one.
+    waba_of: dict[str, str] = field(default_factory=dict)
+    #: WABA id -> "keep" or "clear", where the table says.
+    unlisted: dict[str, str] = field(default_factory=dict)
 
 
 def plan(table: Mapping[str, Any]) -> RoutingPlan:
@@ -68,8 +97,14 @@ def plan(table: Mapping[str, Any]) -> RoutingPlan:
             raise RoutingTableError(f"wabas[{i}]: WABA {waba_id} is listed twice")
         route = _route(entry, waba_id, f"wabas[{i}]")
         waba_uris[waba_id] = route.callback_uri if route else ""
+        result.waba_ids.append(waba_id)
         if route:
             result.wabas.append(route)
+        unlisted = entry.get("unlisted")
+        if unlisted is not None:
+            if unlisted not in (KEEP, CLEAR):
+                raise RoutingTableError(f"wabas[{i}].unlisted must be {KEEP!r} or {CLEAR!r}")
+            result.unlisted[waba_id] = unlisted
     for i, entry in enumerate(_list(table, "phoneNumbers")):
         where = f"phoneNumbers[{i}]"
         phone_id = _id(entry, "phoneNumberId", where)
@@ -77,6 +112,15 @@ def plan(table: Mapping[str, Any]) -> RoutingPlan:
             raise RoutingTableError(f"{where}: phone number {phone_id} is listed twice")
         route = _route(entry, phone_id, where)
         waba_id = entry.get("wabaId")
+        if waba_id is not None:
+            waba_id = _id(entry, "wabaId", where)
+            result.waba_of[phone_id] = waba_id
+            if waba_id not in result.waba_ids:
+                result.waba_ids.append(waba_id)
+        elif route:
+            raise RoutingTableError(
+                f"{where}.wabaId is required for a number with a callbackUri (its override is "
+                "declared with its WABA's routing)")
         if route:
             result.phones.append(route)
             result.effective[phone_id] = {"callbackUri": route.callback_uri, "rule": PHONE}
@@ -89,39 +133,110 @@ def plan(table: Mapping[str, Any]) -> RoutingPlan:
 
 @dataclass
 class AppliedRouting:
-    """The resources a routing table created, by object id."""
+    """The resources a routing table declared, by object id, and what to export."""
 
-    wabas: dict[str, WabaCallbackOverride]
-    phones: dict[str, PhoneCallbackOverride]
+    #: phone number id -> {"callbackUri", "rule"}: where the table routes each listed number.
     effective: dict[str, dict[str, str]]
+    #: WABA id -> our override on it, for the WABAs the table routes.
+    waba_overrides: dict[str, pulumi.Output[Any]]
+    #: phone number id -> its override, for the numbers the table routes.
+    phone_overrides: dict[str, pulumi.Output[Any]]
+    #: The per-WABA form's resources.
+    routings: dict[str, WabaRouting] = field(default_factory=dict)
+    #: The per-override forms' resources.
+    wabas: dict[str, WabaCallbackOverride] = field(default_factory=dict)
+    phones: dict[str, PhoneCallbackOverride] = field(default_factory=dict)
 
 
 def apply(table: Mapping[str, Any], verify_tokens: pulumi.Input[Mapping[str, str]],
-          opts: pulumi.ResourceOptions | None = None) -> AppliedRouting:
-    """Declare one `WabaCallbackOverride` / `PhoneCallbackOverride` per routed entry.
+          opts: pulumi.ResourceOptions | None = None, *,
+          form: str = PER_WABA) -> AppliedRouting:
+    """Declare the table's resources in one of `FORMS`.
 
-    Resource names are ``waba-<id>`` and ``phone-<id>``, so reordering the table changes
-    nothing. `verify_tokens` is the secret map the table's ``verifyToken`` names point into.
+    - `PER_WABA`: one `WabaRouting` named ``waba-routing-<WABA id>`` per WABA of the table
+      (also for a WABA without an override of its own), with the verify token most of its routes
+      use as ``verify_token`` and the others in ``verify_tokens``.
+    - `PER_OVERRIDE`: one `WabaCallbackOverride` / `PhoneCallbackOverride` per routed entry,
+      named ``waba-<id>`` and ``phone-<id>``.
+    - `PER_OVERRIDE_RETAINED`: the same with ``retain_on_delete``, so that switching to
+      `PER_WABA` afterwards removes them from the stack without clearing any override.
+
+    Names derive from ids, so reordering the table changes nothing. `verify_tokens` is the
+    secret map the table's ``verifyToken`` names point into.
     """
+    if form not in FORMS:
+        raise RoutingTableError(f"the resource form must be one of {', '.join(FORMS)}, "
+                                f"got {form!r}")
     routes = plan(table)
     tokens = pulumi.Output.secret(verify_tokens)
+    if form == PER_WABA:
+        return _per_waba(routes, tokens, opts)
+    if form == PER_OVERRIDE_RETAINED:
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(retain_on_delete=True))
+    return _per_override(routes, tokens, opts)
 
-    def token(name: str) -> pulumi.Output[str]:
-        return tokens.apply(lambda found: _token(found, name))
 
+def _per_override(routes: RoutingPlan, tokens: pulumi.Output[Mapping[str, str]],
+                  opts: pulumi.ResourceOptions | None) -> AppliedRouting:
     wabas = {
         r.object_id: WabaCallbackOverride(
             f"waba-{r.object_id}", waba_id=r.object_id, callback_uri=r.callback_uri,
-            verify_token=token(r.verify_token_name), opts=opts)
+            verify_token=_named(tokens, r.verify_token_name), opts=opts)
         for r in routes.wabas
     }
     phones = {
         r.object_id: PhoneCallbackOverride(
             f"phone-{r.object_id}", phone_number_id=r.object_id, callback_uri=r.callback_uri,
-            verify_token=token(r.verify_token_name), opts=opts)
+            verify_token=_named(tokens, r.verify_token_name), opts=opts)
         for r in routes.phones
     }
-    return AppliedRouting(wabas=wabas, phones=phones, effective=routes.effective)
+    return AppliedRouting(
+        effective=routes.effective,
+        waba_overrides={waba_id: r.callback_uri for waba_id, r in wabas.items()},
+        phone_overrides={phone_id: r.callback_uri for phone_id, r in phones.items()},
+        wabas=wabas, phones=phones)
+
+
+def _per_waba(routes: RoutingPlan, tokens: pulumi.Output[Mapping[str, str]],
+              opts: pulumi.ResourceOptions | None) -> AppliedRouting:
+    applied = AppliedRouting(effective=routes.effective, waba_overrides={}, phone_overrides={})
+    waba_routes = {r.object_id: r for r in routes.wabas}
+    for waba_id in routes.waba_ids:
+        own = waba_routes.get(waba_id)
+        phones = [r for r in routes.phones if routes.waba_of[r.object_id] == waba_id]
+        default = own.verify_token_name if own else _most_common(
+            r.verify_token_name for r in phones)
+        others = {r.object_id: r.verify_token_name for r in phones
+                  if r.verify_token_name != default}
+        routing = WabaRouting(
+            f"waba-routing-{waba_id}",
+            waba_id=waba_id,
+            callback_uri=own.callback_uri if own else None,
+            phone_numbers={r.object_id: r.callback_uri for r in phones} or None,
+            verify_token=_named(tokens, default) if default else None,
+            verify_tokens=tokens.apply(lambda found, others=others: {
+                phone_id: _token(found, name) for phone_id, name in others.items()})
+            if others else None,
+            unlisted=routes.unlisted.get(waba_id),
+            opts=opts,
+        )
+        applied.routings[waba_id] = routing
+        if own:
+            applied.waba_overrides[waba_id] = routing.callback_uri
+        for r in phones:
+            applied.phone_overrides[r.object_id] = routing.phone_numbers.apply(
+                lambda live, phone_id=r.object_id: (live or {}).get(phone_id))
+    return applied
+
+
+def _named(tokens: pulumi.Output[Mapping[str, str]], name: str) -> pulumi.Output[str]:
+    return tokens.apply(lambda found: _token(found, name))
+
+
+def _most_common(names: Iterable[str]) -> str | None:
+    """The most frequent of `names` (the first one seen on a tie), or None."""
+    counted = Counter(names).most_common(1)
+    return counted[0][0] if counted else None
 
 
 def _token(tokens: Mapping[str, str] | None, name: str) -> str:

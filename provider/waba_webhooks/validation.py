@@ -191,6 +191,34 @@ def check_bool(prop: str, value: Any) -> list[Failure]:
     return [Failure(prop, f"{prop} must be true or false, got {_type(value)}")]
 
 
+def check_choice(prop: str, value: Any, choices: tuple[str, ...]) -> list[Failure]:
+    """An optional string that must be one of `choices`."""
+    if value is None or value in choices:
+        return []
+    shown = _show(value) if isinstance(value, str) else _type(value)
+    return [Failure(prop, f"{prop} must be one of {', '.join(map(repr, choices))}, got {shown}")]
+
+
+def check_id_map(prop: str, value: Any, check_value: Any, *,
+                 skip: Any = None) -> list[Failure]:
+    """An optional object from ids (strings of digits) to values; each entry is checked with
+    ``check_value(name, value)`` and its failures name the entry as ``prop["<id>"]``. Values
+    equal to `skip` (unknown until `up`) are not checked."""
+    if value is None:
+        return []
+    if not isinstance(value, Mapping):
+        return [Failure(prop, f"{prop} must be an object of id -> value, got {_type(value)}")]
+    failures: list[Failure] = []
+    for key, item in value.items():
+        name = f"{prop}[{_show(str(key))}]"
+        key_failures = check_id(name, key)
+        if key_failures:
+            failures.append(Failure(name, f"{name}: the key must be an id, a string of digits"))
+        elif skip is None or item != skip:
+            failures.extend(check_value(name, item))
+    return failures
+
+
 def check_known(props: Mapping[str, Any], known: set[str]) -> list[Failure]:
     """Reject properties the resource does not have (typos would otherwise be ignored)."""
     return [

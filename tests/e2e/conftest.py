@@ -71,21 +71,23 @@ def pulumi_home(tmp_path_factory) -> Path:
 
 
 class E2EStack:
-    """One stack of the e2e program in its own project folder (``<root>/project``, copied from
-    the program unless it exists) and, unless ``backend_url`` names another backend, its own
-    file backend (``<root>/state``)."""
+    """One stack of a program (default: the e2e program) in its own project folder
+    (``<root>/project``, copied from the program unless it exists) and, unless ``backend_url``
+    names another backend, its own file backend (``<root>/state``)."""
 
     def __init__(self, root: Path, emulator: Any, pulumi_home: Path, verify_token: str,
                  name: str = "test", access_token: str | None = None,
-                 backend_url: str | None = None) -> None:
+                 backend_url: str | None = None, program: Path = PROGRAM,
+                 project_name: str = "e2e") -> None:
         self.emulator = emulator
         project = root / "project"
         if not project.exists():
-            shutil.copytree(PROGRAM, project)
+            shutil.copytree(program, project,
+                            ignore=shutil.ignore_patterns("Pulumi.*.yaml", ".venv"))
             (project / "Pulumi.yaml").write_text(
                 json.dumps(
                     {
-                        "name": "e2e",
+                        "name": project_name,
                         "runtime": {
                             "name": "python",
                             # The SDK end under test: the virtualenv running pytest.
@@ -118,11 +120,13 @@ class E2EStack:
         )
         self.outputs: list[str] = []
 
-    def declare(self, wabas: list[dict] | None = None, phones: list[dict] | None = None) -> None:
+    def declare(self, wabas: list[dict] | None = None, phones: list[dict] | None = None,
+                routings: list[dict] | None = None) -> None:
         self.stack.set_all_config(
             {
                 "e2e:wabas": auto.ConfigValue(json.dumps(wabas or [])),
                 "e2e:phones": auto.ConfigValue(json.dumps(phones or [])),
+                "e2e:routings": auto.ConfigValue(json.dumps(routings or [])),
             }
         )
 

@@ -1,11 +1,12 @@
 """Each resource through its whole life with the real engine: one table of steps, run in order
-for both resource types, as Terraform's acceptance tests do. bin/test runs it with the newest
-and the oldest supported pulumi SDK."""
+for every resource kind, as Terraform's acceptance tests do (`WabaRouting` adds the steps of
+overrides it does not list). bin/test runs it with the newest and the oldest supported pulumi
+SDK."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 from pulumi.automation.errors import CommandError
@@ -16,38 +17,74 @@ from waba_webhooks.override import READ_RESULT_TAKES_INPUTS
 
 @dataclass
 class Kind:
+    """One resource kind of the e2e program, and how to see its overrides in the emulator."""
+
     name: str
-    key: str  # the e2e program's config list: "wabas" or "phones"
+    key: str  # the e2e program's config list: "wabas", "phones" or "routings"
     ids: list[str]
+    #: WABA id -> its phone number ids (a `WabaRouting` lists the first; the second is unlisted).
+    numbers_of: dict[str, list[str]] = field(default_factory=dict)
+    #: What a refresh and the next up do after the override is removed outside Pulumi.
+    removed_outside: tuple[dict[str, int], dict[str, int]] = ({"delete": 1}, {"create": 1})
 
-    def declare(self, stack, **spec) -> None:
-        stack.declare(**{self.key: [{"name": "main", **spec}]})
+    @property
+    def authoritative(self) -> bool:
+        return self.key == "routings"
 
-    def live(self, emulator, object_id: str) -> str | None:
-        """Our app's override on the object, as the Graph API reports it."""
+    def listed(self, waba_id: str) -> str:
+        return self.numbers_of[waba_id][0]
+
+    def unlisted(self, waba_id: str) -> str:
+        return self.numbers_of[waba_id][1]
+
+    def entry(self, name: str, object_id: str, callback_uri: str, **extra) -> dict:
+        """One resource of the program: a `WabaRouting` routes its WABA and first number to
+        the URI."""
+        spec = {"name": name, "id": object_id, "callbackUri": callback_uri, **extra}
+        if self.authoritative and object_id in self.numbers_of:
+            spec["phones"] = {self.listed(object_id): callback_uri}
+        return spec
+
+    def declare(self, stack, *entries: dict) -> None:
+        stack.declare(**{self.key: list(entries)})
+
+    def live(self, emulator, object_id: str) -> object:
+        """Our app's override on the object as the Graph API reports it (for a `WabaRouting`,
+        the one URI on its WABA and listed number, or both when they differ)."""
         if self.key == "wabas":
             return emulator.waba_override(object_id)
-        return emulator.phone_override(object_id)
+        if self.key == "phones":
+            return emulator.phone_override(object_id)
+        waba, phone = (emulator.waba_override(object_id),
+                       emulator.phone_override(self.listed(object_id)))
+        return waba if waba == phone else (waba, phone)
 
     def set_live(self, emulator, object_id: str, uri: str | None) -> None:
-        setter = (
-            emulator.admin.set_waba_override
-            if self.key == "wabas"
-            else emulator.admin.set_phone_override
-        )
-        setter(object_id, emulator.app_id, uri)
+        if self.key in ("wabas", "routings"):
+            emulator.admin.set_waba_override(object_id, emulator.app_id, uri)
+        if self.key == "phones":
+            emulator.admin.set_phone_override(object_id, emulator.app_id, uri)
+        if self.key == "routings":
+            emulator.admin.set_phone_override(self.listed(object_id), emulator.app_id, uri)
 
 
-@pytest.fixture(params=["wabas", "phones"])
+@pytest.fixture(params=["wabas", "phones", "routings"])
 def kind(request, emulator) -> Kind:
     if request.param == "wabas":
         # First a WABA our app has never subscribed to, as a new customer's: create subscribes
         # the app first (Meta refuses an override otherwise); then subscribed ones.
         ids = emulator.never_subscribed_waba_ids + [
             w for w in emulator.waba_ids if emulator.is_subscribed(w)]
-    else:
-        ids = emulator.routable_phone_ids
-    return Kind(request.param, request.param, ids)
+        return Kind(request.param, request.param, ids)
+    if request.param == "phones":
+        return Kind(request.param, request.param, emulator.routable_phone_ids)
+    numbers: dict[str, list[str]] = {}
+    for phone in emulator.phone_ids:
+        numbers.setdefault(emulator.waba_of(phone), []).append(phone)
+    # A WabaRouting lists one number of its WABA and leaves another unlisted: WABAs with two.
+    wabas = [w for w in emulator.waba_ids if len(numbers.get(w, [])) >= 2]
+    return Kind(request.param, request.param, wabas, numbers,
+                removed_outside=({"update": 1}, {"update": 1}))
 
 
 @dataclass
@@ -59,7 +96,7 @@ class World:
 
 
 def step_create(w: World) -> None:
-    w.kind.declare(w.stack, id=w.kind.ids[0], callbackUri=w.receiver.url)
+    w.kind.declare(w.stack, w.kind.entry("main", w.kind.ids[0], w.receiver.url))
     result = w.stack.up()
     assert changes(result.summary.resource_changes) == {"create": 2}  # stack + override
     assert w.kind.live(w.emulator, w.kind.ids[0]) == w.receiver.url
@@ -74,17 +111,21 @@ def step_no_perpetual_diff(w: World) -> None:
 
 def step_url_change_updates_in_place(w: World) -> None:
     new_url = w.receiver.url + "/v2"
-    w.kind.declare(w.stack, id=w.kind.ids[0], callbackUri=new_url)
+    w.kind.declare(w.stack, w.kind.entry("main", w.kind.ids[0], new_url))
     preview = w.stack.preview()
     assert changes(preview.change_summary) == {"update": 1}
     assert "callback_uri" in preview.stdout
+    if w.kind.authoritative:
+        # The engine shows a map input's change per key: one line per number that changes.
+        line = f'~ {w.kind.listed(w.kind.ids[0])}: "{w.receiver.url}" => "{new_url}"'
+        assert line in preview.stdout, preview.stdout
     assert changes(w.stack.up().summary.resource_changes) == {"update": 1}
     assert w.kind.live(w.emulator, w.kind.ids[0]) == new_url
 
 
 def step_id_change_replaces(w: World) -> None:
     url = w.receiver.url + "/v2"
-    w.kind.declare(w.stack, id=w.kind.ids[1], callbackUri=url)
+    w.kind.declare(w.stack, w.kind.entry("main", w.kind.ids[1], url))
     assert changes(w.stack.preview().change_summary) == {"replace": 1}
     assert changes(w.stack.up().summary.resource_changes) == {"replace": 1}
     assert w.kind.live(w.emulator, w.kind.ids[1]) == url
@@ -105,9 +146,55 @@ def step_drift_is_reported_and_restored(w: World) -> None:
 
 def step_removed_outside_is_recreated(w: World) -> None:
     w.kind.set_live(w.emulator, w.kind.ids[1], None)
-    assert changes(w.stack.refresh().summary.resource_changes) == {"delete": 1}
-    assert changes(w.stack.up().summary.resource_changes) == {"create": 1}
+    on_refresh, on_up = w.kind.removed_outside
+    assert changes(w.stack.refresh().summary.resource_changes) == on_refresh
+    assert changes(w.stack.up().summary.resource_changes) == on_up
     assert w.kind.live(w.emulator, w.kind.ids[1]) == w.receiver.url + "/v2"
+
+
+def step_unlisted_overrides_are_kept_and_reported(w: World) -> None:
+    """An override of ours set by hand on a number the routing does not list: refresh reports
+    it, `up` leaves it (unlisted="keep")."""
+    stray = w.kind.unlisted(w.kind.ids[1])
+    w.emulator.admin.set_phone_override(stray, w.emulator.app_id, "https://stray.example/hook")
+    # The engine asks the provider's diff whether the refreshed state changes what `up` does:
+    # under "keep" it does not, so the refresh records it as no change.
+    assert changes(w.stack.refresh().summary.resource_changes) == {}
+    assert changes(w.stack.preview().change_summary) == {}
+    writes = w.emulator.admin.counts()["writes"]
+    w.stack.up()
+    assert w.emulator.admin.counts()["writes"] == writes
+    assert w.emulator.phone_override(stray) == "https://stray.example/hook"
+    outputs = w.stack.stack.outputs()
+    assert outputs["main.unlisted"].value == {stray: "https://stray.example/hook"}
+    assert outputs["main.effective"].value[stray] == {
+        "callbackUri": "https://stray.example/hook", "rule": "phone_number"}
+
+
+def step_unlisted_overrides_are_cleared_on_request(w: World) -> None:
+    stray = w.kind.unlisted(w.kind.ids[1])
+    main = w.kind.entry("main", w.kind.ids[1], w.receiver.url + "/v2")
+    w.kind.declare(w.stack, {**main, "unlisted": "clear"})
+    preview = w.stack.preview()
+    assert changes(preview.change_summary) == {"update": 1}
+    assert changes(w.stack.up().summary.resource_changes) == {"update": 1}
+    assert w.emulator.phone_override(stray) is None
+    outputs = w.stack.stack.outputs()
+    assert outputs["main.unlisted"].value == {}
+    assert outputs["main.effective"].value[stray] == {
+        "callbackUri": w.receiver.url + "/v2", "rule": "whatsapp_business_account"}
+    # Set again by hand: a refresh finds it, and the preview shows that number going.
+    w.emulator.admin.set_phone_override(stray, w.emulator.app_id, "https://stray.example/again")
+    w.stack.refresh()
+    preview = w.stack.preview()
+    assert f'- {stray}: "https://stray.example/again"' in preview.stdout, preview.stdout
+    w.stack.up()
+    assert w.emulator.phone_override(stray) is None
+    # Back to "keep": an input change only, no write.
+    w.kind.declare(w.stack, main)
+    writes = w.emulator.admin.counts()["writes"]
+    assert changes(w.stack.up().summary.resource_changes) == {"update": 1}
+    assert w.emulator.admin.counts()["writes"] == writes
 
 
 def step_adopt_an_existing_override(w: World) -> None:
@@ -116,26 +203,21 @@ def step_adopt_an_existing_override(w: World) -> None:
     over without a write, and from then on the stack manages it."""
     adopted = w.receiver.url + "/adopted"
     w.kind.set_live(w.emulator, w.kind.ids[0], adopted)
-    main = {"name": "main", "id": w.kind.ids[1], "callbackUri": w.receiver.url + "/v2"}
-    w.stack.declare(**{w.kind.key: [
-        main, {"name": "adopted", "id": w.kind.ids[0], "callbackUri": adopted}]})
+    main = w.kind.entry("main", w.kind.ids[1], w.receiver.url + "/v2")
+    w.kind.declare(w.stack, main, w.kind.entry("adopted", w.kind.ids[0], adopted))
     writes_before = w.emulator.admin.counts()["writes"]
     assert changes(w.stack.up().summary.resource_changes) == {"create": 1}
     assert w.emulator.admin.counts()["writes"] == writes_before, "adopting must not write"
     assert changes(w.stack.preview().change_summary) == {}
-    w.stack.declare(**{w.kind.key: [
-        main,
-        {"name": "adopted", "id": w.kind.ids[0], "callbackUri": w.receiver.url + "/managed"},
-    ]})
+    w.kind.declare(w.stack, main,
+                   w.kind.entry("adopted", w.kind.ids[0], w.receiver.url + "/managed"))
     assert changes(w.stack.up().summary.resource_changes) == {"update": 1}
     assert w.kind.live(w.emulator, w.kind.ids[0]) == w.receiver.url + "/managed"
 
 
 def step_import_option_fails_clearly(w: World) -> None:
-    w.stack.declare(**{w.kind.key: [
-        {"name": "main", "id": w.kind.ids[1], "callbackUri": w.receiver.url + "/v2"},
-        {"name": "imported", "id": "123456789", "callbackUri": w.receiver.url,
-         "import": "123456789"}]})
+    w.kind.declare(w.stack, w.kind.entry("main", w.kind.ids[1], w.receiver.url + "/v2"),
+                   w.kind.entry("imported", "123456789", w.receiver.url, **{"import": "123456789"}))
     with pytest.raises(CommandError) as caught:
         w.stack.preview()
     assert "pulumi/pulumi#16175" in str(caught.value) and "adopt_existing" in str(caught.value)
@@ -151,7 +233,7 @@ def step_destroy_removes_every_override(w: World) -> None:
     w.stack.destroy()
     for object_id in w.kind.ids[:2]:
         assert w.kind.live(w.emulator, object_id) is None
-    if w.kind.key == "wabas":
+    if w.kind.key in ("wabas", "routings"):
         for waba in w.kind.ids[:2]:
             assert w.emulator.is_subscribed(waba), "destroy unsubscribed the app"
         assert all(c["method"] != "DELETE" for c in w.emulator.admin.calls())
@@ -172,9 +254,23 @@ STEPS: list[Callable[[World], None]] = [
 ]
 
 
+#: Steps only a resource that owns a whole WABA has, after `step_removed_outside_is_recreated`.
+AUTHORITATIVE_STEPS: list[Callable[[World], None]] = [
+    step_unlisted_overrides_are_kept_and_reported,
+    step_unlisted_overrides_are_cleared_on_request,
+]
+
+
+def steps_for(kind: Kind) -> list[Callable[[World], None]]:
+    if not kind.authoritative:
+        return STEPS
+    at = STEPS.index(step_removed_outside_is_recreated) + 1
+    return [*STEPS[:at], *AUTHORITATIVE_STEPS, *STEPS[at:]]
+
+
 def test_lifecycle(e2e_stack, kind, emulator, callback_receiver):
     world = World(e2e_stack, kind, emulator, callback_receiver)
-    for step in STEPS:
+    for step in steps_for(kind):
         try:
             step(world)
         except AssertionError as failure:
@@ -195,9 +291,28 @@ BAD_INPUTS = [
 def test_bad_input_fails_preview_naming_the_property(
     e2e_stack, kind, emulator, callback_receiver, prop, spec
 ):
-    prop = ("waba_id" if kind.key == "wabas" else "phone_number_id") if prop == "id" else prop
-    kind.declare(e2e_stack, **{"id": kind.ids[0], "callbackUri": callback_receiver.url, **spec})
+    prop = ("phone_number_id" if kind.key == "phones" else "waba_id") if prop == "id" else prop
+    main = kind.entry("main", kind.ids[0], callback_receiver.url)
+    kind.declare(e2e_stack, {**main, **spec})
     with pytest.raises(CommandError) as caught:
         e2e_stack.preview()
     assert prop in str(caught.value)
     assert emulator.admin.counts()["writes"] == 0
+
+
+@pytest.mark.parametrize(("prop", "spec"), [
+    ("phone_numbers['12ab']", {"phones": {"12ab": "https://hooks.example.com/webhook"}}),
+    ("phone_numbers[", {"phones": {"LISTED": "http://hooks.example.com/webhook"}}),
+    ("unlisted", {"unlisted": "forget"}),
+])
+def test_bad_routing_input_fails_preview_naming_the_entry(
+        e2e_stack, emulator, callback_receiver, prop, spec):
+    waba = emulator.waba_ids[0]
+    listed = next(p for p in emulator.phone_ids if emulator.waba_of(p) == waba)
+    spec = {k: ({listed: v["LISTED"]} if isinstance(v, dict) and "LISTED" in v else v)
+            for k, v in spec.items()}
+    e2e_stack.declare(routings=[{"name": "main", "id": waba, **spec}])
+    with pytest.raises(CommandError) as caught:
+        e2e_stack.preview()
+    assert prop in str(caught.value)
+    assert emulator.admin.counts()["total"] == 0

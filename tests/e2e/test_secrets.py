@@ -24,11 +24,16 @@ def test_no_token_in_any_output_at_debug_verbosity(engine, tmp_path, emulator, p
     fixture = fixtures.generate(wabas=2, phones_per_waba=1, token=ACCESS_TOKEN)
     emulator.admin.seed(fixture)
     waba, phone = fixture["wabas"][0]["id"], fixture["phone_numbers"][0]["id"]
+    # A WabaRouting on the other WABA: its verify tokens, one in a map, cross the engine too.
+    routed_waba, routed_phone = fixture["wabas"][1]["id"], fixture["phone_numbers"][1]["id"]
     with CallbackReceiver(verify_token=VERIFY_TOKEN) as receiver:
         stack = E2EStack(tmp_path, emulator, pulumi_home, VERIFY_TOKEN,
                          access_token=ACCESS_TOKEN)
         stack.declare(wabas=[{"name": "w", "id": waba, "callbackUri": receiver.url}],
-                      phones=[{"name": "p", "id": phone, "callbackUri": receiver.url}])
+                      phones=[{"name": "p", "id": phone, "callbackUri": receiver.url}],
+                      routings=[{"name": "r", "id": routed_waba, "callbackUri": receiver.url,
+                                 "phones": {routed_phone: receiver.url},
+                                 "ownTokens": [routed_phone]}])
         stack.preview(**DEBUG)
         stack.up(**DEBUG)
         stack.refresh(**DEBUG)
@@ -37,7 +42,10 @@ def test_no_token_in_any_output_at_debug_verbosity(engine, tmp_path, emulator, p
         emulator.admin.add_fault(count=1, method="POST", status=400,
                                  error={"code": 100, "message": "(#100) rejected"})
         stack.declare(wabas=[{"name": "w", "id": waba, "callbackUri": receiver.url + "/2"}],
-                      phones=[{"name": "p", "id": phone, "callbackUri": receiver.url + "/2"}])
+                      phones=[{"name": "p", "id": phone, "callbackUri": receiver.url + "/2"}],
+                      routings=[{"name": "r", "id": routed_waba, "callbackUri": receiver.url,
+                                 "phones": {routed_phone: receiver.url + "/2"},
+                                 "ownTokens": [routed_phone]}])
         with pytest.raises(CommandError):
             stack.up(**DEBUG)
         stack.destroy(**DEBUG)

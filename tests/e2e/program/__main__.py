@@ -1,13 +1,16 @@
-"""The e2e tests' Pulumi program: overrides declared by the `e2e:` stack config.
+"""The e2e tests' Pulumi program: resources declared by the `e2e:` stack config.
 
 ``e2e:wabas`` / ``e2e:phones``: JSON lists of {"name", "id", "callbackUri", and optionally
-"adopt", "import", "verifyToken" (a literal, to test bad input)}; ``e2e:verifyToken`` (secret)
-is the verify token of every other resource.
+"adopt", "import", "verifyToken" (a literal, to test bad input)}; ``e2e:routings``: JSON list of
+`WabaRouting`s, {"name", "id" (the WABA), and optionally "callbackUri", "phones" (phone number
+id -> URI), "ownTokens" (phone number ids given the token in ``verify_tokens``), "unlisted",
+"adopt", "import", "verifyToken"}; ``e2e:verifyToken`` (secret) is the verify token of every
+resource that does not give its own.
 """
 
 import pulumi
 
-from waba_webhooks import PhoneCallbackOverride, WabaCallbackOverride
+from waba_webhooks import PhoneCallbackOverride, WabaCallbackOverride, WabaRouting
 
 config = pulumi.Config("e2e")
 secret_token = config.require_secret("verifyToken")
@@ -36,3 +39,18 @@ for spec in config.get_object("phones") or []:
         adopt_existing=spec.get("adopt"),
         opts=options(spec),
     )
+
+for spec in config.get_object("routings") or []:
+    routing = WabaRouting(
+        spec["name"],
+        waba_id=spec["id"],
+        callback_uri=spec.get("callbackUri"),
+        phone_numbers=spec.get("phones"),
+        verify_token=spec.get("verifyToken", secret_token),
+        verify_tokens={n: secret_token for n in spec.get("ownTokens", [])} or None,
+        unlisted=spec.get("unlisted"),
+        adopt_existing=spec.get("adopt"),
+        opts=options(spec),
+    )
+    pulumi.export(f"{spec['name']}.effective", routing.effective)
+    pulumi.export(f"{spec['name']}.unlisted", routing.unlisted_overrides)
