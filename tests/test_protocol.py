@@ -168,3 +168,18 @@ def test_errors_reach_the_engine_with_metas_fields_and_no_token(
     assert "CallbackVerificationError" in details and "fbtrace_id" in details
     assert emulator.token not in details
     assert "wrong-token-for-this-receiver" not in details
+
+
+@pytest.mark.parametrize("cls", [WabaCallbackOverrideProvider, PhoneCallbackOverrideProvider])
+def test_check_passes_values_known_only_after_apply(process, emulator, cls):
+    """A callback URI computed from another resource's output is unknown at preview: the
+    provider process hands check() an `Unknown`, which must pass (it is checked at `up`)."""
+    name = cls.__name__.removesuffix("Provider")
+    urn = f"urn:pulumi:test::waba-webhooks::{URN_TYPE.format(name)}::r"
+    news = {cls.id_property: "123456789", "callback_uri": rpc.UNKNOWN,
+            "verify_token": "a-verify-token", "__provider": serialize_provider(cls())}
+    checked = process.stub.Check(
+        provider_pb2.CheckRequest(urn=urn, olds=struct({}), news=struct(news)))
+    assert list(checked.failures) == []
+    assert checked.inputs.fields["callback_uri"].string_value == rpc.UNKNOWN
+    assert emulator.admin.counts()["total"] == 0

@@ -20,6 +20,7 @@ from pulumi.dynamic import (
     ReadResult,
     ResourceProvider,
 )
+from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
 from .errors import OverrideConflictError
@@ -89,7 +90,7 @@ class OverrideProvider(ResourceProvider):
         )
         for prop, check in checks:
             value = news.get(prop)
-            if value != UNKNOWN:  # known only at `up` time: checked again then
+            if not _unknown(value):  # known only at `up` time: checked again then
                 failures.extend(check(prop, value))
         inputs = {name: news[name] for name in self.input_names if name in news}
         return CheckResult(inputs, [CheckFailure(f.property, f.reason) for f in failures])
@@ -163,5 +164,11 @@ def _differs(olds: Mapping[str, Any], news: Mapping[str, Any], name: str) -> boo
     old, new = olds.get(name), news.get(name)
     if name == ADOPT_EXISTING:
         # Absent and False mean the same.
-        return bool(old) != bool(new) if new != UNKNOWN else True
+        return bool(old) != bool(new) if not _unknown(new) else True
     return old != new
+
+
+def _unknown(value: Any) -> bool:
+    """A value known only at `up` time: the provider process hands it over as an `Unknown`
+    object (the wire sentinel string in older paths)."""
+    return isinstance(value, Unknown) or value == UNKNOWN
