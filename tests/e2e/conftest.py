@@ -18,6 +18,8 @@ from pulumi import automation as auto
 
 REPO = Path(__file__).resolve().parents[2]
 PROGRAM = Path(__file__).resolve().parent / "program"
+#: The routing program users run (`stacks/__main__.py`, project `waba-webhooks`).
+ROUTING_PROGRAM = REPO / "stacks"
 PASSPHRASE = "e2e-passphrase"
 
 
@@ -50,18 +52,21 @@ def pulumi_home(tmp_path_factory) -> Path:
 
 
 class E2EStack:
-    """One stack of the e2e program in its own project folder and file backend."""
+    """One stack of the e2e program (or another: `program`, `project_name`) in its own project
+    folder and file backend."""
 
     def __init__(self, root: Path, emulator: Any, pulumi_home: Path, verify_token: str,
-                 name: str = "test", access_token: str | None = None) -> None:
+                 name: str = "test", access_token: str | None = None,
+                 program: Path = PROGRAM, project_name: str = "e2e") -> None:
         self.emulator = emulator
         project = root / "project"
         if not project.exists():
-            shutil.copytree(PROGRAM, project)
+            shutil.copytree(program, project,
+                            ignore=shutil.ignore_patterns(".venv", "Pulumi.*.yaml", "__pycache__"))
             (project / "Pulumi.yaml").write_text(
                 json.dumps(
                     {
-                        "name": "e2e",
+                        "name": project_name,
                         "runtime": {
                             "name": "python",
                             "options": {"virtualenv": str(REPO / ".venv")},
@@ -92,6 +97,8 @@ class E2EStack:
             }
         )
         self.outputs: list[str] = []
+        #: The stack's config file, as `pulumi config` writes it.
+        self.config_file = project / f"Pulumi.{name}.yaml"
 
     def declare(self, wabas: list[dict] | None = None, phones: list[dict] | None = None) -> None:
         self.stack.set_all_config(
