@@ -103,6 +103,9 @@ def test_up_adopts_the_discovered_routing_with_no_write_and_then_no_diff(adopted
     overrides = len(seeded.WABA_OVERRIDES) + len(seeded.PHONE_OVERRIDES)
     assert changes(adopted.up.summary.resource_changes) == {"create": overrides + 1}
     assert adopted.up_counts["writes"] == 0, adopted.up_counts
+    up_calls = adopted.up_counts["total"] - len(adopted.discover_calls)
+    print(f"\npulumi up of {overrides} discovered overrides: {up_calls} Graph calls, "
+          f"{adopted.up_counts['writes']} writes")
     routing = adopted.up.outputs["routing"].value
     for phone, (uri, rule) in seeded.routes().items():
         if uri is not None:  # numbers of the WABA our app is not subscribed to: nothing to say
