@@ -6,6 +6,7 @@
   when the verify token matches and records webhook POSTs.
 * ``openapi`` (session): request/response validation against Meta's OpenAPI description
   (vendored in ``tests/reference/meta-openapi/``).
+* ``run_cli``: the installed ``waba-webhooks`` console script, as our app against the emulator.
 
 The report header names the pulumi SDK under test: bin/test runs the suite with the newest
 supported SDK and the protocol and lifecycle tests again with the oldest.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import re
+import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -281,3 +283,20 @@ def configured(cls: type[Provider], emulator: EmulatorHandle, **config: Any) -> 
                 **config}
     provider.configure(ConfigureRequest(DynamicConfig(settings, "test")))
     return provider
+
+
+# --------------------------------------------------------------------------- the command line
+
+#: The `waba-webhooks` console script of the environment running the tests.
+CONSOLE_SCRIPT = str(Path(sys.executable).with_name("waba-webhooks"))
+
+
+def run_cli(emulator: EmulatorHandle, *args: str, stdin: str | None = None,
+            **environ: str) -> subprocess.CompletedProcess[str]:
+    """Run ``waba-webhooks <args>`` as our app against the emulator (settings from the
+    environment, as the provider reads them; http:// callbacks to loopback allowed)."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("WHATSAPP_")}
+    env.update({"WHATSAPP_ACCESS_TOKEN": emulator.token, "WHATSAPP_GRAPH_URL": emulator.url,
+                "WHATSAPP_ALLOW_HTTP_LOOPBACK": "true", **environ})
+    return subprocess.run([CONSOLE_SCRIPT, *args], input=stdin, capture_output=True, text=True,
+                          env=env, timeout=120, check=False)

@@ -1153,11 +1153,15 @@ def test_the_server_binds_loopback_only() -> None:
         EmulatorServer(host="0.0.0.0")
 
 
-def test_the_cli_serves_until_sigterm(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", [
+    [sys.executable, "-m", "waba_webhooks.emulator"],
+    [str(Path(sys.executable).with_name("waba-webhooks")), "emulator"],
+], ids=["python -m", "waba-webhooks emulator"])
+def test_the_cli_serves_until_sigterm(tmp_path: Path, command: list[str]) -> None:
     fixture = tmp_path / "fixture.json"
     fixture.write_text(json.dumps(fixtures.generate(wabas=1, phones_per_waba=2)))
     process = subprocess.Popen(
-        [sys.executable, "-m", "waba_webhooks.emulator", "--port", "0", "--fixture", str(fixture)],
+        [*command, "--port", "0", "--fixture", str(fixture)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

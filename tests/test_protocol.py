@@ -246,3 +246,18 @@ def test_waba_routing_lifecycle_over_grpc(process, emulator, callback_receiver):
     assert emulator.waba_override(waba) is None
     assert all(emulator.phone_override(n) is None for n in numbers)
     assert emulator.is_subscribed(waba)
+
+
+@pytest.mark.parametrize("cls", [WabaCallbackOverrideProvider, PhoneCallbackOverrideProvider])
+def test_check_passes_values_known_only_after_apply(process, emulator, cls):
+    """A callback URI computed from another resource's output is unknown at preview: the
+    provider process hands check() an `Unknown`, which must pass (it is checked at `up`)."""
+    name = cls.__name__.removesuffix("Provider")
+    urn = f"urn:pulumi:test::waba-webhooks::{URN_TYPE.format(name)}::r"
+    news = {cls.id_property: "123456789", "callback_uri": rpc.UNKNOWN,
+            "verify_token": "a-verify-token", "__provider": serialize_provider(cls())}
+    checked = process.stub.Check(
+        provider_pb2.CheckRequest(urn=urn, olds=struct({}), news=struct(news)))
+    assert list(checked.failures) == []
+    assert checked.inputs.fields["callback_uri"].string_value == rpc.UNKNOWN
+    assert emulator.admin.counts()["total"] == 0

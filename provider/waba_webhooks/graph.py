@@ -198,6 +198,16 @@ class GraphClient:
                 return numbers
             params = {**params, "after": str(after)}
 
+    def phone_number(self, phone_number_id: str) -> PhoneNumberRouting:
+        """One phone number with its display number and its routing for our app."""
+        body = self.request("GET", phone_number_id, params={
+            "fields": "id,display_phone_number,webhook_configuration"})
+        return PhoneNumberRouting(
+            phone_number_id=str(body.get("id", phone_number_id)),
+            display_phone_number=body.get("display_phone_number") or None,
+            webhook_configuration=_webhook_configuration(body),
+        )
+
     def set_phone_override(self, phone_number_id: str, callback_uri: str,
                            verify_token: str) -> None:
         """Set our app's alternate callback on the phone number (verified by Meta first).

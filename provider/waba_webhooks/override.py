@@ -31,6 +31,7 @@ from pulumi.dynamic import (
     ReadResult,
     ResourceProvider,
 )
+from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
 from .errors import OverrideConflictError
@@ -195,7 +196,7 @@ class GraphProvider(ResourceProvider):
         failures: list[Failure] = validation.check_known(news, set(names))
         for prop, check in checks:
             value = news.get(prop)
-            if value != UNKNOWN:
+            if not is_unknown(value):
                 failures.extend(check(prop, value))
         failures.extend(extra)
         inputs = {name: news[name] for name in names if name in news}
@@ -283,8 +284,14 @@ def differs(olds: Mapping[str, Any], news: Mapping[str, Any], name: str,
     equals `empty` (``adopt_existing``: absent and False are the same); an unknown one (known
     only at `up`) counts as a change."""
     old, new = olds.get(name), news.get(name)
-    if new == UNKNOWN:
+    if is_unknown(new):
         return True
     if name == ADOPT_EXISTING:
         return bool(old) != bool(new)
     return (empty if old is None else old) != (empty if new is None else new)
+
+
+def is_unknown(value: Any) -> bool:
+    """A value known only at `up` time: the provider process hands it over as an `Unknown`
+    object (the wire sentinel string in older paths)."""
+    return isinstance(value, Unknown) or (isinstance(value, str) and value == UNKNOWN)

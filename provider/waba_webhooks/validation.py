@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -200,10 +200,10 @@ def check_choice(prop: str, value: Any, choices: tuple[str, ...]) -> list[Failur
 
 
 def check_id_map(prop: str, value: Any, check_value: Any, *,
-                 skip: Any = None) -> list[Failure]:
+                 skip: Callable[[Any], bool] | None = None) -> list[Failure]:
     """An optional object from ids (strings of digits) to values; each entry is checked with
     ``check_value(name, value)`` and its failures name the entry as ``prop["<id>"]``. Values
-    equal to `skip` (unknown until `up`) are not checked."""
+    for which `skip` is true (unknown until `up`) are not checked."""
     if value is None:
         return []
     if not isinstance(value, Mapping):
@@ -214,7 +214,7 @@ def check_id_map(prop: str, value: Any, check_value: Any, *,
         key_failures = check_id(name, key)
         if key_failures:
             failures.append(Failure(name, f"{name}: the key must be an id, a string of digits"))
-        elif skip is None or item != skip:
+        elif skip is None or not skip(item):
             failures.extend(check_value(name, item))
     return failures
 

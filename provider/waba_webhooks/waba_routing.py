@@ -54,7 +54,6 @@ from typing import TYPE_CHECKING, Any
 
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
-from pulumi.runtime.rpc import UNKNOWN
 
 from .errors import GraphError, NotFoundError, RoutingError
 from .override import (
@@ -66,6 +65,7 @@ from .override import (
     Takeover,
     conflict_error,
     differs,
+    is_unknown,
     read_result,
     takeover,
     warn_left_as_is,
@@ -200,7 +200,8 @@ def plan(live: LiveRouting, news: Mapping[str, Any], olds: Mapping[str, Any]) ->
 def routed(props: Mapping[str, Any]) -> bool:
     """Whether the inputs route anything (unknown values count as not known to)."""
     numbers = props.get(PHONE_NUMBERS)
-    return props.get(CALLBACK_URI) not in (None, UNKNOWN) or (
+    uri = props.get(CALLBACK_URI)
+    return (uri is not None and not is_unknown(uri)) or (
         isinstance(numbers, Mapping) and bool(numbers))
 
 
@@ -275,11 +276,11 @@ class WabaRoutingProvider(GraphProvider):
                 routed(news) or value is not None) else []
 
         def uri_map(prop: str, value: Any) -> list[Failure]:
-            return validation.check_id_map(prop, value, callback_uri, skip=UNKNOWN)
+            return validation.check_id_map(prop, value, callback_uri, skip=is_unknown)
 
         def token_map(prop: str, value: Any) -> list[Failure]:
             failures = validation.check_id_map(prop, value, validation.check_verify_token,
-                                               skip=UNKNOWN)
+                                               skip=is_unknown)
             listed = news.get(PHONE_NUMBERS)
             if not failures and isinstance(value, Mapping) and isinstance(listed, Mapping):
                 failures.extend(

@@ -27,6 +27,8 @@ from tests.e2e.postgres import PostgresServer, find_bin_dir
 
 REPO = Path(__file__).resolve().parents[2]
 PROGRAM = Path(__file__).resolve().parent / "program"
+#: The routing program users run (`stacks/__main__.py`, project `waba-webhooks`).
+ROUTING_PROGRAM = REPO / "stacks"
 PASSPHRASE = "e2e-passphrase"
 ENGINE_MODULE = "github.com/pulumi/pulumi/pkg/v3"
 
@@ -83,7 +85,7 @@ class E2EStack:
         project = root / "project"
         if not project.exists():
             shutil.copytree(program, project,
-                            ignore=shutil.ignore_patterns("Pulumi.*.yaml", ".venv"))
+                            ignore=shutil.ignore_patterns(".venv", "Pulumi.*.yaml", "__pycache__"))
             (project / "Pulumi.yaml").write_text(
                 json.dumps(
                     {
@@ -119,6 +121,8 @@ class E2EStack:
             }
         )
         self.outputs: list[str] = []
+        #: The stack's config file, as `pulumi config` writes it.
+        self.config_file = project / f"Pulumi.{name}.yaml"
 
     def declare(self, wabas: list[dict] | None = None, phones: list[dict] | None = None,
                 routings: list[dict] | None = None) -> None:

@@ -1,4 +1,5 @@
-"""``python -m waba_webhooks.emulator``: serve the Graph API emulator until SIGTERM or SIGINT."""
+"""``python -m waba_webhooks.emulator`` (also ``waba-webhooks emulator``): serve the Graph API
+emulator until SIGTERM or SIGINT."""
 
 from __future__ import annotations
 
@@ -13,21 +14,17 @@ from .exceptions import InvalidFixtureError
 from .server import EmulatorServer
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m waba_webhooks.emulator",
-        description="Local Graph API emulator for WhatsApp webhook overrides.",
-    )
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    """Arguments of the emulator command."""
+    parser.description = "Local Graph API emulator for WhatsApp webhook overrides."
     parser.add_argument("--port", type=int, default=0, help="port to bind (0: a free one)")
     parser.add_argument("--fixture", type=Path, default=None, help="seed JSON (default: bundled)")
     parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
     parser.add_argument("--latency-ms", type=float, default=0, help="delay every Graph call")
-    return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def run(args: argparse.Namespace) -> int:
     """Start the server, print ``emulator listening on <url>``, serve until a signal."""
-    args = _parser().parse_args(argv)
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -49,6 +46,13 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.stop()
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m waba_webhooks.emulator [--port N] [--fixture FILE] ...``."""
+    parser = argparse.ArgumentParser(prog="python -m waba_webhooks.emulator")
+    configure_parser(parser)
+    return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

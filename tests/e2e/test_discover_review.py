@@ -1,0 +1,170 @@
+"""The command line around `pulumi up`, end to end with the real engine and the `waba-webhooks`
+console script: discover a seeded emulator's routing (4 WABAs, 40 numbers, overrides set by hand),
+`pulumi up` the routing program with that table (adopted with 0 Graph writes, then no diff), and
+review real `pulumi preview --json` output (golden file)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pulumi import automation as auto
+
+from tests import seeded
+from tests.conftest import EmulatorHandle, run_cli
+from tests.e2e.conftest import PROGRAM, ROUTING_PROGRAM, E2EStack, changes
+from waba_webhooks.emulator import DEFAULT_APP_ID, DEFAULT_TOKEN, EmulatorAdmin, EmulatorServer
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+VERIFY_TOKEN = "e2e-cli-verify-token-5d1c"
+#: Set to rewrite the golden files from this run (then review the diff before committing).
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+#: Keys of a preview document that hold times, machine paths or random ids.
+NOISE = {"sourcePosition", "stackTrace", "created", "modified", "duration"}
+
+
+def normalized(preview_json: str, emulator_url: str) -> dict[str, Any]:
+    """A preview document without times, machine paths, random ids or the emulator's port."""
+    def clean(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: clean(v) for k, v in node.items() if k not in NOISE}
+        if isinstance(node, list):
+            return [clean(v) for v in node]
+        if isinstance(node, str):
+            node = node.replace(emulator_url, "http://127.0.0.1:18080")
+            return re.sub(r"(pulumi:providers:pulumi-python::default)::[0-9a-f-]{36}",
+                          r"\1::00000000-0000-0000-0000-000000000000", node)
+        return node
+    return clean(json.loads(preview_json))
+
+
+@dataclass
+class Adopted:
+    emulator: EmulatorHandle
+    stack: E2EStack
+    discover: subprocess.CompletedProcess
+    discover_calls: list[dict[str, Any]]
+    up: auto.UpResult
+    up_counts: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def adopted(engine, tmp_path_factory, pulumi_home):
+    """Seed, discover into the stack's config file, fill in the verify tokens discover asked
+    for, and `pulumi up` once."""
+    with EmulatorServer() as server:
+        admin = EmulatorAdmin(server.url)
+        emulator = EmulatorHandle(server.url, admin, DEFAULT_TOKEN, DEFAULT_APP_ID)
+        seeded.seed(admin)
+        stack = E2EStack(tmp_path_factory.mktemp("routing"), emulator, pulumi_home, VERIFY_TOKEN,
+                         program=ROUTING_PROGRAM, project_name="waba-webhooks")
+        args = [a for w in seeded.WABA_IDS for a in ("--waba", w)]
+        found = run_cli(emulator, "discover", *args, "--stack-config", str(stack.config_file))
+        assert found.returncode == 0, found.stderr
+        discover_calls = admin.calls()
+        for name in re.findall(r"--path 'waba-webhooks:verifyTokens\.([^']+)'", found.stderr):
+            stack.stack.set_config(f"waba-webhooks:verifyTokens.{name}",
+                                   auto.ConfigValue(VERIFY_TOKEN, secret=True), path=True)
+        up = stack.up()
+        yield Adopted(emulator, stack, found, discover_calls, up, admin.counts())
+        stack.export()
+        stack.stack.workspace.remove_stack("test", force=True)
+        assert stack.leaked(DEFAULT_TOKEN, VERIFY_TOKEN) == []
+        admin.close()
+
+
+def test_discover_reads_only_and_writes_the_table_into_the_stack_config(adopted):
+    calls = adopted.discover_calls
+    assert [c for c in calls if c["method"] != "GET"] == []
+    per_waba = {w: sorted(c["operation"] for c in calls if c["path"].split("/")[2] == w)
+                for w in seeded.WABA_IDS}
+    # One subscribed_apps read and one page of the phone_numbers edge per WABA, and our app id.
+    assert all(ops == ["GET phone_numbers", "GET subscribed_apps"]
+               for ops in per_waba.values()), per_waba
+    assert len(calls) == 2 * len(seeded.WABA_IDS) + 1
+    print(f"\ndiscover: {len(calls)} Graph calls for {len(seeded.WABA_IDS)} WABAs / "
+          f"{seeded.WABAS * seeded.PER_WABA} numbers: {per_waba}")
+    config = yaml.safe_load(adopted.stack.config_file.read_text())["config"]
+    table = config["waba-webhooks:routing"]
+    assert len(table["phoneNumbers"]) == seeded.WABAS * seeded.PER_WABA
+    # The file's other keys are still there, secrets still encrypted.
+    assert "secure" in config["whatsapp:accessToken"]
+    assert sorted(config["waba-webhooks:verifyTokens"]) == sorted(seeded.TOKEN_NAMES.values())
+
+
+def test_up_adopts_the_discovered_routing_with_no_write_and_then_no_diff(adopted):
+    overrides = len(seeded.WABA_OVERRIDES) + len(seeded.PHONE_OVERRIDES)
+    assert changes(adopted.up.summary.resource_changes) == {"create": overrides + 1}
+    assert adopted.up_counts["writes"] == 0, adopted.up_counts
+    up_calls = adopted.up_counts["total"] - len(adopted.discover_calls)
+    print(f"\npulumi up of {overrides} discovered overrides: {up_calls} Graph calls, "
+          f"{adopted.up_counts['writes']} writes")
+    routing = adopted.up.outputs["routing"].value
+    for phone, (uri, rule) in seeded.routes().items():
+        if uri is not None:  # numbers of the WABA our app is not subscribed to: nothing to say
+            assert routing[phone] == {"callbackUri": uri, "rule": rule}, phone
+    assert changes(adopted.stack.preview().change_summary) == {}
+    assert adopted.emulator.admin.counts()["writes"] == 0
+
+
+def test_review_of_real_preview_output_shows_indirect_route_changes(adopted):
+    """The WABA override of seeded WABA 0 changes, one phone override goes, one comes: the report
+    lists every number of WABA 0 without its own override (via WABA override) besides them."""
+    stack = adopted.stack.stack
+    table = json.loads(stack.get_config("waba-webhooks:routing").value)
+    waba0 = next(w for w in table["wabas"] if w["wabaId"] == seeded.WABA_IDS[0])
+    waba0["callbackUri"] = "https://hooks.example.com/waba-0-v2"
+    for entry in table["phoneNumbers"]:
+        if entry["phoneNumberId"] == seeded.phone_id(2, 0):
+            del entry["callbackUri"], entry["verifyToken"]
+        if entry["phoneNumberId"] == seeded.phone_id(2, 5):
+            entry.update(callbackUri="https://vip.example.com/line/25",
+                         verifyToken=seeded.TOKEN_NAMES["vip.example.com"])
+    stack.set_config("waba-webhooks:routing", auto.ConfigValue(json.dumps(table)))
+    before = adopted.emulator.admin.counts()["total"]
+    printed = adopted.stack.run("preview", json=True).stdout
+    document = normalized(printed, adopted.emulator.url)
+    reviewed = run_cli(adopted.emulator, "review", stdin=printed)
+    assert reviewed.returncode == 0, reviewed.stderr
+    report = reviewed.stdout
+    if UPDATE:
+        (GOLDEN / "preview_waba_change.json").write_text(json.dumps(document, indent=1) + "\n")
+        (GOLDEN / "review_waba_change.md").write_text(report)
+    assert report == (GOLDEN / "review_waba_change.md").read_text()
+    assert adopted.emulator.admin.counts()["writes"] == 0
+    print(f"\nreview read {adopted.emulator.admin.counts()['total'] - before} Graph calls "
+          "(preview included)")
+
+
+def test_review_of_a_replace_shows_both_numbers(adopted, tmp_path, pulumi_home):
+    """A phone override that moves to another number (same resource, new id): the old number
+    falls back to its WABA's override, the new one gets the URL."""
+    emulator = adopted.emulator
+    old, new = seeded.phone_id(0, 0), seeded.phone_id(0, 3)
+    uri = seeded.PHONE_OVERRIDES[old]
+    stack = E2EStack(tmp_path, emulator, pulumi_home, VERIFY_TOKEN, name="moves", program=PROGRAM)
+    try:
+        stack.declare(phones=[{"name": "line", "id": old, "callbackUri": uri}])
+        assert changes(stack.up().summary.resource_changes) == {"create": 2}
+        stack.declare(phones=[{"name": "line", "id": new, "callbackUri": uri}])
+        printed = stack.run("preview", json=True).stdout
+        reviewed = run_cli(emulator, "review", stdin=printed)
+        assert reviewed.returncode == 0, reviewed.stderr
+        rows = {line.split(" | ")[0].strip("| "): line for line in reviewed.stdout.splitlines()
+                if line.startswith("| 3")}
+        assert set(rows) == {old, new}
+        waba_uri = seeded.WABA_OVERRIDES[seeded.WABA_IDS[0]]
+        assert "phone → WABA" in rows[old] and waba_uri in rows[old]
+        assert "WABA → phone" in rows[new] and uri in rows[new]
+        assert all("via replace" in row for row in rows.values())
+    finally:
+        stack.stack.workspace.remove_stack("moves", force=True)
+    assert emulator.admin.counts()["writes"] == 0
+    assert stack.leaked(DEFAULT_TOKEN, VERIFY_TOKEN) == []

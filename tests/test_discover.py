@@ -1,0 +1,195 @@
+"""`waba-webhooks discover` against the seeded emulator over real HTTP: the routing table it prints
+or merges, what it tells the user, and that it only reads. (Adoption by `pulumi up` with no write:
+tests/e2e/test_discover_review.py.)"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests import seeded
+from tests.conftest import REPO_ROOT
+from waba_webhooks import cli, routing
+
+ALL = [arg for waba in seeded.WABA_IDS for arg in ("--waba", waba)]
+RULES = {"phone_number": "phone number override", "whatsapp_business_account": "WABA override",
+         "application": "app callback URL"}
+
+
+@pytest.fixture
+def world(emulator, monkeypatch):
+    """The seeded world, and settings in the environment as the provider reads them."""
+    seeded.seed(emulator.admin)
+    for key in ("WHATSAPP_APP_ID", "WHATSAPP_API_VERSION"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("WHATSAPP_ACCESS_TOKEN", emulator.token)
+    monkeypatch.setenv("WHATSAPP_GRAPH_URL", emulator.url)
+    monkeypatch.setenv("WHATSAPP_ALLOW_HTTP_LOOPBACK", "true")
+    return emulator
+
+
+def discover(capsys, *args: str) -> tuple[int, str, str]:
+    code = cli.main(["discover", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def expected_table(**names: str) -> dict:
+    """The seeded routing as a table; `names` (host -> name) override the token names."""
+    def route(entry: dict, uri: str | None) -> dict:
+        if uri:
+            host = re.sub(r"^https?://([^:/]+).*$", r"\1", uri)
+            entry.update(callbackUri=uri,
+                         verifyToken=names.get(host, seeded.TOKEN_NAMES[host]))
+        return entry
+
+    return {
+        "appCallbackUri": seeded.APP_CALLBACK,
+        "wabas": [route({"wabaId": w}, seeded.WABA_OVERRIDES.get(w)) for w in seeded.WABA_IDS],
+        "phoneNumbers": [
+            route({"phoneNumberId": seeded.phone_id(w, n), "wabaId": waba},
+                  seeded.PHONE_OVERRIDES.get(seeded.phone_id(w, n)))
+            for w, waba in enumerate(seeded.WABA_IDS) for n in range(seeded.PER_WABA)
+        ],
+    }
+
+
+def test_prints_the_live_routing_as_a_stack_config_routing_table(world, capsys):
+    code, out, err = discover(capsys, *ALL)
+    assert code == 0, err
+    table = yaml.safe_load(out)["config"]["waba-webhooks:routing"]
+    assert table == expected_table()
+    # The routing program reads it, and routes every delivered number where it goes now.
+    planned = routing.plan(table).effective
+    for phone, (uri, rule) in seeded.routes().items():
+        if uri is not None:
+            assert planned[phone] == {"callbackUri": uri, "rule": rule}
+
+
+def test_says_per_number_where_its_webhooks_go_now(world, capsys):
+    _, out, _ = discover(capsys, *ALL)
+    lines = {m.group(1): m.group(2) for m in re.finditer(r'phoneNumberId: "(\d+)"  # (.*)', out)}
+    for w in range(seeded.WABAS):
+        for n in range(seeded.PER_WABA):
+            phone = seeded.phone_id(w, n)
+            uri, rule = seeded.routes()[phone]
+            display = f"+1 555-000-{w * seeded.PER_WABA + n:04d}"
+            if uri is None:
+                assert lines[phone] == (f"{display} -> none: our app is not subscribed to WABA "
+                                        f"{seeded.UNSUBSCRIBED}")
+            else:
+                assert lines[phone] == f"{display} -> {uri} ({RULES[rule]})"
+    assert f'wabaId: "{seeded.UNSUBSCRIBED}"  # our app is NOT subscribed' in out
+
+
+def test_reads_only_two_calls_per_waba(world, capsys):
+    discover(capsys, *ALL)
+    calls = world.admin.calls()
+    assert world.admin.counts()["writes"] == 0
+    # Our app id is looked up once per process (an earlier test may have done it).
+    assert sorted(c["path"] for c in calls if c["path"] != "/v23.0/app") == sorted(
+        f"/v23.0/{w}/{edge}" for w in seeded.WABA_IDS
+        for edge in ("subscribed_apps", "phone_numbers"))
+    assert len(calls) <= 2 * len(seeded.WABA_IDS) + 1
+
+
+def test_tells_which_verify_tokens_to_set_and_which_waba_is_not_subscribed(world, capsys):
+    _, _, err = discover(capsys, *ALL)
+    commands = re.findall(r"pulumi config set --secret --path '([^']+)'", err)
+    assert sorted(commands) == sorted(
+        f"waba-webhooks:verifyTokens.{name}" for name in seeded.TOKEN_NAMES.values())
+    assert f"our app is not subscribed to WABA {seeded.UNSUBSCRIBED}" in err
+    assert ("40 phone numbers in 4 WABAs: 10 phone number override, 15 WABA override, "
+            "5 app callback URL, 10 not delivered.") in err
+    assert world.token not in err
+
+
+def test_warns_about_urls_the_provider_would_refuse(world, capsys, monkeypatch):
+    monkeypatch.setenv("WHATSAPP_ALLOW_HTTP_LOOPBACK", "false")
+    _, _, err = discover(capsys, *ALL)
+    assert "warning: http://127.0.0.1:9/loopback:" in err
+
+
+DEV_STACK = REPO_ROOT / "stacks" / "Pulumi.dev.yaml"
+
+
+def test_merges_into_a_stack_config_leaving_every_other_line_as_it_was(world, capsys, tmp_path):
+    path = tmp_path / "Pulumi.dev.yaml"
+    shutil.copy(DEV_STACK, path)
+    old = path.read_text()
+    code, out, err = discover(capsys, *ALL, "--stack-config", str(path))
+    assert code == 0, err
+    assert out == ""
+    new = path.read_text()
+    # The old routing block (from its key to the end of the file) is replaced; the lines
+    # before it -- comments, settings, encrypted secrets -- are byte for byte the same.
+    head = old[:old.index("  waba-webhooks:routing:")]
+    assert new.startswith(head)
+    # The dev table's URLs on 127.0.0.1 use the verify token named "main": so does ours.
+    assert yaml.safe_load(new)["config"]["waba-webhooks:routing"] == expected_table(
+        **{"127.0.0.1": "main"})
+    old_config = yaml.safe_load(old)["config"]
+    new_config = yaml.safe_load(new)["config"]
+    del old_config["waba-webhooks:routing"], new_config["waba-webhooks:routing"]
+    assert new_config == old_config
+    commands = re.findall(r"--stack dev --secret --path 'waba-webhooks:verifyTokens\.([^']+)'",
+                          err)
+    assert sorted(commands) == sorted(set(seeded.TOKEN_NAMES.values()) - {"host-127-0-0-1"})
+    assert f"written to {path}" in err
+
+
+def test_keeps_the_verify_token_names_an_existing_table_uses(world, capsys, tmp_path):
+    path = tmp_path / "Pulumi.prod.yaml"
+    path.write_text(
+        "encryptionsalt: v1:abc\n"
+        "config:\n"
+        "  # settings\n"
+        "  whatsapp:appId: \"670843887433847\"\n"
+        "  waba-webhooks:routing:\n"
+        "    wabas:\n"
+        "      - wabaId: \"1\"\n"
+        "        callbackUri: https://vip.example.com/old\n"
+        "        verifyToken: vip\n"
+        "  waba-webhooks:verifyTokens:\n"
+        "    vip:\n"
+        "      secure: v1:secret-stays-as-it-is\n"
+        "  whatsapp:accessToken:\n"
+        "    secure: v1:another-secret\n"
+        "# the end\n")
+    old = path.read_text()
+    code, _, err = discover(capsys, *ALL, "--stack-config", str(path))
+    assert code == 0, err
+    new = path.read_text()
+    assert new.startswith(old[:old.index("  waba-webhooks:routing:")])
+    assert new.endswith(old[old.index("  waba-webhooks:verifyTokens:"):])
+    table = yaml.safe_load(new)["config"]["waba-webhooks:routing"]
+    names = {e["callbackUri"]: e["verifyToken"]
+             for e in table["phoneNumbers"] if "callbackUri" in e}
+    assert names["https://vip.example.com/line/0"] == "vip"
+    commands = re.findall(r"--path 'waba-webhooks:verifyTokens\.([^']+)'", err)
+    assert "vip" not in commands and "--stack prod" in err
+    assert len(commands) == len(seeded.TOKEN_NAMES) - 1
+
+
+def test_creates_the_stack_config_file_if_there_is_none(world, capsys, tmp_path):
+    path = tmp_path / "Pulumi.new.yaml"
+    code, _, err = discover(capsys, "--waba", seeded.WABA_IDS[2], "--stack-config", str(path))
+    assert code == 0, err
+    table = yaml.safe_load(path.read_text())["config"]["waba-webhooks:routing"]
+    assert [w["wabaId"] for w in table["wabas"]] == [seeded.WABA_IDS[2]]
+    assert len(table["phoneNumbers"]) == seeded.PER_WABA
+
+
+def test_fails_with_metas_message_for_an_unknown_waba_and_writes_nothing(world, capsys,
+                                                                        tmp_path: Path):
+    path = tmp_path / "Pulumi.x.yaml"
+    code, out, err = discover(capsys, "--waba", "999", "--stack-config", str(path))
+    assert code == 1 and out == ""
+    assert "999" in err and "code 100" in err
+    assert not path.exists()
+    code, _, err = discover(capsys, "--waba", "12a")
+    assert code == 2 and "must be a WABA id" in err

@@ -1,0 +1,205 @@
+"""`waba-webhooks review`: real `pulumi preview --json` output (captured from the e2e routing
+stack by tests/e2e/test_discover_review.py) against the seeded emulator, over real HTTP.
+
+The golden preview changes the WABA override of seeded WABA 0, deletes the phone override of
+number 20 and creates one on number 25. Variants of it (plaintext secrets, unknown values, other
+steps) are made by editing that real document.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import seeded
+from waba_webhooks import preview, review
+from waba_webhooks.config import Settings
+from waba_webhooks.graph import GraphClient
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+WABA0 = seeded.WABA_IDS[0]
+#: The seven numbers of WABA 0 without an override of their own.
+VIA_WABA0 = [seeded.phone_id(0, n) for n in range(3, 10)]
+
+
+@pytest.fixture
+def client(emulator) -> Iterator[GraphClient]:
+    """Graph as our app, against the seeded world (the state the e2e stack adopted)."""
+    seeded.seed(emulator.admin)
+    client = GraphClient(Settings(access_token=emulator.token, graph_url=emulator.url,
+                                  allow_http_loopback=True))
+    yield client
+
+
+def document() -> dict[str, Any]:
+    return json.loads((GOLDEN / "preview_waba_change.json").read_text())
+
+
+def golden() -> str:
+    return (GOLDEN / "review_waba_change.md").read_text()
+
+
+def step(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(s for s in doc["steps"] if s["urn"].endswith(f"::{name}"))
+
+
+def rows(report: str) -> dict[str, list[str]]:
+    """The changed-numbers table: phone number id -> its cells."""
+    found = {}
+    for line in report.splitlines():
+        cells = [c.strip() for c in line.strip("|").split(" | ")]
+        if cells[0].isdigit() and len(cells) == 6:
+            found[cells[0]] = cells
+    return found
+
+
+def test_report_of_real_preview_output_matches_the_golden_file(client, emulator):
+    assert review.report_for(document(), client) == golden()
+    counts = emulator.admin.counts()
+    assert counts["writes"] == 0
+    # Our app id, WABA 0's subscription and numbers, and numbers 20 and 25 one by one.
+    assert counts["total"] == 5, emulator.admin.calls()
+
+
+def test_numbers_that_change_only_through_their_waba_override_are_listed(client):
+    report = review.report_for(document(), client)
+    changed = rows(report)
+    for phone in VIA_WABA0:
+        assert changed[phone][2:] == ["`https://hooks.example.com/waba-0`",
+                                      "`https://hooks.example.com/waba-0-v2`", "WABA",
+                                      "via WABA override"]
+    # Numbers of WABA 0 with their own override keep their route.
+    assert not {seeded.phone_id(0, n) for n in range(3)} & set(changed)
+    assert changed[seeded.phone_id(2, 0)][4:] == ["phone → app", "delete"]
+    assert changed[seeded.phone_id(2, 5)][4:] == ["app → phone", "direct"]
+    assert report.startswith(
+        "## Webhook routing — stack `test`\n\n**9 phone numbers change route**")
+
+
+def test_secrets_never_reach_the_report_even_in_plaintext_input(client):
+    doc = document()
+    verify, access = "PLAIN-VERIFY-TOKEN-8c2e71", "EAAG-PLAIN-ACCESS-TOKEN-41d0"
+    for raw in doc["steps"]:
+        for state in ("oldState", "newState"):
+            for bag in ("inputs", "outputs"):
+                props = raw.get(state, {}).get(bag)
+                if props and "verify_token" in props:
+                    props["verify_token"] = verify
+    doc["config"]["whatsapp:accessToken"] = access
+    doc["config"]["waba-webhooks:verifyTokens"] = json.dumps(
+        dict.fromkeys(seeded.TOKEN_NAMES.values(), verify))
+    report = review.report_for(doc, client, secrets=[access])
+    assert report == golden()
+    # Even where a secret shows up inside a value the report prints, it is masked.
+    step(doc, "phone-300000000000025")["newState"]["inputs"]["callback_uri"] = (
+        f"https://vip.example.com/line/25?t={verify}")
+    report = review.report_for(doc, client, secrets=[access])
+    assert verify not in report and access not in report
+    assert "https://vip.example.com/line/25?t=[secret]" in report
+
+
+def test_values_unknown_until_apply_show_as_such(client):
+    doc = document()
+    update = step(doc, f"waba-{WABA0}")
+    update["newState"]["inputs"]["callback_uri"] = preview.UNKNOWN_SENTINEL
+    report = review.report_for(doc, client)
+    changed = rows(report)
+    for phone in VIA_WABA0:
+        assert changed[phone][3] == "(known after apply)"
+    assert "### Known after apply" in report
+    assert "**2 phone numbers change route**, 7 known only after apply" in report
+
+
+def test_no_routing_change_is_said_clearly(client):
+    doc = document()
+    doc["steps"] = [s for s in doc["steps"] if s["op"] == "same"]
+    report = review.report_for(doc, client)
+    assert "**No routing changes.** The preview changes no webhook override." in report
+    # An update of the verify token alone: resources change, routes do not.
+    doc = document()
+    update = step(doc, f"waba-{WABA0}")
+    update["newState"]["inputs"]["callback_uri"] = update["oldState"]["inputs"]["callback_uri"]
+    doc["steps"] = [s for s in doc["steps"] if s is update or s["op"] == "same"]
+    report = review.report_for(doc, client)
+    assert "**No routing changes.** 10 phone numbers read from Graph keep their route." in report
+    assert "same URL (verify token or options change)" in report
+
+
+def test_untyped_dynamic_resources_are_recognised_by_their_inputs(client):
+    doc = document()
+    for raw in doc["steps"]:
+        for state in ("oldState", "newState"):
+            if raw.get(state, {}).get("type", "").startswith("pulumi-python:dynamic/"):
+                raw[state]["type"] = "pulumi-python:dynamic:Resource"
+    assert review.report_for(doc, client) == golden()
+
+
+def test_a_create_over_someone_elses_override_is_flagged_and_changes_nothing(client):
+    doc = document()
+    taken = seeded.phone_id(2, 1)  # has https://vip.example.com/line/21, set by hand
+    step(doc, "phone-300000000000025")["newState"]["inputs"]["phone_number_id"] = taken
+    report = review.report_for(doc, client)
+    assert taken not in rows(report)
+    assert ("`pulumi up` will fail here: another override (https://vip.example.com/line/21)"
+            in report)
+    assert "### Warnings" in report
+
+
+def test_a_delete_leaves_an_override_changed_outside_the_stack(client):
+    doc = document()
+    delete = step(doc, "phone-300000000000020")
+    delete["oldState"]["inputs"]["callback_uri"] = "https://vip.example.com/line/20-old"
+    report = review.report_for(doc, client)
+    assert seeded.phone_id(2, 0) not in rows(report)
+    assert "left as it is: it was changed outside this stack" in report
+
+
+def test_a_waba_override_on_an_unsubscribed_waba_starts_delivery(client):
+    doc = document()
+    create = copy.deepcopy(step(doc, f"waba-{WABA0}"))
+    create.update(op="create", urn=create["urn"].replace(WABA0, seeded.UNSUBSCRIBED))
+    del create["oldState"]
+    create["newState"]["inputs"].update(waba_id=seeded.UNSUBSCRIBED,
+                                        callback_uri="https://hooks.example.com/waba-3")
+    doc["steps"] = [doc["steps"][0], create]
+    changed = rows(review.report_for(doc, client))
+    assert set(changed) == {seeded.phone_id(3, n) for n in range(10)}
+    own = changed.pop(seeded.phone_id(3, 0))
+    assert own[2].startswith("(not delivered: our app is not subscribed")
+    assert own[3:5] == ["`https://vip.example.com/line/30`", "none → phone"]
+    assert all(c[3:5] == ["`https://hooks.example.com/waba-3`", "none → WABA"]
+               for c in changed.values())
+
+
+def test_another_resource_kind_is_one_adapter(client):
+    """An authoritative per-WABA resource (inputs: waba_id, callback_uri, phone_numbers) needs
+    only a `ResourceKind`: numbers it lists get their override, the others lose theirs."""
+    def waba_routing(inputs):
+        return preview.Declared(
+            wabas={inputs["waba_id"]: preview.value(inputs.get("callback_uri"))},
+            phones={p: preview.value(u) for p, u in (inputs.get("phone_numbers") or {}).items()},
+            exclusive_wabas=frozenset({inputs["waba_id"]}))
+
+    kind = preview.ResourceKind("WabaRouting", frozenset({"waba_id", "phone_numbers"}),
+                                waba_routing)
+    doc = document()
+    routed = copy.deepcopy(step(doc, f"waba-{WABA0}"))
+    waba2 = seeded.WABA_IDS[2]
+    routed.update(op="create", urn=f"urn:pulumi:test::waba-webhooks::pulumi-python:dynamic/"
+                  f"waba-webhooks:WabaRouting::routing-{waba2}")
+    del routed["oldState"]
+    routed["newState"]["type"] = "pulumi-python:dynamic/waba-webhooks:WabaRouting"
+    routed["newState"]["inputs"] = {"waba_id": waba2, "callback_uri": None, "phone_numbers": {
+        seeded.phone_id(2, 0): "https://vip.example.com/line/20"}}
+    doc["steps"] = [doc["steps"][0], routed]
+    parsed = preview.parse(doc, kinds=(*preview.KINDS, kind))
+    report = review.render(review.build(parsed, client))
+    changed = rows(report)
+    # Numbers 21..24 had overrides the resource does not list: they fall back to the app.
+    assert set(changed) == {seeded.phone_id(2, n) for n in range(1, 5)}
+    assert all(c[4:] == ["phone → app", "cleared (not listed)"] for c in changed.values())
