@@ -32,7 +32,7 @@ def test_discover_prints_a_stack_config_and_only_reads(emulator):
 
 def test_review_reads_a_file_or_stdin(emulator):
     seeded.seed(emulator.admin)
-    path = GOLDEN / "preview_waba_change.json"
+    path = GOLDEN / "preview_per_override.json"
     from_file = run_cli(emulator, "review", str(path))
     assert from_file.returncode == 0, from_file.stderr
     assert from_file.stdout == golden()

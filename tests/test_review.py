@@ -1,7 +1,10 @@
-"""`waba-webhooks review`: real `pulumi preview --json` output (captured from the e2e routing
-stack by tests/e2e/test_discover_review.py) against the seeded emulator, over real HTTP.
+"""`waba-webhooks review`: real `pulumi preview --json` output against the seeded emulator,
+over real HTTP.
 
-The golden preview changes the WABA override of seeded WABA 0, deletes the phone override of
+`preview_per_override.json` was captured from the e2e routing stack (tests/e2e/
+test_discover_review.py) when it declared one resource per override; the e2e test keeps
+`preview_waba_change.json` (one `WabaRouting` per WABA) current. Both make the same change: the
+golden preview changes the WABA override of seeded WABA 0, deletes the phone override of
 number 20 and creates one on number 25. Variants of it (plaintext secrets, unknown values, other
 steps) are made by editing that real document.
 """
@@ -37,11 +40,23 @@ def client(emulator) -> Iterator[GraphClient]:
 
 
 def document() -> dict[str, Any]:
-    return json.loads((GOLDEN / "preview_waba_change.json").read_text())
+    return json.loads((GOLDEN / "preview_per_override.json").read_text())
 
 
 def golden() -> str:
-    return (GOLDEN / "review_waba_change.md").read_text()
+    return (GOLDEN / "review_per_override.md").read_text()
+
+
+def test_the_same_change_through_waba_routings_reads_the_same_routes(client):
+    """The routing program's default form (one `WabaRouting` per WABA): the same route changes
+    per number as through per-override resources."""
+    routed = review.report_for(json.loads((GOLDEN / "preview_waba_change.json").read_text()),
+                               client)
+    assert routed == (GOLDEN / "review_waba_change.md").read_text()
+    # Before, after and rule per number; only "why" differs (a number dropped from a
+    # WabaRouting's list is a direct change, not a deleted resource).
+    assert {k: v[:5] for k, v in rows(routed).items()} == {
+        k: v[:5] for k, v in rows(golden()).items()}
 
 
 def step(doc: dict[str, Any], name: str) -> dict[str, Any]:
@@ -176,30 +191,31 @@ def test_a_waba_override_on_an_unsubscribed_waba_starts_delivery(client):
                for c in changed.values())
 
 
-def test_another_resource_kind_is_one_adapter(client):
-    """An authoritative per-WABA resource (inputs: waba_id, callback_uri, phone_numbers) needs
-    only a `ResourceKind`: numbers it lists get their override, the others lose theirs."""
-    def waba_routing(inputs):
-        return preview.Declared(
-            wabas={inputs["waba_id"]: preview.value(inputs.get("callback_uri"))},
-            phones={p: preview.value(u) for p, u in (inputs.get("phone_numbers") or {}).items()},
-            exclusive_wabas=frozenset({inputs["waba_id"]}))
-
-    kind = preview.ResourceKind("WabaRouting", frozenset({"waba_id", "phone_numbers"}),
-                                waba_routing)
+@pytest.mark.parametrize("unlisted", ["keep", "clear"])
+def test_a_waba_routing_owns_its_listed_numbers_and_under_clear_the_whole_waba(client, unlisted):
+    """`WabaRouting` (inputs: waba_id, callback_uri, phone_numbers, unlisted): numbers it lists
+    get their override; under ``unlisted="clear"`` the overrides of ours it does not list go
+    (those numbers fall back to the app), under ``"keep"`` they stay."""
     doc = document()
     routed = copy.deepcopy(step(doc, f"waba-{WABA0}"))
     waba2 = seeded.WABA_IDS[2]
     routed.update(op="create", urn=f"urn:pulumi:test::waba-webhooks::pulumi-python:dynamic/"
-                  f"waba-webhooks:WabaRouting::routing-{waba2}")
+                  f"waba-webhooks:WabaRouting::waba-routing-{waba2}")
     del routed["oldState"]
     routed["newState"]["type"] = "pulumi-python:dynamic/waba-webhooks:WabaRouting"
-    routed["newState"]["inputs"] = {"waba_id": waba2, "callback_uri": None, "phone_numbers": {
-        seeded.phone_id(2, 0): "https://vip.example.com/line/20"}}
+    routed["newState"]["inputs"] = {
+        "waba_id": waba2, "unlisted": unlisted, "verify_token": "[secret]",
+        "phone_numbers": {seeded.phone_id(2, 0): "https://vip.example.com/line/20",
+                          seeded.phone_id(2, 9): "https://vip.example.com/line/29"}}
     doc["steps"] = [doc["steps"][0], routed]
-    parsed = preview.parse(doc, kinds=(*preview.KINDS, kind))
-    report = review.render(review.build(parsed, client))
-    changed = rows(report)
-    # Numbers 21..24 had overrides the resource does not list: they fall back to the app.
-    assert set(changed) == {seeded.phone_id(2, n) for n in range(1, 5)}
-    assert all(c[4:] == ["phone → app", "cleared (not listed)"] for c in changed.values())
+    parsed = preview.parse(doc)
+    assert [s.kind.name for s in parsed.steps][-1] == "WabaRouting"
+    changed = rows(review.render(review.build(parsed, client)))
+    new_route = changed.pop(seeded.phone_id(2, 9))
+    assert new_route[3:5] == ["`https://vip.example.com/line/29`", "app → phone"]
+    if unlisted == "keep":
+        assert changed == {}
+    else:
+        # Numbers 21..24 had overrides the resource does not list: they fall back to the app.
+        assert set(changed) == {seeded.phone_id(2, n) for n in range(1, 5)}
+        assert all(c[4:] == ["phone → app", "cleared (not listed)"] for c in changed.values())

@@ -72,6 +72,14 @@ def effective(waba: LiveWaba, number: PhoneNumberRouting) -> tuple[str | None, s
     return None, "none: the app has no callback URL"
 
 
+def declared_override(waba: LiveWaba, number: PhoneNumberRouting) -> str | None:
+    """The number's override as the table declares it: ours as it is live, except on a WABA our
+    app is not subscribed to. There nothing reaches the app, and declaring a route would make
+    `pulumi up` subscribe it (a write that starts deliveries): the table leaves such overrides
+    unlisted, so adopting changes nothing, and says so in the number's comment."""
+    return number.webhook_configuration.phone_number if waba.subscribed else None
+
+
 def token_names(uris: Iterable[str], existing: Mapping[str, str] | None = None) -> dict[str, str]:
     """One verify token name per distinct URL host: ``existing`` (host -> name, from a table
     being updated) where it has one, else the host as a config-path-safe slug
@@ -103,7 +111,7 @@ def routing_table(wabas: list[LiveWaba], names: Mapping[str, str],
     table["wabas"] = [_entry({"wabaId": w.waba_id}, w.override, names) for w in wabas]
     table["phoneNumbers"] = [
         _entry({"phoneNumberId": n.phone_number_id, "wabaId": w.waba_id},
-               n.webhook_configuration.phone_number, names)
+               declared_override(w, n), names)
         for w in wabas for n in w.numbers
     ]
     return table
@@ -131,10 +139,13 @@ def render_block(key: str, wabas: list[LiveWaba], names: Mapping[str, str],
             uri, rule = effective(waba, number)
             shown = number.display_phone_number or "(no display number)"
             where = f"{uri} ({rule})" if uri else rule
+            live = number.webhook_configuration.phone_number
+            own = declared_override(waba, number)
+            if live and not own:
+                where += f"; our override {live} is set but not listed"
             out.append(f"{item}phoneNumberId: {_quoted(number.phone_number_id)}"
                        f"  # {_comment(f'{shown} -> {where}')}")
             out.append(f"{field}wabaId: {_quoted(waba.waba_id)}")
-            own = number.webhook_configuration.phone_number
             if own:
                 out.append(f"{field}callbackUri: {_scalar(own)}")
                 out.append(f"{field}verifyToken: {names[_host(own)]}")
@@ -214,8 +225,9 @@ def _summary(wabas: list[LiveWaba], names: Mapping[str, str], tokens_key: str,
             + _counts(counts))
         if not waba.subscribed:
             say(f"  our app is not subscribed to WABA {waba.waba_id}: none of its messages "
-                "webhooks reach the app, whatever the overrides say. A routing table entry "
-                "with a callbackUri subscribes it on `pulumi up`.")
+                "webhooks reach the app, whatever the overrides say, so the table lists none "
+                "of its overrides. A routing table entry with a callbackUri subscribes it on "
+                "`pulumi up`.")
     numbers = sum(len(w.numbers) for w in wabas)
     say(f"{numbers} phone numbers in {len(wabas)} WABAs: {_counts(totals)}.")
     for uri in sorted(_live_uris(wabas)):
@@ -251,8 +263,7 @@ def _waba_note(waba: LiveWaba) -> str:
 
 def _live_uris(wabas: list[LiveWaba]) -> set[str]:
     uris = {w.override for w in wabas if w.override}
-    uris |= {n.webhook_configuration.phone_number for w in wabas for n in w.numbers
-             if n.webhook_configuration.phone_number}
+    uris |= {uri for w in wabas for n in w.numbers if (uri := declared_override(w, n))}
     return uris
 
 

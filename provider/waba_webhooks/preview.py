@@ -60,6 +60,9 @@ class Declared:
     #: WABAs whose every number's override belongs to this resource: numbers it does not list
     #: have none (an authoritative resource). Empty for the per-object resources.
     exclusive_wabas: frozenset[str] = frozenset()
+    #: WABAs the resource reads and writes as a whole (a `WabaRouting`'s): a review reads their
+    #: numbers from the WABA's edge, and leaves out what stays as it is.
+    whole_wabas: frozenset[str] = frozenset()
     #: Take over an override set to another URL instead of failing (``adopt_existing``).
     adopt_existing: bool = False
     #: What the resource targets but the preview cannot tell yet (e.g. an id known after apply).
@@ -98,7 +101,28 @@ def _phone_override(inputs: Mapping[str, Any]) -> Declared:
                    lambda i, uri: Declared(phones={i: uri}, adopt_existing=adopt))
 
 
+def _waba_routing(inputs: Mapping[str, Any]) -> Declared:
+    """A `WabaRouting`: its WABA override (unless None) and the numbers it lists. Under
+    ``unlisted="clear"`` it owns the whole WABA: overrides of ours it does not list go, the WABA
+    override too when it declares none."""
+    waba_id = value(inputs.get("waba_id"))
+    if not isinstance(waba_id, str):
+        return Declared(unresolved=(f"its WABA id is {waba_id or 'not set'}",))
+    uri = value(inputs.get("callback_uri"))
+    numbers = inputs.get("phone_numbers")
+    phones = ({str(p): value(u) for p, u in numbers.items()}
+              if isinstance(numbers, Mapping) else {})
+    unresolved = () if isinstance(numbers, Mapping) or numbers is None else (
+        f"the numbers it lists are {value(numbers)}",)
+    return Declared(wabas={waba_id: uri} if uri is not None else {}, phones=phones,
+                    exclusive_wabas=frozenset({waba_id}) if inputs.get("unlisted") == "clear"
+                    else frozenset(), whole_wabas=frozenset({waba_id}),
+                    adopt_existing=inputs.get("adopt_existing") is True, unresolved=unresolved)
+
+
 KINDS: tuple[ResourceKind, ...] = (
+    # First: a WabaRouting's inputs also hold waba_id and callback_uri.
+    ResourceKind("WabaRouting", frozenset({"waba_id", "phone_numbers"}), _waba_routing),
     ResourceKind("WabaCallbackOverride", frozenset({"waba_id", "callback_uri"}), _waba_override),
     ResourceKind("PhoneCallbackOverride", frozenset({"phone_number_id", "callback_uri"}),
                  _phone_override),

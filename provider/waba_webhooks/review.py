@@ -122,7 +122,7 @@ def _targets(steps: Iterable[OverrideStep]) -> tuple[list[str], list[str]]:
             if declared is None:
                 continue
             wabas.update(dict.fromkeys(declared.wabas))
-            wabas.update(dict.fromkeys(sorted(declared.exclusive_wabas)))
+            wabas.update(dict.fromkeys(sorted(declared.exclusive_wabas | declared.whole_wabas)))
             phones.update(dict.fromkeys(declared.phones))
     return sorted(wabas), sorted(phones)
 
@@ -197,9 +197,13 @@ def _apply(steps: list[OverrideStep], world: _World, report: Report) -> None:
     for step in steps:
         if step.new is None or step.op == "same":
             continue
-        old_targets = {t for t, _ in _entries(step.old)} if step.old else set()
+        old_entries = dict(_entries(step.old)) if step.old else {}
+        old_targets = set(old_entries)
         for target, uri in _entries(step.new):
             before = world.current(target)
+            if step.new.whole_wabas and target in old_entries and old_entries[target] == uri == (
+                    before):
+                continue  # a route of a whole-WABA resource that stays as it is
             creating = step.op == "create" or target not in old_targets
             effect, note = "set", ""
             if creating and before is not None and target not in world.live.unreadable:
@@ -225,6 +229,12 @@ def _apply(steps: list[OverrideStep], world: _World, report: Report) -> None:
                         target, step, world.current(target), None, "clear",
                         f"not listed by `{step.name}`"))
                     world.overrides[target] = None
+            waba = ("waba", waba_id)
+            if waba_id not in step.new.wabas and world.current(waba):
+                report.overrides.append(OverrideChange(
+                    waba, step, world.current(waba), None, "clear",
+                    f"`{step.name}` declares no WABA override"))
+                world.overrides[waba] = None
     for step in steps:
         # A replacement that cannot be created leaves the old override where it is.
         if step.old is None or step.op == "same" or step.urn in failed:
