@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -116,7 +117,6 @@ def plot(results: dict[str, Any], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib import ticker
 
     sizes = results["sizes"]
     ns = [r["n"] for r in sizes]
@@ -135,9 +135,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xticks(ns, [str(n) for n in ns])
-        ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
-        ax.yaxis.set_minor_formatter(ticker.FormatStrFormatter("%g"))
-        ax.tick_params(axis="y", which="minor", labelsize=7)
+        _log_labels(ax.yaxis)
         ax.set_title(STEP_LABELS[step])
         ax.set_xlabel("N (phone numbers, 10 per WABA)")
         ax.set_ylabel("wall time (s)")
@@ -151,6 +149,18 @@ def plot(results: dict[str, Any], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def _log_labels(axis: Any) -> None:
+    """Plain numbers on a log axis: every power of ten, and 2 and 5 times it between."""
+    from matplotlib import ticker
+
+    def label(value: float, _pos: int) -> str:
+        mantissa = round(value / 10 ** math.floor(math.log10(value)), 6)
+        return f"{value:g}" if mantissa in (1, 2, 5) else ""
+
+    axis.set_major_formatter(ticker.FuncFormatter(label))
+    axis.set_minor_formatter(ticker.FuncFormatter(label))
 
 
 def _plot_state(ax: Any, results: dict[str, Any]) -> None:
@@ -173,9 +183,7 @@ def _plot_state(ax: Any, results: dict[str, Any]) -> None:
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.xaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
-    ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
-    ax.yaxis.set_minor_formatter(ticker.FormatStrFormatter("%g"))
-    ax.tick_params(axis="y", which="minor", labelsize=7)
+    _log_labels(ax.yaxis)
     ax.set_xlabel("numbers per WABA")
     ax.set_ylabel("state bytes per number (after create)")
     ax.set_title("State per phone number")
