@@ -1,10 +1,12 @@
 """``python -m benchmarks``: what the provider costs at scale, against the floor.
 
-For each N: an emulator seeded with N phone numbers (10 per WABA) and a simulated Graph latency,
-a webhook receiver for Meta's verification call, and two stacks of N resources with the same
-inputs, ours (`PhoneCallbackOverride`) and the floor (`benchmarks.noop`), each taken through
-create, no-change preview, no-change up, refresh and destroy with the real pulumi CLI. The two
-stacks' steps alternate, so machine noise hits both alike. See BENCHMARKS.md.
+For each N: N phone numbers (10 per WABA) routed by three stacks with the same callback URIs:
+``routing``, one `WabaRouting` per WABA; ``ours``, one `PhoneCallbackOverride` per number; and
+the floor, one no-op dynamic resource per number (`benchmarks.noop`). Each stack has its own
+emulator seeded with the N numbers and a simulated Graph latency (one webhook receiver answers
+Meta's verification calls for all), and is taken through create, no-change preview, no-change
+up, refresh and destroy with the real pulumi CLI. The stacks' steps alternate, in a rotating
+order, so machine noise hits all alike. See BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -25,22 +27,27 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from waba_webhooks.config import Settings
 from waba_webhooks.emulator import EmulatorAdmin, EmulatorServer
 from waba_webhooks.emulator.fixtures import DEFAULT_APP_ID, DEFAULT_TOKEN, generate
 from waba_webhooks.emulator.receiver import WebhookReceiver
 
 from . import client, profiling, report
 from .meter import ConcurrencyMeter
-from .stack import REPO, STEP_LABELS, STEPS, VERIFY_TOKEN, BenchStack, state_size
+from .stack import PER_WABA, REPO, STEP_LABELS, STEPS, VERIFY_TOKEN, BenchStack, state_size
+from .targets import evaluate, routing_targets
 
+ROUTING_TYPE = "dynamic/waba-webhooks:WabaRouting"
 OURS_TYPE = "dynamic/waba-webhooks:PhoneCallbackOverride"
 FLOOR_TYPE = "dynamic/bench:NoopPhoneOverride"
-KINDS = {"ours": ("program", OURS_TYPE), "floor": ("floor", FLOOR_TYPE)}
+#: kind -> (program folder under benchmarks/, resource type, whether it calls Graph).
+KINDS = {
+    "routing": ("routing", ROUTING_TYPE, True),
+    "ours": ("program", OURS_TYPE, True),
+    "floor": ("floor", FLOOR_TYPE, False),
+}
 #: Calls per hour per WABA in the benchmark's emulator (Meta's are 200 or 5,000).
 UNTHROTTLED_HOURLY_BUDGET = 10_000_000
-#: Targets of issue 5.
-TIME_FACTOR = 1.2
-STATE_FACTOR = 1.5
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -74,6 +81,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="re-render --out and --plot from an existing --json (e.g. after "
                              "editing benchmarks/notes.md)")
     parser.add_argument("--profile-n", type=int, default=100)
+    parser.add_argument("--profile-kinds", default=",".join(KINDS),
+                        help=f"stacks to profile (default: {','.join(KINDS)})")
+    parser.add_argument("--routing-variant", action="append", default=[], metavar="KEY=VALUE",
+                        help="provider config (repeatable, e.g. whatsapp:writeConcurrency=10) "
+                             "for one more WabaRouting create, refresh and destroy at the "
+                             "largest N, beside the main run's")
+    parser.add_argument("--state-sweep", default="1,10,25,50,100",
+                        help="numbers per WABA of the one-WabaRouting stacks whose state is "
+                             "measured (no latency); empty: none (default: 1,10,25,50,100)")
     parser.add_argument("--profile-latency-ms", type=float, default=0.0,
                         help="Graph latency of the profiled run (default 0: CPU cost only)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
@@ -116,6 +132,7 @@ def concurrency(parallel: int | None) -> dict[str, Any]:
     env_parallel = int(os.environ.get("PULUMI_PARALLEL", "0") or 0)
     engine = parallel or env_parallel or 4 * cpus()
     return {
+        "routing_write_concurrency": Settings.write_concurrency,
         "engine_parallel": engine,
         "engine_parallel_source": "--parallel" if parallel else (
             "PULUMI_PARALLEL" if env_parallel else "default 4 x GOMAXPROCS"),
@@ -149,23 +166,31 @@ def machine() -> dict[str, Any]:
 # --------------------------------------------------------------------------- the Graph side
 
 
-class Graph:
-    """The emulator seeded with ``n`` phone numbers, with latency, a concurrency meter and a
-    webhook receiver for the verification calls."""
+def per_waba_for(n: int) -> int:
+    """Numbers per WABA at size ``n``: ``PER_WABA``, or all ``n`` in one WABA when fewer."""
+    return max(1, min(n, PER_WABA))
 
-    def __init__(self, n: int, latency_ms: float) -> None:
-        per_waba = max(1, min(n, 10))
+
+class Graph:
+    """An emulator seeded with ``n`` phone numbers, ``per_waba`` to a WABA, with latency and a
+    concurrency meter; verification calls go to ``receiver`` (shared by the stacks of a size, so
+    that their callback URIs are the same)."""
+
+    def __init__(self, n: int, latency_ms: float, receiver: WebhookReceiver,
+                 per_waba: int | None = None) -> None:
+        self.per_waba = per_waba or per_waba_for(n)
+        self.wabas = max(1, math.ceil(n / self.per_waba))
         # Meta's hourly call budget is not what this measures: give every WABA one that the
-        # repeated lifecycles cannot come near, so no call is paced or refused.
-        self.server = EmulatorServer(generate(wabas=max(1, math.ceil(n / per_waba)),
-                                              phones_per_waba=per_waba,
+        # repeated lifecycles cannot come near, so no call is paced or refused. A big fixture
+        # is seeded here, not through EmulatorAdmin.seed (which refuses bodies over 64 KB).
+        self.server = EmulatorServer(generate(wabas=self.wabas, phones_per_waba=self.per_waba,
                                               hourly_budget=UNTHROTTLED_HOURLY_BUDGET))
         self.meter = ConcurrencyMeter(self.server.app)
         self.server.app = self.meter  # type: ignore[assignment]
         self.server.start()
         self.admin = EmulatorAdmin(self.server.url, timeout=60)
         self.admin.set_latency(latency_ms)
-        self.receiver = WebhookReceiver([VERIFY_TOKEN]).start()
+        self.receiver = receiver
 
     def config(self, app_id: str | None = None) -> dict[str, tuple[str, bool]]:
         config = {
@@ -178,9 +203,13 @@ class Graph:
         return config
 
     def close(self) -> None:
-        self.receiver.stop()
         self.admin.close()
         self.server.stop()
+
+
+def receiver() -> WebhookReceiver:
+    """The webhook receiver that answers Meta's verification calls of every stack."""
+    return WebhookReceiver([VERIFY_TOKEN]).start()
 
 
 def _delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
@@ -203,59 +232,15 @@ def measured_step(stack: BenchStack, step: str, graph: Graph, type_suffix: str,
     before = graph.admin.counts()
     graph.meter.reset()
     run = stack.run(step, parallel)
-    calls = _delta(before, graph.admin.counts())
     meter = graph.meter.snapshot()
+    calls = _delta(before, graph.admin.counts())
     state = state_size(stack.export(), type_suffix, graph.receiver.base_url)
-    return {"wall_s": round(run.wall_s, 3), "summary": run.summary, "graph": calls,
-            "in_flight_max": meter["max_in_flight"], "connections": meter["connections"],
-            "state": state}
-
-
-# --------------------------------------------------------------------------- targets
-
-
-def evaluate(step: str, n: int, ours: dict[str, Any], floor: dict[str, Any],
-             latency_s: float, effective: int) -> dict[str, Any]:
-    """Graph-call time, the time budget, and each target of issue 5 for this step."""
-    calls = ours["graph"]
-    graph_s = calls["total"] * latency_s / effective
-    budget = TIME_FACTOR * (floor["wall_s"] + graph_s)
-    targets: dict[str, dict[str, Any]] = {}
-    reads, writes = calls["reads"], calls["writes"]
-    if step == "preview":
-        targets["calls"] = {"met": calls["total"] == 0, "want": "0 Graph calls",
-                            "got": f"{calls['total']} calls"}
-    elif step == "update":
-        targets["calls"] = {"met": writes == 0, "want": "0 writes", "got": f"{writes} writes"}
-    elif step in ("create", "destroy"):
-        targets["calls"] = {
-            "met": writes <= n and reads <= n,
-            "want": f"<= 1 write and <= 1 read per resource (<= {n} each)",
-            "got": f"{writes} writes, {reads} reads",
-        }
-    elif step == "refresh":
-        targets["calls"] = {"met": reads == n and writes == 0,
-                            "want": f"1 read per resource ({n})",
-                            "got": f"{reads} reads, {writes} writes"}
-    targets["time"] = {
-        "met": ours["wall_s"] <= budget,
-        "want": f"<= {TIME_FACTOR} x (floor + Graph-call time) = {budget:.2f} s",
-        "got": f"{ours['wall_s']:.2f} s",
-    }
-    state = ours["state"]
-    if state.get("entry_bytes"):
-        limit = STATE_FACTOR * state["declared_inputs_bytes"]
-        targets["state"] = {"met": state["entry_bytes"] <= limit,
-                            "want": f"<= {STATE_FACTOR} x inputs = {limit:.0f} B/resource",
-                            "got": f"{state['entry_bytes']:.0f} B/resource"}
-    return {
-        "graph_s": round(graph_s, 3),
-        "budget_s": round(budget, 3),
-        "ratio_to_floor": round(ours["wall_s"] / floor["wall_s"], 2) if floor["wall_s"] else None,
-        "ratio_to_floor_plus_graph": round(ours["wall_s"] / (floor["wall_s"] + graph_s), 2),
-        "overhead_s": round(ours["wall_s"] - floor["wall_s"] - graph_s, 3),
-        "targets": targets,
-    }
+    result = {"wall_s": round(run.wall_s, 3), "summary": run.summary, "graph": calls,
+              "in_flight_max": meter["max_in_flight"], "connections": meter["connections"],
+              "state": state}
+    if "timeline" in meter:
+        result["timeline"] = meter["timeline"]
+    return result
 
 
 def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -278,97 +263,193 @@ def engine_env(args: argparse.Namespace) -> dict[str, str]:
     return pairs
 
 
+def _config(kind: str, graph: Graph, app_id: str | None = None) -> dict[str, Any] | None:
+    """The provider config of a stack of ``kind`` (the floor has no provider config)."""
+    return graph.config(app_id) if KINDS[kind][2] else None
+
+
 def run_size(n: int, args: argparse.Namespace, home: Path, tmp: Path,
              conc: dict[str, Any]) -> dict[str, Any]:
     repeats = args.repeat if n <= args.repeat_up_to else 1
     print(f"\n== N = {n}: {repeats} lifecycle(s), Graph latency {args.latency_ms:g} ms, "
           f"effective concurrency {conc['effective']}", flush=True)
-    graph = Graph(n, args.latency_ms)
+    hooks = receiver()
+    graphs: dict[str, Graph] = {}
     stacks: dict[str, BenchStack] = {}
     runs: dict[str, dict[str, list[dict[str, Any]]]] = {
         kind: {step: [] for step in STEPS} for kind in KINDS
     }
     try:
-        for kind, (program, _type) in KINDS.items():
+        for kind, (program, _type, _calls) in KINDS.items():
+            graphs[kind] = Graph(n, args.latency_ms, hooks)
             stacks[kind] = BenchStack(tmp / f"{kind}-{n}", program, home,
                                       extra_env=engine_env(args))
-            stacks[kind].configure(n, graph.receiver.base_url,
-                                   graph.config() if kind == "ours" else None)
+            stacks[kind].configure(n, hooks.base_url, _config(kind, graphs[kind]),
+                                   per_waba=graphs[kind].per_waba)
+        kinds = list(KINDS)
         for rep in range(repeats):
-            order = list(KINDS) if rep % 2 == 0 else list(reversed(KINDS))
+            order = kinds[rep % len(kinds):] + kinds[:rep % len(kinds)]
             for step in STEPS:
                 for kind in order:
-                    result = measured_step(stacks[kind], step, graph, KINDS[kind][1],
+                    result = measured_step(stacks[kind], step, graphs[kind], KINDS[kind][1],
                                            args.parallel)
                     runs[kind][step].append(result)
                     calls = result["graph"]
-                    print(f"  [{rep + 1}/{repeats}] {kind:5} {STEP_LABELS[step]:20} "
+                    print(f"  [{rep + 1}/{repeats}] {kind:7} {STEP_LABELS[step]:20} "
                           f"{result['wall_s']:8.2f} s  graph {calls['total']:5} "
-                          f"(r {calls['reads']}, w {calls['writes']})  "
-                          f"changes {result['summary']}", flush=True)
+                          f"(r {calls['reads']}, w {calls['writes']}, in flight "
+                          f"{result['in_flight_max']})  changes {result['summary']}",
+                          flush=True)
     finally:
         for stack in stacks.values():
             try:
                 stack.remove()
             except Exception as exc:  # cleanup only
                 print(f"  (could not remove a stack: {exc})", file=sys.stderr)
-        graph.close()
+        for graph in graphs.values():
+            graph.close()
+        hooks.stop()
     steps: dict[str, Any] = {}
     for step in STEPS:
-        ours, floor = _median_run(runs["ours"][step]), _median_run(runs["floor"][step])
-        steps[step] = {"ours": ours, "floor": floor,
-                       **evaluate(step, n, ours, floor, args.latency_ms / 1000,
-                                  conc["effective"])}
-    result = {"n": n, "repeats": repeats, "steps": steps}
+        chosen = {kind: _median_run(runs[kind][step]) for kind in KINDS}
+        steps[step] = {**chosen,
+                       **evaluate(step, n, chosen["ours"], chosen["floor"],
+                                  args.latency_ms / 1000, conc["effective"])}
+    wabas = graphs["routing"].wabas
+    result = {"n": n, "wabas": wabas, "per_waba": graphs["routing"].per_waba,
+              "repeats": repeats, "steps": steps,
+              "routing_targets": routing_targets(n, wabas, steps)}
     print(report.text_table(result), flush=True)
     return result
 
 
 def run_app_id_variant(n: int, args: argparse.Namespace, home: Path, tmp: Path,
                        without: dict[str, Any]) -> dict[str, Any]:
-    """One more lifecycle of ours at size n with ``whatsapp:appId`` set: GET /app per step."""
+    """One more lifecycle of each Graph-calling stack at size n with ``whatsapp:appId`` set:
+    GET /app per step, against the same stack's steps without it (``without``)."""
     print(f"\n== N = {n} with whatsapp:appId set (GET /app count)", flush=True)
-    graph = Graph(n, args.latency_ms)
-    stack = BenchStack(tmp / f"ours-appid-{n}", "program", home, extra_env=engine_env(args))
-    counts: dict[str, Any] = {"with_app_id": {}, "without_app_id": {}, "total_with": {},
-                              "total_without": {}}
+    result: dict[str, Any] = {"n": n, "kinds": {}}
+    hooks = receiver()
     try:
-        stack.configure(n, graph.receiver.base_url, graph.config(app_id=DEFAULT_APP_ID))
-        for step in STEPS:
-            result = measured_step(stack, step, graph, OURS_TYPE, args.parallel)
-            ops = result["graph"]["by_operation"]
-            counts["with_app_id"][step] = ops.get("GET app", 0)
-            counts["total_with"][step] = result["graph"]["total"]
-            old = without["steps"][step]["ours"]["graph"]
-            counts["without_app_id"][step] = old["by_operation"].get("GET app", 0)
-            counts["total_without"][step] = old["total"]
-            print(f"  {STEP_LABELS[step]:20} GET /app: with appId "
-                  f"{counts['with_app_id'][step]}, without {counts['without_app_id'][step]}; "
-                  f"all calls {counts['total_with'][step]} vs {counts['total_without'][step]}",
-                  flush=True)
+        for kind, (program, type_suffix, calls_graph) in KINDS.items():
+            if not calls_graph:
+                continue
+            graph = Graph(n, args.latency_ms, hooks)
+            stack = BenchStack(tmp / f"{kind}-appid-{n}", program, home,
+                               extra_env=engine_env(args))
+            counts: dict[str, Any] = {"with_app_id": {}, "without_app_id": {},
+                                      "total_with": {}, "total_without": {}}
+            try:
+                stack.configure(n, hooks.base_url, graph.config(app_id=DEFAULT_APP_ID),
+                                per_waba=graph.per_waba)
+                for step in STEPS:
+                    measured = measured_step(stack, step, graph, type_suffix, args.parallel)
+                    counts["with_app_id"][step] = measured["graph"]["by_operation"].get(
+                        "GET app", 0)
+                    counts["total_with"][step] = measured["graph"]["total"]
+                    old = without["steps"][step][kind]["graph"]
+                    counts["without_app_id"][step] = old["by_operation"].get("GET app", 0)
+                    counts["total_without"][step] = old["total"]
+                    print(f"  {kind:7} {STEP_LABELS[step]:20} GET /app: with appId "
+                          f"{counts['with_app_id'][step]}, without "
+                          f"{counts['without_app_id'][step]}; all calls "
+                          f"{counts['total_with'][step]} vs {counts['total_without'][step]}",
+                          flush=True)
+            finally:
+                stack.remove()
+                graph.close()
+            result["kinds"][kind] = counts
+    finally:
+        hooks.stop()
+    return result
+
+
+def run_routing_variant(n: int, args: argparse.Namespace, home: Path, tmp: Path,
+                        main: dict[str, Any]) -> dict[str, Any]:
+    """The WabaRouting stack at size n once more with ``--routing-variant`` config: create,
+    refresh and destroy, beside the main run's figures (``main``)."""
+    config = dict(item.split("=", 1) for item in args.routing_variant)
+    print(f"\n== N = {n}: WabaRouting with {config}", flush=True)
+    result: dict[str, Any] = {"n": n, "config": config, "steps": {}}
+    hooks = receiver()
+    graph = Graph(n, args.latency_ms, hooks)
+    stack = BenchStack(tmp / f"routing-variant-{n}", "routing", home, extra_env=engine_env(args))
+    try:
+        stack.configure(n, hooks.base_url,
+                        {**graph.config(), **{k: (v, False) for k, v in config.items()}},
+                        per_waba=graph.per_waba)
+        for step in ("create", "refresh", "destroy"):
+            measured = measured_step(stack, step, graph, ROUTING_TYPE, args.parallel)
+            measured["main_wall_s"] = main["steps"][step]["routing"]["wall_s"]
+            result["steps"][step] = measured
+            print(f"  {STEP_LABELS[step]:20} {measured['wall_s']:8.2f} s (main run "
+                  f"{measured['main_wall_s']:.2f} s)  graph {measured['graph']['total']}, in "
+                  f"flight {measured['in_flight_max']}", flush=True)
     finally:
         stack.remove()
         graph.close()
-    return {"n": n, **counts}
+        hooks.stop()
+    return result
+
+
+def run_state_sweep(per_wabas: list[int], args: argparse.Namespace, home: Path,
+                    tmp: Path) -> list[dict[str, Any]]:
+    """State of one `WabaRouting` routing k numbers, for each k: its entry split into what the
+    resource pays once and what each number adds (created with no latency, then destroyed)."""
+    print(f"\n== WabaRouting state with {', '.join(map(str, per_wabas))} numbers per WABA",
+          flush=True)
+    rows = []
+    hooks = receiver()
+    try:
+        for k in per_wabas:
+            graph = Graph(k, 0, hooks, per_waba=k)
+            stack = BenchStack(tmp / f"sweep-{k}", "routing", home, extra_env=engine_env(args))
+            try:
+                stack.configure(k, hooks.base_url, graph.config(), per_waba=k)
+                created = measured_step(stack, "create", graph, ROUTING_TYPE, args.parallel)
+                stack.run("destroy", args.parallel)
+            finally:
+                stack.remove()
+                graph.close()
+            state = created["state"]
+            rows.append({"per_waba": k, **{key: state[key] for key in (
+                "entry_bytes", "bytes_per_number", "fixed_bytes_per_resource",
+                "added_bytes_per_number", "export_bytes_per_number", "fixed_parts")}})
+            print(f"  {k:4} numbers: {state['entry_bytes']:8.0f} B = "
+                  f"{state['fixed_bytes_per_resource']:.0f} B fixed + {k} x "
+                  f"{state['added_bytes_per_number']:.0f} B; {state['bytes_per_number']:.0f} "
+                  f"B per number", flush=True)
+    finally:
+        hooks.stop()
+    return rows
 
 
 def run_profile(args: argparse.Namespace, home: Path, tmp: Path) -> dict[str, Any]:
-    """A lifecycle of each stack at --profile-n with every Python process profiled."""
+    """A lifecycle of each stack of --profile-kinds at --profile-n with every Python process
+    profiled."""
     n = args.profile_n
-    print(f"\n== profile: N = {n}, Graph latency {args.profile_latency_ms:g} ms", flush=True)
+    kinds = [k.strip() for k in args.profile_kinds.split(",") if k.strip()]
+    unknown = set(kinds) - set(KINDS)
+    if unknown:
+        raise SystemExit(f"--profile-kinds: unknown {', '.join(sorted(unknown))}")
+    print(f"\n== profile: N = {n}, Graph latency {args.profile_latency_ms:g} ms, "
+          f"{', '.join(kinds)}", flush=True)
     site = tmp / "profile-site"
     profiling.install_sitecustomize(site)
-    result: dict[str, Any] = {"n": n, "latency_ms": args.profile_latency_ms, "steps": {}}
-    graph = Graph(n, args.profile_latency_ms)
+    result: dict[str, Any] = {"n": n, "latency_ms": args.profile_latency_ms, "kinds": kinds,
+                              "steps": {}}
+    hooks = receiver()
     try:
-        for kind, (program, type_suffix) in KINDS.items():
+        for kind in kinds:
+            program, type_suffix, _calls = KINDS[kind]
+            graph = Graph(n, args.profile_latency_ms, hooks)
             collect = tmp / f"profile-{kind}"
             collect.mkdir()
             stack = BenchStack(tmp / f"profiled-{kind}", program, home,
                                extra_env=profiling.env_for(collect, site))
             try:
-                stack.configure(n, graph.receiver.base_url,
-                                graph.config() if kind == "ours" else None)
+                stack.configure(n, hooks.base_url, _config(kind, graph),
+                                per_waba=graph.per_waba)
                 for step in STEPS:
                     measured = measured_step(stack, step, graph, type_suffix, args.parallel)
                     profiling.wait_for_dumps(collect, {
@@ -383,15 +464,18 @@ def run_profile(args: argparse.Namespace, home: Path, tmp: Path) -> dict[str, An
                     summary["wall_s"] = measured["wall_s"]
                     summary["graph"] = measured["graph"]
                     summary["connections"] = measured["connections"]
+                    summary["timeline"] = measured.get("timeline")
                     result["steps"].setdefault(step, {})[kind] = summary
                     print(report.profile_step_text(step, kind, summary, n), flush=True)
             finally:
                 stack.remove()
+                graph.close()
     finally:
-        graph.close()
+        hooks.stop()
     print("\n== import cost in a provider process that already has the SDK loaded", flush=True)
     result["imports"] = profiling.import_costs(
-        {"ours": "waba_webhooks.phone", "floor": "benchmarks.noop"})
+        {"routing": "waba_webhooks.waba_routing", "ours": "waba_webhooks.phone",
+         "floor": "benchmarks.noop"})
     print(report.imports_text(result["imports"]), flush=True)
     print("\n== one Graph call, client alone (loopback, no latency)", flush=True)
     result["client"] = client.measure()
@@ -413,6 +497,8 @@ def main(argv: list[str] | None = None) -> int:
               ":.venv/bin:$PATH\" PULUMI_SKIP_UPDATE_CHECK=true", file=sys.stderr)
         return 2
     command = " ".join(["python -m benchmarks", *(sys.argv[1:] if argv is None else argv)])
+    for path in (args.out, args.plot, args.json):
+        path.parent.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {}
     if args.profile_only and args.json.exists():
         results = json.loads(args.json.read_text())
@@ -439,6 +525,13 @@ def main(argv: list[str] | None = None) -> int:
             if not args.no_app_id_variant and sizes:
                 results["app_id_variant"] = run_app_id_variant(
                     min(sizes), args, home, tmp, results["sizes"][0])
+            if args.routing_variant and sizes:
+                largest = max(results["sizes"], key=lambda r: r["n"])
+                results["routing_variant"] = run_routing_variant(
+                    largest["n"], args, home, tmp, largest)
+            sweep = [int(k) for k in args.state_sweep.split(",") if k.strip()]
+            if sweep:
+                results["state_sweep"] = run_state_sweep(sweep, args, home, tmp)
             results["machine"]["loadavg_end"] = os.getloadavg()
         if args.profile or args.profile_only:
             results["profile"] = run_profile(args, home, tmp)

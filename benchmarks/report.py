@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any
 
 from .stack import STEP_LABELS, STEPS
+from .targets import (
+    ROUTING_CREATE_S,
+    ROUTING_N,
+    ROUTING_REFRESH_S,
+    ROUTING_STATE_BYTES_PER_NUMBER,
+    numbers_for,
+)
 
 NOTES = Path(__file__).resolve().parent / "notes.md"
 
@@ -26,23 +34,38 @@ def _targets_short(step: dict[str, Any]) -> str:
 
 # --------------------------------------------------------------------------- terminal
 
+#: The stacks, in the order the report shows them, and their names there.
+KIND_LABELS = {"routing": "WabaRouting", "ours": "per-number", "floor": "floor"}
+KIND_COLORS = {"routing": "tab:green", "ours": "tab:blue", "floor": "tab:gray"}
+
+
+def kinds_of(result: dict[str, Any]) -> list[str]:
+    """The stacks a size's results hold (older results have no ``routing``)."""
+    return [kind for kind in KIND_LABELS if kind in result["steps"]["create"]]
+
 
 def text_table(result: dict[str, Any]) -> str:
     n = result["n"]
-    head = (f"{'step':20} {'ours s':>8} {'floor s':>8} {'x floor':>7} {'graph s':>8} "
-            f"{'budget s':>8} {'B/res':>6} {'x in':>5} {'conc':>4} {'conns':>5}  calls; targets")
+    kinds = kinds_of(result)
+    head = (f"{'step':20} " + " ".join(f"{KIND_LABELS[k][:11]:>11}" for k in kinds)
+            + "  " + " ".join(f"{'calls ' + KIND_LABELS[k][:8]:>14}" for k in kinds[:-1])
+            + f" {'in flight':>9} " + " ".join(f"{'B/num ' + KIND_LABELS[k][:5]:>11}"
+                                               for k in kinds)
+            + "  issue 5 (per-number)")
     lines = [f"\nN = {n} (median of {result['repeats']})", head, "-" * len(head)]
     for step in STEPS:
         s = result["steps"][step]
-        ours, floor = s["ours"], s["floor"]
-        state = ours["state"]
         lines.append(
-            f"{STEP_LABELS[step]:20} {ours['wall_s']:8.2f} {floor['wall_s']:8.2f} "
-            f"{s['ratio_to_floor'] or 0:7.2f} {s['graph_s']:8.2f} {s['budget_s']:8.2f} "
-            f"{state.get('entry_bytes', 0):6.0f} {state.get('ratio_to_inputs', 0):5.1f} "
-            f"{ours['in_flight_max']:4} {ours['connections']:5}  "
-            f"{_ops(ours['graph'])}; {_targets_short(s)}"
+            f"{STEP_LABELS[step]:20} "
+            + " ".join(f"{s[k]['wall_s']:11.2f}" for k in kinds) + "  "
+            + " ".join(f"{s[k]['graph']['total']:14}" for k in kinds[:-1])
+            + f" {'/'.join(str(s[k]['in_flight_max']) for k in kinds[:-1]):>9} "
+            + " ".join(f"{s[k]['state'].get('bytes_per_number', 0):11.0f}" for k in kinds)
+            + f"  {_targets_short(s)}"
         )
+    for name, target in (result.get("routing_targets") or {}).items():
+        lines.append(f"  issue 10 {name}: {'met' if target['met'] else 'NOT MET'}: "
+                     f"{target['got']} (want {target['want']})")
     return "\n".join(lines)
 
 
@@ -87,8 +110,9 @@ def imports_text(imports: dict[str, Any]) -> str:
 
 
 def plot(results: dict[str, Any], path: Path) -> None:
-    """Time per step against N, log-log: ours solid, the floor dashed; and ours against the
-    floor plus the Graph-call time, with the 1.2 target."""
+    """One panel per step: wall time against N for each stack (log-log), issue 10's time
+    targets marked; WabaRouting's state per number against its numbers per WABA; and the Graph
+    calls in flight during WabaRouting's create and refresh at the largest N."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -96,37 +120,97 @@ def plot(results: dict[str, Any], path: Path) -> None:
 
     sizes = results["sizes"]
     ns = [r["n"] for r in sizes]
-    colors = dict(zip(STEPS, ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"),
-                      strict=True))
-    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5.5),
-                                      gridspec_kw={"width_ratios": [3, 2]})
-    for step in STEPS:
-        ours = [r["steps"][step]["ours"]["wall_s"] for r in sizes]
-        floor = [r["steps"][step]["floor"]["wall_s"] for r in sizes]
-        left.plot(ns, ours, "-o", color=colors[step], label=f"{STEP_LABELS[step]}: ours")
-        left.plot(ns, floor, "--x", color=colors[step], alpha=0.8,
-                  label=f"{STEP_LABELS[step]}: floor")
-        ratio = [r["steps"][step]["ratio_to_floor_plus_graph"] for r in sizes]
-        right.plot(ns, ratio, "-o", color=colors[step], label=STEP_LABELS[step])
-    left.set_xscale("log")
-    left.set_yscale("log")
-    left.set_xlabel("N (phone overrides in the stack)")
-    left.set_ylabel("wall time of the step (s)")
-    left.set_title(f"Time per step: ours (solid) vs floor (dashed), "
-                   f"Graph latency {results['latency_ms']:g} ms")
-    left.grid(True, which="both", alpha=0.3)
-    left.legend(fontsize=7.5, ncol=2, loc="upper left")
-    right.axhline(1.2, color="black", linestyle=":", label="target 1.2")
-    right.set_xscale("log")
-    right.set_xlabel("N")
-    right.set_ylabel("ours / (floor + Graph-call time)")
-    right.set_title(f"Against the floor + calls x latency / {results['concurrency']['effective']}")
-    right.grid(True, which="both", alpha=0.3)
-    right.legend(fontsize=8)
+    kinds = kinds_of(sizes[0])
+    fig = plt.figure(figsize=(16, 8.5))
+    grid = fig.add_gridspec(2, 4)
+    panels = [fig.add_subplot(grid[0, i]) for i in range(4)] + [fig.add_subplot(grid[1, 0])]
+    limits = {"create": ROUTING_CREATE_S, "refresh": ROUTING_REFRESH_S}
+    for ax, step in zip(panels, STEPS, strict=True):
+        for kind in kinds:
+            walls = [r["steps"][step][kind]["wall_s"] for r in sizes]
+            ax.plot(ns, walls, "-o", color=KIND_COLORS[kind], label=KIND_LABELS[kind])
+        if step in limits and ROUTING_N in ns:
+            ax.plot([ROUTING_N], [limits[step]], "r_", markersize=22, markeredgewidth=2,
+                    label=f"target {limits[step]:g} s (WabaRouting)")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xticks(ns, [str(n) for n in ns])
+        _log_labels(ax.yaxis)
+        ax.set_title(STEP_LABELS[step])
+        ax.set_xlabel("N (phone numbers, 10 per WABA)")
+        ax.set_ylabel("wall time (s)")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8, loc="upper left")
+    _plot_state(fig.add_subplot(grid[1, 1]), results)
+    _plot_timeline(fig.add_subplot(grid[1, 2:]), sizes[-1])
+    fig.suptitle(f"WabaRouting vs per-number PhoneCallbackOverride vs no-op floor, Graph "
+                 f"latency {results['latency_ms']:g} ms per call", fontsize=13)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def _log_labels(axis: Any) -> None:
+    """Plain numbers on a log axis: every power of ten, and 2 and 5 times it between."""
+    from matplotlib import ticker
+
+    def label(value: float, _pos: int) -> str:
+        mantissa = round(value / 10 ** math.floor(math.log10(value)), 6)
+        return f"{value:g}" if mantissa in (1, 2, 5) else ""
+
+    axis.set_major_formatter(ticker.FuncFormatter(label))
+    axis.set_minor_formatter(ticker.FuncFormatter(label))
+
+
+def _plot_state(ax: Any, results: dict[str, Any]) -> None:
+    from matplotlib import ticker
+
+    sweep = results.get("state_sweep") or []
+    if sweep:
+        ks = [row["per_waba"] for row in sweep]
+        ax.plot(ks, [row["bytes_per_number"] for row in sweep], "-o",
+                color=KIND_COLORS["routing"], label="WabaRouting (one per WABA)")
+    for kind in ("ours", "floor"):
+        states = [r["steps"]["create"][kind]["state"] for r in results["sizes"]
+                  if r["steps"]["create"][kind]["state"].get("bytes_per_number")]
+        if states:
+            ax.axhline(states[-1]["bytes_per_number"], color=KIND_COLORS[kind], linestyle="--",
+                       label=f"{KIND_LABELS[kind]} (one per number)")
+    ax.axhline(ROUTING_STATE_BYTES_PER_NUMBER, color="red", linestyle=":",
+               label=f"target {ROUTING_STATE_BYTES_PER_NUMBER:.0f} B")
+    ax.axvline(10, color="black", alpha=0.3, linewidth=1, label="10: the benchmark's WABAs")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.xaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+    _log_labels(ax.yaxis)
+    ax.set_xlabel("numbers per WABA")
+    ax.set_ylabel("state bytes per number (after create)")
+    ax.set_title("State per phone number")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+
+
+def _plot_timeline(ax: Any, result: dict[str, Any]) -> None:
+    for step, style in (("create", "-"), ("refresh", "--")):
+        entry = result["steps"][step].get("routing") or {}
+        timeline = entry.get("timeline")
+        if not timeline:
+            continue
+        width = timeline["curve_slice_s"]
+        xs = [(i + 0.5) * width for i in range(len(timeline["curve"]))]
+        ax.plot(xs, timeline["curve"], style, color=KIND_COLORS["routing"],
+                label=f"{STEP_LABELS[step]}: {entry['wall_s']:.1f} s, "
+                      f"{entry['graph']['total']} calls")
+        ax.axvline(timeline["first_call_s"], color=KIND_COLORS["routing"], linestyle=style,
+                   alpha=0.35)
+    ax.set_xlabel("seconds since the step started (vertical lines: first Graph call)")
+    ax.set_ylabel("Graph calls in flight (mean per slice)")
+    wabas = result.get("wabas", 0)
+    ax.set_title(f"WabaRouting at N = {result['n']} ({wabas} WABA{'s' if wabas != 1 else ''}): "
+                 "Graph calls in flight")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
 
 
 # --------------------------------------------------------------------------- markdown
@@ -139,11 +223,14 @@ def _rel(path: Path, start: Path) -> str:
 def markdown(results: dict[str, Any], plot_path: Path, out: Path, json_path: Path) -> str:
     m, conc = results["machine"], results["concurrency"]
     lat = results["latency_ms"]
+    three_way = all("routing" in r["steps"]["create"] for r in results["sizes"])
     lines = [
         "# Benchmarks",
         "",
-        "What `PhoneCallbackOverride` costs at solution-provider scale (issue 5), against the "
-        "floor: the same stack shape on a no-op dynamic resource (`benchmarks/noop.py`: same "
+        "What routing N phone numbers costs at solution-provider scale, three ways with the "
+        "same callback URIs: **WabaRouting**, one `WabaRouting` per WABA (issue 10); "
+        "**per-number**, one `PhoneCallbackOverride` per number (issue 5); and the **floor**, "
+        "the per-number stack shape on a no-op dynamic resource (`benchmarks/noop.py`: same "
         "inputs, the verify token a secret, pickled by reference, no HTTP). Generated by the "
         "benchmark; do not edit by hand (analysis lives in `benchmarks/notes.md`, included "
         "below).",
@@ -171,29 +258,74 @@ def markdown(results: dict[str, Any], plot_path: Path, out: Path, json_path: Pat
         + ". The machine is shared and noisy: sizes up to the repeat limit are the median of "
         "several lifecycles (the `runs` column).",
         "",
-        "**Method.** For each N the emulator is seeded with N phone numbers (10 per WABA) and a "
-        f"latency of {lat:g} ms per Graph call; a webhook receiver answers Meta's verification "
-        "call. Ours and the floor are separate stacks with identical inputs; their steps "
-        "alternate (floor, ours, and the other way round on the next lifecycle). Wall time is "
-        "`time.perf_counter()` around the Automation API call (CLI start, program, engine, "
-        "provider process, state writes). Graph calls are the emulator's counters (delta per "
-        "step); *in flight* is the most Graph calls the emulator served at once, *conns* the "
-        "TCP connections they came on. State bytes are each resource's entry in "
-        "`pulumi stack export` as compact JSON, against the compact JSON of its declared inputs "
-        "(`phone_number_id`, `callback_uri`, `verify_token`).",
+        "**Method.** For each N, every stack has its own emulator seeded with the same N phone "
+        f"numbers (10 per WABA) and a latency of {lat:g} ms per Graph call; one webhook "
+        "receiver answers Meta's verification calls for all, so the callback URIs are the "
+        "same. The stacks take turns step by step, in an order that rotates each lifecycle. "
+        "Wall time is `time.perf_counter()` around the Automation API call (CLI start, "
+        "program, engine, provider process, state writes). Graph calls are the emulator's "
+        "counters (delta per step); *in flight* is the most Graph calls the emulator served at "
+        "once, *conns* the TCP connections they came on. State bytes are each resource's entry "
+        "in `pulumi stack export` as compact JSON; *per number* divides a `WabaRouting`'s "
+        "entry by the numbers it lists, and splits it into what the entry pays once "
+        "(*fixed*: the entry with its per-number maps emptied) and what each number adds.",
         "",
         f"**Concurrency.** The engine runs up to {conc['engine_parallel']} resource operations "
         f"at once ({conc['engine_parallel_source']}: `defaultParallel()` in "
         "pkg/cmd/pulumi/operations/up.go, also for preview/refresh/destroy), but the dynamic "
         "provider process serves gRPC with `futures.ThreadPoolExecutor(max_workers="
         f"{conc['provider_workers']})` (pulumi/dynamic/__main__.py), so at most "
-        f"**{conc['effective']}** provider calls, hence Graph calls, run at once. Graph-call "
-        f"time = calls x {lat:g} ms / {conc['effective']}. Budget = {1.2} x (floor + Graph-call "
-        "time).",
+        f"**{conc['effective']}** provider calls run at once. A `PhoneCallbackOverride` makes "
+        f"its Graph calls one after the other, so at most {conc['effective']} are in flight; a "
+        "`WabaRouting` writes on a pool of `whatsapp:writeConcurrency` "
+        f"({conc.get('routing_write_concurrency', 8)} here), so up to "
+        f"{conc['effective'] * conc.get('routing_write_concurrency', 8)}. For the issue-5 "
+        f"table, Graph-call time = calls x {lat:g} ms / {conc['effective']} and budget = "
+        "1.2 x (floor + Graph-call time).",
         "",
         f"![time per step against N]({_rel(plot_path, out)})",
         "",
-        "## Targets",
+    ]
+    if three_way:
+        lines += _routing_targets_markdown(results)
+        lines += _three_way_markdown(results)
+        lines += _routing_variant_markdown(results)
+        lines += _state_sweep_markdown(results)
+    lines += _issue5_markdown(results)
+    variant = results.get("app_id_variant")
+    if variant:
+        # Older results hold one stack's counts at the top level.
+        per_kind = variant.get("kinds") or {"ours": variant}
+        lines += [
+            f"## `whatsapp:appId` set or looked up (N = {variant['n']})",
+            "",
+            "| step | stack | GET /app without appId | GET /app with appId | all Graph calls "
+            "without / with |",
+            "| --- | --- | ---: | ---: | --- |",
+        ]
+        for step in STEPS:
+            for kind, counts in per_kind.items():
+                lines.append(f"| {STEP_LABELS[step]} | {KIND_LABELS.get(kind, kind)} | "
+                             f"{counts['without_app_id'][step]} | "
+                             f"{counts['with_app_id'][step]} | {counts['total_without'][step]} "
+                             f"/ {counts['total_with'][step]} |")
+        lines.append("")
+    if profile:
+        lines += _profile_markdown(profile)
+    if NOTES.exists() and not results.get("engine_env"):  # the notes are about the main run
+        lines += ["## Analysis", "", NOTES.read_text().strip(), ""]
+    lines += [f"Raw results: `{_rel(json_path, out)}`.", ""]
+    return "\n".join(lines)
+
+
+
+def _issue5_markdown(results: dict[str, Any]) -> list[str]:
+    lines = [
+        "## Issue 5: per-number resources against the floor",
+        "",
+        "*Ours* here is the per-number `PhoneCallbackOverride` stack.",
+        "",
+        "### Targets",
         "",
         "| N | step | Graph calls | time | state |",
         "| ---: | --- | --- | --- | --- |",
@@ -216,11 +348,11 @@ def markdown(results: dict[str, Any], plot_path: Path, out: Path, json_path: Pat
                 else:
                     cells.append("-")
             lines.append(f"| {r['n']} | {STEP_LABELS[step]} | " + " | ".join(cells) + " |")
-    lines += ["", "## Results", ""]
+    lines += ["", "### Results", ""]
     for r in results["sizes"]:
         n = r["n"]
         lines += [
-            f"### N = {n}",
+            f"#### N = {n}",
             "",
             "| step | ours s | floor s | ours / floor | Graph-call s | budget s | "
             "ours / (floor + Graph) | over budget s | Graph calls by kind | reads / writes | "
@@ -267,26 +399,172 @@ def markdown(results: dict[str, Any], plot_path: Path, out: Path, json_path: Pat
             lines += ["", f"Output properties, ours: `{', '.join(first['output_keys'])}`; "
                       f"floor: `{', '.join(floor_keys)}`."]
         lines.append("")
-    variant = results.get("app_id_variant")
-    if variant:
+    return lines
+
+
+def _routing_targets_markdown(results: dict[str, Any]) -> list[str]:
+    lines = [
+        "## Issue 10: WabaRouting targets",
+        "",
+        f"Command: `{results['command']}` (Graph latency {results['latency_ms']:g} ms per "
+        "call). Time targets apply at N = 1000 (100 WABAs of 10); the others at every N.",
+        "",
+        "| N | WABAs | target | want | measured | met |",
+        "| ---: | ---: | --- | --- | --- | --- |",
+    ]
+    for r in results["sizes"]:
+        for name, target in (r.get("routing_targets") or {}).items():
+            lines.append(f"| {r['n']} | {r['wabas']} | {name} | {target['want']} | "
+                         f"{target['got']} | {_yes(target['met'])} |")
+    if not any(r["n"] == ROUTING_N for r in results["sizes"]):
+        lines.append(f"| {ROUTING_N} | | create time, refresh time | | not run | |")
+    lines.append("")
+    return lines
+
+
+def _three_way_markdown(results: dict[str, Any]) -> list[str]:
+    lines = ["## Three ways: WabaRouting, per-number resources, floor", ""]
+    for r in results["sizes"]:
+        n, kinds = r["n"], kinds_of(r)
         lines += [
-            f"## `whatsapp:appId` set or looked up (N = {variant['n']})",
+            f"### N = {n} ({r['wabas']} WABA{'s' if r['wabas'] != 1 else ''} of "
+            f"{r['per_waba']})",
             "",
-            "| step | GET /app without appId | GET /app with appId | all Graph calls without "
-            "/ with |",
-            "| --- | ---: | ---: | --- |",
+            "| step | " + " | ".join(f"{KIND_LABELS[k]} s" for k in kinds)
+            + " | WabaRouting Graph calls | per-number Graph calls | in flight WabaRouting / "
+            "per-number | conns WabaRouting / per-number | runs WabaRouting; per-number; floor |",
+            "| --- | " + " | ".join("---:" for _ in kinds) + " | --- | --- | ---: | ---: | --- |",
         ]
         for step in STEPS:
-            lines.append(f"| {STEP_LABELS[step]} | {variant['without_app_id'][step]} | "
-                         f"{variant['with_app_id'][step]} | {variant['total_without'][step]} / "
-                         f"{variant['total_with'][step]} |")
-        lines.append("")
-    if profile:
-        lines += _profile_markdown(profile)
-    if NOTES.exists() and not results.get("engine_env"):  # the notes are about the main run
-        lines += ["## Analysis", "", NOTES.read_text().strip(), ""]
-    lines += [f"Raw results: `{_rel(json_path, out)}`.", ""]
-    return "\n".join(lines)
+            s = r["steps"][step]
+            runs = "; ".join(", ".join(f"{w:.1f}" for w in s[k].get("wall_s_all", []))
+                             for k in kinds)
+            lines.append(
+                f"| {STEP_LABELS[step]} | "
+                + " | ".join(f"{s[k]['wall_s']:.2f}" for k in kinds)
+                + f" | {s['routing']['graph']['total']}: {_ops(s['routing']['graph'])} | "
+                f"{s['ours']['graph']['total']}: {_ops(s['ours']['graph'])} | "
+                f"{s['routing']['in_flight_max']} / {s['ours']['in_flight_max']} | "
+                f"{s['routing']['connections']} / {s['ours']['connections']} | {runs} |"
+            )
+        lines += [
+            "",
+            "| state after | " + " | ".join(f"{KIND_LABELS[k]} B/number" for k in kinds)
+            + " | WabaRouting entry: fixed + per number | export B WabaRouting / per-number / "
+            "floor |",
+            "| --- | " + " | ".join("---:" for _ in kinds) + " | --- | --- |",
+        ]
+        for step in ("create", "update", "refresh"):
+            states = {k: r["steps"][step][k]["state"] for k in kinds}
+            st = states["routing"]
+            if not st.get("bytes_per_number"):
+                continue
+            per_resource = st["numbers"] / max(1, st["resources"])
+            lines.append(
+                f"| {STEP_LABELS[step]} | "
+                + " | ".join(f"{states[k].get('bytes_per_number', 0):.0f}" for k in kinds)
+                + f" | {st['entry_bytes']:.0f} B = {st['fixed_bytes_per_resource']:.0f} + "
+                f"{per_resource:g} x {st['added_bytes_per_number']:.0f} | "
+                + " / ".join(str(states[k]["export_bytes"]) for k in kinds) + " |"
+            )
+        lines += ["", *_timeline_markdown(r), ""]
+    return lines
+
+
+def _timeline_markdown(r: dict[str, Any]) -> list[str]:
+    """When each Graph-calling stack's steps wait on Graph (the emulator's view)."""
+    lines = [
+        "When Graph works (from the emulator: seconds from the step's start to the first Graph "
+        "call, seconds with at least one call in flight, seconds after the last call ended, "
+        "and the mean in flight while any is):",
+        "",
+        "| step | stack | wall s | before first call s | Graph busy s | after last call s | "
+        "mean in flight while busy |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for step in ("create", "refresh", "destroy"):
+        for kind in ("routing", "ours"):
+            entry = r["steps"][step].get(kind) or {}
+            t = entry.get("timeline")
+            if not t:
+                continue
+            mean = t["call_s"] / t["busy_s"] if t["busy_s"] else 0
+            lines.append(f"| {STEP_LABELS[step]} | {KIND_LABELS[kind]} | {entry['wall_s']:.2f} | "
+                         f"{t['first_call_s']:.2f} | {t['busy_s']:.2f} | "
+                         f"{t['after_last_call_s']:.2f} | {mean:.1f} |")
+    return lines
+
+
+def _routing_variant_markdown(results: dict[str, Any]) -> list[str]:
+    variant = results.get("routing_variant")
+    if not variant:
+        return []
+    config = ", ".join(f"`{k}: {v}`" for k, v in variant["config"].items())
+    lines = [
+        f"## WabaRouting with {config} (N = {variant['n']})",
+        "",
+        "The WabaRouting stack once more, after the main run, with this provider config:",
+        "",
+        "| step | wall s | main run s | Graph calls | in flight | before first call s | "
+        "Graph busy s | after last call s |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for step, entry in variant["steps"].items():
+        t = entry.get("timeline") or {}
+        lines.append(f"| {STEP_LABELS[step]} | {entry['wall_s']:.2f} | {entry['main_wall_s']:.2f}"
+                     f" | {entry['graph']['total']} | {entry['in_flight_max']} | "
+                     f"{t.get('first_call_s', 0):.2f} | {t.get('busy_s', 0):.2f} | "
+                     f"{t.get('after_last_call_s', 0):.2f} |")
+    lines.append("")
+    return lines
+
+
+def _state_sweep_markdown(results: dict[str, Any]) -> list[str]:
+    sweep = results.get("state_sweep") or []
+    if not sweep:
+        return []
+    lines = [
+        "## WabaRouting state per number against numbers per WABA",
+        "",
+        "One `WabaRouting` listing k numbers (its own emulator, no latency), created, exported "
+        "and destroyed, for each k:",
+        "",
+        "| numbers per WABA | entry B | fixed B | added B per number | B per number | "
+        f"under {ROUTING_STATE_BYTES_PER_NUMBER:.0f} B | export B per number |",
+        "| ---: | ---: | ---: | ---: | ---: | --- | ---: |",
+    ]
+    for row in sweep:
+        lines.append(f"| {row['per_waba']} | {row['entry_bytes']:.0f} | "
+                     f"{row['fixed_bytes_per_resource']:.0f} | "
+                     f"{row['added_bytes_per_number']:.0f} | {row['bytes_per_number']:.0f} | "
+                     f"{_yes(row['bytes_per_number'] < ROUTING_STATE_BYTES_PER_NUMBER)} | "
+                     f"{row['export_bytes_per_number']:.0f} |")
+    big = max(sweep, key=lambda row: row["per_waba"])
+    k = numbers_for(big["fixed_bytes_per_resource"], big["added_bytes_per_number"])
+    lines += [
+        "",
+        f"From the largest entry ({big['per_waba']} numbers: {big['fixed_bytes_per_resource']:.0f}"
+        f" B fixed, {big['added_bytes_per_number']:.0f} B per number), the state is under "
+        f"{ROUTING_STATE_BYTES_PER_NUMBER:.0f} B per number from "
+        + (f"**{k} numbers per WABA** on." if k else "no number of numbers per WABA.")
+        + " The export's bytes per number also count the stack's own entries and the export's "
+        "indentation.",
+        "",
+    ]
+    parts = big.get("fixed_parts")
+    if parts:
+        lines += [
+            f"What an entry pays once ({big['fixed_bytes_per_resource']:.0f} B; each number "
+            "adds its id and URI to `phone_numbers` in the inputs and again in the outputs, "
+            f"{big['added_bytes_per_number']:.0f} B):",
+            "",
+            "| part | bytes |",
+            "| --- | ---: |",
+            *(f"| {name} | {value:.0f} |" for name, value in sorted(
+                parts.items(), key=lambda kv: kv[1], reverse=True)),
+            "",
+        ]
+    return lines
 
 
 def _profile_markdown(profile: dict[str, Any]) -> list[str]:
@@ -299,48 +577,53 @@ def _profile_markdown(profile: dict[str, Any]) -> list[str]:
         "down, so these wall times are not the benchmark's; CPU is the process's user + system "
         "time (self time by category is in the JSON, `self_s_by_category`).",
         "",
-        "| step | wall s ours / floor | provider CPU s ours / floor | ours - floor per "
-        "resource | program CPU s ours / floor | Graph calls | conns |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| step | stack | wall s | provider CPU s | provider CPU ms per number | "
+        "provider self time by category s | program CPU s | Graph calls | conns |",
+        "| --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
     ]
+    kinds = profile.get("kinds") or ["ours", "floor"]
     for step in STEPS:
         entry = profile["steps"].get(step) or {}
-        ours, floor = entry.get("ours") or {}, entry.get("floor") or {}
-        if not ours:
-            continue
-        po, pf = ours.get("provider") or {}, floor.get("provider") or {}
-        go, gf = ours.get("program") or {}, floor.get("program") or {}
-        diff = (po.get("cpu_s", 0) - pf.get("cpu_s", 0)) * 1000 / max(1, n)
-        lines.append(
-            f"| {STEP_LABELS[step]} | {ours['wall_s']:.2f} / {floor.get('wall_s', 0):.2f} | "
-            f"{po.get('cpu_s', 0):.2f} / {pf.get('cpu_s', 0):.2f} | {diff:+.2f} ms | "
-            f"{go.get('cpu_s', 0):.2f} / {gf.get('cpu_s', 0):.2f} | "
-            f"{ours['graph']['total']} | {ours['connections']} |"
-        )
+        for kind in kinds:
+            summary = entry.get(kind)
+            if not summary:
+                continue
+            prov, prog = summary.get("provider") or {}, summary.get("program") or {}
+            cats = ", ".join(f"{name} {value:.2f}" for name, value in
+                             list((prov.get("self_s_by_category") or {}).items())[:5])
+            lines.append(
+                f"| {STEP_LABELS[step]} | {KIND_LABELS.get(kind, kind)} | "
+                f"{summary['wall_s']:.2f} | {prov.get('cpu_s', 0):.2f} | "
+                f"{1000 * prov.get('cpu_s', 0) / max(1, n):.2f} | {cats} | "
+                f"{prog.get('cpu_s', 0):.2f} | {summary['graph']['total']} | "
+                f"{summary['connections']} |")
     lines.append("")
     for step in STEPS:
         entry = profile["steps"].get(step) or {}
         for proc in ("provider", "program"):
-            ours = (entry.get("ours") or {}).get(proc) or {}
-            floor = (entry.get("floor") or {}).get(proc) or {}
-            if not ours.get("processes"):
+            present = [k for k in kinds
+                       if ((entry.get(k) or {}).get(proc) or {}).get("processes")]
+            if not present:
                 continue
             lines += [
-                f"**{STEP_LABELS[step]}, {proc} process** (CPU ours {ours['cpu_s']:.2f} s, "
-                f"floor {floor.get('cpu_s', 0):.2f} s; SDK rows are the SDK's functions in that "
-                "stack's process):",
+                f"**{STEP_LABELS[step]}, {proc} process** (CPU "
+                + ", ".join(f"{KIND_LABELS.get(k, k)} {entry[k][proc]['cpu_s']:.2f} s"
+                            for k in present)
+                + "; SDK rows are the SDK's functions in that stack's process):",
                 "",
                 "| stack | function | calls | cumulative s | ms per call |",
                 "| --- | --- | ---: | ---: | ---: |",
             ]
-            picks = [("ours", r) for r in (ours.get("ours_by_cumulative") or [])[:7]]
-            picks += [("ours", r) for r in (ours.get("sdk_entry_points") or [])[:4]]
-            picks += [("ours", r) for r in (ours.get("http") or [])[:2]]
-            picks += [("floor", r) for r in (floor.get("ours_by_cumulative") or [])[:2]]
-            picks += [("floor", r) for r in (floor.get("sdk_entry_points") or [])[:3]]
-            for stack, row in picks:
-                lines.append(f"| {stack} | `{row['function']}` | {row['calls']} | "
-                             f"{row['cum_s']:.3f} | {row['cum_ms_per_call']:.3f} |")
+            for kind in present:
+                summary = entry[kind][proc]
+                own, sdk, http = (7, 4, 2) if kind != "floor" else (2, 3, 0)
+                picks = (list(summary.get("ours_by_cumulative") or [])[:own]
+                         + list(summary.get("sdk_entry_points") or [])[:sdk]
+                         + list(summary.get("http") or [])[:http])
+                for row in picks:
+                    lines.append(f"| {KIND_LABELS.get(kind, kind)} | `{row['function']}` | "
+                                 f"{row['calls']} | {row['cum_s']:.3f} | "
+                                 f"{row['cum_ms_per_call']:.3f} |")
             lines.append("")
     imports = profile.get("imports")
     if imports:

@@ -21,6 +21,9 @@ REPO = BENCH_DIR.parent
 PASSPHRASE = "bench-passphrase"
 VERIFY_TOKEN = "bench-verify-token"
 PHONE_ID_START = 300_000_000_000_000
+WABA_ID_START = 200_000_000_000_000
+#: Phone numbers per WABA in the fixtures (and per `WabaRouting` in ``benchmarks/routing``).
+PER_WABA = 10
 PROVIDER_KEY = "__provider"
 
 #: The steps, in order: (name, Automation API call).
@@ -92,11 +95,15 @@ class BenchStack:
         )
 
     def configure(self, count: int, callback_base: str,
-                  extra: Mapping[str, tuple[str, bool]] | None = None) -> None:
-        """Declare ``count`` resources; ``extra`` is more config: key -> (value, secret)."""
+                  extra: Mapping[str, tuple[str, bool]] | None = None, *,
+                  per_waba: int = PER_WABA) -> None:
+        """Declare ``count`` phone numbers' overrides, ``per_waba`` numbers to a WABA (what
+        ``benchmarks/routing`` groups by); ``extra`` is more config: key -> (value, secret)."""
         config = {
             "bench:count": auto.ConfigValue(str(count)),
+            "bench:perWaba": auto.ConfigValue(str(per_waba)),
             "bench:idStart": auto.ConfigValue(str(PHONE_ID_START)),
+            "bench:wabaIdStart": auto.ConfigValue(str(WABA_ID_START)),
             "bench:callbackBase": auto.ConfigValue(callback_base),
             "bench:verifyToken": auto.ConfigValue(VERIFY_TOKEN, secret=True),
         }
@@ -135,35 +142,119 @@ class BenchStack:
         self.stack.workspace.remove_stack(self.stack.name, force=True)
 
 
+#: Properties of a `WabaRouting` entry that grow with its numbers (the rest is per resource).
+PER_NUMBER_KEYS = {
+    "inputs": ("phone_numbers",),
+    "outputs": ("phone_numbers", "unlisted_overrides", "numbers_without_override"),
+}
+
+
+def numbers_of(resource: Mapping[str, Any]) -> int:
+    """Phone numbers a state entry routes: its ``phone_numbers`` for a `WabaRouting`, else 1."""
+    listed = (resource.get("inputs") or {}).get("phone_numbers")
+    return len(listed) if isinstance(listed, dict) else 1
+
+
+def declared_inputs(resource: Mapping[str, Any], callback_base: str) -> dict[str, Any]:
+    """What the program declared for this entry, the verify token in clear."""
+    inputs = resource.get("inputs") or {}
+    if isinstance(inputs.get("phone_numbers"), dict):
+        return {"waba_id": resource["id"], "phone_numbers": inputs["phone_numbers"],
+                "verify_token": VERIFY_TOKEN}
+    return inputs_of(int(resource["id"]) - PHONE_ID_START, callback_base)
+
+
+def without_numbers(resource: Mapping[str, Any]) -> dict[str, Any]:
+    """The entry with every property that grows with its numbers emptied."""
+    entry = dict(resource)
+    for section, keys in PER_NUMBER_KEYS.items():
+        props = dict(entry.get(section) or {})
+        for key in keys:
+            if isinstance(props.get(key), dict | list):
+                props[key] = type(props[key])()
+        entry[section] = props
+    return entry
+
+
+#: Groups of an entry's properties (section, keys; None: the entry itself) for `fixed_parts`.
+FIXED_PARTS: dict[str, tuple[tuple[str | None, tuple[str, ...]], ...]] = {
+    "stack trace": ((None, ("stackTrace", "sourcePosition")),),
+    "provider pickle (inputs + outputs)": (("inputs", (PROVIDER_KEY,)),
+                                           ("outputs", (PROVIDER_KEY,))),
+    "verify token ciphertext (inputs + outputs)": (("inputs", ("verify_token", "verify_tokens")),
+                                                   ("outputs", ("verify_token",
+                                                                "verify_tokens"))),
+    "URNs, id, type": ((None, ("urn", "parent", "provider", "id", "type")),),
+    "engine bookkeeping": ((None, ("custom", "propertyDependencies", "additionalSecretOutputs",
+                                   "created", "modified")),),
+}
+
+
+def _bytes_of(mapping: Mapping[str, Any], keys: tuple[str, ...]) -> int:
+    """Bytes the ``keys`` of ``mapping`` take in its compact JSON (key, value and comma)."""
+    return sum(compact({key: mapping[key]}) - 1 for key in keys if key in mapping)
+
+
+def fixed_parts(resource: Mapping[str, Any]) -> dict[str, int]:
+    """Where the bytes of an entry with its per-number maps emptied go; ``other inputs and
+    outputs`` is the rest of those sections, ``rest`` the JSON around them."""
+    entry = without_numbers(resource)
+    parts: dict[str, int] = {}
+    grouped: dict[str, set[str]] = {"inputs": set(), "outputs": set()}
+    for name, places in FIXED_PARTS.items():
+        total = 0
+        for section, keys in places:
+            total += _bytes_of(entry if section is None else entry.get(section) or {}, keys)
+            if section is not None:
+                grouped[section].update(keys)
+        parts[name] = total
+    parts["other inputs and outputs"] = sum(
+        _bytes_of(entry.get(section) or {},
+                  tuple(k for k in (entry.get(section) or {}) if k not in keys))
+        for section, keys in grouped.items())
+    parts["rest"] = compact(entry) - sum(parts.values())
+    return parts
+
+
 def state_size(export_text: str, resource_type_suffix: str, callback_base: str) -> dict[str, Any]:
     """Sizes from a `pulumi stack export`: the whole export, and per resource of the benchmarked
-    type its compact-JSON entry, split into inputs, outputs and the rest, against its inputs."""
+    type its compact-JSON entry, split into inputs, outputs and the rest, against its inputs;
+    per phone number the entries' bytes over the numbers they route, split into what each entry
+    pays once (``fixed``) and what each number adds (``per_number``)."""
     data = json.loads(export_text)
     resources = (data.get("deployment") or {}).get("resources") or []
     ours = [r for r in resources if str(r.get("type", "")).endswith(resource_type_suffix)]
     result: dict[str, Any] = {"export_bytes": len(export_text.encode()), "resources": len(ours)}
     if not ours:
         return result
-    entry = sum(compact(r) for r in ours) / len(ours)
-    inputs = sum(compact(r.get("inputs") or {}) for r in ours) / len(ours)
-    outputs = sum(compact(r.get("outputs") or {}) for r in ours) / len(ours)
+    count = len(ours)
+    entries = sum(compact(r) for r in ours)
+    numbers = sum(numbers_of(r) for r in ours)
+    fixed = sum(compact(without_numbers(r)) for r in ours)
+    inputs = sum(compact(r.get("inputs") or {}) for r in ours)
+    outputs = sum(compact(r.get("outputs") or {}) for r in ours)
     provider = sum(
         compact((r.get("inputs") or {}).get(PROVIDER_KEY)) + compact(
             (r.get("outputs") or {}).get(PROVIDER_KEY))
         for r in ours
-    ) / len(ours)
-    declared = sum(
-        compact(inputs_of(int(r["id"]) - PHONE_ID_START, callback_base)) for r in ours
-    ) / len(ours)
+    )
+    declared = sum(compact(declared_inputs(r, callback_base)) for r in ours)
     result.update({
-        "entry_bytes": round(entry, 1),
-        "entry_inputs_bytes": round(inputs, 1),
-        "entry_outputs_bytes": round(outputs, 1),
-        "entry_provider_bytes": round(provider, 1),
-        "entry_other_bytes": round(entry - inputs - outputs, 1),
-        "declared_inputs_bytes": round(declared, 1),
-        "ratio_to_inputs": round(entry / declared, 2),
-        "export_bytes_per_resource": round(len(export_text.encode()) / len(ours), 1),
+        "numbers": numbers,
+        "entry_bytes": round(entries / count, 1),
+        "entry_inputs_bytes": round(inputs / count, 1),
+        "entry_outputs_bytes": round(outputs / count, 1),
+        "entry_provider_bytes": round(provider / count, 1),
+        "entry_other_bytes": round((entries - inputs - outputs) / count, 1),
+        "declared_inputs_bytes": round(declared / count, 1),
+        "ratio_to_inputs": round(entries / declared, 2),
+        "export_bytes_per_resource": round(len(export_text.encode()) / count, 1),
+        "bytes_per_number": round(entries / numbers, 1),
+        "fixed_bytes_per_resource": round(fixed / count, 1),
+        "added_bytes_per_number": round((entries - fixed) / numbers, 1),
+        "export_bytes_per_number": round(len(export_text.encode()) / numbers, 1),
+        "fixed_parts": {name: round(sum(fixed_parts(r)[name] for r in ours) / count, 1)
+                        for name in fixed_parts(ours[0])},
         "output_keys": sorted((ours[0].get("outputs") or {}).keys()),
     })
     return result
