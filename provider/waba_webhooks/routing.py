@@ -184,10 +184,18 @@ def _per_override(routes: RoutingPlan, tokens: pulumi.Output[Mapping[str, str]],
             verify_token=_named(tokens, r.verify_token_name), opts=opts)
         for r in routes.wabas
     }
+
+    def after_its_waba(phone_id: str) -> pulumi.ResourceOptions | None:
+        # A WABA override the table declares goes first: on a WABA our app has not subscribed
+        # to yet, its create subscribes the app, which Meta requires before a phone override.
+        waba = wabas.get(routes.waba_of.get(phone_id, ""))
+        return opts if waba is None else pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(depends_on=[waba]))
+
     phones = {
         r.object_id: PhoneCallbackOverride(
             f"phone-{r.object_id}", phone_number_id=r.object_id, callback_uri=r.callback_uri,
-            verify_token=_named(tokens, r.verify_token_name), opts=opts)
+            verify_token=_named(tokens, r.verify_token_name), opts=after_its_waba(r.object_id))
         for r in routes.phones
     }
     return AppliedRouting(

@@ -4,10 +4,13 @@ vendor reports Meta refuses."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from pulumi import automation as auto
 from pulumi.automation.errors import CommandError
 
-from tests.e2e.conftest import changes
+from tests.e2e.conftest import ROUTING_PROGRAM, E2EStack, changes
 
 
 def subscribed_apps_posts(emulator) -> list[object]:
@@ -60,3 +63,38 @@ def test_hosts_with_underscores_and_ports_get_warnings_at_preview(e2e_stack, emu
            "underscore" in diagnostics
     assert f"callback_uri {url}: it has an explicit port (:8443)" in diagnostics
     assert emulator.admin.counts()["writes"] == 0
+
+
+@pytest.mark.parametrize("form", ["per-waba", "per-override"])
+def test_a_routing_table_for_a_never_subscribed_waba_applies_in_one_up(
+    engine, tmp_path, emulator, callback_receiver, pulumi_home, form
+):
+    """The routing program, in both of its forms, on a new customer's WABA with a WABA override
+    and a phone override: the subscribe comes first, then the overrides, in a single `up`."""
+    [waba] = emulator.never_subscribed_waba_ids
+    phone = next(p for p in emulator.phone_ids if emulator.waba_of(p) == waba)
+    table = {"wabas": [{"wabaId": waba, "callbackUri": callback_receiver.url,
+                        "verifyToken": "main"}],
+             "phoneNumbers": [{"phoneNumberId": phone, "wabaId": waba,
+                               "callbackUri": callback_receiver.url_for("own"),
+                               "verifyToken": "main"}]}
+    stack = E2EStack(tmp_path, emulator, pulumi_home, callback_receiver.verify_token,
+                     program=ROUTING_PROGRAM, project_name="waba-webhooks")
+    stack.stack.set_all_config({
+        "waba-webhooks:routing": auto.ConfigValue(json.dumps(table)),
+        "waba-webhooks:verifyTokens": auto.ConfigValue(
+            json.dumps({"main": callback_receiver.verify_token}), secret=True),
+        "waba-webhooks:resources": auto.ConfigValue(form),
+    })
+    try:
+        stack.up()
+        writes = [(c["operation"], c["body"]) for c in emulator.admin.calls()
+                  if c["method"] == "POST" and c["status"] == 200]
+        assert writes[0] == ("POST subscribed_apps", None), writes
+        assert len(writes) == 3, writes
+        assert emulator.waba_override(waba) == callback_receiver.url
+        assert emulator.phone_override(phone) == callback_receiver.url_for("own")
+        assert changes(stack.preview().change_summary) == {}
+    finally:
+        stack.stack.workspace.remove_stack("test", force=True)
+    assert stack.leaked(emulator.token, callback_receiver.verify_token) == []
