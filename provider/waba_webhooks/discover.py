@@ -35,6 +35,8 @@ DEFAULT_NAMESPACE = "waba-webhooks"
 
 PHONE, WABA, APP = "phone number override", "WABA override", "app callback URL"
 NOT_DELIVERED = "not delivered"
+#: `WebhookConfiguration.effective_rule` -> how the summary and comments say it.
+_RULES = {"phone_number": PHONE, "whatsapp_business_account": WABA, "application": APP}
 
 
 @dataclass(frozen=True)
@@ -63,13 +65,9 @@ def effective(waba: LiveWaba, number: PhoneNumberRouting) -> tuple[str | None, s
     if not waba.subscribed:
         return None, f"none: our app is not subscribed to WABA {waba.waba_id}"
     routing = number.webhook_configuration
-    if routing.phone_number:
-        return routing.phone_number, PHONE
-    if routing.whatsapp_business_account:
-        return routing.whatsapp_business_account, WABA
-    if routing.application:
-        return routing.application, APP
-    return None, "none: the app has no callback URL"
+    if routing.effective is None:
+        return None, "none: the app has no callback URL"
+    return routing.effective, _RULES[routing.effective_rule]
 
 
 def declared_override(waba: LiveWaba, number: PhoneNumberRouting) -> str | None:

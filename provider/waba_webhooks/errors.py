@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 # Codes from Meta's Graph API error reference that decide what the caller does next.
 TOKEN_CODES = frozenset({102, 190})
@@ -136,7 +136,10 @@ class GraphError(WabaWebhooksError):
         return (_rebuild, (type(self), self.message, self.__dict__))
 
 
-def _rebuild(cls: type[GraphError], message: str, state: dict[str, Any]) -> GraphError:
+_Error = TypeVar("_Error", bound="GraphError")
+
+
+def _rebuild(cls: type[_Error], message: str, state: dict[str, Any]) -> _Error:
     error = cls(message)
     error.__dict__.update(state)
     return error
@@ -173,10 +176,8 @@ class BudgetExhaustedError(RateLimitError):
     def for_waba(cls, answer: GraphError, waba_id: str,
                  wait_seconds: float) -> BudgetExhaustedError:
         """Meta's rate-limit `answer`, named for the WABA whose budget is spent."""
-        error = cls(answer.message)
-        error.__dict__.update(answer.__dict__)
-        error.waba_id, error.wait_seconds = waba_id, wait_seconds
-        return error
+        return _rebuild(cls, answer.message, {
+            **answer.__dict__, "waba_id": waba_id, "wait_seconds": wait_seconds})
 
     @property
     def wait_minutes(self) -> int:

@@ -184,12 +184,7 @@ class GraphClient:
         numbers: list[PhoneNumberRouting] = []
         while True:
             body = self.request("GET", f"{waba_id}/phone_numbers", params=params)
-            for entry in body.get("data") or []:
-                numbers.append(PhoneNumberRouting(
-                    phone_number_id=str(entry.get("id", "")),
-                    display_phone_number=entry.get("display_phone_number") or None,
-                    webhook_configuration=_webhook_configuration(entry),
-                ))
+            numbers.extend(_phone_number_routing(entry) for entry in body.get("data") or [])
             paging = body.get("paging") or {}
             after = (paging.get("cursors") or {}).get("after")
             # Graph gives `next` only when there is another page; never follow its URL itself
@@ -202,11 +197,7 @@ class GraphClient:
         """One phone number with its display number and its routing for our app."""
         body = self.request("GET", phone_number_id, params={
             "fields": "id,display_phone_number,webhook_configuration"})
-        return PhoneNumberRouting(
-            phone_number_id=str(body.get("id", phone_number_id)),
-            display_phone_number=body.get("display_phone_number") or None,
-            webhook_configuration=_webhook_configuration(body),
-        )
+        return _phone_number_routing({"id": phone_number_id, **body})
 
     def set_phone_override(self, phone_number_id: str, callback_uri: str,
                            verify_token: str) -> None:
@@ -315,6 +306,16 @@ def _webhook_configuration(body: Mapping[str, Any]) -> WebhookConfiguration:
         phone_number=config.get("phone_number") or None,
         whatsapp_business_account=config.get("whatsapp_business_account") or None,
         application=config.get("application") or None,
+    )
+
+
+def _phone_number_routing(entry: Mapping[str, Any]) -> PhoneNumberRouting:
+    """A phone number as Graph returns it with ``id,display_phone_number,webhook_configuration``
+    (in the ``phone_numbers`` edge or on its own)."""
+    return PhoneNumberRouting(
+        phone_number_id=str(entry.get("id", "")),
+        display_phone_number=entry.get("display_phone_number") or None,
+        webhook_configuration=_webhook_configuration(entry),
     )
 
 
