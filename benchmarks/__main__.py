@@ -474,7 +474,7 @@ def run_profile(args: argparse.Namespace, home: Path, tmp: Path) -> dict[str, An
         hooks.stop()
     print("\n== import cost in a provider process that already has the SDK loaded", flush=True)
     result["imports"] = profiling.import_costs(
-        {"routing": "waba_webhooks.waba_routing", "ours": "waba_webhooks.phone",
+        {"routing": "waba_webhooks.resources.waba_routing", "ours": "waba_webhooks.resources.phone",
          "floor": "benchmarks.noop"})
     print(report.imports_text(result["imports"]), flush=True)
     print("\n== one Graph call, client alone (loopback, no latency)", flush=True)

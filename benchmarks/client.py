@@ -22,10 +22,10 @@ from typing import Any
 
 import requests
 
-from waba_webhooks import graph
 from waba_webhooks.config import Settings
 from waba_webhooks.emulator import EmulatorServer
 from waba_webhooks.emulator.fixtures import DEFAULT_TOKEN, generate
+from waba_webhooks.graph import client as graph
 
 PHONE_ID = "300000000000000"
 BODY = json.dumps({"id": PHONE_ID, "webhook_configuration": {

@@ -1,7 +1,7 @@
 """The routing table of one environment, from stack config, as resources.
 
 Stack config (see Pulumi.dev.yaml):
-- ``waba-webhooks:routing``: the table (plain, reviewable): see `waba_webhooks.routing`.
+- ``waba-webhooks:routing``: the table (plain, reviewable): see `waba_webhooks.resources.routing`.
 - ``waba-webhooks:verifyTokens``: a secret map, name -> verify token, that the table points into.
 - ``waba-webhooks:resources``: how the table is declared: ``per-waba`` (default: one
   `WabaRouting` per WABA), ``per-override`` (one resource per override, the earlier form) or
@@ -15,7 +15,7 @@ them there; ``wabaOverrides`` and ``phoneOverrides``: the overrides as set.
 
 import pulumi
 
-from waba_webhooks import routing
+from waba_webhooks.resources import routing
 
 config = pulumi.Config()
 applied = routing.apply(config.require_object("routing"),

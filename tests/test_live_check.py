@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import pytest
 
 from tests.conftest import REPO_ROOT, CallbackReceiver, EmulatorHandle
-from waba_webhooks import config, live_check
+from waba_webhooks import config
+from waba_webhooks.commands import live_check
 
 RESTORE_ENV = live_check.RESTORE_TOKEN_ENV
 VERIFY_ENV = live_check.VERIFY_TOKEN_ENV

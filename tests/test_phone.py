@@ -6,8 +6,8 @@ import pytest
 from tests.conftest import configured
 from waba_webhooks import errors
 from waba_webhooks.emulator import fixtures
-from waba_webhooks.phone import PhoneCallbackOverrideProvider
-from waba_webhooks.waba import WabaCallbackOverrideProvider
+from waba_webhooks.resources.phone import PhoneCallbackOverrideProvider
+from waba_webhooks.resources.waba import WabaCallbackOverrideProvider
 
 
 def test_outputs_report_fallbacks_and_the_effective_callback(emulator, callback_receiver):

@@ -15,10 +15,10 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from waba_webhooks.override import READ_RESULT_TAKES_INPUTS
-from waba_webhooks.phone import PhoneCallbackOverrideProvider
-from waba_webhooks.waba import WabaCallbackOverrideProvider
-from waba_webhooks.waba_routing import WabaRoutingProvider
+from waba_webhooks.resources.override import READ_RESULT_TAKES_INPUTS
+from waba_webhooks.resources.phone import PhoneCallbackOverrideProvider
+from waba_webhooks.resources.waba import WabaCallbackOverrideProvider
+from waba_webhooks.resources.waba_routing import WabaRoutingProvider
 
 URN_TYPE = "pulumi-python:dynamic/waba-webhooks:{}"
 

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests import seeded
-from waba_webhooks import preview, review
+from waba_webhooks.commands import preview, review
 from waba_webhooks.config import Settings
 from waba_webhooks.graph import GraphClient
 

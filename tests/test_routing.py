@@ -4,7 +4,7 @@ import pulumi
 import pytest
 from pulumi.runtime import rpc
 
-from waba_webhooks import routing
+from waba_webhooks.resources import routing
 
 TABLE = {
     "appCallbackUri": "https://hooks.example.com/app",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from waba_webhooks import stack_config
+from waba_webhooks.commands import stack_config
 
 
 def block(indent: int) -> str:

@@ -1,4 +1,4 @@
-"""The usage header and the pacing rule (`waba_webhooks.usage`), on a clock the test moves.
+"""The usage header and the pacing rule (`waba_webhooks.graph.usage`), on a clock the test moves.
 
 The client against the emulator (pacing across threads, failing at once) is in test_graph.py;
 here are the numbers: gaps, the budget estimate, which entries count.
@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-from waba_webhooks import usage
-from waba_webhooks.usage import Blocked, BudgetPacer
+from waba_webhooks.graph import usage
+from waba_webhooks.graph.usage import Blocked, BudgetPacer
 
 WABA = "102290129340398"
 WABA_2 = "102290129340399"

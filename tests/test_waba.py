@@ -4,8 +4,9 @@ subscribed yet, and deleting never unsubscribes the app."""
 import pytest
 
 from tests.conftest import configured
-from waba_webhooks import errors, graph
-from waba_webhooks.waba import WabaCallbackOverrideProvider
+from waba_webhooks import errors
+from waba_webhooks.graph import client as graph
+from waba_webhooks.resources.waba import WabaCallbackOverrideProvider
 
 
 def test_outputs_name_the_app_the_override_belongs_to(emulator, callback_receiver):

@@ -12,7 +12,7 @@ from pulumi.runtime.rpc import UNKNOWN
 from tests.conftest import configured
 from waba_webhooks.emulator import fixtures
 from waba_webhooks.errors import OverrideConflictError, RoutingError
-from waba_webhooks.waba_routing import (
+from waba_webhooks.resources.waba_routing import (
     LiveRouting,
     WabaRoutingProvider,
     effective_routing,

@@ -8,8 +8,13 @@ messages webhooks to the phone override, else the WABA override, else the app's 
 Settings come from stack config (``whatsapp:accessToken`` as a secret, ``whatsapp:appId``,
 ``whatsapp:apiVersion``, ``whatsapp:graphUrl``) or ``WHATSAPP_*`` environment variables; see
 `waba_webhooks.config`.
+
+The package: ``resources/`` (one resource per file, with its provider), ``graph/`` (the Graph API
+client and Meta's usage header), ``commands/`` (the ``waba-webhooks`` command), ``emulator/``
+(the local Graph API), and ``config``, ``errors``, ``validation`` that all of them share.
 """
 
+from . import _compat
 from .errors import (
     BudgetExhaustedError,
     CallbackVerificationError,
@@ -28,9 +33,11 @@ from .errors import (
     TransientError,
     WabaWebhooksError,
 )
-from .phone import PhoneCallbackOverride, PhoneCallbackOverrideArgs
-from .waba import WabaCallbackOverride, WabaCallbackOverrideArgs
-from .waba_routing import WabaRouting, WabaRoutingArgs
+from .resources.phone import PhoneCallbackOverride, PhoneCallbackOverrideArgs
+from .resources.waba import WabaCallbackOverride, WabaCallbackOverrideArgs
+from .resources.waba_routing import WabaRouting, WabaRoutingArgs
+
+_compat.install()
 
 __all__ = [
     "BudgetExhaustedError",

@@ -12,7 +12,7 @@ import pytest
 from pulumi.automation.errors import CommandError
 
 from tests.e2e.conftest import changes
-from waba_webhooks.override import READ_RESULT_TAKES_INPUTS
+from waba_webhooks.resources.override import READ_RESULT_TAKES_INPUTS
 
 
 @dataclass

@@ -18,7 +18,7 @@ from .override import ADOPT_EXISTING, CALLBACK_URI, VERIFY_TOKEN, OverrideProvid
 from .resource import build_props
 
 if TYPE_CHECKING:
-    from .graph import WebhookConfiguration
+    from ..graph import WebhookConfiguration
 
 PHONE_NUMBER_ID = "phone_number_id"
 #: Outputs that report what the read said about the fallbacks.

@@ -55,7 +55,7 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
-from .errors import GraphError, NotFoundError, RoutingError
+from ..errors import GraphError, NotFoundError, RoutingError
 from .override import (
     ADOPT_EXISTING,
     CALLBACK_URI,
@@ -75,7 +75,7 @@ from .resource import build_props
 if TYPE_CHECKING:
     from pulumi.dynamic import CheckResult
 
-    from .validation import Failure
+    from ..validation import Failure
 
 WABA_ID = "waba_id"
 PHONE_NUMBERS = "phone_numbers"
@@ -263,7 +263,7 @@ class WabaRoutingProvider(GraphProvider):
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate inputs without any API call; every failure names its property (a map entry
         as ``phone_numbers['<id>']``)."""
-        from . import validation
+        from .. import validation
 
         callback_uri = self.callback_uri_check(f"WABA {news.get(WABA_ID)}")
 

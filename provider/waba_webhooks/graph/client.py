@@ -32,8 +32,9 @@ import requests
 import tenacity
 from requests.adapters import HTTPAdapter
 
-from . import errors, usage
-from .config import Settings
+from .. import errors
+from ..config import Settings
+from . import usage
 
 log = logging.getLogger(__name__)
 

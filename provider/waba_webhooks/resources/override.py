@@ -34,12 +34,12 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
-from .errors import OverrideConflictError
+from ..errors import OverrideConflictError
 
 if TYPE_CHECKING:
-    from .config import Settings
-    from .graph import GraphClient
-    from .validation import Failure
+    from ..config import Settings
+    from ..graph import GraphClient
+    from ..validation import Failure
 
 # config, graph and validation (and with them requests, tenacity, rfc3986) are imported where
 # they are used: only the provider process needs them, and every `pulumi` run starts a program
@@ -145,7 +145,7 @@ class GraphProvider(ResourceProvider):
     serialize_as_secret_always = False
 
     def configure(self, req: ConfigureRequest) -> None:
-        from . import config
+        from .. import config
 
         self._settings = config.load(req.config.get)
 
@@ -154,7 +154,7 @@ class GraphProvider(ResourceProvider):
         """Settings from ``configure()``, else from the environment alone."""
         settings = self.__dict__.get("_settings")
         if settings is None:
-            from . import config
+            from .. import config
 
             settings = self._settings = config.load()
         return settings
@@ -162,7 +162,7 @@ class GraphProvider(ResourceProvider):
     @property
     def client(self) -> GraphClient:
         """The process-wide Graph client for these settings."""
-        from . import graph
+        from .. import graph
 
         return graph.client_for(self.settings)
 
@@ -171,7 +171,7 @@ class GraphProvider(ResourceProvider):
         A URI it accepts that Meta may still refuse (`validation.callback_uri_warnings`) gets a
         warning in the preview, prefixed with `where` (e.g. ``"WABA 1023..."``): `CheckResult`
         has no warnings, so a provider-process log line is what the engine shows."""
-        from . import validation
+        from .. import validation
 
         allow = self.settings.allow_http_loopback
 
@@ -190,7 +190,7 @@ class GraphProvider(ResourceProvider):
                 extra: Iterable[Failure] = ()) -> CheckResult:
         """Run each property's check on the values known now (unknown ones are checked again at
         `up`), reject properties the resource does not have, and keep only its inputs."""
-        from . import validation
+        from .. import validation
 
         names = tuple(input_names)
         failures: list[Failure] = validation.check_known(news, set(names))
@@ -219,7 +219,7 @@ class OverrideProvider(GraphProvider):
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate inputs without any API call; every failure names its property. What only
         may be refused (`validation.callback_uri_warnings`) is a warning in the preview."""
-        from . import validation
+        from .. import validation
 
         return self.checked(news, self.input_names, (
             (self.id_property, validation.check_id),

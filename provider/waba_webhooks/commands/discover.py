@@ -26,9 +26,10 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from . import stack_config, validation
-from .errors import WabaWebhooksError
-from .graph import GraphClient, PhoneNumberRouting
+from .. import validation
+from ..errors import WabaWebhooksError
+from ..graph import GraphClient, PhoneNumberRouting
+from . import stack_config
 
 #: The namespace of the routing program's config (``stacks/__main__.py``: the project name).
 DEFAULT_NAMESPACE = "waba-webhooks"
@@ -172,7 +173,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Discover, print or merge the table, and summarise on stderr."""
-    from . import config, graph
+    from .. import config, graph
 
     for waba_id in args.wabas:
         if not waba_id.isdigit():

@@ -25,9 +25,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import GraphError, NotFoundError, PermissionDeniedError, WabaWebhooksError
+from ..graph import GraphClient, PhoneNumberRouting
 from . import preview as pv
-from .errors import GraphError, NotFoundError, PermissionDeniedError, WabaWebhooksError
-from .graph import GraphClient, PhoneNumberRouting
 from .preview import KNOWN_AFTER_APPLY, Opaque, OverrideStep, Preview, Uri
 
 PHONE, WABA, APP, NONE = "phone", "WABA", "app", "none"
@@ -482,7 +482,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the report on stdout."""
-    from . import config, graph
+    from .. import config, graph
 
     try:
         text = sys.stdin.read() if args.preview == "-" else Path(args.preview).read_text(

@@ -39,8 +39,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from . import config, errors, validation
-from .graph import GraphClient, WebhookConfiguration
+from .. import config, errors, validation
+from ..graph import GraphClient, WebhookConfiguration
 
 WABA_ENV = "WHATSAPP_WABA_ID"
 PHONE_ENV = "WHATSAPP_PHONE_NUMBER_ID"
@@ -167,8 +167,8 @@ def _restore_token(before: WebhookConfiguration,
             "so that the check can put it back"
         )
     # Meta's verification call, as the emulator makes it.
-    from .emulator.exceptions import VerificationFailed
-    from .emulator.responses import http_verifier
+    from ..emulator.exceptions import VerificationFailed
+    from ..emulator.responses import http_verifier
 
     try:
         http_verifier()(before.phone_number, token)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pulumi
 
-from .errors import ImportNotSupportedError
+from ..errors import ImportNotSupportedError
 from .override import VERIFY_TOKEN
 
 

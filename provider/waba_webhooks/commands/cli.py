@@ -17,8 +17,8 @@ import logging
 import sys
 from types import ModuleType
 
+from ..emulator import __main__ as emulator
 from . import discover, live_check, review
-from .emulator import __main__ as emulator
 
 #: name -> (module, one-line help).
 COMMANDS: dict[str, tuple[ModuleType, str]] = {

@@ -1,0 +1,1 @@
+"""The ``waba-webhooks`` command (``cli``) and its subcommands, one module each."""

@@ -1,0 +1,18 @@
+"""The Graph API side: `client.GraphClient` (the only code that talks HTTP to Meta, or to the
+emulator) and `usage` (Meta's per-WABA hourly budget header and the pacing it drives)."""
+
+from .client import (
+    GraphClient,
+    PhoneNumberRouting,
+    SubscribedApp,
+    WebhookConfiguration,
+    client_for,
+)
+
+__all__ = [
+    "GraphClient",
+    "PhoneNumberRouting",
+    "SubscribedApp",
+    "WebhookConfiguration",
+    "client_for",
+]
