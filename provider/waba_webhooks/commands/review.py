@@ -278,12 +278,12 @@ class _World:
     def route(self, phone_id: str) -> Route:
         number = self.live.numbers[phone_id]
         waba_id = self.live.number_waba.get(phone_id)
+        if waba_id is not None and not self.subscribed.get(waba_id, True):
+            return Route(None, NONE, f"our app is not subscribed to WABA {waba_id}")
         if self.app_known and self.app_url is None:
             return Route(None, NONE, self.app_note)
         if isinstance(self.app_fields, tuple) and MESSAGES not in self.app_fields:
             return Route(None, NONE, NO_MESSAGES_FIELD)
-        if waba_id is not None and not self.subscribed.get(waba_id, True):
-            return Route(None, NONE, f"our app is not subscribed to WABA {waba_id}")
         own = self.current(("phone", phone_id))
         if own is not None:
             return Route(own, PHONE)
