@@ -191,9 +191,10 @@ def _app(block: Any) -> AppRoute:
         raise RoutingTableError("app must be an object with callbackUrl, verifyToken and fields")
     unknown = sorted(set(block) - set(APP_REQUIRED) - set(APP_OPTIONAL))
     if unknown:
-        hint = " (did you mean callbackUrl?)" if "callbackUri" in unknown else ""
+        key = "callbackUri" if "callbackUri" in unknown else unknown[0]
+        hint = " (did you mean callbackUrl?)" if key == "callbackUri" else ""
         raise RoutingTableError(
-            f"app.{unknown[0]} is not a key of the app block{hint}: it takes "
+            f"app.{key} is not a key of the app block{hint}: it takes "
             f"{', '.join([*APP_REQUIRED, *APP_OPTIONAL])}")
     url = block.get("callbackUrl")
     if not isinstance(url, str) or not url.strip():
