@@ -16,6 +16,8 @@ client and Meta's usage header), ``commands/`` (the ``waba-webhooks`` command), 
 
 from . import _compat
 from .errors import (
+    AppSubscriptionRefusedError,
+    AppTokenRequiredError,
     BudgetExhaustedError,
     CallbackVerificationError,
     ConfigurationError,
@@ -40,6 +42,8 @@ from .resources.waba_routing import WabaRouting, WabaRoutingArgs
 _compat.install()
 
 __all__ = [
+    "AppSubscriptionRefusedError",
+    "AppTokenRequiredError",
     "BudgetExhaustedError",
     "CallbackVerificationError",
     "ConfigurationError",
