@@ -47,6 +47,11 @@ class OverrideConflictError(WabaWebhooksError):
     """Another override callback URI is already set where a resource would create one."""
 
 
+class AppSubscriptionConflictError(OverrideConflictError):
+    """The app already has a webhook subscription (another callback URL or other fields) where
+    an `AppWebhookSubscription` would create one, and the resource did not ask to adopt it."""
+
+
 class ImportNotSupportedError(WabaWebhooksError):
     """``ResourceOptions(import_=...)`` was used: Pulumi cannot import dynamic resources."""
 

@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..validation import is_loopback_host
+from ..validation import APP_WEBHOOK_FIELDS, is_loopback_host
 from .budget import default_hourly_budget
 from .exceptions import (
     AppTokenRequiredError,
@@ -104,20 +104,10 @@ WEBHOOK_FIELDS = (MESSAGES_FIELD, *ACCOUNT_FIELDS)
 
 #: The ``object`` of an app's webhook subscription that carries WhatsApp's fields.
 APP_WEBHOOK_OBJECT = "whatsapp_business_account"
-#: Field names of that object ("Managing webhooks" and "Webhook overrides", 2026). Meta adds
-#: fields over time; the emulator refuses names it does not know, as Graph does for values
-#: outside an enum.
-APP_SUBSCRIPTION_FIELDS = (
-    MESSAGES_FIELD, "message_template_status_update", "message_template_quality_update",
-    "message_template_components_update", "template_category_update", "account_update",
-    "account_review_update", "account_alerts", "business_capability_update",
-    "phone_number_name_update", "phone_number_quality_update", "security", "history",
-    "smb_app_state_sync", "smb_message_echoes", "partner_solutions",
-    "payment_configuration_update", "user_preferences", "automatic_events", "message_echoes",
-    "calls", "consumer_profile", "messaging_handovers", "standby", "group_lifecycle_update",
-    "group_participants_update", "group_settings_update", "group_status_update",
-    "account_settings_update",
-)
+#: Field names of that object (`validation.APP_WEBHOOK_FIELDS`: "Managing webhooks" and
+#: "Webhook overrides", 2026). Meta adds fields over time; the emulator refuses names it does
+#: not know, as Graph does for values outside an enum.
+APP_SUBSCRIPTION_FIELDS = APP_WEBHOOK_FIELDS
 #: The fields of a fixture app with a callback URL and no ``fields`` key: every field the
 #: emulator delivers (so fixtures written before the subscription was modelled behave as
 #: before).
