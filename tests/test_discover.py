@@ -215,7 +215,7 @@ def test_with_the_app_secret_prints_the_apps_subscription_as_the_app_block(world
     live = world.admin.app_subscription(world.app_id)
     assert table["app"] == {"callbackUrl": seeded.APP_CALLBACK,
                             "verifyToken": "lucky-shrub-example",
-                            "fields": list(live["fields"])}
+                            "fields": [f["name"] for f in live["fields"]]}
     assert "messages" in table["app"]["fields"]
     # The app block replaces the informational key; the rest of the table is as without it.
     assert "appCallbackUri" not in table

@@ -303,7 +303,8 @@ def test_with_the_app_secret_reads_and_prints_the_apps_subscription(check, emula
     assert "app subscription (whatsapp_business_account):" in result.output
     assert f"callback URL               {live['callback_url']}" in result.output
     assert "active                     yes" in result.output
-    assert f"fields                     {', '.join(live['fields'])}" in result.output
+    names = [f["name"] for f in live["fields"]]
+    assert f"fields                     {', '.join(names)}" in result.output
     assert "messages field is NOT subscribed" not in result.output
     calls = emulator.admin.calls()
     assert [c["method"] for c in calls if c["path"].endswith("/subscriptions")] == ["GET"]

@@ -170,7 +170,7 @@ def test_review_of_an_app_level_change_lists_every_number_that_falls_back_to_the
         app = table["app"]
         app["callbackUrl"] = "https://lucky-shrub.example/webhook-v2"
         app["fields"] = [f for f in app["fields"] if f != "message_template_quality_update"]
-        app["fields"].append("account_alerts")
+        app["fields"].append("phone_number_quality_update")
 
     before = adopted.emulator.admin.counts()
     report = reviewed_against_golden(adopted, preview_of(adopted, change), "app_change")
@@ -182,7 +182,7 @@ def test_review_of_an_app_level_change_lists_every_number_that_falls_back_to_the
     assert "**The app's callback URL changes**" in report
     assert "All template and account webhooks" in report
     assert "**Meta stops delivering `message_template_quality_update`**" in report
-    assert "`account_alerts`" in report
+    assert "`phone_number_quality_update`" in report
     assert adopted.emulator.admin.counts()["writes"] == before["writes"] == 0
 
 
