@@ -112,7 +112,9 @@ def test_discover_reads_only_and_writes_the_table_into_the_stack_config(adopted)
     assert "messages" in table["app"]["fields"]
     # The file's other keys are still there, secrets still encrypted.
     assert "secure" in config["whatsapp:accessToken"]
-    assert sorted(config["waba-webhooks:verifyTokens"]) == sorted(seeded.TOKEN_NAMES.values())
+    # One verify token name per callback host, the app's callback URL's included.
+    assert sorted(config["waba-webhooks:verifyTokens"]) == sorted(
+        [*seeded.TOKEN_NAMES.values(), table["app"]["verifyToken"]])
 
 
 def test_up_adopts_the_discovered_routing_with_no_write_and_then_no_diff(adopted):

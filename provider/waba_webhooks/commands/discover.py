@@ -141,11 +141,12 @@ def render_block(key: str, wabas: list[LiveWaba], names: Mapping[str, str],
     item, field = inner + "  - ", inner + "    "
     out = [f"{pad}{key}:"]
     if app:
+        key_pad = inner + "  "
         out.append(f"{inner}app:  # {_comment(_app_note(app))}")
-        out.append(f"{field}callbackUrl: {_scalar(app.callback_url)}")
-        out.append(f"{field}verifyToken: {names[_host(app.callback_url)]}")
-        out.append(f"{field}fields:")
-        out += [f"{field}  - {_scalar(name)}" for name in app.fields]
+        out.append(f"{key_pad}callbackUrl: {_scalar(app.callback_url)}")
+        out.append(f"{key_pad}verifyToken: {names[_host(app.callback_url)]}")
+        out.append(f"{key_pad}fields:")
+        out += [f"{key_pad}  - {_scalar(name)}" for name in app.fields]
     elif app_callback_uri:
         out.append(f"{inner}appCallbackUri: {_scalar(app_callback_uri)}"
                    "  # informational: the App Dashboard's callback URL")
@@ -253,6 +254,8 @@ def _app_summary(app: AppSubscription | None, read: bool) -> None:
             "table to declare one.")
     else:
         say(f"app: {_app_note(app)}")
+        say("  the stack needs the app secret too (the app block declares the subscription): "
+            "pulumi config set --secret whatsapp:appSecret")
         if "messages" not in app.fields:
             say("  the app does NOT subscribe to the messages field: Meta delivers no messages "
                 "webhook anywhere, overrides included.")
