@@ -184,7 +184,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "Read the live routing of WABAs for our app (read-only) and print it as the routing "
         "table of a stack config file, ready for `pulumi up` to adopt without writing. "
         "Settings come from the environment as the provider reads them (WHATSAPP_ACCESS_TOKEN, "
-        "WHATSAPP_GRAPH_URL, ...)."
+        "WHATSAPP_GRAPH_URL, ...); with WHATSAPP_APP_SECRET it also prints the app's "
+        "subscription as the table's app block."
     )
     parser.add_argument("--waba", dest="wabas", action="append", required=True, metavar="ID",
                         help="a WABA id to read (repeat for several)")

@@ -749,7 +749,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "Turn `pulumi preview --json` into a Markdown report of each phone number's webhook "
         "route before and after, for a pull request. Reads the affected WABAs and numbers "
         "from Graph (read-only) with settings from the environment (WHATSAPP_ACCESS_TOKEN, "
-        "WHATSAPP_GRAPH_URL, ...)."
+        "WHATSAPP_GRAPH_URL, ...); with WHATSAPP_APP_SECRET it reads the app's "
+        "subscription too, for app-level changes."
     )
     parser.add_argument("preview", nargs="?", default="-", metavar="PREVIEW_JSON",
                         help="the file `pulumi preview --json` wrote (default: stdin)")
