@@ -318,3 +318,24 @@ def test_a_create_over_a_different_app_subscription_is_flagged_and_changes_nothi
     report = review.report_for(doc, app_client)
     assert "adopts; already set: taken over without a write" in report
     assert rows(report) == {} and "[!WARNING]" not in report
+
+
+def test_adding_a_field_alone_moves_no_number_and_is_listed(app_client):
+    doc = app_document()
+    update = app_step(doc)
+    old = update["oldState"]["inputs"]
+    update["newState"]["inputs"].update(callback_url=old["callback_url"],
+                                        fields=[*old["fields"], "phone_number_quality_update"])
+    report = review.report_for(doc, app_client)
+    assert rows(report) == {}
+    assert "**No phone number changes route** (40 numbers read); the app's subscription " \
+           "changes: see below." in report
+    assert "| `phone_number_quality_update` | — |" in report
+    assert "[!WARNING]" not in report and "[!CAUTION]" not in report
+
+
+def test_an_untyped_app_subscription_is_recognised_by_its_inputs(app_client):
+    doc = app_document()
+    for state in ("oldState", "newState"):
+        app_step(doc)[state]["type"] = "pulumi-python:dynamic:Resource"
+    assert review.report_for(doc, app_client) == (GOLDEN / "review_app_change.md").read_text()
