@@ -117,7 +117,8 @@ def show_routing(routing: dict[str, Any], admin: EmulatorAdmin,
     each one arrived."""
     print("\nphone number id   effective callback                       set by")
     for phone_id, route in sorted(routing.items()):
-        print(f"{phone_id:<17} {route['callbackUri']:<40} {route['rule']}")
+        shown = route["callbackUri"] or "(not delivered: no messages field)"
+        print(f"{phone_id:<17} {shown:<40} {route['rule']}")
 
     print("\ndelivering one inbound message per phone number through the emulator:")
     failures = 0
@@ -127,10 +128,15 @@ def show_routing(routing: dict[str, Any], admin: EmulatorAdmin,
         arrived = receiver.received[before:]
         where = arrived[0].path if arrived else "(nothing arrived)"
         signed = "signature ok" if arrived and arrived[0].signature_ok else "BAD SIGNATURE"
-        expected = urlsplit(route["callbackUri"]).path
-        ok = bool(arrived) and where == expected and arrived[0].signature_ok
+        if route["callbackUri"] is None:  # the app does not subscribe to messages: none arrive
+            ok, signed = not arrived, "as the table says"
+        else:
+            expected = urlsplit(route["callbackUri"]).path
+            ok = bool(arrived) and where == expected and arrived[0].signature_ok
         failures += not ok
-        print(f"  {phone_id} -> {delivery['delivered_to']} ({delivery['rule']}): received at "
+        sent = (f"{delivery['delivered_to']} ({delivery['rule']})" if delivery["delivered_to"]
+                else f"not delivered ({delivery['error']})")
+        print(f"  {phone_id} -> {sent}: received at "
               f"{where}, {signed}{'' if ok else '  <-- NOT WHERE THE STACK ROUTES IT'}")
     if failures:
         raise SystemExit(f"demo: {failures} message(s) did not arrive where the stack routes them")
