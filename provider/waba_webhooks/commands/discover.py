@@ -8,6 +8,13 @@ comment per number saying where its messages webhooks go now; ``--stack-config F
 block into that file instead, every other line of it untouched. A ``pulumi up`` of that table then
 adopts what is live without a single write: each create finds its URL already set.
 
+With the app secret (``WHATSAPP_APP_SECRET``), it also reads the app's own webhook subscription
+(``GET /{APP_ID}/subscriptions``, one call: it needs an app access token) and prints it as the
+table's ``app`` block: the callback URL every number without an override falls back to, and the
+webhook fields Meta delivers. Without it the table says only ``appCallbackUri`` (informational,
+from the numbers' ``webhook_configuration``), as before, and the summary says how to get the
+block.
+
 Meta never returns verify tokens, so the table names one per callback URL host and the summary
 (stderr) lists the ``pulumi config set --secret --path`` commands that fill them in.
 """
@@ -21,7 +28,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import yaml
@@ -30,6 +37,9 @@ from .. import validation
 from ..errors import WabaWebhooksError
 from ..graph import GraphClient, PhoneNumberRouting
 from . import stack_config
+
+if TYPE_CHECKING:
+    from ..graph.client import AppSubscription
 
 #: The namespace of the routing program's config (``stacks/__main__.py``: the project name).
 DEFAULT_NAMESPACE = "waba-webhooks"
@@ -102,10 +112,16 @@ def token_names(uris: Iterable[str], existing: Mapping[str, str] | None = None) 
 
 
 def routing_table(wabas: list[LiveWaba], names: Mapping[str, str],
-                  app_callback_uri: str | None) -> dict[str, Any]:
-    """The routing table (plain data, as `waba_webhooks.routing.plan` reads it)."""
+                  app_callback_uri: str | None,
+                  app: AppSubscription | None = None) -> dict[str, Any]:
+    """The routing table (plain data, as `waba_webhooks.routing.plan` reads it); with the app's
+    live subscription `app`, its ``app`` block instead of ``appCallbackUri``."""
     table: dict[str, Any] = {}
-    if app_callback_uri:
+    if app:
+        table["app"] = {"callbackUrl": app.callback_url,
+                        "verifyToken": names[_host(app.callback_url)],
+                        "fields": list(app.fields)}
+    elif app_callback_uri:
         table["appCallbackUri"] = app_callback_uri
     table["wabas"] = [_entry({"wabaId": w.waba_id}, w.override, names) for w in wabas]
     table["phoneNumbers"] = [
@@ -117,13 +133,21 @@ def routing_table(wabas: list[LiveWaba], names: Mapping[str, str],
 
 
 def render_block(key: str, wabas: list[LiveWaba], names: Mapping[str, str],
-                 app_callback_uri: str | None, indent: int) -> str:
+                 app_callback_uri: str | None, indent: int,
+                 app: AppSubscription | None = None) -> str:
     """The ``<key>:`` block of a stack config file at `indent`, with a comment per WABA and per
     number; it parses to `routing_table`."""
     pad, inner = " " * indent, " " * (indent + 2)
     item, field = inner + "  - ", inner + "    "
     out = [f"{pad}{key}:"]
-    if app_callback_uri:
+    if app:
+        key_pad = inner + "  "
+        out.append(f"{inner}app:  # {_comment(_app_note(app))}")
+        out.append(f"{key_pad}callbackUrl: {_scalar(app.callback_url)}")
+        out.append(f"{key_pad}verifyToken: {names[_host(app.callback_url)]}")
+        out.append(f"{key_pad}fields:")
+        out += [f"{key_pad}  - {_scalar(name)}" for name in app.fields]
+    elif app_callback_uri:
         out.append(f"{inner}appCallbackUri: {_scalar(app_callback_uri)}"
                    "  # informational: the App Dashboard's callback URL")
     out.append(f"{inner}wabas:")
@@ -160,7 +184,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "Read the live routing of WABAs for our app (read-only) and print it as the routing "
         "table of a stack config file, ready for `pulumi up` to adopt without writing. "
         "Settings come from the environment as the provider reads them (WHATSAPP_ACCESS_TOKEN, "
-        "WHATSAPP_GRAPH_URL, ...)."
+        "WHATSAPP_GRAPH_URL, ...); with WHATSAPP_APP_SECRET it also prints the app's "
+        "subscription as the table's app block."
     )
     parser.add_argument("--waba", dest="wabas", action="append", required=True, metavar="ID",
                         help="a WABA id to read (repeat for several)")
@@ -179,19 +204,24 @@ def run(args: argparse.Namespace) -> int:
         if not waba_id.isdigit():
             print(f"discover: --waba must be a WABA id (digits), got {waba_id!r}", file=sys.stderr)
             return 2
+    app: AppSubscription | None = None
     try:
         settings = config.load()
-        wabas = read_live(graph.client_for(settings), args.wabas)
+        client = graph.client_for(settings)
+        wabas = read_live(client, args.wabas)
+        if settings.app_secret:
+            app = client.app_subscription(client.app_id())
     except WabaWebhooksError as error:
         print(f"discover: {error}", file=sys.stderr)
         return 1
     key, tokens_key = f"{args.namespace}:routing", f"{args.namespace}:verifyTokens"
     current = stack_config.read(args.stack_config) if args.stack_config else {}
-    names = token_names(_live_uris(wabas), _names_in(current.get(key)))
+    uris = _live_uris(wabas) | ({app.callback_url} if app else set())
+    names = token_names(uris, _names_in(current.get(key)))
     app_uri = _app_callback(wabas)
 
     def render(indent: int) -> str:
-        return render_block(key, wabas, names, app_uri, indent)
+        return render_block(key, wabas, names, app_uri, indent, app)
 
     if args.stack_config:
         try:
@@ -202,13 +232,45 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write("config:\n" + render(2))
     have = current.get(tokens_key)
+    _app_summary(app, bool(settings.app_secret))
     _summary(wabas, names, tokens_key, set(have) if isinstance(have, Mapping) else set(),
-             args.stack_config, settings.allow_http_loopback)
+             args.stack_config, settings.allow_http_loopback, uris)
     return 0
 
 
+def _app_summary(app: AppSubscription | None, read: bool) -> None:
+    """What the summary says of the app's own subscription (the third rule)."""
+    def say(line: str) -> None:
+        print(line, file=sys.stderr)
+
+    if not read:
+        say("note: the app's webhook subscription (its callback URL and the fields Meta "
+            "delivers) was not read: that takes an app access token. Set WHATSAPP_APP_SECRET "
+            "to the app secret (App Dashboard > App settings > Basic) and run discover again "
+            "to get the table's app block; this table only names the app's callback URL "
+            "(appCallbackUri, informational).")
+    elif app is None:
+        say("the app has NO webhook subscription for WhatsApp Business Accounts: Meta delivers "
+            "none of its webhooks. Add an app block (callbackUrl, verifyToken, fields) to the "
+            "table to declare one.")
+    else:
+        say(f"app: {_app_note(app)}")
+        say("  the stack needs the app secret too (the app block declares the subscription): "
+            "pulumi config set --secret whatsapp:appSecret")
+        if "messages" not in app.fields:
+            say("  the app does NOT subscribe to the messages field: Meta delivers no messages "
+                "webhook anywhere, overrides included.")
+
+
+def _app_note(app: AppSubscription) -> str:
+    active = "" if app.active else "NOT active; "
+    return (f"{active}the app's subscription: {app.callback_url} gets every number without an "
+            f"override and all template and account webhooks; {len(app.fields)} fields")
+
+
 def _summary(wabas: list[LiveWaba], names: Mapping[str, str], tokens_key: str,
-             have: set[str], stack_file: Path | None, allow_http_loopback: bool) -> None:
+             have: set[str], stack_file: Path | None, allow_http_loopback: bool,
+             uris: set[str]) -> None:
     def say(line: str = "") -> None:
         print(line, file=sys.stderr)
 
@@ -229,7 +291,7 @@ def _summary(wabas: list[LiveWaba], names: Mapping[str, str], tokens_key: str,
                 "`pulumi up`.")
     numbers = sum(len(w.numbers) for w in wabas)
     say(f"{numbers} phone numbers in {len(wabas)} WABAs: {_counts(totals)}.")
-    for uri in sorted(_live_uris(wabas)):
+    for uri in sorted(uris):
         for failure in validation.check_callback_uri(
                 "callbackUri", uri, allow_http_loopback=allow_http_loopback):
             say(f"warning: {uri}: {failure.reason}; the provider's check will refuse it")
@@ -282,6 +344,10 @@ def _names_in(table: Any) -> dict[str, str]:
             if isinstance(entry, Mapping) and entry.get("callbackUri") and isinstance(
                     entry.get("verifyToken"), str):
                 found.setdefault(_host(str(entry["callbackUri"])), entry["verifyToken"])
+    app = table.get("app")
+    if isinstance(app, Mapping) and app.get("callbackUrl") and isinstance(
+            app.get("verifyToken"), str):
+        found.setdefault(_host(str(app["callbackUrl"])), app["verifyToken"])
     return found
 
 

@@ -2,13 +2,21 @@
 
 A fixture is JSON::
 
-    {"apps": [{"id", "name", "callback_url", "app_secret", "access_tokens": [...]}],
+    {"apps": [{"id", "name", "callback_url", "app_secret", "access_tokens": [...],
+               "fields": [names or {"name", "version"}],      # optional, see below
+               "other_subscriptions": {object: {"callback_url", "fields"}}}],  # optional
      "wabas": [{"id", "name", "apps_with_access": [app ids],
                 "subscriptions": {app_id: override URL or null},
                 "customer_managed": false}],   # optional: numbers refuse writes (code 200)
                 "hourly_budget": calls per hour per app (optional)}],
      "phone_numbers": [{"id", "waba_id", "display_phone_number", "verified_name",
                         "overrides": {app_id: URL}, "registered": bool (optional, true)}]}
+
+An app's ``callback_url`` and ``fields`` are its webhook subscription for
+``whatsapp_business_account`` (``/{app-id}/subscriptions``; ``""``: none). Without ``fields`` an
+app with a callback URL subscribes to ``messages`` and the template and account fields the
+emulator delivers (`models.DEFAULT_APP_FIELDS`). The app access token of an app is
+``{id}|{app_secret}``; ``access_tokens`` are its system user tokens.
 
 Ids are digit strings. Keys starting with ``_`` (comments) are ignored. Without
 ``hourly_budget`` a WABA gets Meta's default: 5,000 calls per hour when one of its numbers is
@@ -65,6 +73,7 @@ def generate(
     subscribed: bool = True,
     registered: bool = True,
     hourly_budget: int | None = None,
+    app_fields: list[str] | None = None,
     waba_id_start: int = 200_000_000_000_000,
     phone_id_start: int = 300_000_000_000_000,
 ) -> dict[str, Any]:
@@ -74,7 +83,8 @@ def generate(
     Other app ``i`` has id ``str(880_000_000_000_000 + i)`` and token ``EMU-TOKEN-other-<i>``.
     With ``subscribed`` every app starts subscribed to every WABA. Numbers are ``registered``
     (so each WABA's budget is 5,000 calls per hour, 200 without) unless told otherwise;
-    ``hourly_budget`` sets every WABA's budget instead.
+    ``hourly_budget`` sets every WABA's budget instead. ``app_fields`` are the webhook fields
+    our app subscribes to (default: `models.DEFAULT_APP_FIELDS`).
     """
     if wabas < 0 or phones_per_waba < 0 or other_apps < 0:
         raise ValueError("counts must not be negative")
@@ -85,6 +95,7 @@ def generate(
             "callback_url": callback_url,
             "app_secret": app_secret,
             "access_tokens": [token],
+            **({"fields": list(app_fields)} if app_fields is not None else {}),
         }
     ]
     for i in range(1, other_apps + 1):
