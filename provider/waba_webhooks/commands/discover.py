@@ -146,10 +146,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check_args(args: argparse.Namespace) -> str | None:
-    if args.business is None and not args.wabas:
-        return "give --business ID and/or --waba ID"
     if (args.owned or args.client) and args.business is None:
         return "--owned and --client narrow --business; give --business ID"
+    if args.business is None and not args.wabas:
+        return "give --business ID and/or --waba ID"
     if args.business is not None and not args.business.isdigit():
         return f"--business must be a business id (digits), got {args.business!r}"
     for waba_id in args.wabas:
