@@ -286,6 +286,8 @@ class GraphClient:
               params: Mapping[str, str] | None, body: Mapping[str, Any] | None) -> dict[str, Any]:
         where = f"/{self.settings.api_version}/{path}"
         object_id = _object_id(path)
+        if object_id is not None and path.partition("/")[2] in WABA_EDGES:
+            self.pacer.note_waba(object_id)
         blocked = self.pacer.wait_for_turn(object_id)
         if blocked is not None:
             raise errors.BudgetExhaustedError(
@@ -361,10 +363,16 @@ def _phone_number_routing(entry: Mapping[str, Any]) -> PhoneNumberRouting:
     )
 
 
+#: Edges of a WABA: the id before them is a WABA's.
+WABA_EDGES = frozenset({"subscribed_apps", "phone_numbers"})
+
+
 def _object_id(path: str) -> str | None:
     """The WABA or phone number a call is about (the first path segment, when it is an id);
-    None for calls no WABA pays for, such as ``GET /app``."""
-    head = path.split("/", 1)[0]
+    None for calls no WABA pays for, such as ``GET /app`` or a business's WABA lists."""
+    head, _, edge = path.partition("/")
+    if edge in BUSINESS_WABA_EDGES.values():
+        return None
     return head if head.isdigit() else None
 
 
