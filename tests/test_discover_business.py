@@ -143,6 +143,7 @@ config:
   # The routing table: reviewed in pull requests.
   waba-webhooks:routing:
     wabas:
+      # Reviewed by the platform team.
       - wabaId: "{owned}"  # the main WABA, routed by hand
         callbackUri: https://hooks.example.com/main
         verifyToken: main-hooks
@@ -210,6 +211,9 @@ def test_merges_into_an_existing_table_keeping_entries_and_flagging_what_is_gone
     assert '- phoneNumberId: "399999999999999"  # deleted in the WhatsApp Manager\n' in again
     assert table_of(again)["wabas"][-1] == {"wabaId": "210000000000001"}
     assert "kept, but no longer live: phone number 399999999999999" not in err
+    # The refusing WABA is named once, not once per run.
+    assert again.count(f"# discover: not read, so not in the table: WABA {ids[4]}") == 1
+    assert again.count("      # Reviewed by the platform team.\n") == 1
 
 
 def test_progress_is_plain_lines_in_a_log(estate, capsys):
