@@ -264,3 +264,21 @@ def test_the_whole_estate_at_once_is_written_to_a_new_file(estate, capsys, tmp_p
     code, out, _ = discover(capsys, "--business", BUSINESS, "--stack-config", str(path))
     assert code == 3 and out == ""
     assert len(table_of(path.read_text())["wabas"]) == 9
+
+
+@pytest.mark.parametrize("routing", ["    wabas: 3\n", "    - not a table\n",
+                                     "    wabas:\n      - callbackUri: https://x.example/h\n"])
+def test_a_table_it_cannot_merge_into_is_left_as_it_is(estate, capsys, tmp_path, routing):
+    path = tmp_path / "Pulumi.x.yaml"
+    text = "config:\n  waba-webhooks:routing:\n" + routing
+    path.write_text(text)
+    code, _, err = discover(capsys, "--business", BUSINESS, "--stack-config", str(path))
+    assert code == 1
+    assert "edit it by hand" in err
+    assert path.read_text() == text
+
+
+def test_parallel_must_be_positive(estate, capsys):
+    code, _, err = discover(capsys, "--business", BUSINESS, "--parallel", "0")
+    assert code == 1 and "--parallel must be at least 1" in err
+    assert estate.admin.calls() == []
