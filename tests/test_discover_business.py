@@ -282,3 +282,16 @@ def test_parallel_must_be_positive(estate, capsys):
     code, _, err = discover(capsys, "--business", BUSINESS, "--parallel", "0")
     assert code == 1 and "--parallel must be at least 1" in err
     assert estate.admin.calls() == []
+
+
+def test_read_live_reads_the_named_wabas_in_order_once_each(estate):
+    from waba_webhooks.commands import discover as command
+    from waba_webhooks.config import Settings
+    from waba_webhooks.graph import GraphClient
+
+    client = GraphClient(Settings(access_token=estate.token, graph_url=estate.url))
+    ids = estate.waba_ids
+    live = command.read_live(client, [ids[1], ids[0], ids[1]])
+    assert [w.waba_id for w in live] == [ids[1], ids[0]]
+    assert live[1].override == "https://hooks.example.com/main"
+    assert len(live[0].numbers) == PER_WABA
