@@ -1,6 +1,6 @@
 """``waba-webhooks``: the jobs around ``pulumi up`` on the command line.
 
-    waba-webhooks discover --waba ID [--waba ID ...] [--stack-config FILE]
+    waba-webhooks discover [--business ID [--owned|--client]] [--waba ID ...] [--stack-config FILE]
     waba-webhooks review [PREVIEW_JSON]
     waba-webhooks emulator [--port N] [--fixture FILE]
     waba-webhooks live-check --waba-id ID --phone-number-id ID [--write URL]
@@ -22,7 +22,8 @@ from . import discover, live_check, review
 
 #: name -> (module, one-line help).
 COMMANDS: dict[str, tuple[ModuleType, str]] = {
-    "discover": (discover, "live routing of WABAs -> a routing table that `pulumi up` adopts"),
+    "discover": (discover, "live routing of a business's WABAs (or those named) -> a routing "
+                           "table that `pulumi up` adopts"),
     "review": (review, "`pulumi preview --json` -> a Markdown report of route changes per number"),
     "emulator": (emulator, "serve the local Graph API emulator"),
     "live-check": (live_check, "before a release: read (and with --write, set and restore) a "

@@ -3,6 +3,7 @@ emulator) and `usage` (Meta's per-WABA hourly budget header and the pacing it dr
 
 from .client import (
     AppSubscription,
+    BusinessWaba,
     GraphClient,
     PhoneNumberRouting,
     SubscribedApp,
@@ -12,6 +13,7 @@ from .client import (
 
 __all__ = [
     "AppSubscription",
+    "BusinessWaba",
     "GraphClient",
     "PhoneNumberRouting",
     "SubscribedApp",

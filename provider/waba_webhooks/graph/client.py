@@ -110,6 +110,25 @@ class AppSubscription:
     fields: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class BusinessWaba:
+    """One WABA of a business, from ``GET /{BUSINESS_ID}/{owned,client}_whatsapp_business_
+    accounts``."""
+
+    id: str
+    name: str | None
+    relation: str  # "owned" or "client"
+
+
+#: The two lists of a business's WABAs: relation -> Graph edge.
+BUSINESS_WABA_EDGES = {
+    "owned": "owned_whatsapp_business_accounts",
+    "client": "client_whatsapp_business_accounts",
+}
+#: WABAs asked for per page of a business's WABA list (Graph caps pages at 100).
+BUSINESS_WABAS_PAGE_SIZE = 100
+
+
 class GraphClient:
     """A thread-safe client for the few Graph API endpoints that hold webhook overrides."""
 
@@ -214,6 +233,28 @@ class GraphClient:
                 return numbers
             params = {**params, "after": str(after)}
 
+    def business_wabas(self, business_id: str, relation: str) -> list[BusinessWaba]:
+        """Every WABA the business owns (``relation="owned"``; the token needs
+        ``business_management`` too) or serves for clients (``"client"``), one call per page of
+        up to `BUSINESS_WABAS_PAGE_SIZE`, following ``paging.next`` until Graph leaves it out."""
+        edge = BUSINESS_WABA_EDGES.get(relation)
+        if edge is None:
+            raise ValueError(f"relation must be one of {', '.join(BUSINESS_WABA_EDGES)}, "
+                             f"got {relation!r}")
+        params = {"fields": "id,name", "limit": str(BUSINESS_WABAS_PAGE_SIZE)}
+        wabas: list[BusinessWaba] = []
+        while True:
+            body = self.request("GET", f"{business_id}/{edge}", params=params)
+            wabas.extend(BusinessWaba(id=str(entry.get("id", "")), name=entry.get("name"),
+                                      relation=relation)
+                         for entry in body.get("data") or [])
+            paging = body.get("paging") or {}
+            after = (paging.get("cursors") or {}).get("after")
+            # As for phone numbers: ask again with the cursor, never the URL Graph gave.
+            if not paging.get("next") or not after:
+                return wabas
+            params = {**params, "after": str(after)}
+
     def phone_number(self, phone_number_id: str) -> PhoneNumberRouting:
         """One phone number with its display number and its routing for our app."""
         body = self.request("GET", phone_number_id, params={
@@ -314,6 +355,8 @@ class GraphClient:
               params: Mapping[str, str] | None, body: Mapping[str, Any] | None) -> dict[str, Any]:
         where = f"/{self.settings.api_version}/{path}"
         object_id = _object_id(path)
+        if object_id is not None and path.partition("/")[2] in WABA_EDGES:
+            self.pacer.note_waba(object_id)
         blocked = self.pacer.wait_for_turn(object_id)
         if blocked is not None:
             raise errors.BudgetExhaustedError(
@@ -405,12 +448,16 @@ def _phone_number_routing(entry: Mapping[str, Any]) -> PhoneNumberRouting:
     )
 
 
+#: Edges of a WABA: the id before them is a WABA's.
+WABA_EDGES = frozenset({"subscribed_apps", "phone_numbers"})
+
+
 def _object_id(path: str) -> str | None:
     """The WABA or phone number a call is about (the first path segment, when it is an id);
-    None for calls no WABA pays for, such as ``GET /app`` and the app's own
-    ``/{app-id}/subscriptions``."""
+    None for calls no WABA pays for, such as ``GET /app``, the app's own
+    ``/{app-id}/subscriptions`` and a business's WABA lists."""
     head, _, edge = path.partition("/")
-    if edge == "subscriptions":
+    if edge == "subscriptions" or edge in BUSINESS_WABA_EDGES.values():
         return None
     return head if head.isdigit() else None
 
