@@ -328,9 +328,10 @@ def reaps_what_it_starts() -> Iterator[None]:
     new = [p for p in processes.started_by_this_run() if p.pid not in before]
     left = processes.still_running(new, REAP_GRACE_SECONDS)
     if left:
+        named = "; ".join(processes.describe(p) for p in left)
         processes.kill(left)
-        pytest.fail(f"the test left {len(left)} process(es) running (killed now): "
-                    + "; ".join(processes.describe(p) for p in left), pytrace=False)
+        pytest.fail(f"the test left {len(left)} process(es) running (killed now): {named}",
+                    pytrace=False)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -338,10 +339,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     now) is still running, orphans included; they are listed and killed."""
     left = processes.still_running(processes.started_by_this_run(), REAP_GRACE_SECONDS)
     if left:
-        processes.kill(left)
-        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         message = (f"the test session left {len(left)} process(es) running (killed now):\n"
                    + "\n".join(f"  {processes.describe(p)}" for p in left))
+        processes.kill(left)
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write_line(message, red=True)
         else:

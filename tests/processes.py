@@ -49,7 +49,7 @@ def started_by_this_run() -> list[psutil.Process]:
     me = psutil.Process()
     run_id = os.environ.get(RUN_ENV, "")
     found = {p.pid: p for p in me.children(recursive=True)}
-    if run_id:
+    if run_id:  # and orphans that carry this run's id
         for process in psutil.process_iter():
             if process.pid != me.pid and process.pid not in found and _carries(process, run_id):
                 found[process.pid] = process
