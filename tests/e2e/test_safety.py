@@ -158,31 +158,45 @@ def routing_table(fixture: dict, receiver) -> dict:
     }
 
 
+def routing_stack(tmp_path: Path, emulator, receiver, pulumi_home: Path,
+                  fixture: dict) -> tuple[E2EStack, dict[str, str]]:
+    """A stack of the routing program (one `WabaRouting` per WABA) declaring
+    routing_table(fixture); returns it and the overrides it declares (object id -> URL)."""
+    emulator.admin.seed(fixture)
+    table = routing_table(fixture, receiver)
+    stack = E2EStack(tmp_path, emulator, pulumi_home, receiver.verify_token,
+                     program=ROUTING_PROGRAM, project_name="waba-webhooks")
+    stack.stack.set_all_config({
+        "waba-webhooks:routing": auto.ConfigValue(json.dumps(table)),
+        "waba-webhooks:verifyTokens": auto.ConfigValue(
+            json.dumps({"main": receiver.verify_token}), secret=True),
+    })
+    wanted = {entry.get("phoneNumberId") or entry["wabaId"]: entry["callbackUri"]
+              for entry in table["wabas"] + table["phoneNumbers"]}
+    return stack, wanted
+
+
+def start_up(stack: E2EStack) -> subprocess.Popen:
+    """`pulumi up --yes --skip-preview` of the stack, in a session of its own: every process of
+    the run (the CLI, the language host and the program, the provider) keeps that session id
+    (the pid of the CLI), even once orphaned."""
+    return subprocess.Popen(["pulumi", "up", "--yes", "--skip-preview"],
+                            cwd=stack.stack.workspace.work_dir, env={**os.environ, **stack.env},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+
+
 def test_killed_up_of_waba_routings_converges_by_the_readme_recipe(
         engine, tmp_path: Path, emulator, callback_receiver, pulumi_home):
     """A `pulumi up` of the routing program (one `WabaRouting` per WABA) whose whole process tree
     is killed part-way, as when a CI runner is lost: nothing of the run survives, and the
     README's recovery recipe, run word for word, converges to exactly the declared routing."""
     fixture = fixtures.generate(wabas=KILLED_WABAS, phones_per_waba=KILLED_NUMBERS)
-    emulator.admin.seed(fixture)
-    table = routing_table(fixture, callback_receiver)
-    wanted = {entry.get("phoneNumberId") or entry["wabaId"]: entry["callbackUri"]
-              for entry in table["wabas"] + table["phoneNumbers"]}
-    stack = E2EStack(tmp_path, emulator, pulumi_home, callback_receiver.verify_token,
-                     program=ROUTING_PROGRAM, project_name="waba-webhooks")
-    stack.stack.set_all_config({
-        "waba-webhooks:routing": auto.ConfigValue(json.dumps(table)),
-        "waba-webhooks:verifyTokens": auto.ConfigValue(
-            json.dumps({"main": callback_receiver.verify_token}), secret=True),
-    })
+    stack, wanted = routing_stack(tmp_path, emulator, callback_receiver, pulumi_home, fixture)
     env = {**os.environ, **stack.env}
     workdir = stack.stack.workspace.work_dir
     emulator.admin.set_latency(150)  # slow enough to kill part-way
-    # Its own session: every process of the run (the CLI, the language host and the program,
-    # the provider) keeps that session id, even once orphaned.
-    up = subprocess.Popen(["pulumi", "up", "--yes", "--skip-preview"], cwd=workdir, env=env,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                          start_new_session=True)
+    up = start_up(stack)
     try:
         deadline = time.monotonic() + 180
         while good_writes(emulator) < 8 and time.monotonic() < deadline and up.poll() is None:
@@ -234,6 +248,46 @@ def test_killed_up_of_waba_routings_converges_by_the_readme_recipe(
     print(f"\nkilled the whole `pulumi up` ({len(killed)} processes) after {written_before_kill} "
           f"of {len(wanted)} overrides; the README's recipe ({len(recipe)} commands) converged "
           f"to exactly the {len(wanted)} declared overrides")
+
+
+def test_language_host_exits_when_its_engine_is_killed(
+        engine, tmp_path: Path, emulator, callback_receiver, pulumi_home):
+    """Only the `pulumi` process of a running `up` is killed (its machine lives on): the
+    language host (tools/engine/langhost) sees its engine stop answering and exits, taking the
+    program with it. The SDK's dynamic provider process does not: it waits for its engine
+    forever (README, "An interrupted `pulumi up`"), so the test kills it."""
+    fixture = fixtures.generate(wabas=KILLED_WABAS, phones_per_waba=KILLED_NUMBERS)
+    stack, _ = routing_stack(tmp_path, emulator, callback_receiver, pulumi_home, fixture)
+    emulator.admin.set_latency(150)
+    up = start_up(stack)
+    try:
+        deadline = time.monotonic() + 180
+        while good_writes(emulator) < 1 and time.monotonic() < deadline and up.poll() is None:
+            time.sleep(0.05)
+        run = {p.pid: processes.describe(p) for p in processes.session_members(up.pid)}
+        hosts = [pid for pid, what in run.items() if "pulumi-language-python " in what]
+        programs = [pid for pid, what in run.items() if "pulumi-language-python-exec" in what]
+        providers = [pid for pid, what in run.items() if "-m pulumi.dynamic" in what]
+        assert len(hosts) == len(programs) == len(providers) == 1, run
+        up.kill()
+        up.wait(timeout=60)
+
+        # Bounded, not timed: the host checks its engine every 5 s.
+        left = processes.still_running(
+            [p for p in processes.session_members(up.pid) if p.pid in hosts + programs],
+            grace=120)
+        assert left == [], ("outlived its engine: "
+                            + "; ".join(processes.describe(p) for p in left))
+        assert [p.pid for p in processes.session_members(up.pid)
+                if p.pid in providers] == providers, (
+            "the SDK's provider process now exits with its engine: update the README")
+    finally:
+        processes.kill_session(up.pid)
+        up.wait(timeout=60)
+        subprocess.run(["pulumi", "cancel", "--yes"], cwd=stack.stack.workspace.work_dir,
+                       env={**os.environ, **stack.env}, capture_output=True, timeout=300,
+                       check=False)  # the killed run's lock
+        stack.stack.workspace.remove_stack("test", force=True)
 
 
 def test_second_stack_on_the_same_number_fails_instead_of_flapping(
