@@ -3,6 +3,7 @@ over gRPC (Configure, Check, Diff, Create, Read, Update, Delete) with the serial
 against the emulator. bin/test runs this file with the newest and the oldest supported SDK."""
 
 import asyncio
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -27,9 +28,9 @@ URN_TYPE = "pulumi-python:dynamic/waba-webhooks:{}"
 class ProviderProcess:
     """`python -m pulumi.dynamic` and a gRPC stub to it."""
 
-    def __init__(self) -> None:
+    def __init__(self, *args: str) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-u", "-m", "pulumi.dynamic"],
+            [sys.executable, "-u", "-m", "pulumi.dynamic", *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -53,22 +54,27 @@ def plain(value: struct_pb2.Struct) -> dict[str, Any]:
     return rpc.deserialize_properties(value)
 
 
+def configure(process: ProviderProcess, emulator) -> None:
+    """Configure the provider as the engine does, with the emulator's settings."""
+    process.stub.Configure(
+        provider_pb2.ConfigureRequest(
+            args=struct(
+                {
+                    "whatsapp:accessToken": emulator.token,
+                    "whatsapp:graphUrl": emulator.url,
+                    "whatsapp:allowHttpLoopback": "true",
+                }
+            ),
+            acceptSecrets=False,
+        )
+    )
+
+
 @pytest.fixture
 def process(emulator) -> Iterator[ProviderProcess]:
     process = ProviderProcess()
     try:  # stopped even when Configure fails
-        process.stub.Configure(
-            provider_pb2.ConfigureRequest(
-                args=struct(
-                    {
-                        "whatsapp:accessToken": emulator.token,
-                        "whatsapp:graphUrl": emulator.url,
-                        "whatsapp:allowHttpLoopback": "true",
-                    }
-                ),
-                acceptSecrets=False,
-            )
-        )
+        configure(process, emulator)
         yield process
     finally:
         process.stop()
@@ -334,3 +340,29 @@ def test_app_subscription_lifecycle_over_grpc(app_process, emulator, callback_re
     everything = "".join(str(m) for m in (created, updated, drifted)) + str(
         emulator.admin.calls())
     assert APP_SECRET not in everything and f"{emulator.app_id}|" not in everything
+
+
+def test_the_provider_process_ends_when_its_engine_is_gone(emulator, callback_receiver):
+    """A run whose engine died (a lost CI runner) must not go on writing: the provider process
+    watches the engine address it was started with and exits once nothing answers there."""
+    engine = socket.create_server(("127.0.0.1", 0))  # stands in for the engine's gRPC port
+    address = f"127.0.0.1:{engine.getsockname()[1]}"
+    process = ProviderProcess(address)
+    try:
+        configure(process, emulator)
+        phone = emulator.routable_phone_ids[0]
+        urn = f"urn:pulumi:test::waba-webhooks::{URN_TYPE.format('PhoneCallbackOverride')}::r"
+        news = struct({"phone_number_id": phone, "callback_uri": callback_receiver.url,
+                       "verify_token": callback_receiver.verify_token,
+                       "__provider": serialize_provider(PhoneCallbackOverrideProvider())})
+        checked = process.stub.Check(provider_pb2.CheckRequest(urn=urn, olds=struct({}),
+                                                               news=news))
+        process.stub.Create(provider_pb2.CreateRequest(urn=urn, properties=checked.inputs))
+        assert process.proc.poll() is None, "the provider stopped while its engine was alive"
+        engine.close()
+        assert process.proc.wait(timeout=120) == 70
+    finally:
+        engine.close()
+        err = process.stop()
+    assert f"the Pulumi engine at {address} is gone" in err
+    assert emulator.token not in err and callback_receiver.verify_token not in err

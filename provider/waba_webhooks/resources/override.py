@@ -161,9 +161,12 @@ class GraphProvider(ResourceProvider):
 
     @property
     def client(self) -> GraphClient:
-        """The process-wide Graph client for these settings."""
+        """The process-wide Graph client for these settings (in a provider process started by
+        the engine, the process then ends with its engine: `lifeline`)."""
         from .. import graph
+        from . import lifeline
 
+        lifeline.watch_engine()
         return graph.client_for(self.settings)
 
     def callback_uri_check(self, where: str) -> Check:
