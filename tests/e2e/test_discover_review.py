@@ -158,8 +158,8 @@ def test_review_of_a_replace_shows_both_numbers(adopted, tmp_path, pulumi_home):
         printed = stack.run("preview", json=True).stdout
         reviewed = run_cli(emulator, "review", stdin=printed)
         assert reviewed.returncode == 0, reviewed.stderr
-        rows = {line.split(" | ")[0].strip("| "): line for line in reviewed.stdout.splitlines()
-                if line.startswith("| 3")}
+        rows = {line.split(" | ")[0].strip("| ").split(" ")[0]: line
+                for line in reviewed.stdout.splitlines() if line.startswith("| 3")}
         assert set(rows) == {old, new}
         waba_uri = seeded.WABA_OVERRIDES[seeded.WABA_IDS[0]]
         assert "phone → WABA" in rows[old] and waba_uri in rows[old]
