@@ -216,6 +216,8 @@ class OpenAPIChecker:
     PATH_TEMPLATES = (
         "/{Version}/{WABA-ID}/subscribed_apps",
         "/{Version}/{WABA-ID}/phone_numbers",
+        "/{Version}/{Business-ID}/owned_whatsapp_business_accounts",
+        "/{Version}/{Business-ID}/client_whatsapp_business_accounts",
         "/{Version}/{Phone-Number-ID}",
     )
 

@@ -371,3 +371,30 @@ def test_the_emulator_answers_like_the_seed_examples(
     assert list(answer) == list(seed_config)
     assert set(answer["webhook_configuration"]) == set(seed_config["webhook_configuration"])
     assert answer["id"] == seed_config["id"]
+
+
+# --------------------------------------------------------------------------- a business's WABAs
+
+BUSINESS = fixtures.DEFAULT_BUSINESS_ID
+
+
+@pytest.mark.parametrize("relation", ["owned", "client"])
+def test_business_waba_lists(
+    openapi: OpenAPIChecker, emulator: EmulatorHandle, relation: str
+) -> None:
+    """getOwnedWhatsAppBusinessAccounts / getClientWhatsAppBusinessAccounts: pages with and
+    without ``next``, more fields, and the error answers (not digits, unknown, no access)."""
+    fixture = fixtures.generate(wabas=6, other_apps=1)
+    emulator.admin.seed(fixtures.with_business(fixture, owned=3))
+    path = f"{BUSINESS}/{relation}_whatsapp_business_accounts"
+    first = exchange(openapi, emulator, "GET", path, params={"limit": 2})
+    assert first.json()["paging"]["next"]
+    last = exchange(openapi, emulator, "GET", path, params={
+        "fields": "id,name,ownership_type,currency,timezone_id,account_review_status",
+        "after": first.json()["paging"]["cursors"]["after"]})
+    assert len(last.json()["data"]) == 1 and "next" not in last.json()["paging"]
+    assert exchange(openapi, emulator, "GET", f"x{BUSINESS}/{relation}_whatsapp_business_"
+                    "accounts").json()["error"]["code"] == 100
+    assert exchange(openapi, emulator, "GET", f"9{path}").status_code == 400
+    other = {"Authorization": "Bearer EMU-TOKEN-other-1"}
+    assert exchange(openapi, emulator, "GET", path, headers=other).status_code == 403

@@ -115,6 +115,24 @@ class EmulatorAdmin:
             json={"app_id": app_id, "override_callback_uri": uri},
         )
 
+    def subscribe_app(self, waba_id: str, app_id: str | None = None) -> None:
+        """Subscribe an app (default: the fixture's first) to a WABA by hand, as someone would
+        in the WhatsApp Manager; an override it has stays."""
+        body = {"app_id": app_id} if app_id else {}
+        self._call("PUT", f"/wabas/{waba_id}/subscription", json=body)
+
+    def add_client_waba(
+        self,
+        business_id: str,
+        waba: Mapping[str, Any],
+        phone_numbers: list[Mapping[str, Any]] | None = None,
+    ) -> None:
+        """A new customer onboards: add ``waba`` and its ``phone_numbers`` (fixture format) as
+        a client WABA of the business. Not subscribed unless ``waba`` says so."""
+        self._call("POST", f"/businesses/{business_id}/client_wabas",
+                   json={"waba": dict(waba), "phone_numbers": [dict(p) for p in
+                                                                phone_numbers or []]})
+
     def set_app_callback(self, app_id: str, url: str) -> None:
         """Change an app's dashboard callback URL."""
         self._call("PUT", f"/apps/{app_id}", json={"callback_url": url})

@@ -18,7 +18,8 @@ from .exceptions import GraphAPIError, InvalidParameterError
 
 REDACTED = "***"
 SECRET_KEYS = frozenset(
-    {"access_token", "verify_token", "hub.verify_token", "app_secret", "appsecret_proof"}
+    {"access_token", "verify_token", "hub.verify_token", "app_secret", "appsecret_proof",
+     "input_token"}
 )
 
 

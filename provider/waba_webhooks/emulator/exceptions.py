@@ -112,6 +112,24 @@ class PermissionDeniedError(GraphAPIError):
         super().__init__("(#200) Permissions error", code=200, http_status=403)
 
 
+class BusinessPermissionError(GraphAPIError):
+    """Code 200: the token's app has no access to the business whose WABAs it lists (HTTP 403).
+
+    Status, code and subcode as Meta's OpenAPI description answers ``getOwnedWhatsAppBusiness
+    Accounts`` and ``getClientWhatsAppBusinessAccounts`` without permission; the message is
+    Graph's usual one for a business object the token may not manage (DESIGN.md section 1, "A
+    business's WABAs").
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "(#200) Requires business_management permission to manage the object",
+            code=200,
+            error_subcode=1349174,
+            http_status=403,
+        )
+
+
 class UnknownPathError(GraphAPIError):
     """Code 2500: no Graph route matches the path (HTTP 404)."""
 

@@ -5,10 +5,13 @@ A fixture is JSON::
     {"apps": [{"id", "name", "callback_url", "app_secret", "access_tokens": [...]}],
      "wabas": [{"id", "name", "apps_with_access": [app ids],
                 "subscriptions": {app_id: override URL or null},
-                "customer_managed": false}],   # optional: numbers refuse writes (code 200)
+                "customer_managed": false,   # optional: numbers refuse writes (code 200)
+                "refuses_reads": false,      # optional: reads answer (#200) Permissions error
                 "hourly_budget": calls per hour per app (optional)}],
      "phone_numbers": [{"id", "waba_id", "display_phone_number", "verified_name",
-                        "overrides": {app_id: URL}, "registered": bool (optional, true)}]}
+                        "overrides": {app_id: URL}, "registered": bool (optional, true)}],
+     "businesses": [{"id", "name", "apps_with_access": [app ids],          # optional
+                     "owned_wabas": [WABA ids], "client_wabas": [WABA ids]}]}
 
 Ids are digit strings. Keys starting with ``_`` (comments) are ignored. Without
 ``hourly_budget`` a WABA gets Meta's default: 5,000 calls per hour when one of its numbers is
@@ -124,3 +127,35 @@ def generate(
                 }
             )
     return {"apps": apps, "wabas": waba_list, "phone_numbers": phone_list}
+
+
+#: The business `with_business` adds unless told otherwise.
+DEFAULT_BUSINESS_ID = "400000000000001"
+
+
+def with_business(
+    fixture: dict[str, Any],
+    owned: int,
+    *,
+    business_id: str = DEFAULT_BUSINESS_ID,
+    name: str = "Lucky Shrub Solutions",
+    apps_with_access: list[str] | None = None,
+    refusing: list[str] | None = None,
+) -> dict[str, Any]:
+    """Add a business to ``fixture`` (changed in place and returned): it owns the first
+    ``owned`` WABAs and serves the others as client WABAs; ``apps_with_access`` (default: the
+    first app) may list them; the WABAs in ``refusing`` answer reads with ``(#200)``."""
+    waba_ids = [waba["id"] for waba in fixture["wabas"]]
+    for waba in fixture["wabas"]:
+        if waba["id"] in (refusing or []):
+            waba["refuses_reads"] = True
+    fixture.setdefault("businesses", []).append(
+        {
+            "id": business_id,
+            "name": name,
+            "apps_with_access": apps_with_access or [fixture["apps"][0]["id"]],
+            "owned_wabas": waba_ids[:owned],
+            "client_wabas": waba_ids[owned:],
+        }
+    )
+    return fixture

@@ -25,6 +25,11 @@ Rules (DESIGN.md section 1: Meta's "Webhook Overrides" page, and what integrator
 * An id that does not exist or that the app cannot see: code 100, subcode 33.
 * Reads show keys only for levels that have a URL (never null), and ``{"data": []}`` for a WABA
   no app is subscribed to.
+* A business lists the WABAs it owns and those its clients shared with it
+  (``GET /{BUSINESS}/owned_whatsapp_business_accounts``, ``.../client_whatsapp_business_accounts``:
+  cursor paging, ``limit`` 25 by default and at most 100) to a token whose app has access to the
+  business; another app gets code 200. A WABA marked ``refuses_reads`` is listed, but reads of it
+  and its numbers answer ``(#200) Permissions error`` (a token whose scopes do not cover it).
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from urllib.parse import urlsplit
 from ..validation import is_loopback_host
 from .budget import default_hourly_budget
 from .exceptions import (
+    BusinessPermissionError,
     CallbackVerificationError,
     InvalidFixtureError,
     InvalidParameterError,
@@ -65,6 +71,11 @@ DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
 PHONE_DEFAULT_FIELDS = ("id", "display_phone_number", "verified_name", "quality_rating")
 PHONE_FIELDS = (*PHONE_DEFAULT_FIELDS, "webhook_configuration")
+#: Fields of a WABA in a business's WABA lists: Graph's default for an edge is id and name.
+WABA_DEFAULT_FIELDS = ("id", "name")
+WABA_FIELDS = (*WABA_DEFAULT_FIELDS, "timezone_id", "message_template_namespace", "currency",
+               "account_review_status", "ownership_type")
+OWNED, CLIENT = "owned", "client"
 
 RULE_PHONE = "phone_number"
 RULE_WABA = "whatsapp_business_account"
@@ -128,6 +139,25 @@ class Waba:
     customer_managed: bool = False
     #: Calls per hour per app; None: Meta's default for the WABA (see `.budget`).
     hourly_budget: int | None = None
+    #: Reads of the WABA and its numbers answer ``(#200) Permissions error``: the token's
+    #: granular scopes do not cover it, though its business still lists it.
+    refuses_reads: bool = False
+
+
+@dataclass
+class Business:
+    """A Meta business portfolio: the WABAs it owns, those its clients shared with it (a
+    solution provider's), and the apps whose system-user tokens have access to it."""
+
+    id: str
+    name: str
+    apps_with_access: list[str] = field(default_factory=list)
+    owned_wabas: list[str] = field(default_factory=list)
+    client_wabas: list[str] = field(default_factory=list)
+
+    def wabas(self, relation: str) -> list[str]:
+        """The WABA ids of one relation (`OWNED` or `CLIENT`), in the order they were added."""
+        return self.owned_wabas if relation == OWNED else self.client_wabas
 
 
 @dataclass
@@ -167,6 +197,16 @@ class VerificationAttempt:
 @dataclass(frozen=True)
 class PhoneNumberPage:
     """One page of ``GET /{WABA}/phone_numbers``; cursors are None on an empty page."""
+
+    data: list[dict[str, Any]]
+    before: str | None
+    after: str | None
+    has_more: bool
+
+
+@dataclass(frozen=True)
+class WabaPage:
+    """One page of a business's WABA list; cursors are None on an empty page."""
 
     data: list[dict[str, Any]]
     before: str | None
@@ -260,6 +300,33 @@ def _phone_entry(
         elif name != "id":
             result[name] = getattr(phone, name)
     result["id"] = phone.id
+    return result
+
+
+def _waba_fields(fields: Sequence[str]) -> list[str]:
+    """Check requested WABA fields; code 100 names the first unknown one."""
+    for name in fields:
+        if name not in WABA_FIELDS:
+            raise InvalidParameterError(
+                f"Tried accessing nonexisting field ({name}) on node type "
+                "(WhatsAppBusinessAccount)"
+            )
+    return list(fields)
+
+
+def _waba_entry(waba: Waba, relation: str, fields: Sequence[str]) -> dict[str, Any]:
+    """A WABA of a business's list with the requested fields (and always its id). Values the
+    emulator does not model are fixed, plausible ones of the types Meta's OpenAPI gives."""
+    values: dict[str, Any] = {
+        "name": waba.name,
+        "timezone_id": "1",
+        "message_template_namespace": hashlib.sha256(waba.id.encode()).hexdigest()[:32],
+        "currency": "USD",
+        "account_review_status": "APPROVED",
+        "ownership_type": "SELF_OWNED" if relation == OWNED else "CLIENT_OWNED",
+    }
+    result = {name: values[name] for name in fields if name != "id"}
+    result["id"] = waba.id
     return result
 
 
@@ -398,6 +465,9 @@ def _parse_wabas(fixture: Mapping[str, Any], apps: Mapping[str, App]) -> dict[st
         budget = raw.get("hourly_budget")
         if budget is not None and not is_hourly_budget(budget):
             raise InvalidFixtureError(f"{where}: 'hourly_budget' must be a positive integer")
+        refuses_reads = raw.get("refuses_reads", False)
+        if not isinstance(refuses_reads, bool):
+            raise InvalidFixtureError(f"{where}: 'refuses_reads' must be true or false")
         waba = Waba(
             id=_require(raw, "id", str, where),
             name=_require(raw, "name", str, where),
@@ -405,6 +475,7 @@ def _parse_wabas(fixture: Mapping[str, Any], apps: Mapping[str, App]) -> dict[st
             subscriptions=dict(subscriptions),
             customer_managed=customer_managed,
             hourly_budget=budget,
+            refuses_reads=refuses_reads,
         )
         if waba.id in wabas:
             raise InvalidFixtureError(f"{where}: duplicate id")
@@ -441,21 +512,61 @@ def _parse_phones(
     return phones
 
 
+def _parse_businesses(
+    fixture: Mapping[str, Any], apps: Mapping[str, App], wabas: Mapping[str, Waba]
+) -> dict[str, Business]:
+    """The optional ``businesses`` list: every WABA has at most one owner, and is listed once
+    per business."""
+    businesses: dict[str, Business] = {}
+    owners: dict[str, str] = {}
+    for raw in _objects(fixture, "businesses") if "businesses" in fixture else []:
+        where = f"business {raw.get('id')!r}"
+        lists = {key: raw.get(key, []) for key in ("apps_with_access", "owned_wabas",
+                                                   "client_wabas")}
+        for key, ids in lists.items():
+            if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+                raise InvalidFixtureError(f"{where}: '{key}' must be a list of ids")
+        if any(app_id not in apps for app_id in lists["apps_with_access"]):
+            raise InvalidFixtureError(f"{where}: apps_with_access names an unknown app")
+        listed = [*lists["owned_wabas"], *lists["client_wabas"]]
+        for waba_id in listed:
+            if waba_id not in wabas:
+                raise InvalidFixtureError(f"{where}: unknown waba {waba_id!r}")
+        if len(set(listed)) != len(listed):
+            raise InvalidFixtureError(f"{where}: a WABA is listed twice")
+        for waba_id in lists["owned_wabas"]:
+            if waba_id in owners:
+                raise InvalidFixtureError(f"{where}: WABA {waba_id} already has an owner")
+            owners[waba_id] = where
+        business = Business(
+            id=_require(raw, "id", str, where),
+            name=_require(raw, "name", str, where),
+            apps_with_access=list(lists["apps_with_access"]),
+            owned_wabas=list(lists["owned_wabas"]),
+            client_wabas=list(lists["client_wabas"]),
+        )
+        if business.id in businesses:
+            raise InvalidFixtureError(f"{where}: duplicate id")
+        businesses[business.id] = business
+    return businesses
+
+
 def _parse_fixture(
     fixture: Mapping[str, Any],
-) -> tuple[dict[str, App], dict[str, Waba], dict[str, PhoneNumber]]:
+) -> tuple[dict[str, App], dict[str, Waba], dict[str, PhoneNumber], dict[str, Business]]:
     """Turn fixture JSON into state, checking types and that every reference resolves."""
     if not isinstance(fixture, Mapping):
         raise InvalidFixtureError("fixture must be a JSON object")
     apps = _parse_apps(fixture)
     wabas = _parse_wabas(fixture, apps)
     phones = _parse_phones(fixture, apps, wabas)
-    ids = [*apps, *wabas, *phones]
+    businesses = _parse_businesses(fixture, apps, wabas)
+    ids = [*apps, *wabas, *phones, *businesses]
     if len(set(ids)) != len(ids):
         raise InvalidFixtureError("fixture: ids must be unique across apps, WABAs and phones")
     if not all(i.isdigit() for i in ids):
         raise InvalidFixtureError("fixture: ids must be digit strings")
-    return apps, wabas, phones
+    return apps, wabas, phones, businesses
 
 
 # --------------------------------------------------------------------------- the backend
@@ -474,6 +585,7 @@ class GraphBackend:
         self._apps: dict[str, App] = {}
         self._wabas: dict[str, Waba] = {}
         self._phones: dict[str, PhoneNumber] = {}
+        self._businesses: dict[str, Business] = {}
         self._verifications: list[VerificationAttempt] = []
         self.seed(fixture)
 
@@ -481,10 +593,11 @@ class GraphBackend:
 
     def seed(self, fixture: Mapping[str, Any]) -> None:
         """Replace the whole state with ``fixture`` and make it the baseline for :meth:`reset`."""
-        apps, wabas, phones = _parse_fixture(fixture)
+        apps, wabas, phones, businesses = _parse_fixture(fixture)
         with self._lock:
             self._baseline = copy.deepcopy(dict(fixture))
             self._apps, self._wabas, self._phones = apps, wabas, phones
+            self._businesses = businesses
             self._verifications.clear()
 
     def reset(self) -> None:
@@ -516,6 +629,7 @@ class GraphBackend:
                         **({"customer_managed": True} if w.customer_managed else {}),
                         # Budget keys only when not the default, like a hand-written fixture.
                         **({"hourly_budget": w.hourly_budget} if w.hourly_budget else {}),
+                        **({"refuses_reads": True} if w.refuses_reads else {}),
                     }
                     for w in self._wabas.values()
                 ],
@@ -530,6 +644,16 @@ class GraphBackend:
                     }
                     for p in self._phones.values()
                 ],
+                **({"businesses": [
+                    {
+                        "id": b.id,
+                        "name": b.name,
+                        "apps_with_access": list(b.apps_with_access),
+                        "owned_wabas": list(b.owned_wabas),
+                        "client_wabas": list(b.client_wabas),
+                    }
+                    for b in self._businesses.values()
+                ]} if self._businesses else {}),
             }
 
     @property
@@ -567,6 +691,8 @@ class GraphBackend:
         # (ObjectNotFoundError); Meta's OpenAPI examples say 403 / code 200 instead.
         if waba is None or app_id not in waba.apps_with_access:
             raise ObjectNotFoundError(waba_id, method)
+        if waba.refuses_reads and method == "GET":
+            raise PermissionDeniedError()
         return waba
 
     def _phone(self, app_id: str, phone_id: str, method: str) -> PhoneNumber:
@@ -575,7 +701,23 @@ class GraphBackend:
         phone = self._phones.get(phone_id)
         if phone is None or app_id not in self._wabas[phone.waba_id].apps_with_access:
             raise ObjectNotFoundError(phone_id, method)
+        if self._wabas[phone.waba_id].refuses_reads and method == "GET":
+            raise PermissionDeniedError()
         return phone
+
+    def _business(self, app_id: str, business_id: str) -> Business:
+        # The description's 400 example: a business id must be a numeric string (code 100).
+        if not business_id.isdigit():
+            raise InvalidParameterError(
+                f"Invalid parameter: business_id must be a valid numeric string, got "
+                f"{business_id!r}"
+            )
+        business = self._businesses.get(business_id)
+        if business is None:
+            raise ObjectNotFoundError(business_id, "GET")
+        if app_id not in business.apps_with_access:
+            raise BusinessPermissionError()
+        return business
 
     def _app(self, app_id: str) -> App:
         app = self._apps.get(app_id)
@@ -610,6 +752,80 @@ class GraphBackend:
         with self._lock:
             app = self._app(app_id)
             return {"id": app.id, "name": app.name, "link": app.link}
+
+    # ----------------------------------------------------------------- GET /debug_token
+
+    def debug_token(self, app_id: str, input_token: object) -> dict[str, Any]:
+        """``GET /debug_token?input_token=...``: what the input token is, for the calling app.
+
+        Every emulator token is a system-user token with ``whatsapp_business_management``
+        (targets: the WABAs its app has access to) and ``business_management`` (targets: the
+        businesses). A token of another app is refused as Meta words it; an unknown one is
+        answered with ``is_valid: false`` (code 190 inside ``data``), as Graph does.
+        """
+        if not isinstance(input_token, str) or not input_token:
+            raise InvalidParameterError("The parameter input_token is required")
+        owner = self.app_for_token(input_token)
+        if owner is None:
+            return {"data": {"error": {"code": 190, "message": "Invalid OAuth access token."},
+                             "is_valid": False, "scopes": []}}
+        if owner != app_id:
+            raise InvalidParameterError("The App_id in the input_token did not match the "
+                                        "Viewing App")
+        with self._lock:
+            app = self._apps[owner]
+            wabas = [w.id for w in self._wabas.values()
+                     if owner in w.apps_with_access and not w.refuses_reads]
+            businesses = [b.id for b in self._businesses.values() if owner in b.apps_with_access]
+        granular = [{"scope": "whatsapp_business_management", "target_ids": wabas}]
+        if businesses:
+            granular.append({"scope": "business_management", "target_ids": businesses})
+        return {"data": {
+            "app_id": app.id,
+            "type": "SYSTEM_USER",
+            "application": app.name,
+            "data_access_expires_at": 0,
+            "expires_at": 0,
+            "is_valid": True,
+            "scopes": [entry["scope"] for entry in granular],
+            "granular_scopes": granular,
+        }}
+
+    # ----------------------------------------------------------------- /{BUSINESS}/..._accounts
+
+    def list_business_wabas(
+        self,
+        app_id: str,
+        business_id: str,
+        relation: str,
+        limit: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> WabaPage:
+        """``GET /{BUSINESS}/owned_whatsapp_business_accounts`` (`OWNED`) or
+        ``.../client_whatsapp_business_accounts`` (`CLIENT`): one page (``limit`` capped at
+        100) after a cursor, each WABA with ``fields`` (default id and name)."""
+        if limit < 1:
+            raise InvalidParameterError("Param limit must be a positive integer")
+        limit = min(limit, MAX_PAGE_SIZE)
+        wanted = _waba_fields(fields or WABA_DEFAULT_FIELDS)
+        with self._lock:
+            business = self._business(app_id, business_id)
+            wabas = [self._wabas[waba_id] for waba_id in business.wabas(relation)]
+        ids = [w.id for w in wabas]
+        start = 0
+        if after:
+            after_id = _uncursor(after)
+            if after_id not in ids:
+                raise InvalidParameterError("Param after is not a valid cursor")
+            start = ids.index(after_id) + 1
+        page = wabas[start : start + limit]
+        return WabaPage(
+            data=[_waba_entry(w, relation, wanted) for w in page],
+            before=_cursor(page[0].id) if page else None,
+            after=_cursor(page[-1].id) if page else None,
+            has_more=start + limit < len(wabas),
+        )
 
     # ----------------------------------------------------------------- /{WABA}/subscribed_apps
 
@@ -878,6 +1094,39 @@ class GraphBackend:
                 phone.overrides.pop(app_id, None)
             else:
                 phone.overrides[app_id] = uri
+
+    def force_subscription(self, waba_id: str, app_id: str) -> None:
+        """Subscribe an app to a WABA by hand (its override, if any, stays)."""
+        with self._lock:
+            self._app(app_id)
+            waba = self._wabas.get(waba_id)
+            if waba is None:
+                raise ObjectNotFoundError(waba_id, "PUT")
+            waba.subscriptions.setdefault(app_id, None)
+
+    def add_client_waba(
+        self,
+        business_id: str,
+        waba: Mapping[str, Any],
+        phone_numbers: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
+        """A new customer onboards: add a WABA (fixture format) and its numbers, shared with
+        the business as a client WABA. Checked as a fixture is; the baseline stays as it was."""
+        fixture = self.to_fixture()
+        business = next((b for b in fixture.get("businesses", []) if b["id"] == business_id),
+                        None)
+        if business is None:
+            raise ObjectNotFoundError(business_id, "POST")
+        fixture["wabas"].append(dict(waba))
+        fixture["phone_numbers"].extend(dict(p) for p in phone_numbers)
+        business["client_wabas"].append(waba.get("id"))
+        try:
+            apps, wabas, phones, businesses = _parse_fixture(fixture)
+        except InvalidFixtureError as exc:
+            raise InvalidParameterError(f"Invalid client WABA: {exc}") from None
+        with self._lock:
+            self._apps, self._wabas, self._phones = apps, wabas, phones
+            self._businesses = businesses
 
     def force_app_callback(self, app_id: str, callback_url: str) -> None:
         """Change an app's dashboard callback URL."""

@@ -40,7 +40,7 @@ from .exceptions import (
     UnsupportedMethodError,
     VerificationFailed,
 )
-from .models import MESSAGES_FIELD, GraphBackend, Verifier
+from .models import CLIENT, MESSAGES_FIELD, OWNED, GraphBackend, Verifier
 from .urls import ADMIN_PREFIX, ADMIN_URLS, GRAPH_URLS
 
 if TYPE_CHECKING:
@@ -483,6 +483,12 @@ class EmulatorApp:
             case ("POST", "phone_number"):
                 uri, token = _webhook_configuration(params)
                 return backend.update_phone_webhook(app_id, object_id, uri, token)
+            case ("GET" | "HEAD", "owned_whatsapp_business_accounts"):
+                return self._business_wabas(app_id, object_id, OWNED, params, request)
+            case ("GET" | "HEAD", "client_whatsapp_business_accounts"):
+                return self._business_wabas(app_id, object_id, CLIENT, params, request)
+            case ("GET" | "HEAD", "debug_token"):
+                return backend.debug_token(app_id, params.get("input_token"))
         raise UnsupportedMethodError(method)
 
     def _phone_numbers(
@@ -497,6 +503,26 @@ class EmulatorApp:
         if page.data:
             result["paging"] = {"cursors": {"before": page.before, "after": page.after}}
             if page.has_more:  # never echo the access token into a URL
+                query = urlencode(
+                    {**({"fields": ",".join(fields)} if fields else {}),
+                     "limit": limit, "after": page.after}
+                )
+                result["paging"]["next"] = f"{request.base_url}?{query}"
+        return result
+
+    def _business_wabas(
+        self, app_id: str, business_id: str, relation: str, params: dict[str, Any],
+        request: Request,
+    ) -> dict[str, Any]:
+        limit = _limit(params)
+        fields = _fields(params)
+        page = self.backend.list_business_wabas(
+            app_id, business_id, relation, limit, _str_param(params, "after"), fields
+        )
+        result: dict[str, Any] = {"data": page.data}
+        if page.data:
+            result["paging"] = {"cursors": {"before": page.before, "after": page.after}}
+            if page.has_more:  # absent on the last page, as Graph does; never the token
                 query = urlencode(
                     {**({"fields": ",".join(fields)} if fields else {}),
                      "limit": limit, "after": page.after}
@@ -566,6 +592,19 @@ class EmulatorApp:
             case ("PUT", "phone_override"):
                 app_id, uri = self._override_args(body)
                 backend.force_phone_override(args["object_id"], app_id, uri)
+                return {"success": True}
+            case ("POST", "client_waba"):
+                waba = body.get("waba")
+                numbers = body.get("phone_numbers", [])
+                if not isinstance(waba, dict) or not isinstance(numbers, list):
+                    raise InvalidParameterError(
+                        "Expected {\"waba\": {...}, \"phone_numbers\": [...]} (fixture format)"
+                    )
+                backend.add_client_waba(args["object_id"], waba, numbers)
+                return {"success": True}
+            case ("PUT", "waba_subscription"):
+                app_id = _str_param(body, "app_id") or backend.default_app_id
+                backend.force_subscription(args["object_id"], app_id)
                 return {"success": True}
             case ("PUT", "app_callback"):
                 url = _str_param(body, "callback_url", required=True)

@@ -30,6 +30,19 @@ GRAPH_URLS = Map(
             endpoint="phone_numbers",
             methods=["GET"],
         ),
+        # A business's WABAs (Meta's OpenAPI: getOwnedWhatsAppBusinessAccounts,
+        # getClientWhatsAppBusinessAccounts) and what a token covers.
+        Rule(
+            "/<version:version>/<object_id>/owned_whatsapp_business_accounts",
+            endpoint="owned_whatsapp_business_accounts",
+            methods=["GET"],
+        ),
+        Rule(
+            "/<version:version>/<object_id>/client_whatsapp_business_accounts",
+            endpoint="client_whatsapp_business_accounts",
+            methods=["GET"],
+        ),
+        Rule("/<version:version>/debug_token", endpoint="debug_token", methods=["GET"]),
         Rule("/<version:version>/<object_id>", endpoint="phone_number", methods=["GET", "POST"]),
     ],
     converters={"version": VersionConverter},
@@ -55,6 +68,17 @@ ADMIN_URLS = Map(
             methods=["PUT"],
         ),
         Rule(f"{ADMIN_PREFIX}/apps/<object_id>", endpoint="app_callback", methods=["PUT"]),
+        # A new customer onboarding (a client WABA of a business), and a subscription by hand.
+        Rule(
+            f"{ADMIN_PREFIX}/businesses/<object_id>/client_wabas",
+            endpoint="client_waba",
+            methods=["POST"],
+        ),
+        Rule(
+            f"{ADMIN_PREFIX}/wabas/<object_id>/subscription",
+            endpoint="waba_subscription",
+            methods=["PUT"],
+        ),
         # Meta's hourly call budget (see budget.py) and the clock it runs on.
         Rule(f"{ADMIN_PREFIX}/clock", endpoint="clock", methods=["GET", "POST"]),
         Rule(f"{ADMIN_PREFIX}/usage", endpoint="usage", methods=["GET"]),

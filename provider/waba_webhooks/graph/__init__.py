@@ -2,6 +2,7 @@
 emulator) and `usage` (Meta's per-WABA hourly budget header and the pacing it drives)."""
 
 from .client import (
+    BusinessWaba,
     GraphClient,
     PhoneNumberRouting,
     SubscribedApp,
@@ -10,6 +11,7 @@ from .client import (
 )
 
 __all__ = [
+    "BusinessWaba",
     "GraphClient",
     "PhoneNumberRouting",
     "SubscribedApp",

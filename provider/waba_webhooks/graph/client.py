@@ -90,6 +90,25 @@ class PhoneNumberRouting:
 PHONE_NUMBERS_PAGE_SIZE = 100
 
 
+@dataclass(frozen=True)
+class BusinessWaba:
+    """One WABA of a business, from ``GET /{BUSINESS_ID}/{owned,client}_whatsapp_business_
+    accounts``."""
+
+    id: str
+    name: str | None
+    relation: str  # "owned" or "client"
+
+
+#: The two lists of a business's WABAs: relation -> Graph edge.
+BUSINESS_WABA_EDGES = {
+    "owned": "owned_whatsapp_business_accounts",
+    "client": "client_whatsapp_business_accounts",
+}
+#: WABAs asked for per page of a business's WABA list (Graph caps pages at 100).
+BUSINESS_WABAS_PAGE_SIZE = 100
+
+
 class GraphClient:
     """A thread-safe client for the few Graph API endpoints that hold webhook overrides."""
 
@@ -192,6 +211,28 @@ class GraphClient:
             # (it may carry the token): ask again with the cursor.
             if not paging.get("next") or not after:
                 return numbers
+            params = {**params, "after": str(after)}
+
+    def business_wabas(self, business_id: str, relation: str) -> list[BusinessWaba]:
+        """Every WABA the business owns (``relation="owned"``; the token needs
+        ``business_management`` too) or serves for clients (``"client"``), one call per page of
+        up to `BUSINESS_WABAS_PAGE_SIZE`, following ``paging.next`` until Graph leaves it out."""
+        edge = BUSINESS_WABA_EDGES.get(relation)
+        if edge is None:
+            raise ValueError(f"relation must be one of {', '.join(BUSINESS_WABA_EDGES)}, "
+                             f"got {relation!r}")
+        params = {"fields": "id,name", "limit": str(BUSINESS_WABAS_PAGE_SIZE)}
+        wabas: list[BusinessWaba] = []
+        while True:
+            body = self.request("GET", f"{business_id}/{edge}", params=params)
+            wabas.extend(BusinessWaba(id=str(entry.get("id", "")), name=entry.get("name"),
+                                      relation=relation)
+                         for entry in body.get("data") or [])
+            paging = body.get("paging") or {}
+            after = (paging.get("cursors") or {}).get("after")
+            # As for phone numbers: ask again with the cursor, never the URL Graph gave.
+            if not paging.get("next") or not after:
+                return wabas
             params = {**params, "after": str(after)}
 
     def phone_number(self, phone_number_id: str) -> PhoneNumberRouting:
