@@ -1,7 +1,8 @@
 """``waba-webhooks``: the jobs around ``pulumi up`` on the command line.
 
     waba-webhooks discover --waba ID [--waba ID ...] [--stack-config FILE]
-    waba-webhooks review [PREVIEW_JSON]
+    waba-webhooks review [PREVIEW_JSON] [--full-report FILE]
+    waba-webhooks drift [REFRESH_JSON ...] [--business ID] [--full-report FILE]
     waba-webhooks emulator [--port N] [--fixture FILE]
     waba-webhooks live-check --waba-id ID --phone-number-id ID [--write URL]
 
@@ -18,12 +19,14 @@ import sys
 from types import ModuleType
 
 from ..emulator import __main__ as emulator
-from . import discover, live_check, review
+from . import discover, drift, live_check, review
 
 #: name -> (module, one-line help).
 COMMANDS: dict[str, tuple[ModuleType, str]] = {
     "discover": (discover, "live routing of WABAs -> a routing table that `pulumi up` adopts"),
     "review": (review, "`pulumi preview --json` -> a Markdown report of route changes per number"),
+    "drift": (drift, "refresh preview JSON of one or more stacks -> a Markdown report of what "
+                     "moved outside them (exit 0 none, 2 drift, 1 error)"),
     "emulator": (emulator, "serve the local Graph API emulator"),
     "live-check": (live_check, "before a release: read (and with --write, set and restore) a "
                                "test number's routing on the live Graph API"),

@@ -24,6 +24,7 @@ import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from ..errors import GraphError, NotFoundError, PermissionDeniedError, WabaWebhooksError
 from ..graph import GraphClient, PhoneNumberRouting
@@ -113,6 +114,8 @@ class _Live:
     waba_override: dict[str, str | None] = field(default_factory=dict)
     subscribed: dict[str, bool] = field(default_factory=dict)
     unreadable: dict[Target, str] = field(default_factory=dict)
+    #: The unreadable objects Meta refused to show (a permissions error), not unknown ones.
+    refused: set[Target] = field(default_factory=set)
 
 
 def _targets(steps: Iterable[OverrideStep]) -> tuple[list[str], list[str]]:
@@ -128,7 +131,13 @@ def _targets(steps: Iterable[OverrideStep]) -> tuple[list[str], list[str]]:
     return sorted(wabas), sorted(phones)
 
 
-def _read(client: GraphClient, waba_ids: list[str], phone_ids: list[str], report: Report) -> _Live:
+class _ReadLog(Protocol):
+    wabas_read: list[str]
+    phones_read: list[str]
+
+
+def _read(client: GraphClient, waba_ids: list[str], phone_ids: list[str],
+          report: _ReadLog) -> _Live:
     live = _Live()
     for waba_id in waba_ids:
         try:
@@ -136,6 +145,8 @@ def _read(client: GraphClient, waba_ids: list[str], phone_ids: list[str], report
             numbers = client.phone_numbers(waba_id)
         except (NotFoundError, PermissionDeniedError) as error:
             live.unreadable[("waba", waba_id)] = error.describe(hint=False)
+            if isinstance(error, PermissionDeniedError):
+                live.refused.add(("waba", waba_id))
             continue
         report.wabas_read.append(waba_id)
         live.subscribed[waba_id], live.waba_override[waba_id] = subscribed, override
@@ -149,6 +160,8 @@ def _read(client: GraphClient, waba_ids: list[str], phone_ids: list[str], report
             live.numbers[phone_id] = client.phone_number(phone_id)
         except (NotFoundError, PermissionDeniedError) as error:
             live.unreadable[("phone", phone_id)] = error.describe(hint=False)
+            if isinstance(error, PermissionDeniedError):
+                live.refused.add(("phone", phone_id))
             continue
         report.phones_read.append(phone_id)
     return live
@@ -398,9 +411,11 @@ def blocks(report: Report, folded: int | None = FOLDED) -> list[fit.Block]:
     return out
 
 
-def number_table(numbers: list[NumberRoute], folded: int | None = FOLDED) -> fit.Table:
+def number_table(numbers: list[NumberRoute], folded: int | None = FOLDED,
+                 columns: tuple[str, str] = ("before", "after")) -> fit.Table:
     """One row per way of moving: numbers with the same before, after, rule and why share a
-    row, with their count and the numbers folded in a ``<details>`` (at most `folded`)."""
+    row, with their count and the numbers folded in a ``<details>`` (at most `folded`).
+    `columns` names the before and after columns."""
     groups: dict[tuple[str, str, str, tuple[str, ...]], list[NumberRoute]] = {}
     for n in numbers:
         groups.setdefault((n.before.shown(), n.after.shown(), _rule(n), n.why), []).append(n)
@@ -408,7 +423,7 @@ def number_table(numbers: list[NumberRoute], folded: int | None = FOLDED) -> fit
     for (before, after, rule, why), members in groups.items():
         rows.append(f"| {_numbers_cell(members, folded)} | {_code(before)} | {_code(after)} | "
                     f"{rule} | {', '.join(why) or '—'} |")
-    return fit.Table(["| phone number | before | after | rule | why |",
+    return fit.Table([f"| phone number | {columns[0]} | {columns[1]} | rule | why |",
                       "| --- | --- | --- | --- | --- |"], rows, "phone number rows")
 
 
@@ -527,6 +542,17 @@ def _mask(text: str, secrets: Iterable[str]) -> str:
                          reverse=True):
         text = text.replace(secret, "[secret]")
     return text
+
+
+# ---- shared with the drift report (commands/drift.py) ------------------------------------------
+
+#: What Graph says now about the objects read; `read_live` reads it.
+Live = _Live
+#: Overrides and subscriptions as a world that gives each number its `Route`.
+World = _World
+read_live = _read
+mask = _mask
+plain, cell, code, plural = _plain, _cell, _code, _n
 
 
 # ---- the command ------------------------------------------------------------------------------
