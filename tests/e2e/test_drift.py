@@ -36,6 +36,8 @@ GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 VERIFY_TOKEN = "e2e-drift-verify-token-7a91"
 #: Set to rewrite the golden files from this run (then review the diff before committing).
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+#: Keys of a preview document that hold times or machine paths.
+NOISE = {"sourcePosition", "stackTrace", "created", "modified", "duration"}
 STACKS = {"owned": business.WABA_IDS[:business.OWNED],
           "clients": [w for w in business.WABA_IDS[business.OWNED:] if w != business.REFUSING]}
 
@@ -127,9 +129,11 @@ def normalized(printed: str, estate: Estate) -> dict:
     """A refresh preview document with the golden files' URLs and without times."""
     text = printed.replace(estate.receiver.base_url, business.BASE).replace(
         estate.emulator.url, "http://127.0.0.1:18080")
-    document = json.loads(text)
-    document.pop("duration", None)
-    return document
+    def clean(node):
+        if isinstance(node, dict):
+            return {k: clean(v) for k, v in node.items() if k not in NOISE}
+        return [clean(v) for v in node] if isinstance(node, list) else node
+    return clean(json.loads(text))
 
 
 def test_up_adopts_both_stacks_with_no_write_and_drift_finds_nothing(estate, tmp_path):
