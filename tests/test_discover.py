@@ -123,7 +123,8 @@ def test_warns_about_urls_the_provider_would_refuse(world, capsys, monkeypatch):
 DEV_STACK = REPO_ROOT / "stacks" / "Pulumi.dev.yaml"
 
 
-def test_merges_into_a_stack_config_leaving_every_other_line_as_it_was(world, capsys, tmp_path):
+def test_merges_into_a_stack_config_keeping_its_entries_and_every_other_line(world, capsys,
+                                                                            tmp_path):
     path = tmp_path / "Pulumi.dev.yaml"
     shutil.copy(DEV_STACK, path)
     old = path.read_text()
@@ -131,13 +132,21 @@ def test_merges_into_a_stack_config_leaving_every_other_line_as_it_was(world, ca
     assert code == 0, err
     assert out == ""
     new = path.read_text()
-    # The old routing block (from its key to the end of the file) is replaced; the lines
-    # before it -- comments, settings, encrypted secrets -- are byte for byte the same.
-    head = old[:old.index("  waba-webhooks:routing:")]
-    assert new.startswith(head)
-    # The dev table's URLs on 127.0.0.1 use the verify token named "main": so does ours.
-    assert yaml.safe_load(new)["config"]["waba-webhooks:routing"] == expected_table(
-        **{"127.0.0.1": "main"})
+    # Everything up to the end of the old table is kept as it was -- comments, settings,
+    # encrypted secrets, and the table's own entries with their comments; what is live and was
+    # not in the table follows each list's old entries.
+    wabas_end = old.index("    phoneNumbers:")
+    assert new.startswith(old[:wabas_end])
+    assert old[wabas_end:] in new.replace(new[new.index('      - wabaId: "2000'):
+                                              new.index("    phoneNumbers:")], "")
+    # The dev table's URLs on 127.0.0.1 use the verify token named "main": so do the new ones.
+    dev = yaml.safe_load(old)["config"]["waba-webhooks:routing"]
+    added = expected_table(**{"127.0.0.1": "main"})
+    assert yaml.safe_load(new)["config"]["waba-webhooks:routing"] == {
+        "appCallbackUri": dev["appCallbackUri"],
+        "wabas": dev["wabas"] + added["wabas"],
+        "phoneNumbers": dev["phoneNumbers"] + added["phoneNumbers"],
+    }
     old_config = yaml.safe_load(old)["config"]
     new_config = yaml.safe_load(new)["config"]
     del old_config["waba-webhooks:routing"], new_config["waba-webhooks:routing"]
@@ -146,6 +155,10 @@ def test_merges_into_a_stack_config_leaving_every_other_line_as_it_was(world, ca
                           err)
     assert sorted(commands) == sorted(set(seeded.TOKEN_NAMES.values()) - {"host-127-0-0-1"})
     assert f"written to {path}" in err
+    assert "Merged: kept 0 WABAs and 0 numbers already in the table; added 4 WABAs and 40" in err
+    # A second run finds everything in the table: the file does not change.
+    code, _, _ = discover(capsys, *ALL, "--stack-config", str(path))
+    assert code == 0 and path.read_text() == new
 
 
 def test_keeps_the_verify_token_names_an_existing_table_uses(world, capsys, tmp_path):
@@ -198,4 +211,4 @@ def test_fails_with_metas_message_for_an_unknown_waba_and_writes_nothing(world, 
     assert "999" in err and "code 100" in err
     assert not path.exists()
     code, _, err = discover(capsys, "--waba", "12a")
-    assert code == 2 and "must be a WABA id" in err
+    assert code == 1 and "must be a WABA id" in err

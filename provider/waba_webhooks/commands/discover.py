@@ -1,214 +1,202 @@
-"""``waba-webhooks discover``: the live routing of some WABAs, as a routing table to adopt.
+"""``waba-webhooks discover``: the live routing of some WABAs -- a business's whole estate, or the
+ones named -- as a routing table to adopt.
 
-For each WABA it reads (never writes) our app's subscription and override
-(``GET /{WABA_ID}/subscribed_apps``) and every phone number with its ``webhook_configuration``
-(``GET /{WABA_ID}/phone_numbers`` with field expansion, one call per page of 100). It prints the
-``waba-webhooks:routing`` block of a stack config file (`waba_webhooks.routing` reads it), with a
-comment per number saying where its messages webhooks go now; ``--stack-config FILE`` writes the
-block into that file instead, every other line of it untouched. A ``pulumi up`` of that table then
-adopts what is live without a single write: each create finds its URL already set.
+WABAs come from ``--business ID`` (its owned and client WABAs, ``GET /{BUSINESS_ID}/owned_
+whatsapp_business_accounts`` and ``.../client_whatsapp_business_accounts``; ``--owned`` /
+``--client`` narrow) and from ``--waba ID``; `estate` reads each one's routing (never writes), in
+parallel. The ``waba-webhooks:routing`` block of a stack config file is printed
+(`waba_webhooks.routing` reads it), with a comment per WABA and per number saying where its
+messages webhooks go now; ``--stack-config FILE`` merges it into that file's table instead
+(`routing_table`: entries already there are kept, new ones added, vanished ones flagged). A
+``pulumi up`` of that table then adopts what is live without a single write: each create finds
+its URL already set.
 
 Meta never returns verify tokens, so the table names one per callback URL host and the summary
 (stderr) lists the ``pulumi config set --secret --path`` commands that fill them in.
+
+Exit status: 0 every WABA read; 3 the table was printed or written, but some WABAs could not be
+read (each named with Meta's reason); 1 nothing printed or written: bad input (an id that is not
+digits, an unreadable stack config) or Graph refused the whole run (a token without access to the
+business, an invalid token, no WABA readable).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
-
-import yaml
 
 from .. import validation
-from ..errors import WabaWebhooksError
-from ..graph import GraphClient, PhoneNumberRouting
-from . import stack_config
+from ..errors import GraphError, WabaWebhooksError
+from . import estate, routing_table, stack_config
+from .estate import LiveWaba, Target, Unreadable
+from .routing_table import (
+    APP,
+    NOT_DELIVERED,
+    PHONE,
+    WABA,
+    MergeReport,
+    RoutingTableError,
+    Scope,
+    declared_override,
+    effective,
+    token_names,
+    waba_note,
+)
+
+__all__ = ["LiveWaba", "configure_parser", "declared_override", "effective", "run",
+           "token_names"]
 
 #: The namespace of the routing program's config (``stacks/__main__.py``: the project name).
 DEFAULT_NAMESPACE = "waba-webhooks"
 
-PHONE, WABA, APP = "phone number override", "WABA override", "app callback URL"
-NOT_DELIVERED = "not delivered"
-#: `WebhookConfiguration.effective_rule` -> how the summary and comments say it.
-_RULES = {"phone_number": PHONE, "whatsapp_business_account": WABA, "application": APP}
-
-
-@dataclass(frozen=True)
-class LiveWaba:
-    """One WABA as Graph reports it for our app."""
-
-    waba_id: str
-    #: Whether our app is subscribed to the WABA's webhooks (else none of them reach us).
-    subscribed: bool
-    #: Our app's override callback URI on the WABA, if any.
-    override: str | None
-    numbers: list[PhoneNumberRouting]
-
-
-def read_live(client: GraphClient, waba_ids: Iterable[str]) -> list[LiveWaba]:
-    """Read each WABA's subscription, override and numbers (reads only)."""
-    wabas = []
-    for waba_id in dict.fromkeys(waba_ids):  # in the order given, once each
-        subscribed, override = client.waba_override(waba_id)
-        wabas.append(LiveWaba(waba_id, subscribed, override, client.phone_numbers(waba_id)))
-    return wabas
-
-
-def effective(waba: LiveWaba, number: PhoneNumberRouting) -> tuple[str | None, str]:
-    """Where a number's messages webhooks go now, and the rule that sends them there."""
-    if not waba.subscribed:
-        return None, f"none: our app is not subscribed to WABA {waba.waba_id}"
-    routing = number.webhook_configuration
-    if routing.effective is None:
-        return None, "none: the app has no callback URL"
-    return routing.effective, _RULES[routing.effective_rule]
-
-
-def declared_override(waba: LiveWaba, number: PhoneNumberRouting) -> str | None:
-    """The number's override as the table declares it: ours as it is live, except on a WABA our
-    app is not subscribed to. There nothing reaches the app, and declaring a route would make
-    `pulumi up` subscribe it (a write that starts deliveries): the table leaves such overrides
-    unlisted, so adopting changes nothing, and says so in the number's comment."""
-    return number.webhook_configuration.phone_number if waba.subscribed else None
-
-
-def token_names(uris: Iterable[str], existing: Mapping[str, str] | None = None) -> dict[str, str]:
-    """One verify token name per distinct URL host: ``existing`` (host -> name, from a table
-    being updated) where it has one, else the host as a config-path-safe slug
-    (``hooks.example.com`` -> ``hooks-example-com``)."""
-    existing = dict(existing or {})
-    names: dict[str, str] = {}
-    taken = set(existing.values())
-    for host in sorted({_host(uri) for uri in uris}):
-        if host in existing:
-            names[host] = existing[host]
-            continue
-        base = re.sub(r"[^a-z0-9]+", "-", host.lower()).strip("-") or "callback"
-        if not base[0].isalpha():
-            base = f"host-{base}"  # a path segment such as "127-0-0-1" reads oddly; keep it a word
-        name, n = base, 2
-        while name in taken:
-            name, n = f"{base}-{n}", n + 1
-        names[host] = name
-        taken.add(name)
-    return names
-
-
-def routing_table(wabas: list[LiveWaba], names: Mapping[str, str],
-                  app_callback_uri: str | None) -> dict[str, Any]:
-    """The routing table (plain data, as `waba_webhooks.routing.plan` reads it)."""
-    table: dict[str, Any] = {}
-    if app_callback_uri:
-        table["appCallbackUri"] = app_callback_uri
-    table["wabas"] = [_entry({"wabaId": w.waba_id}, w.override, names) for w in wabas]
-    table["phoneNumbers"] = [
-        _entry({"phoneNumberId": n.phone_number_id, "wabaId": w.waba_id},
-               declared_override(w, n), names)
-        for w in wabas for n in w.numbers
-    ]
-    return table
-
-
-def render_block(key: str, wabas: list[LiveWaba], names: Mapping[str, str],
-                 app_callback_uri: str | None, indent: int) -> str:
-    """The ``<key>:`` block of a stack config file at `indent`, with a comment per WABA and per
-    number; it parses to `routing_table`."""
-    pad, inner = " " * indent, " " * (indent + 2)
-    item, field = inner + "  - ", inner + "    "
-    out = [f"{pad}{key}:"]
-    if app_callback_uri:
-        out.append(f"{inner}appCallbackUri: {_scalar(app_callback_uri)}"
-                   "  # informational: the App Dashboard's callback URL")
-    out.append(f"{inner}wabas:")
-    for waba in wabas:
-        out.append(f"{item}wabaId: {_quoted(waba.waba_id)}  # {_comment(_waba_note(waba))}")
-        if waba.override:
-            out.append(f"{field}callbackUri: {_scalar(waba.override)}")
-            out.append(f"{field}verifyToken: {names[_host(waba.override)]}")
-    out.append(f"{inner}phoneNumbers:" + ("" if any(w.numbers for w in wabas) else " []"))
-    for waba in wabas:
-        for number in waba.numbers:
-            uri, rule = effective(waba, number)
-            shown = number.display_phone_number or "(no display number)"
-            where = f"{uri} ({rule})" if uri else rule
-            live = number.webhook_configuration.phone_number
-            own = declared_override(waba, number)
-            if live and not own:
-                where += f"; our override {live} is set but not listed"
-            out.append(f"{item}phoneNumberId: {_quoted(number.phone_number_id)}"
-                       f"  # {_comment(f'{shown} -> {where}')}")
-            out.append(f"{field}wabaId: {_quoted(waba.waba_id)}")
-            if own:
-                out.append(f"{field}callbackUri: {_scalar(own)}")
-                out.append(f"{field}verifyToken: {names[_host(own)]}")
-    return "\n".join(out) + "\n"
-
-
-# ---- the command ------------------------------------------------------------------------------
+EXIT_OK, EXIT_ERROR, EXIT_PARTIAL = 0, 1, 3
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``waba-webhooks discover``."""
     parser.description = (
-        "Read the live routing of WABAs for our app (read-only) and print it as the routing "
-        "table of a stack config file, ready for `pulumi up` to adopt without writing. "
-        "Settings come from the environment as the provider reads them (WHATSAPP_ACCESS_TOKEN, "
-        "WHATSAPP_GRAPH_URL, ...)."
+        "Read the live routing of WABAs for our app (read-only): a business's owned and client "
+        "WABAs (--business) and/or the ones named (--waba). Print it as the routing table of a "
+        "stack config file, or merge it into one (--stack-config), ready for `pulumi up` to "
+        "adopt without writing. Settings come from the environment as the provider reads them "
+        "(WHATSAPP_ACCESS_TOKEN, WHATSAPP_GRAPH_URL, ...). Exit status: 0 all read, 3 partial "
+        "(some WABAs could not be read; named on stderr and in the table), 1 error (nothing "
+        "written)."
     )
-    parser.add_argument("--waba", dest="wabas", action="append", required=True, metavar="ID",
-                        help="a WABA id to read (repeat for several)")
+    parser.add_argument("--business", metavar="ID",
+                        help="a business (portfolio) id: read every WABA it owns and every "
+                             "client WABA shared with it")
+    relation = parser.add_mutually_exclusive_group()
+    relation.add_argument("--owned", action="store_true",
+                          help="with --business: only the WABAs it owns")
+    relation.add_argument("--client", action="store_true",
+                          help="with --business: only its client WABAs")
+    parser.add_argument("--waba", dest="wabas", action="append", default=[], metavar="ID",
+                        help="a WABA id to read (repeat for several; combines with --business)")
     parser.add_argument("--stack-config", type=Path, metavar="FILE",
-                        help="write the table into this Pulumi.<stack>.yaml (its other keys, "
-                             "comments and secrets untouched) instead of printing it")
+                        help="merge the table into this Pulumi.<stack>.yaml (entries already "
+                             "there kept; its other keys, comments and secrets untouched) "
+                             "instead of printing it")
     parser.add_argument("--namespace", default=DEFAULT_NAMESPACE,
                         help="config namespace of the routing program (default: %(default)s)")
+    parser.add_argument("--parallel", type=int, default=estate.DEFAULT_PARALLEL, metavar="N",
+                        help="WABAs read at once (default: %(default)s); each WABA's own hourly "
+                             "budget paces its calls whatever N is")
 
 
 def run(args: argparse.Namespace) -> int:
-    """Discover, print or merge the table, and summarise on stderr."""
+    """Discover, print or merge the table, and summarise on stderr; the exit status."""
     from .. import config, graph
 
+    problem = _check_args(args)
+    if problem:
+        return _fail(problem)
+    key, tokens_key = f"{args.namespace}:routing", f"{args.namespace}:verifyTokens"
+    try:
+        current = stack_config.read(args.stack_config) if args.stack_config else {}
+        settings = config.load()
+        client = graph.client_for(settings)
+        targets, listed = _targets(client, args)
+    except GraphError as error:
+        return _fail(_listing_failure(args.business, error))
+    except (WabaWebhooksError, stack_config.StackConfigError) as error:
+        return _fail(str(error))
+    progress = estate.Progress(len(targets))
+    try:
+        wabas, unreadable = estate.read_all(client, targets, parallel=args.parallel,
+                                            progress=progress)
+    except WabaWebhooksError as error:
+        return _fail(str(error))
+    finally:
+        progress.close()
+    if targets and not wabas:
+        for failed in unreadable:
+            print(f"discover: {failed.target.label()}: {failed.error}", file=sys.stderr)
+        return _fail("no WABA could be read; nothing written")
+
+    existing = current.get(key)
+    names = token_names(routing_table.live_uris(wabas), routing_table.names_in(existing))
+    app_uri = _app_callback(wabas)
+    scope = Scope(missing={u.target.waba_id: u.reason for u in unreadable if u.missing},
+                  business_id=args.business, listed=listed)
+
+    def build(value: Any) -> Any:
+        table, report = routing_table.merge(value, wabas, names, app_uri, unreadable, scope)
+        reports.append(report)
+        return table
+
+    reports: list[MergeReport] = []
+    try:
+        if args.stack_config:
+            stack_config.update(args.stack_config, key, build)
+        else:
+            text, _ = stack_config.updated_text("", key, build)
+            sys.stdout.write(text)
+    except (stack_config.StackConfigError, RoutingTableError) as error:
+        return _fail(f"{args.stack_config}: {error}")
+    have = current.get(tokens_key)
+    _summary(wabas, unreadable, reports[-1], names, tokens_key,
+             set(have) if isinstance(have, Mapping) else set(), args.stack_config,
+             settings.allow_http_loopback, key)
+    return EXIT_PARTIAL if unreadable else EXIT_OK
+
+
+def _check_args(args: argparse.Namespace) -> str | None:
+    if (args.owned or args.client) and args.business is None:
+        return "--owned and --client narrow --business; give --business ID"
+    if args.business is None and not args.wabas:
+        return "give --business ID and/or --waba ID"
+    if args.business is not None and not args.business.isdigit():
+        return f"--business must be a business id (digits), got {args.business!r}"
     for waba_id in args.wabas:
         if not waba_id.isdigit():
-            print(f"discover: --waba must be a WABA id (digits), got {waba_id!r}", file=sys.stderr)
-            return 2
-    try:
-        settings = config.load()
-        wabas = read_live(graph.client_for(settings), args.wabas)
-    except WabaWebhooksError as error:
-        print(f"discover: {error}", file=sys.stderr)
-        return 1
-    key, tokens_key = f"{args.namespace}:routing", f"{args.namespace}:verifyTokens"
-    current = stack_config.read(args.stack_config) if args.stack_config else {}
-    names = token_names(_live_uris(wabas), _names_in(current.get(key)))
-    app_uri = _app_callback(wabas)
-
-    def render(indent: int) -> str:
-        return render_block(key, wabas, names, app_uri, indent)
-
-    if args.stack_config:
-        try:
-            stack_config.set_config_block(args.stack_config, key, render)
-        except (stack_config.StackConfigError, yaml.YAMLError) as error:
-            print(f"discover: {error}", file=sys.stderr)
-            return 1
-    else:
-        sys.stdout.write("config:\n" + render(2))
-    have = current.get(tokens_key)
-    _summary(wabas, names, tokens_key, set(have) if isinstance(have, Mapping) else set(),
-             args.stack_config, settings.allow_http_loopback)
-    return 0
+            return f"--waba must be a WABA id (digits), got {waba_id!r}"
+    if args.parallel < 1:
+        return f"--parallel must be at least 1, got {args.parallel}"
+    return None
 
 
-def _summary(wabas: list[LiveWaba], names: Mapping[str, str], tokens_key: str,
-             have: set[str], stack_file: Path | None, allow_http_loopback: bool) -> None:
+def _fail(message: str) -> int:
+    print(f"discover: {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def _targets(client: Any, args: argparse.Namespace) -> tuple[list[Target], frozenset[str] | None]:
+    """The WABAs to read (the business's first, then --waba ones), and, when the business's
+    whole list was read, the ids it lists."""
+    targets: list[Target] = []
+    listed: frozenset[str] | None = None
+    if args.business is not None:
+        relations = ("owned",) if args.owned else ("client",) if args.client else estate.RELATIONS
+        targets = estate.list_business(client, args.business, relations)
+        if len(relations) == len(estate.RELATIONS):
+            listed = frozenset(t.waba_id for t in targets)
+        print(f"discover: business {args.business}: "
+              + ", ".join(f"{sum(t.relation == r for t in targets)} {r}" for r in relations)
+              + " WABAs", file=sys.stderr)
+    known = {t.waba_id for t in targets}
+    targets += [Target(w) for w in dict.fromkeys(args.wabas) if w not in known]
+    return targets, listed
+
+
+def _listing_failure(business: str | None, error: GraphError) -> str:
+    text = f"business {business}: Meta refused to list its WABAs: {error.describe(hint=False)}"
+    if error.code == 200:
+        text += (". The token's system user needs access to the business (Business Settings > "
+                 "System users > Assign assets) and the business_management permission besides "
+                 "whatsapp_business_management")
+    elif error.hint:
+        text += f". {error.hint}"
+    return text
+
+
+def _summary(wabas: list[LiveWaba], unreadable: Sequence[Unreadable], report: MergeReport,
+             names: Mapping[str, str], tokens_key: str, have: set[str],
+             stack_file: Path | None, allow_http_loopback: bool, key: str) -> None:
     def say(line: str = "") -> None:
         print(line, file=sys.stderr)
 
@@ -220,8 +208,9 @@ def _summary(wabas: list[LiveWaba], names: Mapping[str, str], tokens_key: str,
             counts[rule if rule in counts else NOT_DELIVERED] += 1
         for rule, n in counts.items():
             totals[rule] += n
-        say(f"WABA {waba.waba_id}: {_waba_note(waba)}; {len(waba.numbers)} numbers: "
-            + _counts(counts))
+        if len(wabas) <= 50 or not waba.subscribed:  # an estate of hundreds: totals only
+            say(f"WABA {waba.waba_id}: {waba_note(waba)}; {len(waba.numbers)} numbers: "
+                + _counts(counts))
         if not waba.subscribed:
             say(f"  our app is not subscribed to WABA {waba.waba_id}: none of its messages "
                 "webhooks reach the app, whatever the overrides say, so the table lists none "
@@ -229,73 +218,56 @@ def _summary(wabas: list[LiveWaba], names: Mapping[str, str], tokens_key: str,
                 "`pulumi up`.")
     numbers = sum(len(w.numbers) for w in wabas)
     say(f"{numbers} phone numbers in {len(wabas)} WABAs: {_counts(totals)}.")
-    for uri in sorted(_live_uris(wabas)):
+    for failed in unreadable:
+        say(f"not read: {failed.target.label()}: {failed.reason}")
+    if unreadable:
+        say(f"{len(unreadable)} WABA(s) could not be read: the table lacks them (exit status "
+            f"{EXIT_PARTIAL}). Run discover again once they can be.")
+    for entry, why in report.gone:
+        say(f"kept, but no longer live: {entry}: {why}. Remove it from the table if it is gone "
+            "for good (`pulumi up` fails on it until then).")
+    for line in report.differs:
+        say(f"kept as the table has it: {line} (`pulumi up` makes it so)")
+    if stack_file is not None:
+        say(f"Merged: kept {len(report.kept_wabas)} WABAs and {len(report.kept_numbers)} numbers "
+            f"already in the table; added {len(report.added_wabas)} WABAs and "
+            f"{len(report.added_numbers)} numbers.")
+    for uri in sorted(routing_table.live_uris(wabas)):
         for failure in validation.check_callback_uri(
                 "callbackUri", uri, allow_http_loopback=allow_http_loopback):
             say(f"warning: {uri}: {failure.reason}; the provider's check will refuse it")
     where = f"written to {stack_file}" if stack_file else "printed on stdout"
     say(f"Routing table {where}.")
-    missing = sorted(set(names.values()) - have)
+    used = _token_names_used(stack_file, key, names)
+    missing = sorted(used - have)
     if missing:
         stack = _stack_name(stack_file)
         say("Meta never returns verify tokens. Set each one to the token its endpoint expects "
             "(each command prompts for the value):")
         hosts = {name: host for host, name in names.items()}
         for name in missing:
-            say(f"  pulumi config set{stack} --secret --path '{tokens_key}.{name}'"
-                f"   # {hosts[name]}")
+            shown = f"   # {hosts[name]}" if name in hosts else ""
+            say(f"  pulumi config set{stack} --secret --path '{tokens_key}.{name}'{shown}")
     say("Then `pulumi preview` shows one create per override; `pulumi up` adopts each one "
         "without a write (its URL is already set).")
+
+
+def _token_names_used(stack_file: Path | None, key: str, names: Mapping[str, str]) -> set[str]:
+    """Verify token names the table refers to: those of the live URIs, and, in a merged file,
+    those its kept entries name."""
+    used = set(names.values())
+    if stack_file is not None and stack_file.exists():
+        used |= set(routing_table.names_in(stack_config.read(stack_file).get(key)).values())
+    return used
 
 
 def _counts(counts: Mapping[str, int]) -> str:
     return ", ".join(f"{n} {rule}" for rule, n in counts.items() if n) or "none"
 
 
-def _waba_note(waba: LiveWaba) -> str:
-    if not waba.subscribed:
-        return "our app is NOT subscribed: no messages webhooks reach it"
-    if waba.override:
-        return f"WABA override {waba.override}"
-    return "no WABA override: numbers without their own go to the app's callback URL"
-
-
-def _live_uris(wabas: list[LiveWaba]) -> set[str]:
-    uris = {w.override for w in wabas if w.override}
-    uris |= {uri for w in wabas for n in w.numbers if (uri := declared_override(w, n))}
-    return uris
-
-
 def _app_callback(wabas: list[LiveWaba]) -> str | None:
     return next((n.webhook_configuration.application for w in wabas for n in w.numbers
                  if n.webhook_configuration.application), None)
-
-
-def _names_in(table: Any) -> dict[str, str]:
-    """host -> verify token name, as an existing routing table assigns them."""
-    found: dict[str, str] = {}
-    if not isinstance(table, Mapping):
-        return found
-    for group in ("wabas", "phoneNumbers"):
-        entries = table.get(group)
-        for entry in entries if isinstance(entries, list) else []:
-            if isinstance(entry, Mapping) and entry.get("callbackUri") and isinstance(
-                    entry.get("verifyToken"), str):
-                found.setdefault(_host(str(entry["callbackUri"])), entry["verifyToken"])
-    return found
-
-
-def _entry(entry: dict[str, Any], uri: str | None, names: Mapping[str, str]) -> dict[str, Any]:
-    if uri:
-        entry.update(callbackUri=uri, verifyToken=names[_host(uri)])
-    return entry
-
-
-def _host(uri: str) -> str:
-    try:
-        return urlsplit(uri).hostname or "callback"
-    except ValueError:
-        return "callback"
 
 
 def _stack_name(stack_file: Path | None) -> str:
@@ -305,20 +277,3 @@ def _stack_name(stack_file: Path | None) -> str:
     found = re.fullmatch(r"Pulumi\.(.+)\.ya?ml", stack_file.name)
     return f" --stack {found.group(1)}" if found else ""
 
-
-def _quoted(text: str) -> str:
-    return json.dumps(text)
-
-
-def _scalar(text: str) -> str:
-    """A YAML scalar for `text`: plain when it reads back the same, else double-quoted."""
-    try:
-        plain_ok = text == text.strip() and yaml.safe_load(f"k: {text}") == {"k": text}
-    except yaml.YAMLError:
-        plain_ok = False
-    return text if plain_ok and " #" not in text else json.dumps(text)
-
-
-def _comment(text: str) -> str:
-    """Text safe on one YAML comment line (no line breaks or control characters)."""
-    return "".join(c if c.isprintable() else "?" for c in text)

@@ -1,14 +1,16 @@
-"""Writing one key of a Pulumi stack config file (``Pulumi.<stack>.yaml``) and nothing else.
+"""Changing one key of a Pulumi stack config file (``Pulumi.<stack>.yaml``) and nothing else.
 
-`set_config_block` replaces (or adds) the block of one ``config:`` key by splicing text: every
-other line of the file -- other keys, comments, encrypted secrets, the encryption salt -- stays
-byte for byte as it was. A YAML round trip would re-indent, re-quote and drop comments; a splice
-cannot. The result is parsed again and must hold the old data with only that key changed, or
-nothing is written.
+The file goes through a round-trip YAML library (ruamel.yaml): comments, key order, quoting and
+encrypted ``secure:`` values come back as they were, and the key being set keeps its place (or
+is added at the end of ``config:``). Indentation follows what the file uses. After the change
+the new text is parsed again and must hold the old data with only that key changed, or nothing
+is written; the write is atomic.
 """
 
 from __future__ import annotations
 
+import io
+import itertools
 import os
 import re
 import tempfile
@@ -16,18 +18,31 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-#: Line breaks as YAML (and PyYAML's marks) count them.
-_BREAK = re.compile(r"\r\n|[\n\r\x85\u2028\u2029]")
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.error import YAMLError
 
 
 class StackConfigError(ValueError):
     """The stack config file cannot be changed safely; the message says why."""
 
 
-#: Renders a key's block (``<key>:`` and its value, ending with a newline) at an indent.
-BlockRenderer = Callable[[int], str]
+#: Builds the new value of a key from its current one (None when the key is not there).
+ValueBuilder = Callable[[Any], Any]
+
+#: Indentation when the file has no block to learn it from: Pulumi's own style.
+DEFAULT_INDENT = (2, 4, 2)
+
+
+def round_trip(indent: tuple[int, int, int] = DEFAULT_INDENT) -> YAML:
+    """A round-trip YAML loader and dumper: ``(mapping, sequence, offset)`` indentation as
+    ruamel.yaml counts it, quotes kept, long lines never folded."""
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = 1 << 16
+    mapping, sequence, offset = indent
+    yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
+    return yaml
 
 
 def read(path: Path) -> dict[str, Any]:
@@ -39,120 +54,91 @@ def read(path: Path) -> dict[str, Any]:
     return dict(config) if isinstance(config, Mapping) else {}
 
 
-def set_config_block(path: Path, key: str, render: BlockRenderer) -> None:
-    """Put ``config[key]`` as `render` writes it into the file (created if missing), leaving
-    every other byte of the file as it was. Written atomically; raises `StackConfigError`."""
+def update(path: Path, key: str, build: ValueBuilder) -> Any:
+    """Set ``config[key]`` to ``build(its current value)`` in the file (created if missing),
+    leaving everything else as it was; returns the new value. Raises `StackConfigError`."""
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    new_text = splice(text, key, render)
-    _check(text, new_text, key, path)
+    new_text, value = updated_text(text, key, build, path)
     _write_atomically(path, new_text)
+    return value
 
 
-def splice(text: str, key: str, render: BlockRenderer) -> str:
-    """The stack config `text` with ``config[key]`` replaced by (or extended with) the block
-    `render` gives; the rest of the text unchanged."""
-    root = yaml.compose(text, Loader=yaml.SafeLoader) if text.strip() else None
-    lines = _lines(text)
-    if root is None:
-        return _join(lines, len(lines), "config:\n" + render(2))
-    if not isinstance(root, yaml.MappingNode) or root.flow_style:
-        raise StackConfigError("the file is not a block mapping of keys (config:, ...)")
-    config = _value_of(root, "config")
+def updated_text(text: str, key: str, build: ValueBuilder, path: Path | str = "the file"
+                 ) -> tuple[str, Any]:
+    """The stack config `text` with ``config[key]`` rebuilt by `build`, and the new value."""
+    yaml = round_trip(guess_indent(text))
+    document = _load(text, path, yaml) if text.strip() else None
+    if document is None:
+        document = CommentedMap()
+    if not isinstance(document, CommentedMap):
+        raise StackConfigError(f"{path} is not a mapping of keys (config:, ...)")
+    config = document.get("config")
     if config is None:
-        return _join(lines, len(lines), "config:\n" + render(2))
-    key_node, value = config
-    if (isinstance(value, yaml.ScalarNode) and value.tag.endswith(":null")) or (
-            isinstance(value, yaml.MappingNode) and not value.value):
-        # `config:` with nothing (or `{}`) under it: rewrite that one key.
-        return _replace(lines, key_node.start_mark.line, _pair_end(key_node, value),
-                        "config:\n" + render(2))
-    if not isinstance(value, yaml.MappingNode) or value.flow_style:
-        raise StackConfigError("config: is not a block mapping; edit the file by hand")
-    found = _value_of(value, key)
-    if found is None:
-        indent = value.value[0][0].start_mark.column
-        return _join(lines, _pair_end(key_node, value) + 1, render(indent))
-    own_key, own_value = found
-    return _replace(lines, own_key.start_mark.line, _pair_end(own_key, own_value),
-                    render(own_key.start_mark.column))
+        config = document["config"] = CommentedMap()
+    if not isinstance(config, CommentedMap):
+        raise StackConfigError(f"config: in {path} is not a mapping; edit the file by hand")
+    config.fa.set_block_style()
+    value = build(config.get(key))
+    config[key] = value
+    out = io.StringIO()
+    yaml.dump(document, out)
+    new_text = out.getvalue()
+    _check(text, new_text, key, path)
+    return new_text, value
 
 
-def _load(text: str, path: Path) -> Any:
+def guess_indent(text: str) -> tuple[int, int, int]:
+    """``(mapping, sequence, offset)`` as the text indents them: the first nested key gives
+    the mapping indent, the first block sequence item its dash offset."""
+    mapping, offset = DEFAULT_INDENT[0], DEFAULT_INDENT[2]
+    lines = [line for line in text.splitlines() if line.strip() and
+             not line.lstrip().startswith("#")]
+    for before, line in itertools.pairwise(lines):
+        parent, child = _indent(before), _indent(line)
+        if before.rstrip().endswith(":") and child > parent and not line.lstrip().startswith("-"):
+            mapping = child - parent
+            break
+    for before, line in itertools.pairwise(lines):
+        if line.lstrip().startswith("- ") and before.rstrip().endswith(":"):
+            offset = _indent(line) - _indent(before)
+            break
+    return mapping, offset + 2, offset
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _load(text: str, path: Path | str, yaml: YAML | None = None) -> Any:
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise StackConfigError(f"{path} is not valid YAML: {exc}") from None
+        return (yaml or round_trip()).load(text)
+    except YAMLError as exc:
+        where = re.sub(r"\s+", " ", str(exc)).strip()
+        raise StackConfigError(f"{path} is not valid YAML: {where}") from None
 
 
-def _check(old_text: str, new_text: str, key: str, path: Path) -> None:
+def _check(old_text: str, new_text: str, key: str, path: Path | str) -> None:
     """The new text must parse to the old data with only ``config[key]`` different."""
-    old, new = _load(old_text, path) or {}, _load(new_text, path)
-    old_config = dict(old.get("config") or {}) if isinstance(old, Mapping) else {}
-    new_config = dict(new.get("config") or {}) if isinstance(new, Mapping) else {}
-    new_config.pop(key, None)
+    old, new = _plain(_load(old_text, path)) or {}, _plain(_load(new_text, path))
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        raise StackConfigError(f"{path}: the document is not a mapping; not written")
+    old_config, new_config = dict(old.get("config") or {}), dict(new.get("config") or {})
     old_config.pop(key, None)
-    rest = lambda data: {k: v for k, v in dict(data or {}).items() if k != "config"}  # noqa: E731
+    new_config.pop(key, None)
+    rest = lambda data: {k: v for k, v in data.items() if k != "config"}  # noqa: E731
     if new_config != old_config or rest(old) != rest(new):
         raise StackConfigError(f"writing {key} would change other keys of {path}; not written")
 
 
-def _value_of(mapping: yaml.MappingNode, key: str) -> tuple[yaml.Node, yaml.Node] | None:
-    for key_node, value_node in mapping.value:
-        if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
-            return key_node, value_node
-    return None
-
-
-def _last_line(node: yaml.Node) -> int | None:
-    """The last line (0-based) holding part of the node's value; None for an empty value
-    (PyYAML places an empty scalar at the next token, possibly lines further down)."""
-    if isinstance(node, yaml.ScalarNode):
-        if node.value == "" and node.style is None:
-            return None
-        end = node.end_mark
-        # A block scalar (| or >) ends at the start of the line after it.
-        if end.column == 0 and end.line > node.start_mark.line:
-            return int(end.line) - 1
-        return int(end.line)
-    if getattr(node, "flow_style", False):
-        return int(node.end_mark.line)
-    found: list[int] = []
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            value_line = _last_line(value_node)
-            found.append(int(key_node.start_mark.line) if value_line is None else value_line)
-    elif isinstance(node, yaml.SequenceNode):
-        found = [line for item in node.value if (line := _last_line(item)) is not None]
-    return max(found) if found else int(node.start_mark.line)
-
-
-def _pair_end(key_node: yaml.Node, value_node: yaml.Node) -> int:
-    """The last line of a ``key: value`` pair."""
-    value_line = _last_line(value_node)
-    return int(key_node.start_mark.line) if value_line is None else value_line
-
-
-def _lines(text: str) -> list[str]:
-    """The text split into lines, each with its own line break."""
-    lines, start = [], 0
-    for found in _BREAK.finditer(text):
-        lines.append(text[start:found.end()])
-        start = found.end()
-    if start < len(text):
-        lines.append(text[start:])
-    return lines
-
-
-def _join(lines: list[str], at: int, block: str) -> str:
-    before = "".join(lines[:at])
-    if before and not _BREAK.search(before[-1]):
-        before += "\n"
-    return before + block + "".join(lines[at:])
-
-
-def _replace(lines: list[str], first: int, last: int, block: str) -> str:
-    tail = lines[last + 1:]
-    return _join(lines[:first] + tail, first, block)
+def _plain(node: Any) -> Any:
+    """ruamel.yaml's round-trip types as plain dicts, lists and scalars."""
+    if isinstance(node, Mapping):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    if isinstance(node, str):
+        return str(node)
+    return node
 
 
 def _write_atomically(path: Path, text: str) -> None:
