@@ -102,3 +102,19 @@ def test_bad_settings_name_the_key(key, value, words):
     with pytest.raises(ConfigurationError) as caught:
         config.load({key: value}, environ={})
     assert words in str(caught.value)
+
+
+def test_app_secret_from_config_or_environment_and_never_in_repr():
+    from_config = config.load({"whatsapp:appSecret": "APPSECRET-cfg"},
+                              environ={"WHATSAPP_APP_SECRET": "APPSECRET-env"})
+    assert from_config.app_secret == "APPSECRET-cfg"
+    from_env = config.load({}, environ={"WHATSAPP_APP_SECRET": "APPSECRET-env"})
+    assert from_env.require_app_secret() == "APPSECRET-env"
+    assert "APPSECRET" not in repr(from_config) and "APPSECRET" not in repr(from_env)
+
+
+def test_missing_app_secret_names_both_ways_to_set_it():
+    with pytest.raises(ConfigurationError) as caught:
+        config.load({}, environ={}).require_app_secret()
+    assert "whatsapp:appSecret" in str(caught.value)
+    assert "WHATSAPP_APP_SECRET" in str(caught.value)

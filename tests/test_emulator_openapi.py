@@ -22,6 +22,10 @@ Where the description's examples and what integrators observe disagree, the emul
 the observed (DESIGN.md section 1), within the description's schemas: a WABA the app cannot see
 is 400 / code 100 / subcode 33, not the example's 403 / code 200; verification failures are code
 2200 and the subscribe-first refusal code 100, neither of which the description mentions.
+
+The app's own webhook subscription (``/{App-ID}/subscriptions``) is not in the description (a
+Graph API edge, not a WhatsApp one): its shapes are checked against Meta's documented examples
+in tests/test_emulator_app_subscription.py, and a test here fails once the description covers it.
 """
 
 from __future__ import annotations
@@ -398,3 +402,11 @@ def test_business_waba_lists(
     assert exchange(openapi, emulator, "GET", f"9{path}").status_code == 400
     other = {"Authorization": "Bearer EMU-TOKEN-other-1"}
     assert exchange(openapi, emulator, "GET", path, headers=other).status_code == 403
+
+
+def test_the_description_does_not_cover_the_apps_subscriptions_edge_yet(openapi):
+    """When a newer description covers ``/{App-ID}/subscriptions``, this fails: then validate
+    the emulator's answers for it here, as for the other endpoints."""
+    with (openapi.openapi.spec / "paths").open() as paths:
+        covered = [path for path in paths if path.rstrip("/").endswith("/subscriptions")]
+    assert covered == []

@@ -169,3 +169,30 @@ def test_a_spent_budget_names_the_waba_and_the_wait_and_survives_pickling():
     copy = pickle.loads(pickle.dumps(error))
     assert type(copy) is errors.BudgetExhaustedError
     assert (copy.waba_id, copy.wait_seconds, copy.retry_after) == ("102290129340398", 2400, 2400)
+
+
+def test_app_token_refusals_and_the_app_dashboard_answer_are_typed():
+    from waba_webhooks.errors import (
+        AppSubscriptionRefusedError,
+        AppTokenRequiredError,
+        for_app_subscription,
+    )
+
+    fifteen = errors.from_envelope({"error": {
+        "code": 15, "message": "(#15) This method must be called with an app access_token."}},
+        400, method="GET", path="/v23.0/1/subscriptions")
+    assert type(fifteen) is AppTokenRequiredError
+    secret_required = for_app_subscription(errors.from_envelope({"error": {
+        "code": 190, "message": "(#190) Application Secret required"}}, 400, method="GET"))
+    assert type(secret_required) is AppTokenRequiredError
+    assert "whatsapp:appSecret" in str(secret_required)
+    dashboard = for_app_subscription(errors.from_envelope({"error": {
+        "code": 100, "message": "(#100) Webhooks for WhatsApp is not supported"}}, 400,
+        method="POST"))
+    assert type(dashboard) is AppSubscriptionRefusedError
+    assert "App Dashboard" in str(dashboard)
+    # A read refused with code 100 stays what it is: only writes go through the dashboard.
+    read = for_app_subscription(errors.from_envelope({"error": {"code": 100, "message": "x"}},
+                                                     400, method="GET"))
+    assert type(read) is errors.InvalidParameterError
+    assert pickle.loads(pickle.dumps(dashboard)).hint == dashboard.hint

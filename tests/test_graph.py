@@ -409,3 +409,124 @@ def test_business_wabas_without_access_is_a_permission_error(client, emulator):
     with pytest.raises(errors.GraphError) as raised:
         client.business_wabas(fixtures.DEFAULT_BUSINESS_ID, "owned")
     assert raised.value.code == 200
+
+
+# --------------------------------------------------------------------------- app subscription
+
+APP_SECRET = "EMU-APP-SECRET-lucky-shrub"
+
+
+@pytest.fixture
+def app_client(emulator):
+    """Our app with its app secret: the client forms the app token for the subscription calls."""
+    return GraphClient(Settings(access_token=emulator.token, graph_url=emulator.url,
+                                app_id=emulator.app_id, app_secret=APP_SECRET,
+                                allow_http_loopback=True, retry_budget_seconds=5))
+
+
+def test_app_subscription_reads_writes_and_deletes_with_the_app_token(
+        app_client, emulator, callback_receiver):
+    app = emulator.app_id
+    live = app_client.app_subscription(app)
+    assert live is not None and live.callback_url == emulator.app_callback_url
+    assert live.active and "messages" in live.fields
+    app_client.subscribe_app_webhooks(app, callback_receiver.url, callback_receiver.verify_token,
+                                      ["calls", "messages"])
+    assert app_client.app_subscription(app).callback_url == callback_receiver.url
+    assert "calls" in app_client.app_subscription(app).fields
+    app_client.unsubscribe_app_fields(app, ["calls", "account_alerts"])
+    fields = app_client.app_subscription(app).fields
+    assert "calls" not in fields and "account_alerts" not in fields and "messages" in fields
+    app_client.delete_app_subscription(app)
+    assert app_client.app_subscription(app) is None
+    calls = emulator.admin.calls()
+    assert [(c["method"], c["query"]) for c in calls if c["method"] == "DELETE"] == [
+        ("DELETE", {"object": "whatsapp_business_account",
+                    "fields": "calls,account_alerts"}),
+        ("DELETE", {"object": "whatsapp_business_account"}),
+    ]
+    post = next(c for c in calls if c["method"] == "POST")
+    assert post["body"] == {"object": "whatsapp_business_account",
+                            "callback_url": callback_receiver.url, "verify_token": "***",
+                            "fields": "calls,messages", "include_values": True}
+
+
+def test_unsubscribing_no_field_is_refused_before_any_call(app_client, emulator):
+    # A DELETE without fields would remove the whole subscription: never by accident.
+    with pytest.raises(ValueError):
+        app_client.unsubscribe_app_fields(emulator.app_id, [])
+    assert emulator.admin.calls() == []
+
+
+def test_app_subscription_accepts_fields_as_bare_strings_and_ignores_other_objects(
+        app_client, emulator):
+    fixture = fixtures.load()
+    fixture["apps"][0]["other_subscriptions"] = {
+        "page": {"callback_url": "https://pages.example/hook", "fields": ["feed"]}}
+    fixture["apps"][0]["fields"] = ["messages", "account_update"]
+    emulator.admin.seed(fixture)
+    live = app_client.app_subscription(emulator.app_id)
+    assert live.fields == ("messages", "account_update")
+    from waba_webhooks.graph.client import _app_subscription
+    assert _app_subscription({"callback_url": "https://a.example/h", "active": True,
+                              "fields": ["messages", {"name": "calls"}]}).fields == (
+        "messages", "calls")
+    emulator.admin.set_app_subscription(emulator.app_id, None, None)
+    assert app_client.app_subscription(emulator.app_id) is None
+
+
+def test_without_an_app_secret_it_is_a_configuration_error_naming_the_setting(emulator):
+    client = GraphClient(Settings(access_token=emulator.token, graph_url=emulator.url,
+                                  app_id=emulator.app_id))
+    with pytest.raises(errors.ConfigurationError) as caught:
+        client.app_subscription(emulator.app_id)
+    assert "whatsapp:appSecret" in str(caught.value)
+    assert "WHATSAPP_APP_SECRET" in str(caught.value)
+    assert emulator.admin.calls() == []
+
+
+def test_a_wrong_app_secret_is_an_app_token_error_without_the_secret(emulator):
+    client = GraphClient(Settings(access_token=emulator.token, graph_url=emulator.url,
+                                  app_id=emulator.app_id, app_secret="WRONG-SECRET-42"))
+    with pytest.raises(errors.AppTokenRequiredError) as caught:
+        client.app_subscription(emulator.app_id)
+    assert "whatsapp:appSecret" in str(caught.value) and caught.value.code == 190
+    assert "WRONG-SECRET-42" not in str(caught.value)
+    assert "WRONG-SECRET-42" not in repr(client.settings)
+
+
+@pytest.mark.parametrize(("error", "cls"), [
+    ({"code": 15, "message": "(#15) This method must be called with an app access_token."},
+     errors.AppTokenRequiredError),
+    ({"code": 190, "message": "(#190) Application Secret required"},
+     errors.AppTokenRequiredError),
+])
+def test_metas_app_token_refusals_say_which_setting_provides_it(app_client, emulator, error, cls):
+    emulator.admin.add_fault(path="subscriptions", status=400, error=error)
+    with pytest.raises(cls) as caught:
+        app_client.app_subscription(emulator.app_id)
+    text = str(caught.value)
+    assert error["message"] in text and "app access token" in text
+    assert "whatsapp:appSecret" in text and "WHATSAPP_APP_SECRET" in text
+
+
+def test_metas_use_the_app_dashboard_answer_says_what_to_do(
+        app_client, emulator, callback_receiver):
+    message = ("(#100) Webhooks for WhatsApp is not supported through this API. Please use the "
+               "App Dashboard")
+    emulator.admin.add_fault(path="subscriptions", method="POST", status=400,
+                             error={"code": 100, "message": message})
+    with pytest.raises(errors.AppSubscriptionRefusedError) as caught:
+        app_client.subscribe_app_webhooks(emulator.app_id, callback_receiver.url,
+                                          callback_receiver.verify_token, ["messages"])
+    text = str(caught.value)
+    assert message in text and "App Dashboard" in text and "adopts it without a write" in text
+    assert isinstance(caught.value, errors.InvalidParameterError)
+
+
+def test_a_failed_app_subscription_verification_names_the_url(app_client, emulator,
+                                                               callback_receiver):
+    with pytest.raises(errors.CallbackVerificationError) as caught:
+        app_client.subscribe_app_webhooks(emulator.app_id, callback_receiver.url, "not-the-token",
+                                          ["messages"])
+    assert callback_receiver.url in str(caught.value) and "not-the-token" not in str(caught.value)

@@ -4,6 +4,8 @@
 ``PhoneCallbackOverride`` sets it on one business phone number. Meta delivers a number's
 messages webhooks to the phone override, else the WABA override, else the app's callback URL.
 ``WabaRouting`` owns both kinds on one WABA as one resource: the form for many numbers.
+``AppWebhookSubscription`` is the third rule: the app's own callback URL and the webhook fields
+Meta delivers at all (``/{app-id}/subscriptions``).
 
 Settings come from stack config (``whatsapp:accessToken`` as a secret, ``whatsapp:appId``,
 ``whatsapp:apiVersion``, ``whatsapp:graphUrl``) or ``WHATSAPP_*`` environment variables; see
@@ -16,6 +18,9 @@ client and Meta's usage header), ``commands/`` (the ``waba-webhooks`` command), 
 
 from . import _compat
 from .errors import (
+    AppSubscriptionConflictError,
+    AppSubscriptionRefusedError,
+    AppTokenRequiredError,
     BudgetExhaustedError,
     CallbackVerificationError,
     ConfigurationError,
@@ -33,6 +38,7 @@ from .errors import (
     TransientError,
     WabaWebhooksError,
 )
+from .resources.app_subscription import AppWebhookSubscription, AppWebhookSubscriptionArgs
 from .resources.phone import PhoneCallbackOverride, PhoneCallbackOverrideArgs
 from .resources.waba import WabaCallbackOverride, WabaCallbackOverrideArgs
 from .resources.waba_routing import WabaRouting, WabaRoutingArgs
@@ -40,6 +46,11 @@ from .resources.waba_routing import WabaRouting, WabaRoutingArgs
 _compat.install()
 
 __all__ = [
+    "AppSubscriptionConflictError",
+    "AppSubscriptionRefusedError",
+    "AppTokenRequiredError",
+    "AppWebhookSubscription",
+    "AppWebhookSubscriptionArgs",
     "BudgetExhaustedError",
     "CallbackVerificationError",
     "ConfigurationError",

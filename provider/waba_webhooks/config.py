@@ -8,6 +8,7 @@ stack config key                environment variable            default
 ==============================  ==============================  ==============================
 ``whatsapp:accessToken``        ``WHATSAPP_ACCESS_TOKEN``       (required for API calls; secret)
 ``whatsapp:appId``              ``WHATSAPP_APP_ID``             looked up once with ``GET /app``
+``whatsapp:appSecret``          ``WHATSAPP_APP_SECRET``         (app subscription only; secret)
 ``whatsapp:apiVersion``         ``WHATSAPP_API_VERSION``        ``v23.0``
 ``whatsapp:graphUrl``           ``WHATSAPP_GRAPH_URL``          ``https://graph.facebook.com``
 ``whatsapp:allowHttpLoopback``  ``WHATSAPP_ALLOW_HTTP_LOOPBACK`` ``false``
@@ -43,6 +44,7 @@ _FALSE = {"false", "0", "no", "off", ""}
 KEYS: dict[str, tuple[str, str]] = {
     "access_token": ("accessToken", "WHATSAPP_ACCESS_TOKEN"),
     "app_id": ("appId", "WHATSAPP_APP_ID"),
+    "app_secret": ("appSecret", "WHATSAPP_APP_SECRET"),
     "api_version": ("apiVersion", "WHATSAPP_API_VERSION"),
     "graph_url": ("graphUrl", "WHATSAPP_GRAPH_URL"),
     "allow_http_loopback": ("allowHttpLoopback", "WHATSAPP_ALLOW_HTTP_LOOPBACK"),
@@ -61,6 +63,10 @@ class Settings:
 
     access_token: str | None = field(default=None, repr=False)
     app_id: str | None = None
+    #: The app secret (App Dashboard > App settings > Basic). Only `AppWebhookSubscription`
+    #: needs it: ``/{app-id}/subscriptions`` takes an app access token, ``{app-id}|{secret}``,
+    #: which the Graph client forms in memory. Kept out of ``repr``, state and logs.
+    app_secret: str | None = field(default=None, repr=False)
     api_version: str = DEFAULT_API_VERSION
     graph_url: str = DEFAULT_GRAPH_URL
     #: Accept ``http://`` override callback URIs whose host is loopback (local emulator use).
@@ -90,6 +96,19 @@ class Settings:
             )
         return self.access_token
 
+    def require_app_secret(self) -> str:
+        """The app secret, or a `ConfigurationError` that says both ways to set it and why it
+        is needed."""
+        if not self.app_secret:
+            raise ConfigurationError(
+                "no app secret is configured: the app's webhook subscription "
+                "(/{app-id}/subscriptions) needs an app access token, which is formed from the "
+                "app id and the app secret. Set it with "
+                "`pulumi config set --secret whatsapp:appSecret <secret>` or the "
+                "WHATSAPP_APP_SECRET environment variable (App Dashboard > App settings > Basic)"
+            )
+        return self.app_secret
+
 
 def load(config: Callable[[str], Any] | Mapping[str, Any] | None = None,
          environ: Mapping[str, str] | None = None) -> Settings:
@@ -114,6 +133,7 @@ def load(config: Callable[[str], Any] | Mapping[str, Any] | None = None,
     settings = Settings(
         access_token=_string(raw, "access_token"),
         app_id=_string(raw, "app_id"),
+        app_secret=_string(raw, "app_secret"),
         api_version=_string(raw, "api_version") or DEFAULT_API_VERSION,
         graph_url=(_string(raw, "graph_url") or DEFAULT_GRAPH_URL).rstrip("/"),
         allow_http_loopback=_bool(raw, "allow_http_loopback", False),

@@ -31,6 +31,8 @@ CALLBACK_VERIFICATION_CODE = 2200
 CALLBACK_VERIFICATION_SUBCODE = 2200
 # The code of "(#200) Permissions error".
 PERMISSIONS_ERROR_CODE = 200
+# "(#15) This method must be called with an app access_token." (public reports).
+APP_TOKEN_REQUIRED_CODE = 15
 
 
 class WabaWebhooksError(Exception):
@@ -43,6 +45,11 @@ class ConfigurationError(WabaWebhooksError):
 
 class OverrideConflictError(WabaWebhooksError):
     """Another override callback URI is already set where a resource would create one."""
+
+
+class AppSubscriptionConflictError(OverrideConflictError):
+    """The app already has a webhook subscription (another callback URL or other fields) where
+    an `AppWebhookSubscription` would create one, and the resource did not ask to adopt it."""
 
 
 class ImportNotSupportedError(WabaWebhooksError):
@@ -286,11 +293,49 @@ class NotFoundError(GraphError):
     hint = "check the id, and that the token's app has access to it"
 
 
+class AppTokenRequiredError(InvalidTokenError):
+    """The app's webhook subscription (``/{app-id}/subscriptions``) needs an **app access
+    token**, ``{app-id}|{app-secret}``, and Meta refused the one it got: a system-user token gets
+    ``(#15) This method must be called with an app access_token.``, a user token ``(#190)
+    Application Secret required``, and an app token with a wrong secret code 190 too. The
+    provider forms the app token from ``whatsapp:appId`` and ``whatsapp:appSecret``."""
+
+    hint = (
+        "the app's webhook subscription needs an app access token, which the provider forms "
+        "from the app id and the app secret: set the app secret (App Dashboard > App settings "
+        "> Basic) with `pulumi config set --secret whatsapp:appSecret <secret>` or the "
+        "WHATSAPP_APP_SECRET environment variable, and check whatsapp:appId (WHATSAPP_APP_ID) "
+        "names the same app"
+    )
+
+
+class AppSubscriptionRefusedError(InvalidParameterError):
+    """Meta refused a change of the app's webhook subscription (``POST`` or ``DELETE
+    /{app-id}/subscriptions``) with a plain code 100. Meta's Graph reference page for this edge
+    still says "Webhooks for WhatsApp is not supported … use the App Dashboard", while its newer
+    WhatsApp documentation and production integrations (n8n's WhatsApp Trigger) use it: an app
+    for which Meta answers so has to be set up in the App Dashboard."""
+
+    hint = (
+        "if Meta says webhooks for WhatsApp are not supported here, set the callback URL, "
+        "verify token and webhook fields in the App Dashboard (WhatsApp > Configuration) "
+        "instead: an AppWebhookSubscription declared with the same callback URL and fields "
+        "still reads it and adopts it without a write, and reports drift at refresh. "
+        "Otherwise Meta's message names the parameter it refused"
+    )
+
+    def describe(self, *, hint: bool) -> str:
+        return ("Meta refused to change the app's webhook subscription: "
+                f"{super().describe(hint=hint)}")
+
+
 def error_class(code: int | None, subcode: int | None, http_status: int | None,
                 is_transient: bool) -> type[GraphError]:
     """The `GraphError` subclass for an error envelope's code, subcode and HTTP status."""
     if code in RATE_LIMIT_CODES or http_status == 429:
         return RateLimitError
+    if code == APP_TOKEN_REQUIRED_CODE:
+        return AppTokenRequiredError
     if code in TOKEN_CODES:
         return InvalidTokenError
     if code in PERMISSION_CODES:
@@ -366,6 +411,24 @@ def for_override_write(error: GraphError, callback_uri: str | None, *,
         return _retyped(error, PhoneNumberPermissionError)
     if type(error) is InvalidParameterError and callback_uri and error.subcode is None:
         return _retyped(error, PhoneOverrideRefusedError)
+    return error
+
+
+def for_app_subscription(error: GraphError, callback_url: str | None = None) -> GraphError:
+    """The error to raise for a failed call on ``/{app-id}/subscriptions``, which the client
+    makes with the app token: a refused token (code 15, or 190: "Application Secret required",
+    a wrong app secret) is `AppTokenRequiredError`, naming the setting that provides it; a
+    verification failure names `callback_url`; on a write (POST, DELETE), a plain code 100 is
+    `AppSubscriptionRefusedError`, saying what to do. Anything else is returned as it is."""
+    if isinstance(error, CallbackVerificationError):
+        error.callback_uri = callback_url
+        return error
+    if type(error) is InvalidTokenError or error.code == APP_TOKEN_REQUIRED_CODE:
+        return error if isinstance(error, AppTokenRequiredError) else _retyped(
+            error, AppTokenRequiredError)
+    if (type(error) is InvalidParameterError and error.subcode is None
+            and error.method in ("POST", "DELETE")):
+        return _retyped(error, AppSubscriptionRefusedError)
     return error
 
 

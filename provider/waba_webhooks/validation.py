@@ -21,6 +21,22 @@ import rfc3986.validators
 
 #: Meta's limit on an override callback URI.
 MAX_CALLBACK_URI_LENGTH = 200
+#: Webhook fields of the ``whatsapp_business_account`` object that an app subscribes to
+#: (``/{app-id}/subscriptions``), from Meta's "Managing webhooks" and "Webhook overrides" pages
+#: (2026). Meta adds fields over time, so a name not listed is a warning, not an error.
+APP_WEBHOOK_FIELDS = (
+    "messages", "message_template_status_update", "message_template_quality_update",
+    "message_template_components_update", "template_category_update", "account_update",
+    "account_review_update", "account_alerts", "business_capability_update",
+    "phone_number_name_update", "phone_number_quality_update", "security", "history",
+    "smb_app_state_sync", "smb_message_echoes", "partner_solutions",
+    "payment_configuration_update", "user_preferences", "automatic_events",
+    # The fields an override can route, besides messages.
+    "message_echoes", "calls", "consumer_profile", "messaging_handovers", "standby",
+    "group_lifecycle_update", "group_participants_update", "group_settings_update",
+    "group_status_update", "account_settings_update",
+)
+_FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 #: Ids are Graph object ids: decimal digits. Longer than any id Meta issues.
 MAX_ID_LENGTH = 32
 
@@ -182,6 +198,48 @@ def check_verify_token(prop: str, value: Any) -> list[Failure]:
     if any(not ch.isprintable() for ch in value):
         return [Failure(prop, f"{prop} must not contain control characters")]
     return []
+
+
+def check_webhook_fields(prop: str, value: Any,
+                         skip: Callable[[Any], bool] | None = None) -> list[Failure]:
+    """The webhook fields of the app's subscription: a non-empty list of field names (lower
+    case, digits and ``_``), each once; a failure names the entry, ``fields[2]``. Entries for
+    which `skip` is true (unknown until `up`) are not checked. Names Meta may not know are
+    `unknown_webhook_fields`, a warning."""
+    if value is None:
+        return [Failure(prop, f"{prop} is required: a list of webhook field names, such as "
+                              "['messages']")]
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        return [Failure(prop, f"{prop} must be a list of webhook field names, got "
+                              f"{_show(value) if isinstance(value, str) else _type(value)}")]
+    if not value:
+        return [Failure(prop, f"{prop} must not be empty: an app subscribed to no field gets no "
+                              "webhook at all (list at least 'messages')")]
+    failures: list[Failure] = []
+    seen: set[str] = set()
+    for i, name in enumerate(value):
+        entry = f"{prop}[{i}]"
+        if skip is not None and skip(name):
+            continue
+        if not isinstance(name, str) or not _FIELD_NAME.match(name):
+            shown = _show(name) if isinstance(name, str) else _type(name)
+            failures.append(Failure(entry, f"{entry} must be a webhook field name such as "
+                                           f"'messages', got {shown}"))
+        elif name in seen:
+            failures.append(Failure(entry, f"{entry}: {name!r} is listed twice"))
+        else:
+            seen.add(name)
+    return failures
+
+
+def unknown_webhook_fields(value: Any) -> list[str]:
+    """The names in a list of webhook fields that are not in `APP_WEBHOOK_FIELDS`: perhaps a
+    field Meta added since, perhaps a typo."""
+    if not isinstance(value, list | tuple):
+        return []
+    return [name for name in value
+            if isinstance(name, str) and _FIELD_NAME.match(name)
+            and name not in APP_WEBHOOK_FIELDS]
 
 
 def check_bool(prop: str, value: Any) -> list[Failure]:

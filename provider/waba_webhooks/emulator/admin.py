@@ -137,6 +137,22 @@ class EmulatorAdmin:
         """Change an app's dashboard callback URL."""
         self._call("PUT", f"/apps/{app_id}", json={"callback_url": url})
 
+    def app_subscription(self, app_id: str) -> dict[str, Any] | None:
+        """The app's webhook subscription for ``whatsapp_business_account`` as Graph's GET
+        shows it (``object``, ``callback_url``, ``active``, ``fields`` as ``[{"name",
+        "version"}]``), or None when it has none."""
+        result = self._call("GET", f"/apps/{app_id}/subscription")["subscription"]
+        return dict(result) if result is not None else None
+
+    def set_app_subscription(self, app_id: str, callback_url: str | None = None,
+                             fields: list[str] | None = None) -> dict[str, Any] | None:
+        """Edit the app's webhook subscription as someone would in the App Dashboard: no
+        verification, `fields` *replace* the subscribed ones (an API POST only adds). None for
+        the URL or the fields removes the subscription. Returns it as `app_subscription`."""
+        result = self._call("PUT", f"/apps/{app_id}/subscription",
+                            json={"callback_url": callback_url, "fields": fields})["subscription"]
+        return dict(result) if result is not None else None
+
     # ----------------------------------------------------------------- hourly budget and clock
 
     def advance_clock(self, seconds: float) -> float:

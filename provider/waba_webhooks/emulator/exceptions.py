@@ -63,6 +63,25 @@ class InvalidTokenError(GraphAPIError):
         )
 
 
+class AppTokenRequiredError(GraphAPIError):
+    """Code 15: ``/{app-id}/subscriptions`` was called with a token that is not an app access
+    token (``{app-id}|{app-secret}``), e.g. a system user token.
+
+    Meta's words as publicly reported ("(#15) This method must be called with an app
+    access_token.", type OAuthException); the reports quote the envelope but not the HTTP
+    status, so the emulator answers 400, Graph's status for OAuthException errors other than
+    an unusable token. A *user* token gets "(#190) Application Secret required" instead; the
+    emulator has no user tokens.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "(#15) This method must be called with an app access_token.",
+            code=15,
+            http_status=400,
+        )
+
+
 class InvalidParameterError(GraphAPIError):
     """Code 100: a parameter is missing, ill-typed or out of range (HTTP 400)."""
 

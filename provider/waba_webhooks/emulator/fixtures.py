@@ -2,7 +2,9 @@
 
 A fixture is JSON::
 
-    {"apps": [{"id", "name", "callback_url", "app_secret", "access_tokens": [...]}],
+    {"apps": [{"id", "name", "callback_url", "app_secret", "access_tokens": [...],
+               "fields": [names or {"name", "version"}],      # optional, see below
+               "other_subscriptions": {object: {"callback_url", "fields"}}}],  # optional
      "wabas": [{"id", "name", "apps_with_access": [app ids],
                 "subscriptions": {app_id: override URL or null},
                 "customer_managed": false,   # optional: numbers refuse writes (code 200)
@@ -12,6 +14,12 @@ A fixture is JSON::
                         "overrides": {app_id: URL}, "registered": bool (optional, true)}],
      "businesses": [{"id", "name", "apps_with_access": [app ids],          # optional
                      "owned_wabas": [WABA ids], "client_wabas": [WABA ids]}]}
+
+An app's ``callback_url`` and ``fields`` are its webhook subscription for
+``whatsapp_business_account`` (``/{app-id}/subscriptions``; ``""``: none). Without ``fields`` an
+app with a callback URL subscribes to ``messages`` and the template and account fields the
+emulator delivers (`models.DEFAULT_APP_FIELDS`). The app access token of an app is
+``{id}|{app_secret}``; ``access_tokens`` are its system user tokens.
 
 Ids are digit strings. Keys starting with ``_`` (comments) are ignored. Without
 ``hourly_budget`` a WABA gets Meta's default: 5,000 calls per hour when one of its numbers is

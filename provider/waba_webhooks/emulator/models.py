@@ -30,6 +30,15 @@ Rules (DESIGN.md section 1: Meta's "Webhook Overrides" page, and what integrator
   cursor paging, ``limit`` 25 by default and at most 100) to a token whose app has access to the
   business; another app gets code 200. A WABA marked ``refuses_reads`` is listed, but reads of it
   and its numbers answer ``(#200) Permissions error`` (a token whose scopes do not cover it).
+* The app's own webhook subscription (``/{app-id}/subscriptions``, object
+  ``whatsapp_business_account``): the app's callback URL and the fields Meta delivers. Only an
+  app access token (``{app-id}|{app-secret}``) may use it (another token: code 15). ``POST``
+  verifies ``callback_url`` like an override, then sets the URL and *adds* the fields (never
+  removes one); ``DELETE`` with ``fields`` drops those fields, with ``object`` alone the whole
+  subscription. One callback URL per (app, object). GET never returns the verify token.
+* Delivery follows the fields: a field the app is not subscribed to is delivered nowhere (no
+  ``messages`` field: no messages webhook reaches any override either); template and account
+  webhooks go to the app's callback URL only when their field is subscribed.
 """
 
 from __future__ import annotations
@@ -48,9 +57,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..validation import is_loopback_host
+from ..validation import APP_WEBHOOK_FIELDS, is_loopback_host
 from .budget import default_hourly_budget
 from .exceptions import (
+    AppTokenRequiredError,
     BusinessPermissionError,
     CallbackVerificationError,
     InvalidFixtureError,
@@ -103,19 +113,49 @@ ACCOUNT_FIELDS: dict[str, dict[str, Any]] = {
 }
 WEBHOOK_FIELDS = (MESSAGES_FIELD, *ACCOUNT_FIELDS)
 
+#: The ``object`` of an app's webhook subscription that carries WhatsApp's fields.
+APP_WEBHOOK_OBJECT = "whatsapp_business_account"
+#: Field names of that object (`validation.APP_WEBHOOK_FIELDS`: "Managing webhooks" and
+#: "Webhook overrides", 2026). Meta adds fields over time; the emulator refuses names it does
+#: not know, as Graph does for values outside an enum.
+APP_SUBSCRIPTION_FIELDS = APP_WEBHOOK_FIELDS
+#: The fields of a fixture app with a callback URL and no ``fields`` key: every field the
+#: emulator delivers (so fixtures written before the subscription was modelled behave as
+#: before).
+DEFAULT_APP_FIELDS = WEBHOOK_FIELDS
+#: The API version recorded for a field given without one (fixtures, the admin API).
+DEFAULT_FIELD_VERSION = "v23.0"
+
 
 # --------------------------------------------------------------------------- state
 
 
 @dataclass
 class App:
-    """A Meta app: its dashboard callback URL, its app secret and the tokens that act as it."""
+    """A Meta app: its webhook subscription for ``whatsapp_business_account`` (the App
+    Dashboard's callback URL, ``""`` for none, and the subscribed fields), its app secret and
+    the tokens that act as it."""
 
     id: str
     name: str
     callback_url: str
     app_secret: str
     access_tokens: list[str] = field(default_factory=list)
+    #: Subscribed field name -> the API version it was subscribed with (empty: none).
+    fields: dict[str, str] = field(default_factory=dict)
+    #: Subscriptions for other objects (``page``, ``user``...), fixture only: object ->
+    #: ``{"callback_url", "fields": {name: version}}``. Only listed by GET.
+    other_subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def app_token(self) -> str:
+        """The app access token, ``{app-id}|{app-secret}``."""
+        return f"{self.id}|{self.app_secret}"
+
+    @property
+    def subscribed(self) -> bool:
+        """Whether the app has a webhook subscription for ``whatsapp_business_account``."""
+        return bool(self.callback_url)
 
     @property
     def link(self) -> str:
@@ -269,6 +309,47 @@ def validate_verify_token(value: object) -> str:
     if not isinstance(value, str):
         raise InvalidParameterError("Param verify_token must be a string")
     return value
+
+
+def _app_object(value: object) -> str:
+    """The ``object`` of an app subscription call: required, and the one the emulator models."""
+    if value is None or value == "":
+        raise InvalidParameterError("The parameter object is required")
+    if value != APP_WEBHOOK_OBJECT:
+        raise InvalidParameterError(f"Param object must be one of {{{APP_WEBHOOK_OBJECT}}}")
+    return APP_WEBHOOK_OBJECT
+
+
+def _app_field_names(fields: Sequence[object], param: str) -> list[str]:
+    """Webhook field names of ``whatsapp_business_account``; code 100 names an unknown one in
+    Graph's wording for a value outside an enum (``Param fields[0] must be one of {...}``)."""
+    names: list[str] = []
+    for i, name in enumerate(fields):
+        if not isinstance(name, str) or name not in APP_SUBSCRIPTION_FIELDS:
+            raise InvalidParameterError(
+                f"Param {param}[{i}] must be one of {{{', '.join(APP_SUBSCRIPTION_FIELDS)}}}"
+            )
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def _bool_param(value: object, param: str) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
+        return value.lower() in ("true", "1")
+    raise InvalidParameterError(f"Param {param} must be a boolean")
+
+
+def _subscription_json(obj: str, callback_url: str, fields: Mapping[str, str]) -> dict[str, Any]:
+    """One entry of ``GET /{APP}/subscriptions`` (Meta's shape; no verify token)."""
+    return {
+        "object": obj,
+        "callback_url": callback_url,
+        "active": True,
+        "fields": [{"name": name, "version": version} for name, version in fields.items()],
+    }
 
 
 def is_hourly_budget(value: object) -> bool:
@@ -431,12 +512,15 @@ def _parse_apps(fixture: Mapping[str, Any]) -> dict[str, App]:
         tokens = _require(raw, "access_tokens", list, where)
         if not all(isinstance(t, str) and t for t in tokens):
             raise InvalidFixtureError(f"{where}: access_tokens must be non-empty strings")
+        callback_url = _require(raw, "callback_url", str, where)
         app = App(
             id=_require(raw, "id", str, where),
             name=_require(raw, "name", str, where),
-            callback_url=_require(raw, "callback_url", str, where),
+            callback_url=callback_url,
             app_secret=_require(raw, "app_secret", str, where),
             access_tokens=list(tokens),
+            fields=_parse_app_fields(raw.get("fields"), callback_url, where),
+            other_subscriptions=_parse_other_subscriptions(raw.get("other_subscriptions"), where),
         )
         if app.id in apps:
             raise InvalidFixtureError(f"{where}: duplicate id")
@@ -444,6 +528,55 @@ def _parse_apps(fixture: Mapping[str, Any]) -> dict[str, App]:
     if not apps:
         raise InvalidFixtureError("fixture: at least one app is required")
     return apps
+
+
+def _parse_app_fields(raw: object, callback_url: str, where: str) -> dict[str, str]:
+    """An app's subscribed fields from a fixture: absent means `DEFAULT_APP_FIELDS` when the app
+    has a callback URL (none without); else a list of names or ``{"name", "version"}``."""
+    if raw is None:
+        return dict.fromkeys(DEFAULT_APP_FIELDS, DEFAULT_FIELD_VERSION) if callback_url else {}
+    if not isinstance(raw, list):
+        raise InvalidFixtureError(f"{where}: 'fields' must be a list")
+    fields = _field_versions(raw, where, known=APP_SUBSCRIPTION_FIELDS)
+    if fields and not callback_url:
+        raise InvalidFixtureError(f"{where}: 'fields' need a callback_url")
+    return fields
+
+
+def _field_versions(raw: list[Any], where: str, known: Sequence[str] | None) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for item in raw:
+        name, version = (item.get("name"), item.get("version", DEFAULT_FIELD_VERSION)) if (
+            isinstance(item, Mapping)) else (item, DEFAULT_FIELD_VERSION)
+        if not isinstance(name, str) or not name or not isinstance(version, str):
+            raise InvalidFixtureError(f"{where}: a field is a name or {{'name', 'version'}}")
+        if known is not None and name not in known:
+            raise InvalidFixtureError(f"{where}: unknown webhook field {name!r}")
+        fields[name] = version
+    return fields
+
+
+def _parse_other_subscriptions(raw: object, where: str) -> dict[str, dict[str, Any]]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise InvalidFixtureError(f"{where}: 'other_subscriptions' must be an object")
+    result: dict[str, dict[str, Any]] = {}
+    for obj, sub in raw.items():
+        if obj == APP_WEBHOOK_OBJECT or not isinstance(sub, Mapping):
+            raise InvalidFixtureError(
+                f"{where}: 'other_subscriptions' maps other objects to their subscription")
+        result[str(obj)] = {
+            "callback_url": _require(sub, "callback_url", str, where),
+            "fields": _field_versions(_require(sub, "fields", list, where), where, known=None),
+        }
+    return result
+
+
+def _fields_json(fields: Mapping[str, str]) -> list[Any]:
+    """Fields as a fixture lists them: a bare name when at the default version."""
+    return [name if version == DEFAULT_FIELD_VERSION else {"name": name, "version": version}
+            for name, version in fields.items()]
 
 
 def _parse_wabas(fixture: Mapping[str, Any], apps: Mapping[str, App]) -> dict[str, Waba]:
@@ -617,6 +750,14 @@ class GraphBackend:
                         "callback_url": a.callback_url,
                         "app_secret": a.app_secret,
                         "access_tokens": list(a.access_tokens),
+                        # Fields only when not the default, like a hand-written fixture.
+                        **({"fields": _fields_json(a.fields)} if a.fields != _parse_app_fields(
+                            None, a.callback_url, "") else {}),
+                        **({"other_subscriptions": {
+                            obj: {"callback_url": sub["callback_url"],
+                                  "fields": _fields_json(sub["fields"])}
+                            for obj, sub in a.other_subscriptions.items()}}
+                           if a.other_subscriptions else {}),
                     }
                     for a in self._apps.values()
                 ],
@@ -680,6 +821,28 @@ class GraphBackend:
         if app_id is None:
             raise InvalidTokenError()
         return app_id
+
+    def app_for_app_token(self, token: str | None) -> str | None:
+        """Return the id of the app whose app access token (``{app-id}|{app-secret}``) this is,
+        or None."""
+        if not token or "|" not in token:
+            return None
+        with self._lock:
+            for app in self._apps.values():
+                if hmac.compare_digest(token, app.app_token):
+                    return app.id
+        return None
+
+    def authenticate_app_token(self, token: str | None) -> str:
+        """For ``/{app-id}/subscriptions``: the app of an app access token; code 15 for any
+        other valid token (a system user token), code 190 for a missing or unknown one (an app
+        token with a wrong secret included)."""
+        app_id = self.app_for_app_token(token)
+        if app_id is not None:
+            return app_id
+        if self.app_for_token(token) is not None:
+            raise AppTokenRequiredError()
+        raise InvalidTokenError()
 
     # ----------------------------------------------------------------- lookups (lock held)
 
@@ -891,6 +1054,78 @@ class GraphBackend:
             self._waba(app_id, waba_id, "DELETE").subscriptions.pop(app_id, None)
         return {"success": True}
 
+    # ----------------------------------------------------------------- /{APP}/subscriptions
+
+    def list_app_subscriptions(self, caller: str, app_id: str) -> dict[str, Any]:
+        """``GET /{APP}/subscriptions``: one entry per object the app subscribes to; never the
+        verify token."""
+        with self._lock:
+            app = self._own_app(caller, app_id, "GET")
+            data = []
+            if app.subscribed:
+                data.append(_subscription_json(APP_WEBHOOK_OBJECT, app.callback_url, app.fields))
+            for obj, sub in app.other_subscriptions.items():
+                data.append(_subscription_json(obj, sub["callback_url"], sub["fields"]))
+            return {"data": data}
+
+    def subscribe_app_webhooks(
+        self,
+        caller: str,
+        app_id: str,
+        object_: object,
+        callback_url: object,
+        verify_token: object,
+        fields: Sequence[str] | None,
+        include_values: object = None,
+        version: str = DEFAULT_FIELD_VERSION,
+    ) -> dict[str, Any]:
+        """``POST /{APP}/subscriptions``: validate, verify ``callback_url`` with the token (code
+        2200 on failure, nothing changed), then set the URL and *add* the fields: fields not
+        listed stay subscribed ("without overwriting existing fields")."""
+        with self._lock:
+            self._own_app(caller, app_id, "POST")
+        _app_object(object_)
+        url = validate_callback_url(callback_url, "callback_url")
+        token = validate_verify_token(verify_token)
+        if not fields:
+            raise InvalidParameterError("The parameter fields is required")
+        names = _app_field_names(fields, "fields")
+        _bool_param(include_values, "include_values")
+        self._verify(app_id, app_id, url, token)
+        with self._lock:
+            app = self._own_app(caller, app_id, "POST")
+            app.callback_url = url  # one callback URL per (app, object)
+            for name in names:
+                app.fields.setdefault(name, version)
+        return {"success": True}
+
+    def unsubscribe_app_webhooks(
+        self, caller: str, app_id: str, object_: object, fields: Sequence[str] | None
+    ) -> dict[str, Any]:
+        """``DELETE /{APP}/subscriptions``: with ``fields``, stop those fields (the URL and the
+        other fields stay, even when none is left); with ``object`` alone, remove the whole
+        subscription: every webhook of the app stops."""
+        with self._lock:
+            self._own_app(caller, app_id, "DELETE")
+        _app_object(object_)
+        names = _app_field_names(fields, "fields") if fields else None
+        with self._lock:
+            app = self._own_app(caller, app_id, "DELETE")
+            if names is None:
+                app.callback_url, app.fields = "", {}
+            else:
+                for name in names:
+                    app.fields.pop(name, None)
+        return {"success": True}
+
+    def _own_app(self, caller: str, app_id: str, method: str) -> App:
+        """The app of the path, which must be the app token's own (lock held)."""
+        if not app_id.isdigit():
+            raise UnknownAliasError(app_id)
+        if app_id != caller or app_id not in self._apps:
+            raise ObjectNotFoundError(app_id, method)
+        return self._apps[app_id]
+
     # ----------------------------------------------------------------- /{PHONE}
 
     def get_phone_number(
@@ -1009,6 +1244,9 @@ class GraphBackend:
         waba = self._wabas[phone.waba_id]
         if app.id not in waba.subscriptions:
             return Route(None, None, f"app {app.id} is not subscribed to WABA {waba.id}")
+        if MESSAGES_FIELD not in app.fields:
+            # Meta delivers no field the app does not subscribe to, overrides included.
+            return Route(None, None, f"app {app.id} is not subscribed to the messages field")
         if app.id in phone.overrides:
             return Route(phone.overrides[app.id], RULE_PHONE)
         waba_override = waba.subscriptions[app.id]
@@ -1016,10 +1254,13 @@ class GraphBackend:
             return Route(waba_override, RULE_WABA)
         return self._app_route(app)
 
-    def _account_route(self, app: App, waba: Waba) -> Route:
-        """Template and account webhooks: the app's callback URL, overrides or not."""
+    def _account_route(self, app: App, waba: Waba, field_name: str) -> Route:
+        """Template and account webhooks: the app's callback URL, overrides or not, when the
+        app subscribes to their field."""
         if app.id not in waba.subscriptions:
             return Route(None, None, f"app {app.id} is not subscribed to WABA {waba.id}")
+        if field_name not in app.fields:
+            return Route(None, None, f"app {app.id} is not subscribed to the {field_name} field")
         return self._app_route(app)
 
     @staticmethod
@@ -1059,7 +1300,7 @@ class GraphBackend:
                 route = self._route(app, phone)
                 payload = build_messages_webhook(waba.id, phone, text, from_wa_id, profile_name)
             else:
-                route = self._account_route(app, waba)
+                route = self._account_route(app, waba, field)
                 payload = build_account_webhook(waba.id, field)
         body = json.dumps(payload, separators=(",", ":")).encode()
         headers = {
@@ -1129,9 +1370,35 @@ class GraphBackend:
             self._businesses = businesses
 
     def force_app_callback(self, app_id: str, callback_url: str) -> None:
-        """Change an app's dashboard callback URL."""
+        """Change an app's dashboard callback URL (its fields stay); ``""`` removes the app's
+        whole webhook subscription."""
         with self._lock:
-            self._app(app_id).callback_url = callback_url
+            app = self._app(app_id)
+            app.callback_url = callback_url
+            if not callback_url:
+                app.fields = {}
+
+    def force_app_subscription(self, app_id: str, callback_url: str | None,
+                               fields: Sequence[str] | None) -> None:
+        """Set an app's webhook subscription as an App Dashboard edit does: no verification,
+        the fields *replaced* by `fields`; None (URL or fields) removes the subscription."""
+        if callback_url is not None:
+            validate_callback_url(callback_url, "callback_url")
+        names = None if fields is None else _app_field_names(fields, "fields")
+        with self._lock:
+            app = self._app(app_id)
+            if callback_url is None or names is None:
+                app.callback_url, app.fields = "", {}
+                return
+            versions = {name: app.fields.get(name, DEFAULT_FIELD_VERSION) for name in names}
+            app.callback_url, app.fields = callback_url, versions
+
+    def app_subscription(self, app_id: str) -> dict[str, Any] | None:
+        """The app's ``whatsapp_business_account`` subscription as GET shows it, or None."""
+        with self._lock:
+            app = self._app(app_id)
+            return _subscription_json(APP_WEBHOOK_OBJECT, app.callback_url, app.fields) if (
+                app.subscribed) else None
 
     # ----------------------------------------------------------------- hourly call budget
 

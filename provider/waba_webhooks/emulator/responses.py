@@ -288,6 +288,24 @@ def _fields(params: Mapping[str, Any]) -> list[str] | None:
     return [f.strip() for f in raw.split(",") if f.strip()] if raw else None
 
 
+def _app_fields(params: Mapping[str, Any]) -> list[str] | None:
+    """``fields`` of an app subscription call: a comma-separated string, a JSON array (in a
+    JSON body, or as a string in a form or query), as Meta documents both."""
+    raw = params.get("fields")
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, str) and raw.lstrip().startswith("["):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raise InvalidParameterError("Param fields must be a list of field names") from None
+    if isinstance(raw, str):
+        return [f.strip() for f in raw.split(",") if f.strip()]
+    if isinstance(raw, list) and all(isinstance(f, str) for f in raw):
+        return [f.strip() for f in raw if f.strip()]
+    raise InvalidParameterError("Param fields must be a list of field names")
+
+
 def _limit(params: Mapping[str, Any]) -> int:
     raw = params.get("limit", 25)
     try:
@@ -381,7 +399,7 @@ class EmulatorApp:
         body, body_error = _read_body_or_error(request)
         params = {**request.args.to_dict(), **body}
         token = _access_token(request, params)
-        app_id = self.backend.app_for_token(token)
+        app_id = self.backend.app_for_token(token) or self.backend.app_for_app_token(token)
         endpoint, args, route_error = _match(request)
         object_id = str(args.get("object_id", ""))
         waba_id = self.backend.charged_waba(app_id, object_id) if object_id else None
@@ -401,7 +419,11 @@ class EmulatorApp:
                 raise route_error
             if body_error is not None:
                 raise body_error
-            caller = self.backend.authenticate(token)
+            caller = (
+                self.backend.authenticate_app_token(token)
+                if endpoint == "subscriptions"
+                else self.backend.authenticate(token)
+            )
             if waba_id is not None:  # refused (code 80007) before any state is touched
                 self.budgets.charge(caller, waba_id, self.backend.hourly_budget(waba_id))
             result = self._dispatch_graph(
@@ -489,6 +511,23 @@ class EmulatorApp:
                 return self._business_wabas(app_id, object_id, CLIENT, params, request)
             case ("GET" | "HEAD", "debug_token"):
                 return backend.debug_token(app_id, params.get("input_token"))
+            case ("GET" | "HEAD", "subscriptions"):
+                return backend.list_app_subscriptions(app_id, object_id)
+            case ("POST", "subscriptions"):
+                return backend.subscribe_app_webhooks(
+                    app_id,
+                    object_id,
+                    params.get("object"),
+                    params.get("callback_url"),
+                    params.get("verify_token"),
+                    _app_fields(params),
+                    params.get("include_values"),
+                    version=request.path.split("/")[1],
+                )
+            case ("DELETE", "subscriptions"):
+                return backend.unsubscribe_app_webhooks(
+                    app_id, object_id, params.get("object"), _app_fields(params)
+                )
         raise UnsupportedMethodError(method)
 
     def _phone_numbers(
@@ -610,6 +649,17 @@ class EmulatorApp:
                 url = _str_param(body, "callback_url", required=True)
                 backend.force_app_callback(args["object_id"], url or "")
                 return {"success": True}
+            case ("GET", "app_subscription"):
+                return {"subscription": backend.app_subscription(args["object_id"])}
+            case ("PUT", "app_subscription"):
+                url = _str_param(body, "callback_url")
+                fields = body.get("fields")
+                if fields is not None and not (
+                    isinstance(fields, list) and all(isinstance(f, str) for f in fields)
+                ):
+                    raise InvalidParameterError("Param fields must be a list of field names")
+                backend.force_app_subscription(args["object_id"], url, fields)
+                return {"subscription": backend.app_subscription(args["object_id"])}
             case ("GET", "clock"):
                 return {"offset_seconds": self.clock.offset_seconds}
             case ("POST", "clock"):

@@ -25,6 +25,12 @@ GRAPH_URLS = Map(
             endpoint="subscribed_apps",
             methods=["GET", "POST", "DELETE"],
         ),
+        # The app's own webhook subscription: object_id is the app id (app token only).
+        Rule(
+            "/<version:version>/<object_id>/subscriptions",
+            endpoint="subscriptions",
+            methods=["GET", "POST", "DELETE"],
+        ),
         Rule(
             "/<version:version>/<object_id>/phone_numbers",
             endpoint="phone_numbers",
@@ -78,6 +84,12 @@ ADMIN_URLS = Map(
             f"{ADMIN_PREFIX}/wabas/<object_id>/subscription",
             endpoint="waba_subscription",
             methods=["PUT"],
+        ),
+        # The app's webhook subscription as the App Dashboard edits it (no verification).
+        Rule(
+            f"{ADMIN_PREFIX}/apps/<object_id>/subscription",
+            endpoint="app_subscription",
+            methods=["GET", "PUT"],
         ),
         # Meta's hourly call budget (see budget.py) and the clock it runs on.
         Rule(f"{ADMIN_PREFIX}/clock", endpoint="clock", methods=["GET", "POST"]),

@@ -2,6 +2,7 @@
 emulator) and `usage` (Meta's per-WABA hourly budget header and the pacing it drives)."""
 
 from .client import (
+    AppSubscription,
     BusinessWaba,
     GraphClient,
     PhoneNumberRouting,
@@ -11,6 +12,7 @@ from .client import (
 )
 
 __all__ = [
+    "AppSubscription",
     "BusinessWaba",
     "GraphClient",
     "PhoneNumberRouting",

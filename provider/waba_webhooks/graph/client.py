@@ -14,6 +14,12 @@
 Resources call the domain methods (`subscribed_apps`, `set_waba_override`, ...); they never
 build requests themselves. There is deliberately no method that DELETEs ``subscribed_apps``:
 that unsubscribes the app and stops every webhook of the WABA.
+
+The app's own webhook subscription (``/{app-id}/subscriptions``, object
+``whatsapp_business_account``) takes an **app access token**, ``{app-id}|{app-secret}``: the
+client forms it in memory from the settings for those calls only (`app_subscription`,
+`subscribe_app_webhooks`, `unsubscribe_app_fields`, `delete_app_subscription`), and, like the
+access token, it travels only in the ``Authorization`` header.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import json
 import logging
 import random
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import lru_cache
@@ -88,6 +94,20 @@ class PhoneNumberRouting:
 
 #: Numbers asked for per page of the ``phone_numbers`` edge (Graph caps pages at 100).
 PHONE_NUMBERS_PAGE_SIZE = 100
+
+#: The ``object`` of the app's webhook subscription that carries WhatsApp's fields.
+WABA_OBJECT = "whatsapp_business_account"
+
+
+@dataclass(frozen=True)
+class AppSubscription:
+    """The app's webhook subscription for ``whatsapp_business_account``, as
+    ``GET /{app-id}/subscriptions`` reports it (Meta never returns the verify token)."""
+
+    callback_url: str
+    active: bool
+    #: The subscribed field names, in Meta's order.
+    fields: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -263,13 +283,62 @@ class GraphClient:
         except errors.GraphError as error:
             raise errors.for_override_write(error, None, phone_number=True) from None
 
+    # ---- the app's own webhook subscription (app access token) --------------------------------
+
+    def app_subscription(self, app_id: str) -> AppSubscription | None:
+        """The app's webhook subscription for ``whatsapp_business_account``; None when the
+        app has none for that object (other objects' subscriptions are ignored)."""
+        body = self._app_call("GET", app_id)
+        for entry in body.get("data") or []:
+            if isinstance(entry, Mapping) and entry.get("object") == WABA_OBJECT:
+                return _app_subscription(entry)
+        return None
+
+    def subscribe_app_webhooks(self, app_id: str, callback_url: str, verify_token: str,
+                               fields: Sequence[str], include_values: bool = True) -> None:
+        """``POST /{app-id}/subscriptions``: set the app's callback URL (and verify token) and
+        add `fields`. Meta verifies the URL with the token before it saves, and only *adds*
+        fields: one that is not listed stays subscribed (`unsubscribe_app_fields` drops it)."""
+        self._app_call("POST", app_id, callback_url=callback_url, json={
+            "object": WABA_OBJECT, "callback_url": callback_url, "verify_token": verify_token,
+            "fields": ",".join(fields), "include_values": include_values,
+        })
+
+    def unsubscribe_app_fields(self, app_id: str, fields: Sequence[str]) -> None:
+        """``DELETE /{app-id}/subscriptions?object=whatsapp_business_account&fields=…``: Meta
+        stops delivering these fields; the others and the callback URL stay."""
+        if not fields:
+            raise ValueError("unsubscribe_app_fields needs at least one field: without fields "
+                             "the DELETE removes the whole subscription")
+        self._app_call("DELETE", app_id, params={"object": WABA_OBJECT,
+                                                 "fields": ",".join(fields)})
+
+    def delete_app_subscription(self, app_id: str) -> None:
+        """``DELETE /{app-id}/subscriptions?object=whatsapp_business_account``: removes the
+        app's whole subscription, so **every** webhook of the app stops (messages, templates,
+        account), on every WABA. Only for a user who asked destroy to remove it."""
+        self._app_call("DELETE", app_id, params={"object": WABA_OBJECT})
+
+    def _app_call(self, method: str, app_id: str, *, params: Mapping[str, str] | None = None,
+                  json: Mapping[str, Any] | None = None,
+                  callback_url: str | None = None) -> dict[str, Any]:
+        """One call on ``/{app-id}/subscriptions`` with the app token, its failures typed by
+        `errors.for_app_subscription`."""
+        token = f"{app_id}|{self.settings.require_app_secret()}"
+        try:
+            return self.request(method, f"{app_id}/subscriptions", params=params, json=json,
+                                token=token)
+        except errors.GraphError as error:
+            raise errors.for_app_subscription(error, callback_url) from None
+
     # ---- transport ----------------------------------------------------------------------------
 
     def request(self, method: str, path: str, *, params: Mapping[str, str] | None = None,
-                json: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                json: Mapping[str, Any] | None = None,
+                token: str | None = None) -> dict[str, Any]:
         """Call ``{graph_url}/{api_version}/{path}`` with retries; the decoded JSON body or a
-        `errors.GraphError`."""
-        token = self.settings.require_token()
+        `errors.GraphError`. `token` replaces the access token (the app token)."""
+        token = token or self.settings.require_token()
         url = f"{self.settings.graph_url}/{self.settings.api_version}/{path}"
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(errors.RetryableError)
@@ -351,6 +420,22 @@ def _webhook_configuration(body: Mapping[str, Any]) -> WebhookConfiguration:
     )
 
 
+def _app_subscription(entry: Mapping[str, Any]) -> AppSubscription:
+    """One ``data`` entry of ``GET /{app-id}/subscriptions``: ``fields`` as
+    ``[{"name", "version"}]`` or, from some API versions, bare strings."""
+    names = []
+    for item in entry.get("fields") or []:
+        name = item.get("name") if isinstance(item, Mapping) else item
+        if isinstance(name, str) and name:
+            names.append(name)
+    active = entry.get("active", True)
+    return AppSubscription(
+        callback_url=str(entry.get("callback_url") or ""),
+        active=active is True or active == "true",
+        fields=tuple(names),
+    )
+
+
 def _phone_number_routing(entry: Mapping[str, Any]) -> PhoneNumberRouting:
     """A phone number as Graph returns it with ``id,display_phone_number,webhook_configuration``
     (in the ``phone_numbers`` edge or on its own)."""
@@ -363,8 +448,11 @@ def _phone_number_routing(entry: Mapping[str, Any]) -> PhoneNumberRouting:
 
 def _object_id(path: str) -> str | None:
     """The WABA or phone number a call is about (the first path segment, when it is an id);
-    None for calls no WABA pays for, such as ``GET /app``."""
-    head = path.split("/", 1)[0]
+    None for calls no WABA pays for, such as ``GET /app`` and the app's own
+    ``/{app-id}/subscriptions``."""
+    head, _, edge = path.partition("/")
+    if edge == "subscriptions":
+        return None
     return head if head.isdigit() else None
 
 

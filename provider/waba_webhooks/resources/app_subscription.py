@@ -1,0 +1,350 @@
+"""`AppWebhookSubscription`: the app's own webhook subscription, the third routing rule.
+
+The app's callback URL receives every messages webhook of a number without an override, and
+*all* template and account webhooks; its subscribed fields decide what Meta delivers at all: a
+field the app does not subscribe to reaches no URL, overrides included (no ``messages``: no
+message webhook anywhere). Graph API, with the **app access token** ``{app-id}|{app-secret}``
+(the provider forms it from ``whatsapp:appId`` and ``whatsapp:appSecret``), object
+``whatsapp_business_account``:
+
+- ``GET /{APP_ID}/subscriptions`` reads it (never the verify token);
+- ``POST`` with ``callback_url``, ``verify_token``, ``fields``, ``include_values`` sets the URL
+  (one per app and object; Meta verifies it first) and *adds* fields, never removing one;
+- ``DELETE`` with ``fields=`` drops those fields; with ``object`` alone it removes the whole
+  subscription, and every webhook of the app stops.
+
+Inputs: ``callback_url``, ``verify_token`` (secret), ``fields`` (the whole set: the resource is
+authoritative for the app's fields), ``include_values`` (default true), ``adopt_existing``,
+``remove_on_destroy`` (default false: destroy leaves the subscription and warns). Outputs besides
+the inputs: ``app_id``, ``active`` and ``live_fields`` (what Meta has, in its order). The id is
+the app id.
+
+Graph calls: check and diff make none; create reads (GET), then writes only when the live
+subscription differs (POST, then DELETE of fields it must drop); update reads, POSTs the new
+fields (and a new URL, token or ``include_values``) *before* it DELETEs the dropped ones, so no
+moment lacks a field that stays; read is one GET; delete makes none unless
+``remove_on_destroy``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pulumi
+from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+
+from ..errors import AppSubscriptionConflictError
+from .override import ADOPT_EXISTING, VERIFY_TOKEN, GraphProvider, differs, is_unknown, read_result
+from .resource import build_props
+
+if TYPE_CHECKING:
+    from ..graph import AppSubscription
+
+CALLBACK_URL = "callback_url"
+FIELDS = "fields"
+INCLUDE_VALUES = "include_values"
+REMOVE_ON_DESTROY = "remove_on_destroy"
+INPUTS = (CALLBACK_URL, VERIFY_TOKEN, FIELDS, INCLUDE_VALUES, ADOPT_EXISTING, REMOVE_ON_DESTROY)
+#: Outputs that report what the last read (or write) left at Meta.
+OUTPUTS = ("app_id", "active", "live_fields")
+#: Inputs whose change needs a Graph write (the others only change what the stack does).
+REMOTE_INPUTS = (CALLBACK_URL, VERIFY_TOKEN, FIELDS, INCLUDE_VALUES)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The writes that bring the live subscription to the declared one: one POST (Meta
+    verifies the URL with the token; it adds `post_fields` and sets the URL) *then* one DELETE
+    of `drop` (fields that are live and not declared)."""
+
+    post_fields: tuple[str, ...]
+    drop: tuple[str, ...]
+
+    @property
+    def writes(self) -> bool:
+        return bool(self.post_fields or self.drop)
+
+
+def plan(live: AppSubscription | None, props: Mapping[str, Any], *,
+         token_changed: bool = False, include_values_changed: bool = False) -> Plan:
+    """What to write so that Meta holds `props`' URL and exactly its fields. A POST carries the
+    fields to add, or all declared fields when only the URL, the token or ``include_values``
+    changes (a POST must name fields; adding one that is there changes nothing)."""
+    declared = list(props[FIELDS])
+    live_fields = list(live.fields) if live is not None else []
+    add = tuple(name for name in declared if name not in live_fields)
+    drop = tuple(name for name in live_fields if name not in declared)
+    url_changed = live is None or live.callback_url != props[CALLBACK_URL]
+    if add:
+        post: tuple[str, ...] = add
+    elif url_changed or token_changed or include_values_changed:
+        post = tuple(declared)
+    else:
+        post = ()
+    return Plan(post, drop)
+
+
+def fields_after(live: AppSubscription | None, steps: Plan) -> list[str]:
+    """The fields Meta holds after `steps`, in its order: the live ones that stay, then the
+    added ones (a POST appends)."""
+    kept = [name for name in (live.fields if live is not None else ()) if name not in steps.drop]
+    return kept + [name for name in steps.post_fields if name not in kept]
+
+
+def same_fields(a: Any, b: Any) -> bool:
+    """Field lists are sets to Meta: the order is not a change."""
+    return sorted(a or []) == sorted(b or [])
+
+
+class AppWebhookSubscriptionProvider(GraphProvider):
+    """Create/read/update/delete of the app's webhook subscription for
+    ``whatsapp_business_account``."""
+
+    noun = "app webhook subscription"
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """Validate inputs without any API call; every failure names its property (a field as
+        ``fields[i]``). A field name Meta may not know is a warning in the preview."""
+        from .. import validation
+
+        fields = news.get(FIELDS)
+        if not is_unknown(fields):
+            for name in validation.unknown_webhook_fields(fields):
+                pulumi.log.warn(
+                    f"{self.noun}: {FIELDS} lists {name!r}, which is not a webhook field this "
+                    "package knows (Meta adds fields over time; if it is a typo, Meta refuses it "
+                    "at up): known fields are " + ", ".join(validation.APP_WEBHOOK_FIELDS))
+
+        def check_fields(prop: str, value: Any) -> list[validation.Failure]:
+            return validation.check_webhook_fields(prop, value, skip=is_unknown)
+
+        return self.checked(news, INPUTS, (
+            (CALLBACK_URL, self.callback_uri_check(self.noun)),
+            (VERIFY_TOKEN, validation.check_verify_token),
+            (FIELDS, check_fields),
+            (INCLUDE_VALUES, validation.check_bool),
+            (ADOPT_EXISTING, validation.check_bool),
+            (REMOVE_ON_DESTROY, validation.check_bool),
+        ))
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """From state alone (no Graph call): any input change, or drift a refresh recorded,
+        updates in place; never a replace (there is one subscription per app)."""
+        changed = [name for name in INPUTS if self._differs(olds, news, name)]
+        return DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        app_id = self.client.app_id()
+        live = self.client.app_subscription(app_id)
+        if live is not None and not _equal(live, props) and not props.get(ADOPT_EXISTING):
+            raise _conflict(app_id, live, props)
+        steps = plan(live, props)
+        self._write(app_id, steps, props)
+        return CreateResult(app_id, self._outputs(app_id, live, steps, props))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        live = self.client.app_subscription(id_)
+        if live is None:
+            # Gone (removed outside the stack): an empty id drops it from state; the next `up`
+            # creates it again.
+            return ReadResult("", {})
+        # Drift in the fields shows as a new list; the same set keeps the declared order.
+        declared = props.get(FIELDS)
+        fields = list(declared) if same_fields(declared, live.fields) else list(live.fields)
+        outs = {
+            **self._inputs(props),
+            CALLBACK_URL: live.callback_url,
+            FIELDS: fields,
+            "app_id": id_,
+            "active": live.active,
+            "live_fields": list(live.fields),
+        }
+        inputs = {name: outs[name] for name in INPUTS if outs.get(name) is not None}
+        return read_result(id_, outs, inputs)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        if not any(self._differs(olds, news, name) for name in REMOTE_INPUTS):
+            # adopt_existing or remove_on_destroy alone: nothing changes at Meta.
+            outs = {**olds, **self._inputs(news)}
+            return UpdateResult(outs)
+        live = self.client.app_subscription(id_)  # read first: it may have changed by hand
+        steps = plan(live, news,
+                     token_changed=olds.get(VERIFY_TOKEN) != news[VERIFY_TOKEN],
+                     include_values_changed=self._differs(olds, news, INCLUDE_VALUES))
+        self._write(id_, steps, news)
+        return UpdateResult(self._outputs(id_, live, steps, news))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        if not props.get(REMOVE_ON_DESTROY):
+            pulumi.log.warn(
+                f"app {id_}: left the app's webhook subscription as it is (callback URL "
+                f"{props.get(CALLBACK_URL)}, fields {', '.join(props.get(FIELDS) or [])}): "
+                "removing it would stop every webhook of the app, messages, templates and "
+                "account alike. To remove it on destroy, set remove_on_destroy=True and run "
+                "`pulumi up` before the destroy; or remove it in the App Dashboard"
+            )
+            return
+        live = self.client.app_subscription(id_)
+        if live is None:
+            return
+        if live.callback_url != props.get(CALLBACK_URL):
+            pulumi.log.warn(
+                f"app {id_}: left the app's webhook subscription as it is, because its callback "
+                f"URL was changed outside this stack (this stack set {props.get(CALLBACK_URL)}, "
+                f"it is now {live.callback_url})"
+            )
+            return
+        self.client.delete_app_subscription(id_)
+        pulumi.log.info(f"app {id_}: removed the app's webhook subscription "
+                        "(remove_on_destroy): Meta delivers no webhook of the app any more")
+
+    # ---- helpers ------------------------------------------------------------------------------
+
+    def _write(self, app_id: str, steps: Plan, props: Mapping[str, Any]) -> None:
+        """The POST (adds fields, sets the URL; Meta verifies it) before the DELETE, so every
+        field that stays is subscribed throughout."""
+        if steps.post_fields:
+            self.client.subscribe_app_webhooks(
+                app_id, props[CALLBACK_URL], props[VERIFY_TOKEN], steps.post_fields,
+                include_values=_include_values(props))
+        if steps.drop:
+            self.client.unsubscribe_app_fields(app_id, steps.drop)
+
+    @staticmethod
+    def _inputs(props: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            CALLBACK_URL: props.get(CALLBACK_URL),
+            VERIFY_TOKEN: props.get(VERIFY_TOKEN),
+            FIELDS: list(props.get(FIELDS) or []),
+            INCLUDE_VALUES: _include_values(props),
+            ADOPT_EXISTING: bool(props.get(ADOPT_EXISTING)),
+            REMOVE_ON_DESTROY: bool(props.get(REMOVE_ON_DESTROY)),
+        }
+
+    def _outputs(self, app_id: str, live: AppSubscription | None, steps: Plan,
+                 props: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            **self._inputs(props),
+            "app_id": app_id,
+            "active": live.active if live is not None and not steps.writes else True,
+            "live_fields": fields_after(live, steps),
+        }
+
+    @staticmethod
+    def _differs(olds: Mapping[str, Any], news: Mapping[str, Any], name: str) -> bool:
+        if name == FIELDS:
+            new = news.get(FIELDS)
+            return is_unknown(new) or (
+                isinstance(new, list) and any(is_unknown(item) for item in new)
+            ) or not same_fields(olds.get(FIELDS), new)
+        if name == INCLUDE_VALUES:
+            return _include_values(olds) != _include_values(news) or is_unknown(news.get(name))
+        if name == REMOVE_ON_DESTROY:
+            return bool(olds.get(name)) != bool(news.get(name)) or is_unknown(news.get(name))
+        return differs(olds, news, name)
+
+
+def _include_values(props: Mapping[str, Any]) -> bool:
+    value = props.get(INCLUDE_VALUES)
+    return True if value is None else bool(value)
+
+
+def _equal(live: AppSubscription, props: Mapping[str, Any]) -> bool:
+    """The live subscription is the declared one: same URL, same set of fields."""
+    return live.callback_url == props[CALLBACK_URL] and same_fields(live.fields, props[FIELDS])
+
+
+def _conflict(app_id: str, live: AppSubscription,
+              props: Mapping[str, Any]) -> AppSubscriptionConflictError:
+    differences = []
+    if live.callback_url != props[CALLBACK_URL]:
+        differences.append(f"its callback URL is {live.callback_url}, this stack declares "
+                           f"{props[CALLBACK_URL]}")
+    missing = [name for name in props[FIELDS] if name not in live.fields]
+    extra = [name for name in live.fields if name not in props[FIELDS]]
+    if missing:
+        differences.append(f"it lacks {', '.join(missing)}")
+    if extra:
+        differences.append(f"it also has {', '.join(extra)}")
+    return AppSubscriptionConflictError(
+        f"app {app_id} already has a webhook subscription for whatsapp_business_account that "
+        f"differs from this one (set outside this stack: {'; '.join(differences)}). Nothing was "
+        f"changed. To adopt it as it is, declare {CALLBACK_URL}={live.callback_url!r} and "
+        f"{FIELDS}={list(live.fields)!r} (create then takes it over without a write); to "
+        f"replace it with this declaration, set {ADOPT_EXISTING}=True"
+    )
+
+
+@dataclass
+class AppWebhookSubscriptionArgs:
+    """Inputs of an `AppWebhookSubscription`."""
+
+    #: The app's callback URL: every messages webhook of a number without an override, and all
+    #: template and account webhooks. ``https://``, at most 200 characters; Meta calls it with
+    #: the verify token before accepting it.
+    callback_url: pulumi.Input[str]
+    #: The token Meta sends in the verification call; kept as a secret in state.
+    verify_token: pulumi.Input[str]
+    #: Every webhook field the app subscribes to (``messages``, ``account_update``...): the
+    #: whole set. A field not listed is not delivered anywhere, overrides included.
+    fields: pulumi.Input[Sequence[pulumi.Input[str]]]
+    #: Ask Meta to include the changed values in the webhooks (default true).
+    include_values: pulumi.Input[bool] | None = None
+    #: Take over a subscription that differs (another URL or other fields; default: fail).
+    adopt_existing: pulumi.Input[bool] | None = None
+    #: Remove the whole subscription on destroy, stopping every webhook of the app (default:
+    #: destroy leaves it and warns).
+    remove_on_destroy: pulumi.Input[bool] | None = None
+
+
+class AppWebhookSubscription(pulumi.dynamic.Resource, module="waba-webhooks",
+                             name="AppWebhookSubscription"):
+    """The app's webhook subscription for ``whatsapp_business_account``: its callback URL and
+    the fields Meta delivers (``/{app-id}/subscriptions``, with the app access token formed from
+    ``whatsapp:appId`` and ``whatsapp:appSecret``).
+
+    The resource id is the app id. Create adopts an equal live subscription (same URL, same
+    fields) without a write and fails on a different one unless ``adopt_existing=True``.
+    Updates add fields before they drop any. Refresh reports drift (a field removed or the URL
+    changed by hand); a subscription removed outside the stack leaves the state and the next
+    `up` creates it again. Destroy leaves the subscription as it is and warns, unless
+    ``remove_on_destroy=True``: removing it stops every webhook of the app.
+    """
+
+    callback_url: pulumi.Output[str]
+    verify_token: pulumi.Output[str]
+    fields: pulumi.Output[list[str]]
+    include_values: pulumi.Output[bool]
+    adopt_existing: pulumi.Output[bool]
+    remove_on_destroy: pulumi.Output[bool]
+    #: The app (``whatsapp:appId``, else the access token's app).
+    app_id: pulumi.Output[str]
+    #: Whether Meta reports the subscription active.
+    active: pulumi.Output[bool]
+    #: The fields Meta holds, in its order, as last read or written.
+    live_fields: pulumi.Output[list[str]]
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: AppWebhookSubscriptionArgs | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        callback_url: pulumi.Input[str] | None = None,
+        verify_token: pulumi.Input[str] | None = None,
+        fields: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None,
+        include_values: pulumi.Input[bool] | None = None,
+        adopt_existing: pulumi.Input[bool] | None = None,
+        remove_on_destroy: pulumi.Input[bool] | None = None,
+    ) -> None:
+        props, opts = build_props(
+            args,
+            opts,
+            {CALLBACK_URL: callback_url, VERIFY_TOKEN: verify_token, FIELDS: fields,
+             INCLUDE_VALUES: include_values, ADOPT_EXISTING: adopt_existing,
+             REMOVE_ON_DESTROY: remove_on_destroy},
+            outputs=OUTPUTS,
+        )
+        super().__init__(AppWebhookSubscriptionProvider(), resource_name, props, opts)
