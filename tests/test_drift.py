@@ -23,6 +23,7 @@ from tests.conftest import EmulatorHandle, run_cli
 from waba_webhooks.commands import drift
 from waba_webhooks.config import Settings
 from waba_webhooks.emulator import DEFAULT_APP_ID
+from waba_webhooks.errors import WabaWebhooksError
 from waba_webhooks.graph import GraphClient
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -128,3 +129,66 @@ def test_cli_refuses_what_is_not_a_refresh_preview(estate, tmp_path):
     done = run_cli(estate, "drift", stdin="")
     assert done.returncode == 1 and "stdin is not JSON" in done.stderr
     assert estate.admin.counts()["total"] == 0
+
+
+# ---- the app's own subscription (AppWebhookSubscription) ----------------------------------------
+
+APP_SECRET = "EMU-APP-SECRET-lucky-shrub"  # the generated fixture's, as tests/test_graph.py has
+
+
+def app_step(callback_url: str, fields: list[str]) -> dict[str, Any]:
+    """A refresh step of an `AppWebhookSubscription`, in the form the real ones above have,
+    with the outputs its provider records (resources/app_subscription.py): no routing program
+    declares one yet, so no real refresh JSON holds it."""
+    outputs = {"callback_url": callback_url, "fields": fields, "live_fields": fields,
+               "app_id": DEFAULT_APP_ID, "active": True, "include_values": True,
+               "verify_token": "[secret]", "adopt_existing": False, "remove_on_destroy": False}
+    state = {"urn": "urn:pulumi:clients::waba-webhooks::pulumi-python:dynamic/waba-webhooks:"
+                    "AppWebhookSubscription::app-subscription",
+             "type": "pulumi-python:dynamic/waba-webhooks:AppWebhookSubscription",
+             "id": DEFAULT_APP_ID, "custom": True,
+             "inputs": {k: outputs[k] for k in ("callback_url", "fields", "verify_token")},
+             "outputs": outputs}
+    return {"op": "refresh", "urn": state["urn"], "provider": "", "oldState": state,
+            "newState": state}
+
+
+def test_the_apps_subscription_url_and_fields_are_compared(estate):
+    client = GraphClient(Settings(access_token=estate.token, graph_url=estate.url,
+                                  app_secret=APP_SECRET, allow_http_loopback=True))
+    live = estate.admin.app_subscription(DEFAULT_APP_ID)
+    fields = [f["name"] for f in live["fields"]]
+    doc = document("clients")
+    doc["steps"].append(app_step(business.APP_CALLBACK, fields))
+    report, status = drift.report_for([doc], client)
+    assert status == drift.NO_DRIFT, report
+    # Changed in the App Dashboard: another callback URL, one field fewer.
+    estate.admin.set_app_subscription(DEFAULT_APP_ID, "https://moved.example/hook",
+                                      [f for f in fields if f != "account_update"])
+    report, status = drift.report_for([doc], client)
+    assert status == drift.DRIFT
+    assert (f"| callback URL of app {DEFAULT_APP_ID} | `app-subscription` | "
+            f"`{business.APP_CALLBACK}` | `https://moved.example/hook` | changed outside the "
+            "stack |") in report
+    assert "dropped outside the stack: account_update" in report
+    # Every number that falls back to the app moves with it; the others stay.
+    found = numbers(report)
+    followers = {business.phone_id(w, n) for w in (5, 6, 7, 8) for n in range(business.PER_WABA)
+                 if (w, n) not in business.PHONE_OVERRIDES}
+    assert set(found) == followers
+    assert {tuple(c[1:]) for c in found.values()} == {
+        ("`https://moved.example/hook`", "app", "via the app's subscription (changed by hand)")}
+    # Without `messages` nothing reaches any URL: every number of the stack moves.
+    estate.admin.set_app_subscription(DEFAULT_APP_ID, business.APP_CALLBACK,
+                                      [f for f in fields if f != "messages"])
+    found = numbers(drift.report_for([doc], client)[0])
+    assert len(found) == 6 * business.PER_WABA
+    assert all(c[1] == "(not delivered: the app does not subscribe to the messages field)"
+               for c in found.values())
+
+
+def test_the_apps_subscription_needs_the_app_secret(client):
+    doc = document("clients")
+    doc["steps"].append(app_step(business.APP_CALLBACK, ["messages"]))
+    with pytest.raises(WabaWebhooksError, match="appSecret"):
+        drift.report_for([doc], client)

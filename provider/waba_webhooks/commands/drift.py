@@ -60,6 +60,8 @@ class Recorded:
     declared: Declared
     #: WABA id -> whether the state says our app is subscribed to it.
     subscribed: Mapping[str, bool] = field(default_factory=dict)
+    #: The app's webhook subscription it records (an `AppWebhookSubscription`), else None.
+    app: AppRecord | None = None
 
     @property
     def name(self) -> str:
@@ -70,6 +72,38 @@ class Recorded:
         """Every override the record speaks for, with the URI it records."""
         return ([(("waba", i), uri) for i, uri in self.declared.wabas.items()]
                 + [(("phone", i), uri) for i, uri in self.declared.phones.items()])
+
+
+@dataclass(frozen=True)
+class AppRecord:
+    """The app's webhook subscription (object ``whatsapp_business_account``) as recorded."""
+
+    app_id: str | None
+    callback_url: str | None
+    fields: tuple[str, ...]
+    active: bool | None
+
+
+#: The app's own subscription: it declares no override (review's kinds need not know it), and
+#: drift compares its callback URL and fields.
+APP_SUBSCRIPTION = ResourceKind("AppWebhookSubscription", frozenset({"callback_url", "fields"}),
+                                lambda _inputs: Declared())
+
+
+def kinds() -> tuple[ResourceKind, ...]:
+    """The resource types drift reads: review's, and the app's subscription."""
+    known = {k.name for k in pv.KINDS}
+    return pv.KINDS if APP_SUBSCRIPTION.name in known else (*pv.KINDS, APP_SUBSCRIPTION)
+
+
+def _app_record(outputs: Mapping[str, Any]) -> AppRecord:
+    # live_fields: what Meta held at the last read or write; fields: what was declared.
+    fields = outputs.get("live_fields") or outputs.get("fields") or []
+    app_id, url, active = outputs.get("app_id"), outputs.get("callback_url"), outputs.get("active")
+    return AppRecord(app_id if isinstance(app_id, str) else None,
+                     url if isinstance(url, str) else None,
+                     tuple(str(f) for f in fields) if isinstance(fields, list) else (),
+                     active if isinstance(active, bool) else None)
 
 
 def _mapping(raw: Any) -> Mapping[str, Any]:
@@ -98,16 +132,19 @@ def _record(stack: str | None, urn: str, kind: ResourceKind,
     outputs, inputs = _mapping(state.get("outputs")), _mapping(state.get("inputs"))
     if kind.name == "WabaRouting" and (found := _routing_record(outputs)) is not None:
         return Recorded(stack, urn, kind, *found)
+    if kind.name == APP_SUBSCRIPTION.name:
+        return Recorded(stack, urn, kind, Declared(), app=_app_record(outputs or inputs))
     declared = kind.declared(outputs or inputs)
     # A WABA override needs the app subscribed: a record of one says it was.
     subscribed = {w: True for w, uri in declared.wabas.items() if uri is not None}
     return Recorded(stack, urn, kind, declared, subscribed)
 
 
-def recorded(document: Any, kinds: Iterable[ResourceKind] = pv.KINDS) -> list[Recorded]:
+def recorded(document: Any, known: Iterable[ResourceKind] | None = None) -> list[Recorded]:
     """Our resources as the stack recorded them, from a decoded refresh preview document: per
-    resource the ``oldState`` of its ``refresh`` step (else of its first step that has one)."""
-    kinds = tuple(kinds)
+    resource the ``oldState`` of its ``refresh`` step (else of its first step that has one).
+    `known`: the resource types to recognise (default: `kinds()`)."""
+    known = tuple(known) if known is not None else kinds()
     if not isinstance(document, Mapping) or not isinstance(document.get("steps"), list):
         raise DriftInputError(f"expected the JSON object {EXPECTED} prints (with `steps`)")
     steps = [s for s in document["steps"] if isinstance(s, Mapping)]
@@ -126,7 +163,7 @@ def recorded(document: Any, kinds: Iterable[ResourceKind] = pv.KINDS) -> list[Re
     for urn, state in states.items():
         parts = urn.split("::")
         stack = parts[0][len("urn:pulumi:"):] if parts[0].startswith("urn:pulumi:") else None
-        kind = pv.kind_of(str(state.get("type", "")), _mapping(state.get("inputs")), kinds)
+        kind = pv.kind_of(str(state.get("type", "")), _mapping(state.get("inputs")), known)
         if kind is not None:
             found.append(_record(stack, urn, kind, state))
     return found
@@ -247,6 +284,9 @@ def build(resources: Sequence[Recorded], client: GraphClient,
                     "subscribed" if live.subscribed[waba_id] else None,
                     "our app was unsubscribed outside the stack" if subscribed
                     else "our app was subscribed outside the stack"))
+    for resource in resources:
+        if resource.app is not None:
+            _compare_app(client, resource, then, now, report)
     causes = {m.target: m for m in report.moved}
     report.numbers_read = len(live.numbers)
     for phone_id in sorted(live.numbers):
@@ -262,12 +302,53 @@ def build(resources: Sequence[Recorded], client: GraphClient,
         elif (waba_id and (moved := causes.get(("waba", waba_id))) is not None
               and review.WABA in (before.rule, after.rule)):
             why.append(f"via WABA override ({moved.change} by hand)")
+        app = [m for m in report.moved if m.target[0] in ("app", "app fields")]
+        if app and (review.APP in (before.rule, after.rule) or review.NONE in (
+                before.rule, after.rule)) and not why:
+            why.append(f"via the app's subscription ({app[0].change} by hand)")
         number = live.numbers[phone_id]
         report.numbers.append(NumberRoute(phone_id, number.display_phone_number, waba_id,
                                           before, after, tuple(why)))
     if business is not None:
         report.unmanaged = _unmanaged(client, business, owner, waba_ids, live)
     return report
+
+
+def _compare_app(client: GraphClient, resource: Recorded, then: review.World,
+                 now: review.World, report: DriftReport) -> None:
+    """The app's subscription: its callback URL (where numbers without an override send their
+    messages webhooks) and its fields (no ``messages``: none is delivered anywhere). Reading it
+    takes the app token (``whatsapp:appSecret`` / ``WHATSAPP_APP_SECRET``)."""
+    record = resource.app
+    assert record is not None
+    app_id = record.app_id or client.app_id()
+    live = client.app_subscription(app_id)
+    live_url = live.callback_url if live is not None else None
+    live_fields = tuple(live.fields) if live is not None else ()
+    then.app_callback = record.callback_url
+    now.app_callback = live_url
+    then.undelivered = _undelivered(record.callback_url, record.fields)
+    now.undelivered = _undelivered(live_url, live_fields)
+    if live_url != record.callback_url:
+        report.moved.append(Moved(("app", app_id), resource, record.callback_url, live_url,
+                                  _note(record.callback_url, live_url)))
+    if sorted(live_fields) != sorted(record.fields):
+        gone = sorted(set(record.fields) - set(live_fields))
+        added = sorted(set(live_fields) - set(record.fields))
+        note = "; ".join(part for part in (
+            f"dropped outside the stack: {', '.join(gone)}" if gone else "",
+            f"added outside the stack: {', '.join(added)}" if added else "") if part)
+        report.moved.append(Moved(("app fields", app_id), resource,
+                                  ", ".join(record.fields) or None,
+                                  ", ".join(live_fields) or None, note))
+
+
+def _undelivered(callback_url: str | None, fields: Sequence[str]) -> str:
+    if callback_url is None:
+        return "the app has no webhook subscription"
+    if "messages" not in fields:
+        return "the app does not subscribe to the messages field"
+    return ""
 
 
 def _unmanaged(client: GraphClient, business: str, owner: Mapping[Target, Recorded],
@@ -330,7 +411,8 @@ def blocks(report: DriftReport, folded: int | None = review.FOLDED) -> list[fit.
         for moved in sorted(report.moved, key=lambda m: (m.target, m.resource.urn)):
             kind, object_id = moved.target
             noun = {"waba": "WABA", "phone": "phone number",
-                    "subscription": "subscription to WABA"}[kind]
+                    "subscription": "subscription to WABA", "app": "callback URL of app",
+                    "app fields": "fields of app"}[kind]
             resource = f"`{review.plain(moved.resource.name)}`"
             if len(report.stacks) > 1 and moved.resource.stack:
                 resource += f" ({review.plain(moved.resource.stack)})"
@@ -447,4 +529,5 @@ def report_for(documents: Sequence[Mapping[str, Any]], client: GraphClient,
     resources = [r for d in documents for r in recorded(d)]
     report = build(resources, client, business)
     secrets = set().union(*(pv.plaintext_secrets(d) for d in documents))
-    return review.mask(fit.fit(blocks(report)), secrets), report.exit_status
+    return review.mask(fit.fit(blocks(report), where="in the full report"),
+                       secrets), report.exit_status

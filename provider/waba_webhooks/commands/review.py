@@ -180,6 +180,10 @@ class _World:
         for phone_id, number in live.numbers.items():
             self.overrides[("phone", phone_id)] = number.webhook_configuration.phone_number
         self.subscribed = dict(live.subscribed)
+        #: The app's callback URL, when known apart from what the numbers' reads say (drift).
+        self.app_callback: str | None = None
+        #: Why no messages webhook is delivered at all (the app's subscription), else empty.
+        self.undelivered = ""
 
     def current(self, target: Target) -> Uri:
         return self.overrides.get(target)
@@ -187,6 +191,8 @@ class _World:
     def route(self, phone_id: str) -> Route:
         number = self.live.numbers[phone_id]
         waba_id = self.live.number_waba.get(phone_id)
+        if self.undelivered:
+            return Route(None, NONE, self.undelivered)
         if waba_id is not None and not self.subscribed.get(waba_id, True):
             return Route(None, NONE, f"our app is not subscribed to WABA {waba_id}")
         own = self.current(("phone", phone_id))
@@ -196,7 +202,7 @@ class _World:
                          else number.webhook_configuration.whatsapp_business_account)
         if waba_uri is not None:
             return Route(waba_uri, WABA)
-        app = number.webhook_configuration.application
+        app = self.app_callback or number.webhook_configuration.application
         return Route(app, APP) if app else Route(None, NONE, "the app has no callback URL")
 
 
