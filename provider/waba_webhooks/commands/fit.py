@@ -1,9 +1,9 @@
 """Markdown reports that can always be posted: cut to fit GitHub's limit, saying what was cut.
 
 GitHub refuses an issue or pull-request comment body longer than 65,536 characters. A report is
-a list of blocks, plain text or `Table`s; `fit` keeps every text block and as many table rows as
-fit, earlier tables first (a report puts what matters most first), and ends each cut table with
-how many rows it left out and where the whole report is.
+a list of blocks, plain text or `Table`s; `fit` keeps every text block, the first rows of every
+table, then as many more rows as fit, earlier tables first (a report puts what matters most
+first), and ends each cut table with how many rows it left out and where the whole report is.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 #: The longest body GitHub accepts for an issue or a comment, in characters.
 GITHUB_LIMIT = 65_536
+#: Rows every table keeps, room permitting, before earlier tables get the rest.
+FIRST_ROWS = 3
 
 
 @dataclass(frozen=True)
@@ -43,17 +45,14 @@ def fit(blocks: Sequence[Block], limit: int = GITHUB_LIMIT, where: str = "") -> 
     tables = [b for b in blocks if isinstance(b, Table)]
     # Everything but the rows, with the notices at their longest (every row of every table cut).
     budget = limit - len("\n".join(_lines(blocks, {id(t): 0 for t in tables}, where)))
-    kept: dict[int, int] = {}
-    for table in tables:
-        count = 0
-        for row in table.rows:
-            if len(row) + 1 > budget:
-                break
-            budget -= len(row) + 1
-            count += 1
-        kept[id(table)] = count
-        if count < len(table.rows):
-            budget = 0  # later tables keep their head and their notice only
+    kept = {id(t): 0 for t in tables}
+    # First a few rows of every table, so that none is only a notice; then the rest in order.
+    for share in (FIRST_ROWS, None):
+        for table in tables:
+            stop = len(table.rows) if share is None else min(share, len(table.rows))
+            while kept[id(table)] < stop and len(table.rows[kept[id(table)]]) + 1 <= budget:
+                budget -= len(table.rows[kept[id(table)]]) + 1
+                kept[id(table)] += 1
     text = "\n".join(_lines(blocks, kept, where))
     if len(text) > limit:  # text blocks alone are too long: cut the end, and say so
         notice = f"\n\n*The report is cut here to fit a GitHub comment.{_see(where)}*\n"
