@@ -529,5 +529,4 @@ def report_for(documents: Sequence[Mapping[str, Any]], client: GraphClient,
     resources = [r for d in documents for r in recorded(d)]
     report = build(resources, client, business)
     secrets = set().union(*(pv.plaintext_secrets(d) for d in documents))
-    return review.mask(fit.fit(blocks(report), where="in the full report"),
-                       secrets), report.exit_status
+    return review.mask(fit.fit(blocks(report)), secrets), report.exit_status
