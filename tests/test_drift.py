@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests import business
+from tests import business, seeded
 from tests.conftest import EmulatorHandle, run_cli
 from waba_webhooks.commands import drift
 from waba_webhooks.config import Settings
@@ -192,3 +192,42 @@ def test_the_apps_subscription_needs_the_app_secret(client):
     doc["steps"].append(app_step(business.APP_CALLBACK, ["messages"]))
     with pytest.raises(WabaWebhooksError, match="appSecret"):
         drift.report_for([doc], client)
+
+
+# ---- the per-override resources ----------------------------------------------------------------
+
+
+def per_override_record() -> dict[str, Any]:
+    """The record of a `WabaCallbackOverride` (seeded WABA 0) and a `PhoneCallbackOverride`
+    (seeded number 20): the real preview of the per-override routing stack
+    (golden/preview_per_override.json), whose steps' ``oldState`` is that record, with their
+    ops made the ``refresh`` a refresh preview prints for them (and its create left out: a
+    resource not in the state yet has no record)."""
+    document = json.loads((GOLDEN / "preview_per_override.json").read_text())
+    document["steps"] = [{**s, "op": "refresh"} for s in document["steps"] if s.get("oldState")]
+    return document
+
+
+def test_single_override_resources_own_only_their_override(emulator):
+    seeded.seed(emulator.admin)
+    client = GraphClient(Settings(access_token=emulator.token, graph_url=emulator.url,
+                                  allow_http_loopback=True))
+    report, status = drift.report_for([per_override_record()], client)
+    assert status == drift.NO_DRIFT, report
+    waba0, phone20 = seeded.WABA_IDS[0], seeded.phone_id(2, 0)
+    emulator.admin.set_waba_override(waba0, DEFAULT_APP_ID, None)
+    emulator.admin.set_phone_override(phone20, DEFAULT_APP_ID, "https://vip.example.com/moved")
+    # Not recorded by any resource: a hand change there is nobody's drift.
+    emulator.admin.set_phone_override(seeded.phone_id(0, 0), DEFAULT_APP_ID,
+                                      "https://vip.example.com/not-ours")
+    report, status = drift.report_for([per_override_record()], client)
+    assert status == drift.DRIFT
+    found = numbers(report)
+    following = {seeded.phone_id(0, n) for n in range(3, 10)}
+    assert set(found) == following | {phone20}
+    assert found[phone20] == ["`https://vip.example.com/line/20`",
+                              "`https://vip.example.com/moved`", "phone",
+                              "phone override changed by hand"]
+    assert {tuple(found[p]) for p in following} == {(
+        "`https://hooks.example.com/waba-0`", f"`{seeded.APP_CALLBACK}`", "WABA → app",
+        "via WABA override (removed by hand)")}
