@@ -484,7 +484,12 @@ def run_profile(args: argparse.Namespace, home: Path, tmp: Path) -> dict[str, An
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["discover"]:  # `python -m benchmarks discover`: see benchmarks/discover.py
+        from . import discover
+
+        return discover.main(argv[1:])
+    args = parse_args(argv)
     os.environ.setdefault("PULUMI_SKIP_UPDATE_CHECK", "true")
     if args.render_only:
         results = json.loads(args.json.read_text())
@@ -496,7 +501,7 @@ def main(argv: list[str] | None = None) -> int:
         print("the pulumi CLI is not on PATH: export PATH=\"$(tools/install-engine | tail -n1)"
               ":.venv/bin:$PATH\" PULUMI_SKIP_UPDATE_CHECK=true", file=sys.stderr)
         return 2
-    command = " ".join(["python -m benchmarks", *(sys.argv[1:] if argv is None else argv)])
+    command = " ".join(["python -m benchmarks", *argv])
     for path in (args.out, args.plot, args.json):
         path.parent.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {}

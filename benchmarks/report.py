@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from . import discover
 from .stack import STEP_LABELS, STEPS
 from .targets import (
     ROUTING_CREATE_S,
@@ -315,6 +316,7 @@ def markdown(results: dict[str, Any], plot_path: Path, out: Path, json_path: Pat
     if NOTES.exists() and not results.get("engine_env"):  # the notes are about the main run
         lines += ["## Analysis", "", NOTES.read_text().strip(), ""]
     lines += [f"Raw results: `{_rel(json_path, out)}`.", ""]
+    lines += discover.section_from_file()  # issue 14's figure, measured on its own
     return "\n".join(lines)
 
 

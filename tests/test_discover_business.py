@@ -153,7 +153,7 @@ config:
     phoneNumbers:
       - phoneNumberId: "{vip}"  # the VIP line
         wabaId: "{vip_waba}"
-        callbackUri: https://vip.example.com/line
+        callbackUri: https://vip.example.com/next-line
         verifyToken: vip
       - phoneNumberId: "399999999999999"  # deleted in the WhatsApp Manager
         wabaId: "{owned}"
@@ -194,6 +194,9 @@ def test_merges_into_an_existing_table_keeping_entries_and_flagging_what_is_gone
     assert "kept, but no longer live: WABA 299999999999999" in err
     assert "kept, but no longer live: phone number 399999999999999" in err
     assert re.findall(r"--path 'waba-webhooks:verifyTokens\.([^']+)'", err) == ["old"]
+    # A route the table declares differently from what is live stays as the table has it.
+    assert (f"kept as the table has it: phone number {number(ids[3])}: the table says "
+            "https://vip.example.com/next-line, live it is https://vip.example.com/line") in err
     # Once the number is back and a new customer onboarded, a second run adds the new WABA and
     # takes away only the note that no longer applies.
     estate.admin.add_client_waba(

@@ -162,6 +162,20 @@ def test_a_number_not_seen_yet_is_paced_as_the_busiest_open_waba(fake):
     assert paced.usage_percent(WABA) == 100 and paced.usage_percent("9") is None
 
 
+def test_a_waba_known_to_be_one_is_paced_by_its_own_usage_from_its_first_call(fake):
+    """Reading a business's WABAs: a new WABA is not held up by another near its budget."""
+    paced = pacer(fake)
+    paced.observe("1", header(95, waba_id=WABA), refused=False)
+    paced.note_waba(WABA_2)
+    paced.wait_for_turn(WABA_2)
+    paced.wait_for_turn(WABA_2)
+    assert fake.sleeps == []
+    paced.note_waba(WABA)  # already known: its usage stays
+    paced.wait_for_turn(WABA)
+    paced.wait_for_turn(WABA)
+    assert len(fake.sleeps) == 1
+
+
 def test_calls_no_waba_pays_for_are_never_paced(fake):
     paced = pacer(fake)
     paced.observe(PHONE, header(100, 90), refused=False)

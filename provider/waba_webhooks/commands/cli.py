@@ -1,6 +1,6 @@
 """``waba-webhooks``: the jobs around ``pulumi up`` on the command line.
 
-    waba-webhooks discover --waba ID [--waba ID ...] [--stack-config FILE]
+    waba-webhooks discover [--business ID [--owned|--client]] [--waba ID ...] [--stack-config FILE]
     waba-webhooks review [PREVIEW_JSON] [--full-report FILE]
     waba-webhooks drift [REFRESH_JSON ...] [--business ID] [--full-report FILE]
     waba-webhooks emulator [--port N] [--fixture FILE]
@@ -23,7 +23,8 @@ from . import discover, drift, live_check, review
 
 #: name -> (module, one-line help).
 COMMANDS: dict[str, tuple[ModuleType, str]] = {
-    "discover": (discover, "live routing of WABAs -> a routing table that `pulumi up` adopts"),
+    "discover": (discover, "live routing of a business's WABAs (or those named) -> a routing "
+                           "table that `pulumi up` adopts"),
     "review": (review, "`pulumi preview --json` -> a Markdown report of route changes per number"),
     "drift": (drift, "refresh preview JSON of one or more stacks -> a Markdown report of what "
                      "moved outside them (exit 0 none, 2 drift, 1 error)"),

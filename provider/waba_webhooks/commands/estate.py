@@ -25,8 +25,8 @@ from tqdm import tqdm
 from .. import errors
 from ..graph import GraphClient, PhoneNumberRouting
 
-#: WABAs read at once by default: enough to hide Graph's latency, far below any budget.
-DEFAULT_PARALLEL = 16
+#: WABAs read at once by default: enough to hide Graph's latency (one call per WABA at a time).
+DEFAULT_PARALLEL = 32
 RELATIONS = ("owned", "client")
 
 

@@ -355,6 +355,8 @@ class GraphClient:
               params: Mapping[str, str] | None, body: Mapping[str, Any] | None) -> dict[str, Any]:
         where = f"/{self.settings.api_version}/{path}"
         object_id = _object_id(path)
+        if object_id is not None and path.partition("/")[2] in WABA_EDGES:
+            self.pacer.note_waba(object_id)
         blocked = self.pacer.wait_for_turn(object_id)
         if blocked is not None:
             raise errors.BudgetExhaustedError(
@@ -446,12 +448,16 @@ def _phone_number_routing(entry: Mapping[str, Any]) -> PhoneNumberRouting:
     )
 
 
+#: Edges of a WABA: the id before them is a WABA's.
+WABA_EDGES = frozenset({"subscribed_apps", "phone_numbers"})
+
+
 def _object_id(path: str) -> str | None:
     """The WABA or phone number a call is about (the first path segment, when it is an id);
-    None for calls no WABA pays for, such as ``GET /app`` and the app's own
-    ``/{app-id}/subscriptions``."""
+    None for calls no WABA pays for, such as ``GET /app``, the app's own
+    ``/{app-id}/subscriptions`` or a business's WABA lists."""
     head, _, edge = path.partition("/")
-    if edge == "subscriptions":
+    if edge == "subscriptions" or edge in BUSINESS_WABA_EDGES.values():
         return None
     return head if head.isdigit() else None
 

@@ -184,6 +184,15 @@ class BudgetPacer:
         with self._lock:
             return self._blocked(object_id, self._clock())
 
+    def note_waba(self, waba_id: str) -> None:
+        """``waba_id`` is known to be a WABA (the call is on one of its edges): from its first
+        call it is paced by its own usage, not as an unknown object (the busiest open WABA's),
+        so that reading a business's many WABAs is not slowed by one near its budget."""
+        with self._lock:
+            if waba_id not in self._owners:
+                self._owners[waba_id] = waba_id
+                self._wabas.setdefault(waba_id, _WabaState())
+
     def observe(self, object_id: str | None, entries: list[UsageEntry], *, refused: bool) -> None:
         """Record an answer's usage entries; ``refused`` when Meta refused the call for a rate
         limit (not charged, and its wait holds whatever the use case)."""
