@@ -15,6 +15,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
+from waba_webhooks.resources.app_subscription import AppWebhookSubscriptionProvider
 from waba_webhooks.resources.override import READ_RESULT_TAKES_INPUTS
 from waba_webhooks.resources.phone import PhoneCallbackOverrideProvider
 from waba_webhooks.resources.waba import WabaCallbackOverrideProvider
@@ -262,3 +263,72 @@ def test_check_passes_values_known_only_after_apply(process, emulator, cls):
     assert list(checked.failures) == []
     assert checked.inputs.fields["callback_uri"].string_value == rpc.UNKNOWN
     assert emulator.admin.counts()["total"] == 0
+
+
+APP_SECRET = "EMU-APP-SECRET-lucky-shrub"
+
+
+@pytest.fixture
+def app_process(emulator) -> Iterator[ProviderProcess]:
+    """A provider process configured as our app with its app secret (stack config)."""
+    process = ProviderProcess()
+    process.stub.Configure(provider_pb2.ConfigureRequest(args=struct({
+        "whatsapp:accessToken": emulator.token, "whatsapp:graphUrl": emulator.url,
+        "whatsapp:allowHttpLoopback": "true", "whatsapp:appSecret": APP_SECRET,
+    }), acceptSecrets=False))
+    yield process
+    process.stop()
+
+
+def test_app_subscription_lifecycle_over_grpc(app_process, emulator, callback_receiver):
+    """Check (no Graph call), create, diff, update (add before drop), read with drift, a
+    destroy that leaves the subscription, and no secret in anything the engine gets."""
+    urn = f"urn:pulumi:test::waba-webhooks::{URN_TYPE.format('AppWebhookSubscription')}::r"
+    emulator.admin.set_app_subscription(emulator.app_id, None, None)
+    provider = serialize_provider(AppWebhookSubscriptionProvider())
+    news = {"callback_url": callback_receiver.url, "verify_token": callback_receiver.verify_token,
+            "fields": ["messages", "account_update"], "__provider": provider}
+    stub = app_process.stub
+
+    bad = stub.Check(provider_pb2.CheckRequest(urn=urn, olds=struct({}), news=struct(
+        {**news, "fields": ["messages", "messages"]})))
+    assert [f.property for f in bad.failures] == ["fields[1]"]
+    unknown = stub.Check(provider_pb2.CheckRequest(urn=urn, olds=struct({}), news=struct(
+        {**news, "callback_url": rpc.UNKNOWN})))
+    assert list(unknown.failures) == []
+    assert emulator.admin.counts()["total"] == 0, "check must not call the Graph API"
+    checked = stub.Check(provider_pb2.CheckRequest(urn=urn, olds=struct({}), news=struct(news)))
+    assert list(checked.failures) == []
+
+    created = stub.Create(provider_pb2.CreateRequest(urn=urn, properties=checked.inputs))
+    assert created.id == emulator.app_id
+    state = plain(created.properties)
+    assert state["live_fields"] == ["messages", "account_update"] and state["active"] is True
+    assert len(state["__provider"]) < 200
+
+    same = stub.Diff(provider_pb2.DiffRequest(id=created.id, urn=urn, olds=created.properties,
+                                              news=checked.inputs))
+    assert same.changes == provider_pb2.DiffResponse.DIFF_NONE
+    changed = struct({**plain(checked.inputs), "fields": ["messages", "calls"]})
+    diff = stub.Diff(provider_pb2.DiffRequest(id=created.id, urn=urn, olds=created.properties,
+                                              news=changed))
+    assert diff.changes == provider_pb2.DiffResponse.DIFF_SOME and list(diff.replaces) == []
+
+    before = len(emulator.admin.calls())
+    updated = stub.Update(provider_pb2.UpdateRequest(id=created.id, urn=urn,
+                                                     olds=created.properties, news=changed))
+    assert plain(updated.properties)["live_fields"] == ["messages", "calls"]
+    writes = [c["method"] for c in emulator.admin.calls()[before:] if c["method"] != "GET"]
+    assert writes == ["POST", "DELETE"], "new fields are added before old ones are dropped"
+
+    emulator.admin.set_app_subscription(emulator.app_id, callback_receiver.url, ["calls"])
+    drifted = stub.Read(provider_pb2.ReadRequest(id=created.id, urn=urn,
+                                                 properties=updated.properties))
+    assert plain(drifted.properties)["fields"] == ["calls"]
+    assert drifted.HasField("inputs") is READ_RESULT_TAKES_INPUTS
+
+    stub.Delete(provider_pb2.DeleteRequest(id=created.id, urn=urn, properties=updated.properties))
+    assert emulator.admin.app_subscription(emulator.app_id) is not None, "destroy left it"
+    everything = "".join(str(m) for m in (created, updated, drifted)) + str(
+        emulator.admin.calls())
+    assert APP_SECRET not in everything and f"{emulator.app_id}|" not in everything

@@ -80,7 +80,7 @@ class E2EStack:
     def __init__(self, root: Path, emulator: Any, pulumi_home: Path, verify_token: str,
                  name: str = "test", access_token: str | None = None,
                  backend_url: str | None = None, program: Path = PROGRAM,
-                 project_name: str = "e2e") -> None:
+                 project_name: str = "e2e", app_secret: str | None = None) -> None:
         self.emulator = emulator
         project = root / "project"
         if not project.exists():
@@ -120,17 +120,20 @@ class E2EStack:
                 "e2e:verifyToken": auto.ConfigValue(verify_token, secret=True),
             }
         )
+        if app_secret is not None:  # for an AppWebhookSubscription (the app token)
+            self.stack.set_config("whatsapp:appSecret", auto.ConfigValue(app_secret, secret=True))
         self.outputs: list[str] = []
         #: The stack's config file, as `pulumi config` writes it.
         self.config_file = project / f"Pulumi.{name}.yaml"
 
     def declare(self, wabas: list[dict] | None = None, phones: list[dict] | None = None,
-                routings: list[dict] | None = None) -> None:
+                routings: list[dict] | None = None, apps: list[dict] | None = None) -> None:
         self.stack.set_all_config(
             {
                 "e2e:wabas": auto.ConfigValue(json.dumps(wabas or [])),
                 "e2e:phones": auto.ConfigValue(json.dumps(phones or [])),
                 "e2e:routings": auto.ConfigValue(json.dumps(routings or [])),
+                "e2e:apps": auto.ConfigValue(json.dumps(apps or [])),
             }
         )
 

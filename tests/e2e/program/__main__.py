@@ -5,12 +5,19 @@
 `WabaRouting`s, {"name", "id" (the WABA), and optionally "callbackUri", "phones" (phone number
 id -> URI), "ownTokens" (phone number ids given the token in ``verify_tokens``), "unlisted",
 "adopt", "import", "verifyToken"}; ``e2e:verifyToken`` (secret) is the verify token of every
-resource that does not give its own.
+resource that does not give its own. ``e2e:apps``: JSON list of `AppWebhookSubscription`s,
+{"name", "callbackUrl", "fields", and optionally "includeValues", "adopt", "removeOnDestroy",
+"verifyToken"}.
 """
 
 import pulumi
 
-from waba_webhooks import PhoneCallbackOverride, WabaCallbackOverride, WabaRouting
+from waba_webhooks import (
+    AppWebhookSubscription,
+    PhoneCallbackOverride,
+    WabaCallbackOverride,
+    WabaRouting,
+)
 
 config = pulumi.Config("e2e")
 secret_token = config.require_secret("verifyToken")
@@ -54,3 +61,16 @@ for spec in config.get_object("routings") or []:
     )
     pulumi.export(f"{spec['name']}.effective", routing.effective)
     pulumi.export(f"{spec['name']}.unlisted", routing.unlisted_overrides)
+
+for spec in config.get_object("apps") or []:
+    subscription = AppWebhookSubscription(
+        spec["name"],
+        callback_url=spec["callbackUrl"],
+        verify_token=spec.get("verifyToken", secret_token),
+        fields=spec.get("fields"),
+        include_values=spec.get("includeValues"),
+        adopt_existing=spec.get("adopt"),
+        remove_on_destroy=spec.get("removeOnDestroy"),
+        opts=options(spec),
+    )
+    pulumi.export(f"{spec['name']}.liveFields", subscription.live_fields)
