@@ -119,9 +119,8 @@ def rows(report: str) -> dict[str, list[str]]:
 def overrides(report: str) -> set[str]:
     """The first cell of each row of the Overrides table."""
     section = report.split("### Overrides")[1].split("###")[0] if "### Overrides" in report else ""
-    return {line.split(" | ")[0].strip("| ") for line in section.splitlines()
-            if line.startswith("| WABA") or line.startswith("| phone") or line.startswith(
-                "| subscription")}
+    return {line.split(" | ")[0].strip("| ") for line in section.splitlines()[4:]
+            if line.startswith("| ")}
 
 
 def normalized(printed: str, estate: Estate) -> dict:
@@ -244,3 +243,55 @@ def test_bad_input_is_refused_with_a_clear_message(estate, tmp_path):
     assert done.returncode == 1, done.stdout + done.stderr
     assert f"may not read WABA {business.WABA_IDS[0]}" in done.stderr
     assert DEFAULT_TOKEN not in done.stderr + done.stdout
+
+
+# ---- the fourth kind: the app's own subscription ------------------------------------------------
+
+APP_SECRET = "EMU-APP-SECRET-lucky-shrub"  # the default fixture's app
+
+
+def test_the_apps_subscription_changed_in_the_dashboard_is_drift(
+        engine, tmp_path, emulator, callback_receiver, pulumi_home):
+    """An `AppWebhookSubscription` and a `WabaRouting` that routes one number of its WABA (the
+    other follows the app): someone edits the app's callback URL and fields in the App
+    Dashboard."""
+    stack = E2EStack(tmp_path, emulator, pulumi_home, callback_receiver.verify_token,
+                     app_secret=APP_SECRET)
+    waba = emulator.waba_ids[0]
+    numbers = [p for p in emulator.phone_ids if emulator.waba_of(p) == waba]
+    try:
+        stack.stack.set_config("whatsapp:appId", auto.ConfigValue(emulator.app_id))
+        stack.declare(routings=[{"name": "routing", "id": waba,
+                                 "phones": {numbers[0]: callback_receiver.url_for("own")}}],
+                      apps=[{"name": "app", "callbackUrl": callback_receiver.url,
+                             "fields": ["messages", "account_update"], "adopt": True}])
+        stack.up()
+        refresh = ["pulumi", "refresh", "--preview-only", "--json", "--stack", "test"]
+
+        def drift(**environ: str) -> subprocess.CompletedProcess:
+            done = subprocess.run(refresh, cwd=stack.stack.workspace.work_dir,
+                                  env={**os.environ, **stack.env}, capture_output=True,
+                                  text=True, timeout=300, check=True)
+            return run_cli(emulator, "drift", stdin=done.stdout, **environ)
+
+        assert drift(WHATSAPP_APP_SECRET=APP_SECRET).returncode == 0
+        emulator.admin.set_app_subscription(emulator.app_id, "https://dashboard.example/hook",
+                                            ["messages"])
+        done = drift(WHATSAPP_APP_SECRET=APP_SECRET)
+        assert done.returncode == 2, done.stdout + done.stderr
+        report = done.stdout
+        assert overrides(report) == {f"callback URL of app {emulator.app_id}",
+                                     f"fields of app {emulator.app_id}"}
+        assert "dropped outside the stack: account_update" in report
+        assert set(rows(report)) == set(numbers[1:])
+        assert {tuple(r) for r in rows(report).values()} == {(
+            f"`{callback_receiver.url}`", "`https://dashboard.example/hook`", "app",
+            "via the app's subscription (changed by hand)")}
+        # Reading the app's subscription takes the app secret: without it, an error that says so.
+        done = drift()
+        assert done.returncode == 1 and "appSecret" in done.stderr, done.stderr
+    finally:
+        stack.export()
+        stack.stack.workspace.remove_stack("test", force=True)
+    assert stack.leaked(emulator.token, APP_SECRET, f"{emulator.app_id}|",
+                        callback_receiver.verify_token) == []
