@@ -232,6 +232,9 @@ def test_bad_input_is_refused_with_a_clear_message(estate, tmp_path):
         assert done.stdout == ""
     done = run_cli(estate.emulator, "drift", "--business", "lucky-shrub")
     assert done.returncode == 1 and "--business must be a business id (digits)" in done.stderr
+    # A usage error is an error (1), not drift (2, argparse's own code).
+    done = run_cli(estate.emulator, "drift", "--since", "yesterday")
+    assert done.returncode == 1 and "unrecognized arguments: --since" in done.stderr
     # A token whose app may not read a recorded WABA: Meta's (#200), exit 1, nothing printed.
     path = tmp_path / "owned.json"
     path.write_text(estate.json("owned", "refresh", "--preview-only"))

@@ -44,13 +44,16 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (module, summary) in COMMANDS.items():
         sub = commands.add_parser(name, help=summary)
         module.configure_parser(sub)
-        sub.set_defaults(run=module.run)
+        # The subcommand's own error: its usage, and its exit status (drift's is 1, not 2).
+        sub.set_defaults(run=module.run, usage_error=sub.error)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the subcommand; returns its exit status."""
-    args = build_parser().parse_args(argv)
+    args, unknown = build_parser().parse_known_args(argv)
+    if unknown:
+        args.usage_error(f"unrecognized arguments: {' '.join(unknown)}")
     # Retries and other warnings of the Graph client go to stderr; stdout holds only results.
     logging.basicConfig(level=logging.WARNING, format="waba-webhooks: %(message)s",
                         stream=sys.stderr)

@@ -30,7 +30,7 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from ..errors import GraphError, NotFoundError, PermissionDeniedError, WabaWebhooksError
 from ..graph import GraphClient
@@ -467,6 +467,13 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
                         help="also list the business's WABAs (owned and client) that our app is "
                              "subscribed to and no resource covers")
     review.add_full_report_argument(parser)
+
+    def usage_error(message: str) -> NoReturn:
+        # argparse exits 2 on a usage error, which a scheduler would read as "drift".
+        parser.print_usage(sys.stderr)
+        parser.exit(ERROR, f"{parser.prog}: error: {message}\n")
+
+    parser.error = usage_error  # type: ignore[method-assign]
 
 
 def _load(name: str) -> tuple[Any, list[Recorded]]:
