@@ -22,9 +22,10 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from ..errors import GraphError, NotFoundError, PermissionDeniedError, WabaWebhooksError
 from ..graph import GraphClient, PhoneNumberRouting
@@ -38,6 +39,7 @@ PHONE, WABA, APP, NONE = "phone", "WABA", "app", "none"
 MIN_MASKED_SECRET = 4
 
 Target = tuple[str, str]  # ("waba" | "phone", object id)
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -136,34 +138,53 @@ class _ReadLog(Protocol):
     phones_read: list[str]
 
 
+#: WABAs (or numbers) read at once: each WABA still has one call in flight at a time, paced by
+#: the client against its own hourly budget.
+READ_CONCURRENCY = 16
+
+
+def _attempt(read: Callable[[str], _T]) -> Callable[[str], _T | GraphError]:
+    """`read`, with an unknown or refused object's error returned instead of raised."""
+    def attempt(object_id: str) -> _T | GraphError:
+        try:
+            return read(object_id)
+        except (NotFoundError, PermissionDeniedError) as error:
+            return error
+    return attempt
+
+
 def _read(client: GraphClient, waba_ids: list[str], phone_ids: list[str],
           report: _ReadLog) -> _Live:
     live = _Live()
-    for waba_id in waba_ids:
-        try:
-            subscribed, override = client.waba_override(waba_id)
-            numbers = client.phone_numbers(waba_id)
-        except (NotFoundError, PermissionDeniedError) as error:
-            live.unreadable[("waba", waba_id)] = error.describe(hint=False)
-            if isinstance(error, PermissionDeniedError):
-                live.refused.add(("waba", waba_id))
-            continue
-        report.wabas_read.append(waba_id)
-        live.subscribed[waba_id], live.waba_override[waba_id] = subscribed, override
-        for number in numbers:
-            live.numbers[number.phone_number_id] = number
-            live.number_waba[number.phone_number_id] = waba_id
-    for phone_id in phone_ids:
-        if phone_id in live.numbers:
-            continue
-        try:
-            live.numbers[phone_id] = client.phone_number(phone_id)
-        except (NotFoundError, PermissionDeniedError) as error:
-            live.unreadable[("phone", phone_id)] = error.describe(hint=False)
-            if isinstance(error, PermissionDeniedError):
-                live.refused.add(("phone", phone_id))
-            continue
-        report.phones_read.append(phone_id)
+
+    def unreadable(target: Target, error: GraphError) -> None:
+        live.unreadable[target] = error.describe(hint=False)
+        if isinstance(error, PermissionDeniedError):
+            live.refused.add(target)
+
+    def read_waba(waba_id: str) -> tuple[tuple[bool, str | None], list[PhoneNumberRouting]]:
+        return client.waba_override(waba_id), client.phone_numbers(waba_id)
+
+    with ThreadPoolExecutor(max_workers=READ_CONCURRENCY) as pool:
+        for waba_id, found in zip(waba_ids, pool.map(_attempt(read_waba), waba_ids),
+                                  strict=True):
+            if isinstance(found, GraphError):
+                unreadable(("waba", waba_id), found)
+                continue
+            (subscribed, override), numbers = found
+            report.wabas_read.append(waba_id)
+            live.subscribed[waba_id], live.waba_override[waba_id] = subscribed, override
+            for number in numbers:
+                live.numbers[number.phone_number_id] = number
+                live.number_waba[number.phone_number_id] = waba_id
+        alone = [p for p in dict.fromkeys(phone_ids) if p not in live.numbers]
+        for phone_id, number in zip(alone, pool.map(_attempt(client.phone_number), alone),
+                                    strict=True):
+            if isinstance(number, GraphError):
+                unreadable(("phone", phone_id), number)
+                continue
+            live.numbers[phone_id] = number
+            report.phones_read.append(phone_id)
     return live
 
 
