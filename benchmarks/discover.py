@@ -193,7 +193,12 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         "The two lists are read at once, then up to 32 WABAs (`--parallel`) at a time, one "
         "worker per WABA, so no WABA ever has more than one call in flight and each is paced by "
-        "its own hourly budget. Raw results: `benchmarks/discover.json`.",
+        "its own hourly budget. The Graph part (*busy*: "
+        + ", ".join(f"{run['graph_busy_s']:.1f}" for run in r["runs"])
+        + " s with a call in flight) is bound by latency; the rest is CPU -- Python start and "
+        "the package's imports before the first call, building and emitting the YAML after the "
+        "last -- and grows with the machine's load (the machine is shared; compare the load "
+        "average above). Raw results: `benchmarks/discover.json`.",
         END,
     ]
     return "\n".join(lines)

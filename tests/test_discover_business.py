@@ -143,6 +143,7 @@ config:
   # The routing table: reviewed in pull requests.
   waba-webhooks:routing:
     wabas:
+      # Reviewed by the platform team.
       - wabaId: "{owned}"  # the main WABA, routed by hand
         callbackUri: https://hooks.example.com/main
         verifyToken: main-hooks
@@ -210,6 +211,9 @@ def test_merges_into_an_existing_table_keeping_entries_and_flagging_what_is_gone
     assert '- phoneNumberId: "399999999999999"  # deleted in the WhatsApp Manager\n' in again
     assert table_of(again)["wabas"][-1] == {"wabaId": "210000000000001"}
     assert "kept, but no longer live: phone number 399999999999999" not in err
+    # The refusing WABA is named once, not once per run.
+    assert again.count(f"# discover: not read, so not in the table: WABA {ids[4]}") == 1
+    assert again.count("      # Reviewed by the platform team.\n") == 1
 
 
 def test_progress_is_plain_lines_in_a_log(estate, capsys):
@@ -260,3 +264,34 @@ def test_the_whole_estate_at_once_is_written_to_a_new_file(estate, capsys, tmp_p
     code, out, _ = discover(capsys, "--business", BUSINESS, "--stack-config", str(path))
     assert code == 3 and out == ""
     assert len(table_of(path.read_text())["wabas"]) == 9
+
+
+@pytest.mark.parametrize("routing", ["    wabas: 3\n", "    - not a table\n",
+                                     "    wabas:\n      - callbackUri: https://x.example/h\n"])
+def test_a_table_it_cannot_merge_into_is_left_as_it_is(estate, capsys, tmp_path, routing):
+    path = tmp_path / "Pulumi.x.yaml"
+    text = "config:\n  waba-webhooks:routing:\n" + routing
+    path.write_text(text)
+    code, _, err = discover(capsys, "--business", BUSINESS, "--stack-config", str(path))
+    assert code == 1
+    assert "edit it by hand" in err
+    assert path.read_text() == text
+
+
+def test_parallel_must_be_positive(estate, capsys):
+    code, _, err = discover(capsys, "--business", BUSINESS, "--parallel", "0")
+    assert code == 1 and "--parallel must be at least 1" in err
+    assert estate.admin.calls() == []
+
+
+def test_read_live_reads_the_named_wabas_in_order_once_each(estate):
+    from waba_webhooks.commands import discover as command
+    from waba_webhooks.config import Settings
+    from waba_webhooks.graph import GraphClient
+
+    client = GraphClient(Settings(access_token=estate.token, graph_url=estate.url))
+    ids = estate.waba_ids
+    live = command.read_live(client, [ids[1], ids[0], ids[1]])
+    assert [w.waba_id for w in live] == [ids[1], ids[0]]
+    assert live[1].override == "https://hooks.example.com/main"
+    assert len(live[0].numbers) == PER_WABA

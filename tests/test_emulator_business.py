@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import EmulatorHandle
-from waba_webhooks.emulator import EmulatorAdminError, fixtures
+from waba_webhooks.emulator import EmulatorAdminError, GraphAPIError, GraphBackend, fixtures
+from waba_webhooks.emulator.models import CLIENT, OWNED
 
 BUSINESS = fixtures.DEFAULT_BUSINESS_ID
 OTHER_TOKEN = "EMU-TOKEN-other-1"
@@ -152,3 +153,40 @@ def test_fixture_checks_businesses(emulator: EmulatorHandle) -> None:
     fixture["businesses"][0]["client_wabas"].append("123")
     with pytest.raises(EmulatorAdminError, match="unknown waba"):
         emulator.admin.seed(fixture)
+
+
+# --------------------------------------------------------------------------- the model, no HTTP
+
+
+def backend_with_business(wabas: int = 5, owned: int = 2) -> GraphBackend:
+    fixture = fixtures.with_business(fixtures.generate(wabas=wabas, other_apps=1), owned=owned)
+    return GraphBackend(fixture, verifier=lambda url, token: None)
+
+
+def test_model_pages_a_business_list_by_cursor() -> None:
+    backend = backend_with_business(wabas=7, owned=2)
+    first = backend.list_business_wabas(fixtures.DEFAULT_APP_ID, BUSINESS, CLIENT, limit=3)
+    assert first.has_more and len(first.data) == 3
+    last = backend.list_business_wabas(fixtures.DEFAULT_APP_ID, BUSINESS, CLIENT, limit=3,
+                                       after=first.after)
+    assert [w["id"] for w in last.data] == ["200000000000005", "200000000000006"]
+    assert not last.has_more
+    with pytest.raises(GraphAPIError) as bad_cursor:
+        backend.list_business_wabas(fixtures.DEFAULT_APP_ID, BUSINESS, OWNED, after="bm9wZQ==")
+    assert bad_cursor.value.code == 100
+    with pytest.raises(GraphAPIError) as no_access:
+        backend.list_business_wabas("880000000000001", BUSINESS, OWNED)
+    assert (no_access.value.code, no_access.value.http_status) == (200, 403)
+
+
+def test_model_onboarding_checks_the_new_waba_like_a_fixture() -> None:
+    backend = backend_with_business()
+    with pytest.raises(GraphAPIError, match="unknown app"):
+        backend.add_client_waba(BUSINESS, {"id": "210000000000001", "name": "X",
+                                           "apps_with_access": ["1"]})
+    with pytest.raises(GraphAPIError) as unknown:
+        backend.add_client_waba("999", {"id": "210000000000001", "name": "X",
+                                        "apps_with_access": []})
+    assert unknown.value.code == 100
+    assert [b["client_wabas"] for b in backend.to_fixture()["businesses"]] == [
+        ["200000000000002", "200000000000003", "200000000000004"]]

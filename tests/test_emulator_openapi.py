@@ -402,6 +402,8 @@ def test_business_waba_lists(
     assert exchange(openapi, emulator, "GET", f"9{path}").status_code == 400
     other = {"Authorization": "Bearer EMU-TOKEN-other-1"}
     assert exchange(openapi, emulator, "GET", path, headers=other).status_code == 403
+    nobody = {"Authorization": "Bearer EMU-TOKEN-nobody"}
+    assert exchange(openapi, emulator, "GET", path, headers=nobody).status_code == 401
 
 
 def test_the_description_does_not_cover_the_apps_subscriptions_edge_yet(openapi):

@@ -25,7 +25,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,13 +47,19 @@ from .routing_table import (
     waba_note,
 )
 
-__all__ = ["LiveWaba", "configure_parser", "declared_override", "effective", "run",
+__all__ = ["LiveWaba", "configure_parser", "declared_override", "effective", "read_live", "run",
            "token_names"]
 
 #: The namespace of the routing program's config (``stacks/__main__.py``: the project name).
 DEFAULT_NAMESPACE = "waba-webhooks"
 
 EXIT_OK, EXIT_ERROR, EXIT_PARTIAL = 0, 1, 3
+
+
+def read_live(client: Any, waba_ids: Iterable[str]) -> list[LiveWaba]:
+    """Read each WABA's subscription, override and numbers, one after the other, in the order
+    given (reads only; a Graph error is raised). `estate.read_all` reads many in parallel."""
+    return [estate.read_one(client, Target(waba_id)) for waba_id in dict.fromkeys(waba_ids)]
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:

@@ -18,12 +18,13 @@ comments, order and values. Merge rules:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import CommentMark
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from ruamel.yaml.tokens import CommentToken
 
@@ -167,7 +168,7 @@ def routing_table(wabas: list[LiveWaba], names: Mapping[str, str],
 
 
 def merge(existing: Any, wabas: list[LiveWaba], names: Mapping[str, str],
-          app_callback_uri: str | None, unreadable: list[Unreadable] = (),  # type: ignore[assignment]
+          app_callback_uri: str | None, unreadable: Sequence[Unreadable] = (),
           scope: Scope | None = None) -> tuple[CommentedMap, MergeReport]:
     """The table with what is live merged in (a new table when ``existing`` is None), following
     the module's rules; ``existing`` is changed in place."""
@@ -335,26 +336,34 @@ def _eol_token(entry: CommentedMap, key: str) -> CommentToken | None:
 
 def _note_unreadable(table: CommentedMap, unreadable: list[Unreadable]) -> None:
     """discover's comment lines under ``wabas:``: one per WABA not read (the lines of an earlier
-    run replaced), other comments there kept."""
+    run replaced), other comments there kept.
+
+    ruamel.yaml keeps the comment lines between ``wabas:`` and its first item either after the
+    key's end-of-line comment (one token) or, when the key has none, as a list of line tokens;
+    both are read, and written back as the first form."""
     items = table.ca.items.setdefault("wabas", [None, None, None, None])
     token = items[2] if isinstance(items[2], CommentToken) else None
     first, _, rest = (token.value if token else "\n").partition("\n")
-    kept = [line for line in rest.splitlines(keepends=True)
+    lines = rest.splitlines(keepends=True)
+    seq = table["wabas"]
+    line_tokens = items[3] if isinstance(items[3], list) else []
+    # Line tokens hold their text without its indentation (that is in their start mark).
+    lines += [" " * int(getattr(t.start_mark, "column", 0) or 0) + t.value.lstrip(" ")
+              for t in line_tokens if isinstance(t, CommentToken)]
+    kept = [line if line.endswith("\n") else line + "\n" for line in lines
             if not line.strip().startswith(f"# {NOTE}")]
     column = _item_column(table)
     pad = " " * column
     ours = [f"{pad}# {NOTE}not read, so not in the table: {_comment(u.target.label())}: "
             f"{_comment(u.reason)}\n" for u in unreadable]
-    value = first + "\n" + "".join(ours + kept)
+    if token is None and not ours and not line_tokens:
+        return
     if token is None:
-        if not ours:
-            return
-        items[2] = CommentToken(value, _mark(column), None)
-    else:
-        token.value = value
-    seq = table["wabas"]
-    if isinstance(seq, CommentedSeq) and seq.ca.comment:
-        seq.ca.comment[0] = items[2]
+        token = CommentToken("", CommentMark(column), None)
+    token.value = first + "\n" + "".join(ours + kept)
+    items[2], items[3] = token, None
+    if isinstance(seq, CommentedSeq):
+        seq.ca.comment = [token, None]
 
 
 def _item_column(table: CommentedMap) -> int:
@@ -371,11 +380,6 @@ def _item_column(table: CommentedMap) -> int:
         return int(key_col) + 2
     except (AttributeError, KeyError, TypeError):
         return 6
-
-
-def _mark(column: int) -> Any:
-    from ruamel.yaml.error import CommentMark
-    return CommentMark(column)
 
 
 def _comment(text: str) -> str:
