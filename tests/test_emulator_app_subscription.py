@@ -248,3 +248,13 @@ def test_bad_fixture_fields_are_refused(change, words):
     change(fixture["apps"][0])
     with pytest.raises(InvalidFixtureError, match=words):
         GraphBackend(fixture, lambda url, token: None)
+
+
+def test_generated_fixtures_choose_the_apps_fields():
+    from waba_webhooks.emulator.models import GraphBackend
+
+    fixture = fixtures.generate(app_fields=["messages", "calls"])
+    backend = GraphBackend(fixture, lambda url, token: None)
+    entry = backend.app_subscription(fixtures.DEFAULT_APP_ID)
+    assert [f["name"] for f in entry["fields"]] == ["messages", "calls"]
+    assert backend.to_fixture() == fixture

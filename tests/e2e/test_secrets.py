@@ -14,6 +14,7 @@ from waba_webhooks.emulator import fixtures
 
 ACCESS_TOKEN = "EAAG-SCAN-ACCESS-7f3a9c1e55b0"
 VERIFY_TOKEN = "SCAN-VERIFY-4e9d77a2c8"
+APP_SECRET = "SCAN-APPSECRET-b81f0d3e6a"
 # -v=8 is the most verbose level at which the pinned engine (v3.260.0) keeps secrets out of its
 # own logs: at -v=9 it logs every marshaled property value, secrets included (fixed upstream
 # after this release, pulumi/pulumi#22420). Nothing of ours logs a secret at any level.
@@ -21,19 +22,27 @@ DEBUG = {"log_verbosity": 8, "log_to_std_err": True, "debug": True}
 
 
 def test_no_token_in_any_output_at_debug_verbosity(engine, tmp_path, emulator, pulumi_home):
-    fixture = fixtures.generate(wabas=2, phones_per_waba=1, token=ACCESS_TOKEN)
+    fixture = fixtures.generate(wabas=2, phones_per_waba=1, token=ACCESS_TOKEN,
+                                app_secret=APP_SECRET)
     emulator.admin.seed(fixture)
+    # The app token, {app-id}|{app-secret}: an AppWebhookSubscription's calls carry it.
+    app_token = f"{fixture['apps'][0]['id']}|{APP_SECRET}"
     waba, phone = fixture["wabas"][0]["id"], fixture["phone_numbers"][0]["id"]
     # A WabaRouting on the other WABA: its verify tokens, one in a map, cross the engine too.
     routed_waba, routed_phone = fixture["wabas"][1]["id"], fixture["phone_numbers"][1]["id"]
     with CallbackReceiver(verify_token=VERIFY_TOKEN) as receiver:
         stack = E2EStack(tmp_path, emulator, pulumi_home, VERIFY_TOKEN,
-                         access_token=ACCESS_TOKEN)
+                         access_token=ACCESS_TOKEN, app_secret=APP_SECRET)
+        # The app's subscription too: it replaces the fixture's (adopt_existing), so its
+        # verify token crosses the engine and reaches Meta's verification call.
+        app = {"name": "a", "callbackUrl": receiver.url_for("app"), "adopt": True,
+               "fields": ["messages", "account_update"]}
         stack.declare(wabas=[{"name": "w", "id": waba, "callbackUri": receiver.url}],
                       phones=[{"name": "p", "id": phone, "callbackUri": receiver.url}],
                       routings=[{"name": "r", "id": routed_waba, "callbackUri": receiver.url,
                                  "phones": {routed_phone: receiver.url},
-                                 "ownTokens": [routed_phone]}])
+                                 "ownTokens": [routed_phone]}],
+                      apps=[app])
         stack.preview(**DEBUG)
         stack.up(**DEBUG)
         stack.refresh(**DEBUG)
@@ -45,17 +54,28 @@ def test_no_token_in_any_output_at_debug_verbosity(engine, tmp_path, emulator, p
                       phones=[{"name": "p", "id": phone, "callbackUri": receiver.url + "/2"}],
                       routings=[{"name": "r", "id": routed_waba, "callbackUri": receiver.url,
                                  "phones": {routed_phone: receiver.url + "/2"},
-                                 "ownTokens": [routed_phone]}])
+                                 "ownTokens": [routed_phone]}],
+                      apps=[{**app, "callbackUrl": receiver.url_for("app/2")}])
         with pytest.raises(CommandError):
             stack.up(**DEBUG)
+        # The app token refused (a wrong secret at Meta's end): an error that names settings.
+        emulator.admin.add_fault(count=1, path="subscriptions", status=400, error={
+            "code": 190, "message": "(#190) Application Secret required"})
+        with pytest.raises(CommandError) as refused:
+            stack.refresh(**DEBUG)
+        assert "whatsapp:appSecret" in str(refused.value)
+        stack.declare(apps=[{**app, "removeOnDestroy": True}])
+        stack.up(**DEBUG)
         stack.destroy(**DEBUG)
         stack.export()
         stack.outputs.append(json.dumps(emulator.admin.calls()))
         stack.outputs.append(json.dumps(emulator.admin.verifications()))
 
-    assert stack.leaked(ACCESS_TOKEN, VERIFY_TOKEN) == []
+    assert stack.leaked(ACCESS_TOKEN, VERIFY_TOKEN, APP_SECRET, app_token) == []
+    assert emulator.admin.app_subscription(fixture["apps"][0]["id"]) is None
     assert any("(#100) rejected" in text for text in stack.outputs), "the failure was not seen"
     scanned = sum(len(text) for text in stack.outputs)
     print(f"\nsecret scan: {len(stack.outputs)} outputs, {scanned} characters (engine stdout and "
           "stderr at -v=8 with --logtostderr and --debug, error texts, stack export, backend "
-          "files, the emulator's call log and verification log): no token found")
+          "files, the emulator's call log and verification log): no access token, app secret, "
+          "app token or verify token found")

@@ -76,6 +76,7 @@ def generate(
     subscribed: bool = True,
     registered: bool = True,
     hourly_budget: int | None = None,
+    app_fields: list[str] | None = None,
     waba_id_start: int = 200_000_000_000_000,
     phone_id_start: int = 300_000_000_000_000,
 ) -> dict[str, Any]:
@@ -85,7 +86,8 @@ def generate(
     Other app ``i`` has id ``str(880_000_000_000_000 + i)`` and token ``EMU-TOKEN-other-<i>``.
     With ``subscribed`` every app starts subscribed to every WABA. Numbers are ``registered``
     (so each WABA's budget is 5,000 calls per hour, 200 without) unless told otherwise;
-    ``hourly_budget`` sets every WABA's budget instead.
+    ``hourly_budget`` sets every WABA's budget instead. ``app_fields`` are the webhook fields
+    our app subscribes to (default: `models.DEFAULT_APP_FIELDS`).
     """
     if wabas < 0 or phones_per_waba < 0 or other_apps < 0:
         raise ValueError("counts must not be negative")
@@ -96,6 +98,7 @@ def generate(
             "callback_url": callback_url,
             "app_secret": app_secret,
             "access_tokens": [token],
+            **({"fields": list(app_fields)} if app_fields is not None else {}),
         }
     ]
     for i in range(1, other_apps + 1):

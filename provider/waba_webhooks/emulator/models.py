@@ -1282,7 +1282,8 @@ class GraphBackend:
     ) -> Delivery:
         """Build a signed webhook and route it: a ``messages`` webhook for ``phone_id`` by
         precedence; a template or account webhook (a field of `ACCOUNT_FIELDS`) for ``waba_id``,
-        or else ``phone_id``'s WABA, to the app's callback URL."""
+        or else ``phone_id``'s WABA, to the app's callback URL. Either goes nowhere (the route
+        says why) when the app does not subscribe to its field."""
         if field not in WEBHOOK_FIELDS:
             raise InvalidParameterError(f"Param field must be one of {', '.join(WEBHOOK_FIELDS)}")
         with self._lock:
