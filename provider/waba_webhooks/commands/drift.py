@@ -14,8 +14,10 @@ override, the app's callback URL) is worked out in both worlds; the report lists
 whose route differs and the overrides that moved.
 
 Only what the stacks own counts: a `WabaRouting` records every number of its WABA (listed,
-unlisted overrides, numbers without one) and the app's subscription; a `WabaCallbackOverride`
-its WABA's override; a `PhoneCallbackOverride` its number's. With ``--business ID`` the report
+unlisted overrides, numbers without one) and the app's subscription to the WABA; a
+`WabaCallbackOverride` its WABA's override; a `PhoneCallbackOverride` its number's; an
+`AppWebhookSubscription` the app's callback URL and fields (read with the app token, so the app
+secret is needed). With ``--business ID`` the report
 also lists the business's WABAs (owned and client) that our app is subscribed to and no
 resource covers (*unmanaged*): a new client's WABA, whose messages go to the app's callback
 URL until someone adds it to the table. Unmanaged WABAs alone exit 2 as well: noticing them is
