@@ -7,6 +7,9 @@
 * ``openapi`` (session): request/response validation against Meta's OpenAPI description
   (vendored in ``tests/reference/meta-openapi/``).
 * ``run_cli``: the installed ``waba-webhooks`` console script, as our app against the emulator.
+* Reaping: every test must leave no process it started running (``reaps_what_it_starts``), and
+  the session fails if any process it started outlives it (``pytest_sessionfinish``); see
+  ``tests/processes.py``.
 
 The report header names the pulumi SDK under test: bin/test runs the suite with the newest
 supported SDK and the protocol and lifecycle tests again with the oldest.
@@ -33,6 +36,7 @@ from openapi_schema_validator import OAS31Validator
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config as DynamicConfig
 
+from tests import processes
 from waba_webhooks.emulator import EmulatorAdmin, EmulatorServer
 from waba_webhooks.emulator.fixtures import DEFAULT_APP_ID, DEFAULT_TOKEN, load
 from waba_webhooks.emulator.receiver import WebhookReceiver
@@ -302,3 +306,47 @@ def run_cli(emulator: EmulatorHandle, *args: str, stdin: str | None = None,
                 "WHATSAPP_ALLOW_HTTP_LOOPBACK": "true", **environ})
     return subprocess.run([CONSOLE_SCRIPT, *args], input=stdin, capture_output=True, text=True,
                           env=env, timeout=120, check=False)
+
+
+# --------------------------------------------------------------------------- reaping
+
+#: How long a process a test started may take to exit once the test is over (the engine stops
+#: its plugins with SIGINT, then SIGKILL after a cooldown).
+REAP_GRACE_SECONDS = 15
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Mark the session: every process it starts carries this run's id (tests/processes.py)."""
+    processes.mark_run()
+
+
+@pytest.fixture(autouse=True)
+def reaps_what_it_starts() -> Iterator[None]:
+    """Fails the test (at teardown) if a process it started is still running once its other
+    fixtures are torn down; such processes are killed. Processes of session fixtures, started
+    before the test, are left to the session check."""
+    before = {p.pid for p in processes.started_by_this_run()}
+    yield
+    new = [p for p in processes.started_by_this_run() if p.pid not in before]
+    left = processes.still_running(new, REAP_GRACE_SECONDS)
+    if left:
+        named = "; ".join(processes.describe(p) for p in left)
+        processes.kill(left)
+        pytest.fail(f"the test left {len(left)} process(es) running (killed now): {named}",
+                    pytrace=False)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the session if any process it started (session fixtures included, all torn down by
+    now) is still running, orphans included; they are listed and killed."""
+    left = processes.still_running(processes.started_by_this_run(), REAP_GRACE_SECONDS)
+    if left:
+        message = (f"the test session left {len(left)} process(es) running (killed now):\n"
+                   + "\n".join(f"  {processes.describe(p)}" for p in left))
+        processes.kill(left)
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(message, red=True)
+        else:
+            print(message)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

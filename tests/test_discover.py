@@ -143,7 +143,7 @@ def test_merges_into_a_stack_config_keeping_its_entries_and_every_other_line(wor
     dev = yaml.safe_load(old)["config"]["waba-webhooks:routing"]
     added = expected_table(**{"127.0.0.1": "main"})
     assert yaml.safe_load(new)["config"]["waba-webhooks:routing"] == {
-        "appCallbackUri": dev["appCallbackUri"],
+        "app": dev["app"],
         "wabas": dev["wabas"] + added["wabas"],
         "phoneNumbers": dev["phoneNumbers"] + added["phoneNumbers"],
     }
@@ -212,3 +212,91 @@ def test_fails_with_metas_message_for_an_unknown_waba_and_writes_nothing(world, 
     assert not path.exists()
     code, _, err = discover(capsys, "--waba", "12a")
     assert code == 1 and "must be a WABA id" in err
+
+
+# ---- the app's own subscription (the table's app block) ------------------------------------
+
+APP_SECRET = "EMU-APP-SECRET-lucky-shrub"  # the seeded app's (tests/seeded.py: fixtures.generate)
+
+
+def test_with_the_app_secret_prints_the_apps_subscription_as_the_app_block(world, capsys,
+                                                                          monkeypatch):
+    monkeypatch.setenv("WHATSAPP_APP_SECRET", APP_SECRET)
+    code, out, err = discover(capsys, *ALL)
+    assert code == 0, err
+    table = yaml.safe_load(out)["config"]["waba-webhooks:routing"]
+    live = world.admin.app_subscription(world.app_id)
+    assert table["app"] == {"callbackUrl": seeded.APP_CALLBACK,
+                            "verifyToken": "lucky-shrub-example",
+                            "fields": [f["name"] for f in live["fields"]]}
+    assert "messages" in table["app"]["fields"]
+    # The app block replaces the informational key; the rest of the table is as without it.
+    assert "appCallbackUri" not in table
+    assert {k: v for k, v in table.items() if k != "app"} == {
+        k: v for k, v in expected_table().items() if k != "appCallbackUri"}
+    assert routing.plan(table).app.callback_url == seeded.APP_CALLBACK
+    assert "app:  # the app's subscription: https://lucky-shrub.example/webhook gets" in out
+    assert "pulumi config set --secret --path 'waba-webhooks:verifyTokens.lucky-shrub-example'" \
+        in err
+    # One more read, with the app token; no write; no secret printed.
+    assert [c["path"] for c in world.admin.calls()].count(
+        f"/v23.0/{world.app_id}/subscriptions") == 1
+    assert world.admin.counts()["writes"] == 0
+    assert APP_SECRET not in out + err and world.token not in out + err
+
+
+def test_without_the_app_secret_it_prints_the_table_as_before_and_says_how_to_get_the_block(
+        world, capsys, monkeypatch):
+    monkeypatch.delenv("WHATSAPP_APP_SECRET", raising=False)
+    code, out, err = discover(capsys, *ALL)
+    assert code == 0, err
+    table = yaml.safe_load(out)["config"]["waba-webhooks:routing"]
+    assert table == expected_table()
+    assert "note: the app's webhook subscription" in err and "WHATSAPP_APP_SECRET" in err
+    assert not any(c["path"].endswith("/subscriptions") for c in world.admin.calls())
+
+
+def test_says_loudly_when_the_app_does_not_subscribe_to_messages(world, capsys, monkeypatch):
+    monkeypatch.setenv("WHATSAPP_APP_SECRET", APP_SECRET)
+    world.admin.set_app_subscription(world.app_id, callback_url=seeded.APP_CALLBACK,
+                                     fields=["message_template_status_update"])
+    code, out, err = discover(capsys, *ALL)
+    assert code == 0, err
+    table = yaml.safe_load(out)["config"]["waba-webhooks:routing"]
+    assert table["app"]["fields"] == ["message_template_status_update"]
+    assert "the app does NOT subscribe to the messages field" in err
+    # What the table then says: no number gets messages webhooks.
+    assert {r["rule"] for r in routing.plan(table).effective.values()} == {"none"}
+
+
+def test_the_dev_stack_declares_all_three_rules():
+    """stacks/Pulumi.dev.yaml (bin/demo's stack): the app's subscription, WABA overrides and
+    phone number overrides, each verify token in the secret map, the app secret encrypted."""
+    config = yaml.safe_load(DEV_STACK.read_text())["config"]
+    plan = routing.plan(config["waba-webhooks:routing"])
+    assert plan.app is not None
+    assert {"messages", "message_template_status_update"} <= set(plan.app.fields)
+    assert {route["rule"] for route in plan.effective.values()} == {
+        "phone_number", "whatsapp_business_account", "application"}
+    names = {plan.app.verify_token_name, *(r.verify_token_name for r in plan.wabas + plan.phones)}
+    assert names <= set(config["waba-webhooks:verifyTokens"])
+    assert all(set(token) == {"secure"} for token in config["waba-webhooks:verifyTokens"].values())
+    assert set(config["whatsapp:appSecret"]) == {"secure"}
+    assert "EMU-APP-SECRET" not in DEV_STACK.read_text()
+
+
+def test_merging_with_the_app_secret_keeps_the_dev_stacks_app_block(world, capsys, tmp_path,
+                                                                    monkeypatch):
+    monkeypatch.setenv("WHATSAPP_APP_SECRET", APP_SECRET)
+    path = tmp_path / "Pulumi.dev.yaml"
+    shutil.copy(DEV_STACK, path)
+    code, _, err = discover(capsys, *ALL, "--stack-config", str(path))
+    assert code == 0, err
+    config = yaml.safe_load(path.read_text())["config"]
+    table = config["waba-webhooks:routing"]
+    # The table's app block is kept as it is (the table is what `pulumi up` applies); the
+    # difference from what is live is reported.
+    assert table["app"] == yaml.safe_load(DEV_STACK.read_text())["config"][
+        "waba-webhooks:routing"]["app"]
+    assert "kept as the table has it: the app's subscription" in err
+    assert set(config["whatsapp:appSecret"]) == {"secure"}  # the file's other keys stay

@@ -377,6 +377,12 @@ def test_the_emulator_answers_like_the_seed_examples(
     assert answer["id"] == seed_config["id"]
 
 
+def test_the_description_does_not_cover_the_apps_subscriptions_edge_yet(openapi):
+    """When a newer description covers ``/{App-ID}/subscriptions``, this fails: then validate
+    the emulator's answers for it here, as for the other endpoints."""
+    with (openapi.openapi.spec / "paths").open() as paths:
+        covered = [path for path in paths if path.rstrip("/").endswith("/subscriptions")]
+    assert covered == []
 # --------------------------------------------------------------------------- a business's WABAs
 
 BUSINESS = fixtures.DEFAULT_BUSINESS_ID
@@ -404,11 +410,3 @@ def test_business_waba_lists(
     assert exchange(openapi, emulator, "GET", path, headers=other).status_code == 403
     nobody = {"Authorization": "Bearer EMU-TOKEN-nobody"}
     assert exchange(openapi, emulator, "GET", path, headers=nobody).status_code == 401
-
-
-def test_the_description_does_not_cover_the_apps_subscriptions_edge_yet(openapi):
-    """When a newer description covers ``/{App-ID}/subscriptions``, this fails: then validate
-    the emulator's answers for it here, as for the other endpoints."""
-    with (openapi.openapi.spec / "paths").open() as paths:
-        covered = [path for path in paths if path.rstrip("/").endswith("/subscriptions")]
-    assert covered == []

@@ -391,27 +391,6 @@ def test_a_wait_shorter_than_the_retry_budget_is_waited_out(emulator):
     assert [c["status"] for c in graph_calls(emulator)] == [400, 200]
 
 
-def test_business_wabas_follows_paging_next(client, emulator):
-    fixture = fixtures.generate(wabas=130)
-    emulator.admin.seed(fixtures.with_business(fixture, owned=5))
-    owned = client.business_wabas(fixtures.DEFAULT_BUSINESS_ID, "owned")
-    clients = client.business_wabas(fixtures.DEFAULT_BUSINESS_ID, "client")
-    ids = [w["id"] for w in fixture["wabas"]]
-    assert [w.id for w in owned] == ids[:5] and {w.relation for w in owned} == {"owned"}
-    assert [w.id for w in clients] == ids[5:] and clients[0].name == "WABA 6"
-    pages = [c for c in graph_calls(emulator) if "client_whatsapp" in c["path"]]
-    assert len(pages) == 2  # 125 client WABAs in pages of 100
-
-
-def test_business_wabas_without_access_is_a_permission_error(client, emulator):
-    fixture = fixtures.generate(wabas=1, other_apps=1)
-    emulator.admin.seed(fixtures.with_business(fixture, owned=1,
-                                               apps_with_access=["880000000000001"]))
-    with pytest.raises(errors.GraphError) as raised:
-        client.business_wabas(fixtures.DEFAULT_BUSINESS_ID, "owned")
-    assert raised.value.code == 200
-
-
 # --------------------------------------------------------------------------- app subscription
 
 APP_SECRET = "EMU-APP-SECRET-lucky-shrub"
@@ -531,3 +510,22 @@ def test_a_failed_app_subscription_verification_names_the_url(app_client, emulat
         app_client.subscribe_app_webhooks(emulator.app_id, callback_receiver.url, "not-the-token",
                                           ["messages"])
     assert callback_receiver.url in str(caught.value) and "not-the-token" not in str(caught.value)
+def test_business_wabas_follows_paging_next(client, emulator):
+    fixture = fixtures.generate(wabas=130)
+    emulator.admin.seed(fixtures.with_business(fixture, owned=5))
+    owned = client.business_wabas(fixtures.DEFAULT_BUSINESS_ID, "owned")
+    clients = client.business_wabas(fixtures.DEFAULT_BUSINESS_ID, "client")
+    ids = [w["id"] for w in fixture["wabas"]]
+    assert [w.id for w in owned] == ids[:5] and {w.relation for w in owned} == {"owned"}
+    assert [w.id for w in clients] == ids[5:] and clients[0].name == "WABA 6"
+    pages = [c for c in graph_calls(emulator) if "client_whatsapp" in c["path"]]
+    assert len(pages) == 2  # 125 client WABAs in pages of 100
+
+
+def test_business_wabas_without_access_is_a_permission_error(client, emulator):
+    fixture = fixtures.generate(wabas=1, other_apps=1)
+    emulator.admin.seed(fixtures.with_business(fixture, owned=1,
+                                               apps_with_access=["880000000000001"]))
+    with pytest.raises(errors.GraphError) as raised:
+        client.business_wabas(fixtures.DEFAULT_BUSINESS_ID, "owned")
+    assert raised.value.code == 200

@@ -284,3 +284,61 @@ def test_bin_live_check_runs_the_module(emulator):
                           check=False)
     assert done.returncode == live_check.OK, done.stderr
     assert "this number's routing agrees with the per-number read" in done.stdout
+
+
+# ---- the app's own subscription ------------------------------------------------------------------
+
+
+def app_secret(emulator: EmulatorHandle) -> str:
+    """The secret of our app in the emulator's fixture."""
+    return next(a["app_secret"] for a in emulator.admin.state()["apps"]
+                if a["id"] == emulator.app_id)
+
+
+def test_with_the_app_secret_reads_and_prints_the_apps_subscription(check, emulator):
+    secret = app_secret(emulator)
+    live = emulator.admin.app_subscription(emulator.app_id)
+    result = check(WHATSAPP_APP_SECRET=secret)
+    assert result.status == live_check.OK, result.output
+    assert "app subscription (whatsapp_business_account):" in result.output
+    assert f"callback URL               {live['callback_url']}" in result.output
+    assert "active                     yes" in result.output
+    names = [f["name"] for f in live["fields"]]
+    assert f"fields                     {', '.join(names)}" in result.output
+    assert "messages field is NOT subscribed" not in result.output
+    calls = emulator.admin.calls()
+    assert [c["method"] for c in calls if c["path"].endswith("/subscriptions")] == ["GET"]
+    assert writes(emulator) == 0
+    # Neither the secret nor the app token it forms is printed.
+    assert secret not in result.output and f"{emulator.app_id}|" not in result.output
+
+
+def test_without_the_app_secret_says_it_did_not_read_the_subscription(check, emulator):
+    result = check()
+    assert result.status == live_check.OK
+    assert "app subscription: not read" in result.output and "WHATSAPP_APP_SECRET" in result.output
+    assert not any(c["path"].endswith("/subscriptions") for c in emulator.admin.calls())
+
+
+def test_an_app_without_the_messages_field_is_reported(check, emulator):
+    emulator.admin.set_app_subscription(emulator.app_id,
+                                        callback_url=emulator.app_callback_url,
+                                        fields=["account_update"])
+    result = check(WHATSAPP_APP_SECRET=app_secret(emulator))
+    assert result.status == live_check.OK
+    assert "fields                     account_update" in result.output
+    assert "the messages field is NOT subscribed" in result.output
+
+
+def test_a_refused_subscription_read_fails_the_check_after_the_other_reads(check, emulator):
+    """Meta's Graph reference still says the edge does not serve WhatsApp (code 100): exactly
+    what the live check is there to find out."""
+    emulator.admin.add_fault(method="GET", path="subscriptions", status=400, error={
+        "code": 100, "message": "(#100) Webhooks for WhatsApp is not supported (injected)"})
+    result = check(WHATSAPP_APP_SECRET=app_secret(emulator))
+    assert result.status == live_check.CHECK_FAILED
+    assert "app subscription: the read FAILED" in result.output
+    assert "Webhooks for WhatsApp is not supported" in result.output
+    # The number's routing was still read and printed.
+    assert "messages webhooks go to" in result.output
+    assert writes(emulator) == 0

@@ -56,20 +56,22 @@ def plain(value: struct_pb2.Struct) -> dict[str, Any]:
 @pytest.fixture
 def process(emulator) -> Iterator[ProviderProcess]:
     process = ProviderProcess()
-    process.stub.Configure(
-        provider_pb2.ConfigureRequest(
-            args=struct(
-                {
-                    "whatsapp:accessToken": emulator.token,
-                    "whatsapp:graphUrl": emulator.url,
-                    "whatsapp:allowHttpLoopback": "true",
-                }
-            ),
-            acceptSecrets=False,
+    try:  # stopped even when Configure fails
+        process.stub.Configure(
+            provider_pb2.ConfigureRequest(
+                args=struct(
+                    {
+                        "whatsapp:accessToken": emulator.token,
+                        "whatsapp:graphUrl": emulator.url,
+                        "whatsapp:allowHttpLoopback": "true",
+                    }
+                ),
+                acceptSecrets=False,
+            )
         )
-    )
-    yield process
-    process.stop()
+        yield process
+    finally:
+        process.stop()
 
 
 @pytest.mark.parametrize("cls", [WabaCallbackOverrideProvider, PhoneCallbackOverrideProvider])

@@ -223,3 +223,123 @@ def test_a_waba_routing_owns_its_listed_numbers_and_under_clear_the_whole_waba(c
         # Numbers 21..24 had overrides the resource does not list: they fall back to the app.
         assert set(changed) == {seeded.phone_id(2, n) for n in range(1, 5)}
         assert all(c[4:] == ["phone → app", "cleared (not listed)"] for c in changed.values())
+
+
+# ---- app-level changes: the app's own subscription --------------------------------------------
+# preview_app_change.json and preview_app_messages.json are real previews of the e2e routing stack
+# (tests/e2e/test_discover_review.py keeps them current): the first moves the app's callback URL
+# to .../webhook-v2, adds account_alerts and drops message_template_quality_update; the second
+# drops the messages field.
+
+APP_SECRET = "EMU-APP-SECRET-lucky-shrub"  # the seeded app's (fixtures.generate)
+APP_URN_SUFFIX = "::app-subscription"
+
+
+@pytest.fixture
+def app_client(emulator) -> Iterator[GraphClient]:
+    """Graph as our app, with the app secret: the app's subscription can be read."""
+    seeded.seed(emulator.admin)
+    yield GraphClient(Settings(access_token=emulator.token, app_secret=APP_SECRET,
+                               graph_url=emulator.url, allow_http_loopback=True))
+
+
+def app_document(name: str = "app_change") -> dict[str, Any]:
+    return json.loads((GOLDEN / f"preview_{name}.json").read_text())
+
+
+def app_step(doc: dict[str, Any]) -> dict[str, Any]:
+    return next(s for s in doc["steps"] if s["urn"].endswith(APP_URN_SUFFIX))
+
+
+def test_app_change_report_of_real_preview_output_matches_the_golden_file(app_client, emulator):
+    report = review.report_for(app_document(), app_client)
+    assert report == (GOLDEN / "review_app_change.md").read_text()
+    counts = emulator.admin.counts()
+    assert counts["writes"] == 0
+    # Our app id, every WABA of the table (subscribed_apps and phone_numbers), the app's
+    # subscription: the preview prints no step for the WABAs, the config names them.
+    assert counts["total"] == 1 + 2 * len(seeded.WABA_IDS) + 1, emulator.admin.calls()
+    assert APP_SECRET not in report
+
+
+def test_dropping_the_messages_field_is_said_first_and_stops_every_number(app_client):
+    report = review.report_for(app_document("app_messages"), app_client)
+    assert report == (GOLDEN / "review_app_messages.md").read_text()
+    assert report.split("\n")[2:4] == [
+        "> [!CAUTION]",
+        report.split("\n")[3]]
+    assert "EVERY MESSAGES WEBHOOK OF THE APP STOPS" in report.split("\n")[3]
+    changed = rows(report)
+    delivered = {p for p, (uri, _) in seeded.routes().items() if uri is not None}
+    assert set(changed) == delivered
+    assert all(c[3] == "(not delivered: the app does not subscribe to the messages field)"
+               and c[5] == "messages field dropped" for c in changed.values())
+
+
+def test_without_the_app_secret_before_comes_from_the_numbers_and_the_state(client):
+    """No app secret: the app's live subscription cannot be read. The numbers still say the
+    app's callback URL; the fields come from the stack's state, and a warning says so."""
+    report = review.report_for(app_document(), client)
+    moved = rows(report)
+    assert sorted(moved) == sorted(p for p, (_, rule) in seeded.routes().items()
+                                   if rule == "application")
+    assert all(c[2:] == ["`https://lucky-shrub.example/webhook`",
+                         "`https://lucky-shrub.example/webhook-v2`", "app",
+                         "via app callback URL"] for c in moved.values())
+    assert "the app's live webhook subscription was not read" in report
+    assert "**Meta stops delivering `message_template_quality_update`**" in report
+
+
+def test_deleting_the_app_subscription_leaves_it_unless_remove_on_destroy(app_client):
+    doc = app_document()
+    delete = app_step(doc)
+    delete["op"] = "delete"
+    del delete["newState"]
+    report = review.report_for(doc, app_client)
+    assert rows(report) == {}
+    assert "kept; left as it is (removeOnDestroy is false)" in report
+    assert "[!CAUTION]" not in report
+    delete["oldState"]["inputs"]["remove_on_destroy"] = True
+    report = review.report_for(doc, app_client)
+    assert "removes the app's webhook subscription" in report.split("\n")[3]
+    delivered = {p for p, (uri, _) in seeded.routes().items() if uri is not None}
+    assert set(rows(report)) == delivered
+    assert all(c[5] == "app subscription removed" for c in rows(report).values())
+
+
+def test_a_create_over_a_different_app_subscription_is_flagged_and_changes_nothing(app_client):
+    doc = app_document()
+    create = app_step(doc)
+    create["op"] = "create"
+    del create["oldState"]
+    report = review.report_for(doc, app_client)
+    assert rows(report) == {}
+    assert ("`pulumi up` will fail here: the app's subscription is set to "
+            "https://lucky-shrub.example/webhook" in report)
+    # Declared as it is live: adopted without a write.
+    live = app_client.app_subscription(app_client.app_id())
+    create["newState"]["inputs"].update(callback_url=live.callback_url, fields=list(live.fields))
+    report = review.report_for(doc, app_client)
+    assert "adopts; already set: taken over without a write" in report
+    assert rows(report) == {} and "[!WARNING]" not in report
+
+
+def test_adding_a_field_alone_moves_no_number_and_is_listed(app_client):
+    doc = app_document()
+    update = app_step(doc)
+    old = update["oldState"]["inputs"]
+    update["newState"]["inputs"].update(callback_url=old["callback_url"],
+                                        fields=[*old["fields"], "phone_number_quality_update"])
+    report = review.report_for(doc, app_client)
+    assert rows(report) == {}
+    assert "**No phone number changes route** (40 numbers read); the app's subscription " \
+           "changes: see below." in report
+    assert "| `phone_number_quality_update` | — |" in report
+    assert "[!WARNING]" not in report and "[!CAUTION]" not in report
+
+
+def test_an_untyped_app_subscription_is_recognised_by_its_inputs(app_client):
+    doc = app_document()
+    for state in ("oldState", "newState"):
+        app_step(doc)[state]["type"] = "pulumi-python:dynamic:Resource"
+    assert review.report_for(doc, app_client) == (GOLDEN / "review_app_change.md").read_text()

@@ -100,7 +100,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return {}
 
 
-TOKENS = {"east": "east-token", "vip": "vip-token", "west": "west-token"}
+TOKENS = {"east": "east-token", "vip": "vip-token", "west": "west-token", "app": "app-token"}
 
 
 def secret(value):
@@ -108,14 +108,14 @@ def secret(value):
     return {rpc._special_sig_key: rpc._special_secret_sig, "value": value}
 
 
-def declared(form: str, table=TABLE) -> dict[str, dict]:
+def declared(form: str, table=TABLE, **options) -> dict[str, dict]:
     """The resources `routing.apply` declares, by name, as Pulumi's own test engine sees them."""
     mocks = RecordingMocks()
     pulumi.runtime.set_mocks(mocks, preview=False)
 
     @pulumi.runtime.test
     def program():
-        applied = routing.apply(table, TOKENS, form=form)
+        applied = routing.apply(table, TOKENS, form=form, **options)
         return pulumi.Output.all(list(applied.waba_overrides.values()),
                                  list(applied.phone_overrides.values()))
 
@@ -157,3 +157,86 @@ def test_per_override_forms_declare_one_resource_per_override(form):
     resources = declared(form)
     assert sorted(resources) == ["phone-101", "waba-100"]
     assert resources["phone-101"]["inputs"]["verify_token"] == secret("vip-token")
+
+
+# ---- the app block: the third rule ---------------------------------------------------------
+
+APP = {"callbackUrl": "https://hooks.example.com/app", "verifyToken": "app",
+       "fields": ["messages", "message_template_status_update"]}
+
+
+def with_app(**changes) -> dict:
+    table = {key: value for key, value in TABLE.items() if key != "appCallbackUri"}
+    return {**table, "app": {**APP, **changes}}
+
+
+def test_the_app_block_declares_the_apps_subscription_and_its_url_is_the_fallback():
+    plan = routing.plan(with_app(callbackUrl="https://hooks.example.com/app-v2"))
+    assert plan.app == routing.AppRoute(
+        callback_url="https://hooks.example.com/app-v2", verify_token_name="app",
+        fields=("messages", "message_template_status_update"))
+    assert plan.effective["201"] == {"callbackUri": "https://hooks.example.com/app-v2",
+                                     "rule": "application"}
+    # Overrides still come first.
+    assert plan.effective["101"]["rule"] == "phone_number"
+
+
+def test_without_the_messages_field_no_number_gets_messages_webhooks():
+    plan = routing.plan(with_app(fields=["message_template_status_update"]))
+    assert set(plan.effective) == {"101", "102", "201"}
+    assert all(route == {"callbackUri": None, "rule": "none"}
+               for route in plan.effective.values())
+
+
+def test_app_callback_uri_is_still_read_and_must_agree_with_the_app_block():
+    # The informational key alone: as before.
+    assert routing.plan(TABLE).app is None
+    assert routing.plan(TABLE).app_callback_url == "https://hooks.example.com/app"
+    # Both, with the same URL: accepted.
+    same = {**with_app(), "appCallbackUri": APP["callbackUrl"]}
+    assert routing.plan(same).app_callback_url == APP["callbackUrl"]
+    # Both, differing: refused, naming both keys and what to do.
+    with pytest.raises(routing.RoutingTableError) as caught:
+        routing.plan({**with_app(), "appCallbackUri": "https://old.example.com/app"})
+    assert "appCallbackUri (https://old.example.com/app) and app.callbackUrl" in str(caught.value)
+    assert "remove appCallbackUri" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("app", "words"),
+    [
+        ("https://hooks.example.com/app", "app must be an object"),
+        ({"verifyToken": "app", "fields": ["messages"]}, "app.callbackUrl is required"),
+        ({**APP, "verifyToken": ""}, "app.verifyToken must name"),
+        ({**APP, "fields": []}, "app.fields must be a non-empty list"),
+        ({**APP, "fields": "messages"}, "app.fields must be a non-empty list"),
+        ({**APP, "fields": ["messages", 3]}, "app.fields must be a non-empty list"),
+        ({**APP, "fields": ["messages", "messages"]}, "app.fields lists 'messages' twice"),
+        ({**APP, "includeValues": "yes"}, "app.includeValues must be true or false"),
+        ({**APP, "removeOnDestroy": 1}, "app.removeOnDestroy must be true or false"),
+        ({**APP, "callbackUri": "https://x.example/"},
+         "app.callbackUri is not a key of the app block (did you mean callbackUrl?)"),
+    ],
+)
+def test_a_bad_app_block_is_an_error_naming_the_key(app, words):
+    with pytest.raises(routing.RoutingTableError) as caught:
+        routing.plan({**TABLE, "appCallbackUri": None, "app": app})
+    assert words in str(caught.value)
+
+
+@pytest.mark.parametrize("form", routing.FORMS)
+def test_every_form_declares_the_app_subscription_once(form):
+    resources = declared(form, with_app(includeValues=False, removeOnDestroy=True))
+    app = resources["app-subscription"]
+    assert app["type"].endswith("AppWebhookSubscription")
+    inputs = app["inputs"]
+    assert inputs["callback_url"] == APP["callbackUrl"]
+    assert inputs["fields"] == APP["fields"]
+    assert inputs["verify_token"] == secret("app-token")
+    assert inputs["include_values"] is False and inputs["remove_on_destroy"] is True
+
+
+def test_a_program_can_leave_the_app_subscription_to_another_stack():
+    resources = declared(routing.PER_WABA, with_app(), declare_app=False)
+    assert "app-subscription" not in resources
+    assert sorted(resources) == ["waba-routing-100", "waba-routing-200"]

@@ -4,16 +4,26 @@ are printed; run with ``-s`` to see them."""
 
 from __future__ import annotations
 
+import json
 import os
-import signal
+import shlex
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
+from pulumi import automation as auto
 from pulumi.automation.errors import CommandError
 
-from tests.e2e.conftest import E2EStack, changes, declare_all, live_overrides
+from tests import processes
+from tests.e2e.conftest import (
+    REPO,
+    ROUTING_PROGRAM,
+    E2EStack,
+    changes,
+    declare_all,
+    live_overrides,
+)
 from waba_webhooks.emulator import fixtures
 
 SCALE = 20  # 20 WABAs with one phone number each: 40 overrides
@@ -122,41 +132,162 @@ def test_non_retryable_error_fails_fast_with_metas_message(e2e_stack, emulator,
     assert emulator.admin.counts()["writes"] == 0
 
 
-def test_killed_up_converges_after_refresh_and_up(e2e_stack, emulator, callback_receiver):
-    fixture = seed_scale(emulator)
-    wanted = declare_all(e2e_stack, fixture, callback_receiver)
-    emulator.admin.set_latency(150)  # slow enough to kill part-way
+KILLED_WABAS, KILLED_NUMBERS = 10, 4  # 10 WabaRoutings: 10 WABA and 40 number overrides
 
-    env = {**os.environ, **e2e_stack.env}
-    workdir = e2e_stack.stack.workspace.work_dir
-    up = subprocess.Popen(["pulumi", "up", "--yes", "--skip-preview", "--stack", "test"],
-                          cwd=workdir, env=env, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + 120
-    while good_writes(emulator) < 8 and time.monotonic() < deadline and up.poll() is None:
-        time.sleep(0.05)
-    os.killpg(up.pid, signal.SIGKILL)  # the whole run dies at once, as a lost CI runner would
-    up.wait()
+
+def readme_recovery_recipe() -> list[list[str]]:
+    """The commands of the README's recipe for an interrupted `pulumi up` ("When things go
+    wrong"), exactly as printed there (comments dropped)."""
+    text = (REPO / "README.md").read_text()
+    lines = text[text.index("- **An interrupted `pulumi up`**"):].splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == "```sh") + 1
+    end = next(i for i, line in enumerate(lines) if i > start and line.strip() == "```")
+    commands = [shlex.split(line, comments=True) for line in lines[start:end]]
+    return [command for command in commands if command]
+
+
+def routing_table(fixture: dict, receiver) -> dict:
+    """Each WABA of the fixture with an override of its own, and each of its numbers with
+    another."""
+    return {
+        "wabas": [{"wabaId": w["id"], "callbackUri": receiver.url_for(f"w/{w['id']}"),
+                   "verifyToken": "main"} for w in fixture["wabas"]],
+        "phoneNumbers": [{"phoneNumberId": p["id"], "wabaId": p["waba_id"],
+                          "callbackUri": receiver.url_for(f"p/{p['id']}"), "verifyToken": "main"}
+                         for p in fixture["phone_numbers"]],
+    }
+
+
+def routing_stack(tmp_path: Path, emulator, receiver, pulumi_home: Path,
+                  fixture: dict) -> tuple[E2EStack, dict[str, str]]:
+    """A stack of the routing program (one `WabaRouting` per WABA) declaring
+    routing_table(fixture); returns it and the overrides it declares (object id -> URL)."""
+    emulator.admin.seed(fixture)
+    table = routing_table(fixture, receiver)
+    stack = E2EStack(tmp_path, emulator, pulumi_home, receiver.verify_token,
+                     program=ROUTING_PROGRAM, project_name="waba-webhooks")
+    stack.stack.set_all_config({
+        "waba-webhooks:routing": auto.ConfigValue(json.dumps(table)),
+        "waba-webhooks:verifyTokens": auto.ConfigValue(
+            json.dumps({"main": receiver.verify_token}), secret=True),
+    })
+    wanted = {entry.get("phoneNumberId") or entry["wabaId"]: entry["callbackUri"]
+              for entry in table["wabas"] + table["phoneNumbers"]}
+    return stack, wanted
+
+
+def start_up(stack: E2EStack) -> subprocess.Popen:
+    """`pulumi up --yes --skip-preview` of the stack, in a session of its own: every process of
+    the run (the CLI, the language host and the program, the provider) keeps that session id
+    (the pid of the CLI), even once orphaned."""
+    return subprocess.Popen(["pulumi", "up", "--yes", "--skip-preview"],
+                            cwd=stack.stack.workspace.work_dir, env={**os.environ, **stack.env},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+
+
+def test_killed_up_of_waba_routings_converges_by_the_readme_recipe(
+        engine, tmp_path: Path, emulator, callback_receiver, pulumi_home):
+    """A `pulumi up` of the routing program (one `WabaRouting` per WABA) whose whole process tree
+    is killed part-way, as when a CI runner is lost: nothing of the run survives, and the
+    README's recovery recipe, run word for word, converges to exactly the declared routing."""
+    fixture = fixtures.generate(wabas=KILLED_WABAS, phones_per_waba=KILLED_NUMBERS)
+    stack, wanted = routing_stack(tmp_path, emulator, callback_receiver, pulumi_home, fixture)
+    env = {**os.environ, **stack.env}
+    workdir = stack.stack.workspace.work_dir
+    emulator.admin.set_latency(150)  # slow enough to kill part-way
+    up = start_up(stack)
+    try:
+        deadline = time.monotonic() + 180
+        while good_writes(emulator) < 8 and time.monotonic() < deadline and up.poll() is None:
+            time.sleep(0.05)
+        killed = processes.kill_session(up.pid)
+    finally:
+        processes.kill_session(up.pid)
+        up.wait(timeout=60)
+    assert processes.session_members(up.pid) == [], "a process of the killed run is alive"
+    assert any("pulumi.dynamic" in k for k in killed), killed
+    assert any("pulumi-language-python" in k for k in killed), killed
+    # Nothing of the run is left to write: this count is final.
     written_before_kill = len(live_overrides(emulator, fixture))
     assert 0 < written_before_kill < len(wanted), "the kill did not land part-way"
 
     emulator.admin.set_latency(0)
-    # The local file backend writes each object and then its metadata sidecar: a kill between
-    # the two leaves an empty `<stack>.json.attrs` ("failed to load checkpoint: EOF") beside an
-    # intact state file. Removing the empty sidecar is the README's recovery step for that case.
-    for sidecar in e2e_stack.state_dir.rglob("*.attrs"):
-        if sidecar.stat().st_size == 0:
-            sidecar.unlink()
-    subprocess.run(["pulumi", "cancel", "--yes", "--stack", "test"], cwd=workdir, env=env,
-                   capture_output=True, check=False)  # releases a lock if the backend holds one
-    e2e_stack.refresh(clear_pending_creates=True)
-    e2e_stack.up()
+    # What a user meets first: the killed run's lock, named, refuses the next run.
+    locked = subprocess.run(["pulumi", "refresh", "--clear-pending-creates", "--yes"], cwd=workdir,
+                            env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert locked.returncode != 0 and "the stack is currently locked by 1 lock(s)" in locked.stderr
+    assert f"(pid {up.pid})" in locked.stderr, locked.stderr
+    recipe = readme_recovery_recipe()
+    assert [c[:2] for c in recipe] == [["pulumi", "cancel"], ["pulumi", "refresh"],
+                                       ["pulumi", "up"]], recipe
+    try:
+        for command in recipe:
+            done = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True,
+                                  timeout=600, check=False)
+            if done.returncode != 0 and "failed to load checkpoint: EOF" in done.stderr:
+                # The README's step for a kill between the state file and its sidecar.
+                for sidecar in stack.state_dir.rglob("*.json.attrs"):
+                    if sidecar.stat().st_size == 0:
+                        sidecar.unlink()
+                done = subprocess.run(command, cwd=workdir, env=env, capture_output=True,
+                                      text=True, timeout=600, check=False)
+            stack.outputs.extend([done.stdout, done.stderr])
+            assert done.returncode == 0, f"{shlex.join(command)}:\n{done.stdout}{done.stderr}"
 
-    assert live_overrides(emulator, fixture) == wanted, "orphaned or missing overrides"
-    assert not e2e_stack.deployment().get("pending_operations")
-    assert changes(e2e_stack.preview().change_summary) == {}
-    print(f"\nkilled `pulumi up` after {written_before_kill} of {len(wanted)} overrides; "
-          f"refresh + up converged to exactly the {len(wanted)} declared overrides")
+        assert live_overrides(emulator, fixture) == wanted, "orphaned or missing overrides"
+        state = stack.deployment()
+        assert not state.get("pending_operations")
+        routings = [r for r in state["resources"] if r["type"].endswith(":WabaRouting")]
+        assert len(routings) == KILLED_WABAS
+        assert changes(stack.preview().change_summary) == {}
+    finally:
+        stack.export()
+        stack.stack.workspace.remove_stack("test", force=True)
+    assert stack.leaked(emulator.token, callback_receiver.verify_token) == []
+    print(f"\nkilled the whole `pulumi up` ({len(killed)} processes) after {written_before_kill} "
+          f"of {len(wanted)} overrides; the README's recipe ({len(recipe)} commands) converged "
+          f"to exactly the {len(wanted)} declared overrides")
+
+
+def test_language_host_exits_when_its_engine_is_killed(
+        engine, tmp_path: Path, emulator, callback_receiver, pulumi_home):
+    """Only the `pulumi` process of a running `up` is killed (its machine lives on): the
+    language host (tools/engine/langhost) sees its engine stop answering and exits, taking the
+    program with it. The SDK's dynamic provider process does not: it waits for its engine
+    forever (README, "An interrupted `pulumi up`"), so the test kills it."""
+    fixture = fixtures.generate(wabas=KILLED_WABAS, phones_per_waba=KILLED_NUMBERS)
+    stack, _ = routing_stack(tmp_path, emulator, callback_receiver, pulumi_home, fixture)
+    emulator.admin.set_latency(150)
+    up = start_up(stack)
+    try:
+        deadline = time.monotonic() + 180
+        while good_writes(emulator) < 1 and time.monotonic() < deadline and up.poll() is None:
+            time.sleep(0.05)
+        run = {p.pid: processes.describe(p) for p in processes.session_members(up.pid)}
+        hosts = [pid for pid, what in run.items() if "pulumi-language-python " in what]
+        programs = [pid for pid, what in run.items() if "pulumi-language-python-exec" in what]
+        providers = [pid for pid, what in run.items() if "-m pulumi.dynamic" in what]
+        assert len(hosts) == len(programs) == len(providers) == 1, run
+        up.kill()
+        up.wait(timeout=60)
+
+        # Bounded, not timed: the host checks its engine every 5 s.
+        left = processes.still_running(
+            [p for p in processes.session_members(up.pid) if p.pid in hosts + programs],
+            grace=120)
+        assert left == [], ("outlived its engine: "
+                            + "; ".join(processes.describe(p) for p in left))
+        assert [p.pid for p in processes.session_members(up.pid)
+                if p.pid in providers] == providers, (
+            "the SDK's provider process now exits with its engine: update the README")
+    finally:
+        processes.kill_session(up.pid)
+        up.wait(timeout=60)
+        subprocess.run(["pulumi", "cancel", "--yes"], cwd=stack.stack.workspace.work_dir,
+                       env={**os.environ, **stack.env}, capture_output=True, timeout=300,
+                       check=False)  # the killed run's lock
+        stack.stack.workspace.remove_stack("test", force=True)
 
 
 def test_second_stack_on_the_same_number_fails_instead_of_flapping(

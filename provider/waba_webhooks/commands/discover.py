@@ -18,6 +18,12 @@ Exit status: 0 every WABA read; 3 the table was printed or written, but some WAB
 read (each named with Meta's reason); 1 nothing printed or written: bad input (an id that is not
 digits, an unreadable stack config) or Graph refused the whole run (a token without access to the
 business, an invalid token, no WABA readable).
+
+With the app secret (``WHATSAPP_APP_SECRET``), it also reads the app's own webhook subscription
+(``GET /{APP_ID}/subscriptions``, one call: it needs an app access token) and puts it in the
+table's ``app`` block: the callback URL every number without an override falls back to, and the
+webhook fields Meta delivers. Without it the table says only ``appCallbackUri`` (informational),
+and the summary says how to get the block.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import validation
 from ..errors import GraphError, WabaWebhooksError
@@ -46,6 +52,9 @@ from .routing_table import (
     token_names,
     waba_note,
 )
+
+if TYPE_CHECKING:
+    from ..graph.client import AppSubscription
 
 __all__ = ["LiveWaba", "configure_parser", "declared_override", "effective", "read_live", "run",
            "token_names"]
@@ -119,19 +128,27 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(error))
     finally:
         progress.close()
+    app: AppSubscription | None = None
+    if settings.app_secret:
+        try:
+            app = client.app_subscription(client.app_id())
+        except WabaWebhooksError as error:
+            return _fail(f"the app's webhook subscription could not be read: {error}")
     if targets and not wabas:
         for failed in unreadable:
             print(f"discover: {failed.target.label()}: {failed.error}", file=sys.stderr)
         return _fail("no WABA could be read; nothing written")
 
     existing = current.get(key)
-    names = token_names(routing_table.live_uris(wabas), routing_table.names_in(existing))
+    uris = routing_table.live_uris(wabas) | ({app.callback_url} if app else set())
+    names = token_names(uris, routing_table.names_in(existing))
     app_uri = _app_callback(wabas)
     scope = Scope(missing={u.target.waba_id: u.reason for u in unreadable if u.missing},
                   business_id=args.business, listed=listed)
 
     def build(value: Any) -> Any:
-        table, report = routing_table.merge(value, wabas, names, app_uri, unreadable, scope)
+        table, report = routing_table.merge(value, wabas, names, app_uri, unreadable, scope,
+                                             app)
         reports.append(report)
         return table
 
@@ -145,9 +162,10 @@ def run(args: argparse.Namespace) -> int:
     except (stack_config.StackConfigError, RoutingTableError) as error:
         return _fail(f"{args.stack_config}: {error}")
     have = current.get(tokens_key)
+    _app_summary(app, bool(settings.app_secret))
     _summary(wabas, unreadable, reports[-1], names, tokens_key,
              set(have) if isinstance(have, Mapping) else set(), args.stack_config,
-             settings.allow_http_loopback, key)
+             settings.allow_http_loopback, key, uris)
     return EXIT_PARTIAL if unreadable else EXIT_OK
 
 
@@ -200,9 +218,34 @@ def _listing_failure(business: str | None, error: GraphError) -> str:
     return text
 
 
+def _app_summary(app: AppSubscription | None, read: bool) -> None:
+    """What the summary says of the app's own subscription (the third rule)."""
+    def say(line: str) -> None:
+        print(line, file=sys.stderr)
+
+    if not read:
+        say("note: the app's webhook subscription (its callback URL and the fields Meta "
+            "delivers) was not read: that takes an app access token. Set WHATSAPP_APP_SECRET "
+            "to the app secret (App Dashboard > App settings > Basic) and run discover again "
+            "to get the table's app block; this table only names the app's callback URL "
+            "(appCallbackUri, informational).")
+    elif app is None:
+        say("the app has NO webhook subscription for WhatsApp Business Accounts: Meta delivers "
+            "none of its webhooks. Add an app block (callbackUrl, verifyToken, fields) to the "
+            "table to declare one.")
+    else:
+        say(f"app: {routing_table.app_note(app)}")
+        say("  the stack needs the app secret too (the app block declares the subscription): "
+            "pulumi config set --secret whatsapp:appSecret")
+        if "messages" not in app.fields:
+            say("  the app does NOT subscribe to the messages field: Meta delivers no messages "
+                "webhook anywhere, overrides included.")
+
+
 def _summary(wabas: list[LiveWaba], unreadable: Sequence[Unreadable], report: MergeReport,
              names: Mapping[str, str], tokens_key: str, have: set[str],
-             stack_file: Path | None, allow_http_loopback: bool, key: str) -> None:
+             stack_file: Path | None, allow_http_loopback: bool, key: str,
+             uris: set[str]) -> None:
     def say(line: str = "") -> None:
         print(line, file=sys.stderr)
 
@@ -238,7 +281,7 @@ def _summary(wabas: list[LiveWaba], unreadable: Sequence[Unreadable], report: Me
         say(f"Merged: kept {len(report.kept_wabas)} WABAs and {len(report.kept_numbers)} numbers "
             f"already in the table; added {len(report.added_wabas)} WABAs and "
             f"{len(report.added_numbers)} numbers.")
-    for uri in sorted(routing_table.live_uris(wabas)):
+    for uri in sorted(uris):
         for failure in validation.check_callback_uri(
                 "callbackUri", uri, allow_http_loopback=allow_http_loopback):
             say(f"warning: {uri}: {failure.reason}; the provider's check will refuse it")

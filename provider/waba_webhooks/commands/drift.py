@@ -327,10 +327,9 @@ def _compare_app(client: GraphClient, resource: Recorded, then: review.World,
     live = client.app_subscription(app_id)
     live_url = live.callback_url if live is not None else None
     live_fields = tuple(live.fields) if live is not None else ()
-    then.app_callback = record.callback_url
-    now.app_callback = live_url
-    then.undelivered = _undelivered(record.callback_url, record.fields)
-    now.undelivered = _undelivered(live_url, live_fields)
+    # Both worlds know the app's URL and fields: numbers without an override follow the URL.
+    then.app_known, then.app_url, then.app_fields = True, record.callback_url, record.fields
+    now.app_known, now.app_url, now.app_fields = True, live_url, live_fields
     if live_url != record.callback_url:
         report.moved.append(Moved(("app", app_id), resource, record.callback_url, live_url,
                                   _note(record.callback_url, live_url)))
@@ -343,14 +342,6 @@ def _compare_app(client: GraphClient, resource: Recorded, then: review.World,
         report.moved.append(Moved(("app fields", app_id), resource,
                                   ", ".join(record.fields) or None,
                                   ", ".join(live_fields) or None, note))
-
-
-def _undelivered(callback_url: str | None, fields: Sequence[str]) -> str:
-    if callback_url is None:
-        return "the app has no webhook subscription"
-    if "messages" not in fields:
-        return "the app does not subscribe to the messages field"
-    return ""
 
 
 def _unmanaged(client: GraphClient, business: str, owner: Mapping[Target, Recorded],

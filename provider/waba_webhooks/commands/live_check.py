@@ -1,18 +1,20 @@
 """The live check: what Meta's Graph API really says about one test number's webhook routing.
 
-For the day someone has a Meta test account, before a release. It confirms on the live API what
-the emulator assumes (DESIGN.md section 1). By default it only reads and prints: our app (from
-the token), the apps subscribed to the WABA with their override callback URIs, the phone
-number's ``webhook_configuration`` (phone number, WABA, app) and where its messages webhooks go,
-and whether the batch read of the WABA's numbers (``phone_numbers`` with ``webhook_configuration``,
-inferred to work) agrees with the per-number read. With ``--write URL`` it also sets the phone
-number's override callback URI to URL, reads it back, and then puts back what was there before,
-even when a step in between fails.
+For the day someone has a Meta test account, before a release. It confirms on the live API what the
+emulator assumes (DESIGN.md section 1). By default it only reads and prints: our app (from the
+token), with the app secret its own webhook subscription (callback URL, active, fields: ``GET
+/{APP_ID}/subscriptions`` with an app access token), the apps subscribed to the WABA with their
+override callback URIs, the phone number's ``webhook_configuration`` (phone number, WABA, app) and
+where its messages webhooks go, and whether the batch read of the WABA's numbers (``phone_numbers``
+with ``webhook_configuration``, inferred to work) agrees with the per-number read. With ``--write
+URL`` it also sets the phone number's override callback URI to URL, reads it back, and then puts
+back what was there before, even when a step in between fails.
 
 Inputs, as the provider reads its settings (`config.load()`, from the environment):
 
 * ``WHATSAPP_ACCESS_TOKEN`` (required), ``WHATSAPP_GRAPH_URL``, ``WHATSAPP_APP_ID``... as in the
-  README's Configuration table;
+  README's Configuration table; ``WHATSAPP_APP_SECRET`` (optional) to read the app's
+  subscription;
 * ``--waba-id`` / ``WHATSAPP_WABA_ID`` and ``--phone-number-id`` / ``WHATSAPP_PHONE_NUMBER_ID``:
   a WABA and a *test* phone number of it;
 * with ``--write``: ``WHATSAPP_LIVE_CHECK_VERIFY_TOKEN``, the verify token URL answers to; and,
@@ -83,18 +85,19 @@ def run(args: argparse.Namespace) -> int:
         return REFUSED
     client = GraphClient(plan.settings)
     try:
-        before = _read(client, plan)
+        before, app_ok = _read(client, plan)
     except errors.GraphError as error:
         print(f"live-check: a read failed: {error}")
         return CHECK_FAILED
     if plan.write_uri is None:
-        return OK
+        return OK if app_ok else CHECK_FAILED
     try:
         restore_token = _restore_token(before, os.environ)
     except Refused as refusal:
         print(f"live-check: --write refused, nothing was changed: {refusal}", file=sys.stderr)
         return REFUSED
-    return _write_and_restore(client, plan, before, restore_token)
+    status = _write_and_restore(client, plan, before, restore_token)
+    return max(status, OK if app_ok else CHECK_FAILED)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,10 +186,12 @@ def _restore_token(before: WebhookConfiguration,
 # ---- the checks ---------------------------------------------------------------------------------
 
 
-def _read(client: GraphClient, plan: Plan) -> WebhookConfiguration:
-    """Print what the API says; return the number's routing."""
+def _read(client: GraphClient, plan: Plan) -> tuple[WebhookConfiguration, bool]:
+    """Print what the API says; return the number's routing and whether the app's subscription
+    could be read (or was not asked for)."""
     app_id = client.app_id()
     print(f"app {app_id} (the access token's)")
+    app_ok = _print_app_subscription(client, app_id, bool(plan.settings.app_secret))
     apps = client.subscribed_apps(plan.waba_id)
     print(f"WABA {plan.waba_id}: {len(apps)} subscribed app(s)")
     for app in apps:
@@ -209,7 +214,33 @@ def _read(client: GraphClient, plan: Plan) -> WebhookConfiguration:
     else:
         print(what + "this number's routing DISAGREES with the per-number read:")
         _print_routing(listed.webhook_configuration)
-    return routing
+    return routing, app_ok
+
+
+def _print_app_subscription(client: GraphClient, app_id: str, have_secret: bool) -> bool:
+    """Print the app's own webhook subscription (the third rule, and the fields Meta delivers);
+    False when reading it failed."""
+    if not have_secret:
+        print("app subscription: not read (it needs an app access token: set "
+              "WHATSAPP_APP_SECRET to the app secret to check it)")
+        return True
+    try:
+        subscription = client.app_subscription(app_id)
+    except errors.GraphError as error:
+        print(f"app subscription: the read FAILED: {error}")
+        return False
+    if subscription is None:
+        print("app subscription (whatsapp_business_account): NONE, Meta delivers no webhook "
+              "of any WABA to this app")
+        return True
+    print("app subscription (whatsapp_business_account):")
+    print(f"  callback URL               {subscription.callback_url}")
+    print(f"  active                     {'yes' if subscription.active else 'NO'}")
+    print(f"  fields                     {', '.join(subscription.fields) or '(none)'}")
+    if "messages" not in subscription.fields:
+        print("  the messages field is NOT subscribed: Meta delivers no messages webhook to "
+              "any callback, overrides included")
+    return True
 
 
 def _print_routing(routing: WebhookConfiguration) -> None:

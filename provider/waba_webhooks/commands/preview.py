@@ -8,9 +8,10 @@ declared without a module and name), so a kind is recognised by the type's last 
 the keys of its inputs.
 
 A `ResourceKind` turns one resource's inputs into what it declares (`Declared`: override callback
-URIs by WABA id and by phone number id); supporting another resource type is one more entry in
-`KINDS`. Values Pulumi does not know yet (its unknown sentinel) and secret values (``[secret]``)
-become `KNOWN_AFTER_APPLY` and `SECRET`; verify tokens are never read.
+URIs by WABA id and by phone number id, or the app's own subscription, `AppDeclared`); supporting
+another resource type is one more entry in `KINDS`. Values Pulumi does not know yet (its unknown
+sentinel) and secret values (``[secret]``) become `KNOWN_AFTER_APPLY` and `SECRET`; verify tokens
+are never read.
 """
 
 from __future__ import annotations
@@ -50,6 +51,18 @@ class PreviewFormatError(ValueError):
 
 
 @dataclass(frozen=True)
+class AppDeclared:
+    """What an `AppWebhookSubscription`'s inputs declare: the app's callback URL and fields."""
+
+    callback_url: Uri
+    #: The webhook fields, in the order given (`KNOWN_AFTER_APPLY` or `SECRET` when not shown).
+    fields: tuple[str, ...] | Opaque
+    adopt_existing: bool = False
+    #: Whether deleting the resource removes the subscription (by default it leaves it).
+    remove_on_destroy: bool = False
+
+
+@dataclass(frozen=True)
 class Declared:
     """What one resource's inputs declare about our app's overrides."""
 
@@ -67,6 +80,8 @@ class Declared:
     adopt_existing: bool = False
     #: What the resource targets but the preview cannot tell yet (e.g. an id known after apply).
     unresolved: tuple[str, ...] = ()
+    #: The app's subscription, for an `AppWebhookSubscription`.
+    app: AppDeclared | None = None
 
 
 @dataclass(frozen=True)
@@ -120,12 +135,27 @@ def _waba_routing(inputs: Mapping[str, Any]) -> Declared:
                     adopt_existing=inputs.get("adopt_existing") is True, unresolved=unresolved)
 
 
+def _app_subscription(inputs: Mapping[str, Any]) -> Declared:
+    """An `AppWebhookSubscription`: the app's callback URL and the fields Meta delivers."""
+    raw = inputs.get("fields")
+    fields: tuple[str, ...] | Opaque = (
+        tuple(str(f) for f in raw) if isinstance(raw, list) and all(
+            isinstance(value(f), str) for f in raw)
+        else value(raw) if isinstance(value(raw), Opaque) else KNOWN_AFTER_APPLY)
+    return Declared(app=AppDeclared(
+        callback_url=value(inputs.get("callback_url")), fields=fields,
+        adopt_existing=inputs.get("adopt_existing") is True,
+        remove_on_destroy=inputs.get("remove_on_destroy") is True))
+
+
 KINDS: tuple[ResourceKind, ...] = (
     # First: a WabaRouting's inputs also hold waba_id and callback_uri.
     ResourceKind("WabaRouting", frozenset({"waba_id", "phone_numbers"}), _waba_routing),
     ResourceKind("WabaCallbackOverride", frozenset({"waba_id", "callback_uri"}), _waba_override),
     ResourceKind("PhoneCallbackOverride", frozenset({"phone_number_id", "callback_uri"}),
                  _phone_override),
+    ResourceKind("AppWebhookSubscription", frozenset({"callback_url", "fields"}),
+                 _app_subscription),
 )
 
 
@@ -193,6 +223,10 @@ class Preview:
     errors: int
     #: Resources the preview leaves as they are (its change summary; it prints no step for them).
     unchanged: int = 0
+    #: The WABAs the stack's routing table names (a ``<namespace>:routing`` config value, as
+    #: `waba_webhooks.resources.routing` reads it): the numbers an app-level change moves,
+    #: though the preview prints no step for their unchanged resources.
+    table_wabas: tuple[str, ...] = ()
 
 
 def parse(document: Any, kinds: Iterable[ResourceKind] = KINDS) -> Preview:
@@ -227,7 +261,25 @@ def parse(document: Any, kinds: Iterable[ResourceKind] = KINDS) -> Preview:
     summary = document.get("changeSummary")
     same = summary.get("same", 0) if isinstance(summary, Mapping) else 0
     return Preview(stack, project, steps, others, errors,
-                   same if isinstance(same, int) else 0)
+                   same if isinstance(same, int) else 0, _table_wabas(document.get("config")))
+
+
+def _table_wabas(config: Any) -> tuple[str, ...]:
+    """The WABA ids of the routing table in the preview's config, if there is one."""
+    if not isinstance(config, Mapping):
+        return ()
+    found: dict[str, None] = {}
+    for key, raw in config.items():
+        table = _json_text(raw) if isinstance(raw, str) else raw
+        if not str(key).endswith(":routing") or not isinstance(table, Mapping):
+            continue
+        for group, id_key in (("wabas", "wabaId"), ("phoneNumbers", "wabaId")):
+            entries = table.get(group)
+            for entry in entries if isinstance(entries, list) else []:
+                waba_id = entry.get(id_key) if isinstance(entry, Mapping) else None
+                if isinstance(waba_id, str) and waba_id.isdigit():
+                    found[waba_id] = None
+    return tuple(found)
 
 
 def loads(text: str) -> Preview:

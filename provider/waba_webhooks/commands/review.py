@@ -12,6 +12,14 @@ app's callback URL, nothing when the app is not subscribed to the WABA -- then g
 route. Numbers whose route changes only because their WABA's override changes are listed like
 any other, with the reason.
 
+An app-level change (an `AppWebhookSubscription` step) is shown as what it is. Its *before* is
+the app's live subscription (``GET /{APP_ID}/subscriptions``, with the app secret; without it
+the numbers' ``application`` URL and the fields in the stack's state, with a warning). Every
+number of the stack's WABAs (its routing table's, from the preview's config) is read, so each one
+that falls back to the app's callback URL is listed when that URL moves; the report also says
+that template and account webhooks move with it, and, first and loudly, when the ``messages``
+field goes: Meta then delivers no messages webhook anywhere, overrides included.
+
 The report never contains a secret: verify tokens are never read from the preview, and every
 plaintext secret the input holds (and the access token) is masked if it shows up anyway.
 """
@@ -25,15 +33,35 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from ..errors import GraphError, NotFoundError, PermissionDeniedError, WabaWebhooksError
+from ..errors import (
+    ConfigurationError,
+    GraphError,
+    NotFoundError,
+    PermissionDeniedError,
+    WabaWebhooksError,
+)
 from ..graph import GraphClient, PhoneNumberRouting
 from . import fit
 from . import preview as pv
 from .preview import KNOWN_AFTER_APPLY, Opaque, OverrideStep, Preview, Uri
 
+if TYPE_CHECKING:
+    from ..graph.client import AppSubscription
+
 PHONE, WABA, APP, NONE = "phone", "WABA", "app", "none"
+MESSAGES = "messages"
+#: Why a number gets no messages webhook when the app does not subscribe to the field.
+NO_MESSAGES_FIELD = "the app does not subscribe to the messages field"
+#: Webhook fields that, like ``messages``, follow a number's overrides ("Webhook overrides",
+#: 2026); every other field (templates, account, ...) goes only to the app's callback URL.
+OVERRIDE_FIELDS = frozenset({
+    "messages", "message_echoes", "calls", "consumer_profile", "messaging_handovers", "standby",
+    "group_lifecycle_update", "group_participants_update", "group_settings_update",
+    "group_status_update", "account_settings_update"})
+#: A list of fields as the report shows it: a tuple, `Opaque`, or None (not known).
+Fields = tuple[str, ...] | Opaque | None
 #: Shortest secret the final masking pass replaces (shorter ones would garble ids and URLs; the
 #: report never takes text from the properties that hold secrets in the first place).
 MIN_MASKED_SECRET = 4
@@ -94,6 +122,51 @@ class OverrideChange:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class AppChange:
+    """What one step does to the app's own subscription (callback URL and fields)."""
+
+    step: OverrideStep
+    before_url: Uri
+    after_url: Uri
+    before_fields: Fields
+    after_fields: Fields
+    #: ``set``, ``adopt``, ``conflict``, ``keep`` (a delete that leaves it), ``remove``.
+    effect: str
+    note: str = ""
+
+    @property
+    def applies(self) -> bool:
+        """Whether `pulumi up` changes the subscription here."""
+        return self.effect in ("set", "remove")
+
+    @property
+    def url_changes(self) -> bool:
+        return self.applies and self.before_url != self.after_url
+
+    def _known(self) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+        if isinstance(self.before_fields, tuple) and isinstance(self.after_fields, tuple):
+            return self.before_fields, self.after_fields
+        return None
+
+    @property
+    def added(self) -> tuple[str, ...]:
+        known = self._known() if self.applies else None
+        return tuple(f for f in known[1] if f not in known[0]) if known else ()
+
+    @property
+    def dropped(self) -> tuple[str, ...]:
+        known = self._known() if self.applies else None
+        return tuple(f for f in known[0] if f not in known[1]) if known else ()
+
+    @property
+    def stops_messages(self) -> bool:
+        """Whether every messages webhook of the app stops."""
+        return MESSAGES in self.dropped or (
+            self.effect == "remove" and self.before_fields != () and (
+                not isinstance(self.before_fields, tuple) or MESSAGES in self.before_fields))
+
+
 @dataclass
 class Report:
     """Everything the Markdown report shows."""
@@ -104,6 +177,7 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     wabas_read: list[str] = field(default_factory=list)
     phones_read: list[str] = field(default_factory=list)
+    app_changes: list[AppChange] = field(default_factory=list)
 
 
 # ---- what is live -----------------------------------------------------------------------------
@@ -118,6 +192,9 @@ class _Live:
     unreadable: dict[Target, str] = field(default_factory=dict)
     #: The unreadable objects Meta refused to show (a permissions error), not unknown ones.
     refused: set[Target] = field(default_factory=set)
+    #: Whether the app's subscription was read, and what it is (None: there is none).
+    app_read: bool = False
+    app: AppSubscription | None = None
 
 
 def _targets(steps: Iterable[OverrideStep]) -> tuple[list[str], list[str]]:
@@ -188,6 +265,21 @@ def _read(client: GraphClient, waba_ids: list[str], phone_ids: list[str],
     return live
 
 
+def _read_app(client: GraphClient, live: _Live, report: Report) -> None:
+    """The app's own subscription; without the app secret (or if Meta refuses), a warning."""
+    try:
+        live.app = client.app_subscription(client.app_id())
+        live.app_read = True
+    except ConfigurationError:
+        report.warnings.append(
+            "the app's live webhook subscription was not read (that takes the app secret: set "
+            "WHATSAPP_APP_SECRET): *before* takes the app's callback URL from the numbers' "
+            "webhook_configuration and its fields from the stack's state")
+    except GraphError as error:
+        report.warnings.append(f"the app's webhook subscription could not be read from Graph: "
+                               f"{error.describe(hint=False)}")
+
+
 # ---- applying the steps -----------------------------------------------------------------------
 
 
@@ -201,21 +293,31 @@ class _World:
         for phone_id, number in live.numbers.items():
             self.overrides[("phone", phone_id)] = number.webhook_configuration.phone_number
         self.subscribed = dict(live.subscribed)
-        #: The app's callback URL, when known apart from what the numbers' reads say (drift).
-        self.app_callback: str | None = None
-        #: Why no messages webhook is delivered at all (the app's subscription), else empty.
-        self.undelivered = ""
+        #: The app's callback URL once known (the live subscription or a step); until then
+        #: each number's ``application`` level says it.
+        self.app_known = live.app_read
+        self.app_url: Uri = live.app.callback_url if live.app else None
+        self.app_fields: Fields = (tuple(live.app.fields) if live.app else ()) if (
+            live.app_read) else None
+        self.app_note = ("the app's subscription is not active" if live.app and not
+                         live.app.active else "the app has no webhook subscription")
 
     def current(self, target: Target) -> Uri:
         return self.overrides.get(target)
 
+    def app_callback(self, number: PhoneNumberRouting) -> Uri:
+        """Where the app's callback URL sends a number's webhooks now."""
+        return self.app_url if self.app_known else number.webhook_configuration.application
+
     def route(self, phone_id: str) -> Route:
         number = self.live.numbers[phone_id]
         waba_id = self.live.number_waba.get(phone_id)
-        if self.undelivered:
-            return Route(None, NONE, self.undelivered)
         if waba_id is not None and not self.subscribed.get(waba_id, True):
             return Route(None, NONE, f"our app is not subscribed to WABA {waba_id}")
+        if self.app_known and self.app_url is None:
+            return Route(None, NONE, self.app_note)
+        if isinstance(self.app_fields, tuple) and MESSAGES not in self.app_fields:
+            return Route(None, NONE, NO_MESSAGES_FIELD)
         own = self.current(("phone", phone_id))
         if own is not None:
             return Route(own, PHONE)
@@ -223,7 +325,7 @@ class _World:
                          else number.webhook_configuration.whatsapp_business_account)
         if waba_uri is not None:
             return Route(waba_uri, WABA)
-        app = self.app_callback or number.webhook_configuration.application
+        app = self.app_callback(number)
         return Route(app, APP) if app else Route(None, NONE, "the app has no callback URL")
 
 
@@ -238,6 +340,8 @@ def _apply(steps: list[OverrideStep], world: _World, report: Report) -> None:
     for step in steps:
         if step.new is None or step.op == "same":
             continue
+        if step.new.app is not None:
+            _apply_app(step, step.new.app, world, report, failed)
         old_entries = dict(_entries(step.old)) if step.old else {}
         old_targets = set(old_entries)
         for target, uri in _entries(step.new):
@@ -280,6 +384,8 @@ def _apply(steps: list[OverrideStep], world: _World, report: Report) -> None:
         # A replacement that cannot be created leaves the old override where it is.
         if step.old is None or step.op == "same" or step.urn in failed:
             continue
+        if step.old.app is not None and step.op == "delete":
+            _delete_app(step, step.old.app, world, report)
         kept = {t for t, _ in _entries(step.new)} if step.new else set()
         for target, ours in _entries(step.old):
             if target in kept:
@@ -296,6 +402,59 @@ def _apply(steps: list[OverrideStep], world: _World, report: Report) -> None:
                     f"left as it is: it was changed outside this stack (the stack set {ours})"))
 
 
+def _app_now(world: _World) -> Uri:
+    """The app's callback URL as known now (else as the first number read says it)."""
+    if world.app_known:
+        return world.app_url
+    return next((n.webhook_configuration.application for n in world.live.numbers.values()
+                 if n.webhook_configuration.application), None)
+
+
+def _apply_app(step: OverrideStep, app: pv.AppDeclared, world: _World, report: Report,
+               failed: set[str]) -> None:
+    """A create or update of the app's subscription: after it, the URL and exactly the declared
+    fields (an update adds fields before it removes dropped ones)."""
+    before_url, before_fields = _app_now(world), world.app_fields
+    if before_fields is None and step.old is not None and step.old.app is not None:
+        before_fields = step.old.app.fields  # not read: what the stack set, per its state
+        world.app_fields = before_fields
+    effect, note = "set", ""
+    live = world.live.app
+    if step.op == "create" and world.live.app_read and live is not None:
+        same = (live.callback_url == app.callback_url and isinstance(app.fields, tuple)
+                and set(live.fields) == set(app.fields))
+        if same:
+            effect, note = "adopt", "already set: taken over without a write"
+        elif not app.adopt_existing and not isinstance(app.callback_url, Opaque):
+            effect = "conflict"
+            note = (f"`pulumi up` will fail here: the app's subscription is set to "
+                    f"{live.callback_url} with fields {', '.join(live.fields) or '(none)'}; "
+                    "declare it as it is to adopt it (`waba-webhooks discover` prints it), "
+                    "or set adoptExisting")
+            failed.add(step.urn)
+    if effect != "conflict":
+        world.app_known, world.app_url, world.app_fields = True, app.callback_url, app.fields
+    report.app_changes.append(AppChange(step, before_url, world.app_url if world.app_known
+                                        else before_url, before_fields, world.app_fields,
+                                        effect, note))
+
+
+def _delete_app(step: OverrideStep, app: pv.AppDeclared, world: _World, report: Report) -> None:
+    before_url, before_fields = _app_now(world), world.app_fields
+    if before_fields is None:
+        before_fields = app.fields
+    if app.remove_on_destroy:
+        world.app_known, world.app_url, world.app_fields = True, None, ()
+        report.app_changes.append(AppChange(
+            step, before_url, None, before_fields, (), "remove",
+            "removeOnDestroy: the app's subscription goes, and with it every webhook of the app"))
+    else:
+        report.app_changes.append(AppChange(
+            step, before_url, before_url, before_fields, before_fields, "keep",
+            "left as it is (removeOnDestroy is false): the stack no longer manages the app's "
+            "callback URL and fields"))
+
+
 # ---- the report -------------------------------------------------------------------------------
 
 
@@ -305,7 +464,13 @@ def build(preview: Preview, client: GraphClient) -> Report:
     report = Report(preview)
     changing = [s for s in preview.steps if s.op != "same"]
     waba_ids, phone_ids = _targets(changing)
+    app_steps = any(d is not None and d.app is not None for s in changing for d in (s.old, s.new))
+    if app_steps:
+        # Every number of the stack's WABAs may fall back to the app's callback URL.
+        waba_ids = sorted(set(waba_ids) | set(preview.table_wabas))
     live = _read(client, waba_ids, phone_ids, report)
+    if app_steps:
+        _read_app(client, live, report)
     world = _World(live)
     before = {phone_id: world.route(phone_id) for phone_id in live.numbers}
     _apply(changing, world, report)
@@ -318,7 +483,7 @@ def build(preview: Preview, client: GraphClient) -> Report:
         after = world.route(phone_id)
         why = _why(causes.get(("phone", phone_id), []),
                    causes.get(("waba", waba_id), []) if waba_id else [],
-                   before[phone_id], after)
+                   before[phone_id], after, report.app_changes)
         report.numbers.append(NumberRoute(phone_id, number.display_phone_number, waba_id,
                                           before[phone_id], after, why))
     for (kind, object_id), message in sorted(live.unreadable.items()):
@@ -328,7 +493,7 @@ def build(preview: Preview, client: GraphClient) -> Report:
         for declared in (step.old, step.new):
             for what in declared.unresolved if declared else ():
                 report.warnings.append(f"`{step.name}`: {what}; its numbers cannot be shown")
-    for change in report.overrides:
+    for change in [*report.overrides, *report.app_changes]:
         if change.effect == "conflict":
             report.warnings.append(f"`{change.step.name}`: {change.note}")
     if preview.errors:
@@ -344,8 +509,17 @@ _WABA_WHY = {"create": "via WABA override", "update": "via WABA override",
 
 
 def _why(phone: list[OverrideChange], waba: list[OverrideChange], before: Route,
-         after: Route) -> tuple[str, ...]:
+         after: Route, app: Iterable[AppChange] = ()) -> tuple[str, ...]:
     reasons: dict[str, None] = {}
+    if any(change.applies for change in app):
+        if after.note == NO_MESSAGES_FIELD != before.note:
+            reasons["messages field dropped"] = None
+        elif before.note == NO_MESSAGES_FIELD != after.note:
+            reasons["messages field added"] = None
+        elif after.rule == NONE and before.rule != NONE:
+            reasons["app subscription removed"] = None
+        elif APP in (before.rule, after.rule):
+            reasons["via app callback URL"] = None
     for change in phone:
         if change.effect == "clear":
             reasons["cleared (not listed)"] = None
@@ -391,7 +565,13 @@ def blocks(report: Report, folded: int | None = FOLDED) -> list[fit.Block]:
     rule_only = [n for n in changed if n.changes_rule_only]
     same = len(report.numbers) - len(changed)
     ours = [s for s in preview.steps if s.op != "same"]
-    if not changed:
+    out += _app_alerts(report, changed)
+    app_changes = any(c.applies and (c.url_changes or c.added or c.dropped)
+                      for c in report.app_changes)
+    if not changed and app_changes:
+        out.append(f"**No phone number changes route** ({_n(len(report.numbers), 'number')} "
+                   "read); the app's subscription changes: see below.")
+    elif not changed:
         if ours:
             out.append(f"**No routing changes.** {_n(len(report.numbers), 'phone number')} read "
                        "from Graph keep their route.")
@@ -415,6 +595,7 @@ def blocks(report: Report, folded: int | None = FOLDED) -> list[fit.Block]:
                    "with this preview applied.")
     if changed:
         out += ["", number_table(changed, folded)]
+    out += _app_section(report)
     if report.overrides:
         # Sorted: Pulumi prints steps in the order they finish, which varies between runs.
         rows = []
@@ -479,6 +660,89 @@ def _ids(ids: list[str], shown: int = 10) -> str:
     return listed if len(ids) <= shown else f"{listed} and {len(ids) - shown} more"
 
 
+def _app_alerts(report: Report, changed: list[NumberRoute]) -> list[str]:
+    """What an app-level change does, first and in words a reviewer cannot miss."""
+    out: list[str] = []
+    unnamed = ("numbers of WABAs this stack does not name" if report.preview.table_wabas
+               else "numbers of WABAs this preview does not touch")
+    for change in report.app_changes:
+        name = f"`{_plain(change.step.name)}`"
+        if change.stops_messages:
+            cause = ("removes the app's webhook subscription" if change.effect == "remove"
+                     else "drops the app's `messages` field")
+            stopped = sum(1 for n in changed if n.after.uri is None and n.before.uri is not None)
+            out += ["> [!CAUTION]",
+                    f"> **EVERY MESSAGES WEBHOOK OF THE APP STOPS.** {name} {cause}: once "
+                    "applied, Meta delivers no messages webhook for any phone number of any "
+                    "WABA of the app, not to the app's callback URL and not to any WABA or "
+                    f"phone number override ({_n(stopped, 'number')} read below, and the "
+                    f"{unnamed}).", ""]
+        elif change.effect == "remove":
+            out += ["> [!CAUTION]",
+                    f"> **Every webhook of the app stops.** {name} removes the app's webhook "
+                    "subscription.", ""]
+        if change.url_changes and change.after_url is not None:
+            moving = [n for n in changed if APP in (n.before.rule, n.after.rule)
+                      and "via app callback URL" in n.why]
+            template = [f for f in change.after_fields or () if f not in OVERRIDE_FIELDS] if (
+                isinstance(change.after_fields, tuple)) else []
+            which = (f" ({', '.join(f'`{f}`' for f in template)})" if template else "")
+            out += ["> [!WARNING]",
+                    f"> **The app's callback URL changes**: {_code(_uri(change.before_url))} → "
+                    f"{_code(_uri(change.after_url))} ({name}). Every phone number without an "
+                    f"override moves with it: {_n(len(moving), 'number')} read below "
+                    f"(*via app callback URL*), and the {unnamed}. All template and account "
+                    f"webhooks{which} move to it too: they go nowhere else.", ""]
+        dropped = [f for f in change.dropped if f != MESSAGES]
+        if dropped:
+            out += ["> [!WARNING]",
+                    f"> **Meta stops delivering {', '.join(f'`{f}`' for f in dropped)}** "
+                    f"({name} drops {'them' if len(dropped) > 1 else 'it'}): a field the app "
+                    "does not subscribe to reaches no callback at all.", ""]
+    return out
+
+
+def _app_section(report: Report) -> list[str]:
+    """The app's subscription before and after, per step."""
+    if not report.app_changes:
+        return []
+    out = ["", "### App subscription", "",
+           "| resource | step | callback URL now | after | fields added | fields dropped | note |",
+           "| --- | --- | --- | --- | --- | --- | --- |"]
+    for change in report.app_changes:
+        fields = [", ".join(f"`{f}`" for f in names) or "—"
+                  for names in (change.added, change.dropped)]
+        if change.applies and change._known() is None:
+            fields = [f"{_fields(change.after_fields)} (now: {_fields(change.before_fields)})",
+                      "?"]
+        out.append(f"| `{_plain(change.step.name)}` | {change.step.op} | "
+                   f"{_code(_uri(change.before_url))} | {_code(_uri(change.after_url))} | "
+                   f"{fields[0]} | {fields[1]} | {_cell(_app_note(change))} |")
+    for change in report.app_changes:
+        if isinstance(change.after_fields, tuple) and change.after_fields:
+            out += ["", f"Fields after `{_plain(change.step.name)}`: "
+                    + ", ".join(f"`{f}`" for f in change.after_fields) + "."]
+    return out
+
+
+def _app_note(change: AppChange) -> str:
+    words = {"set": "", "adopt": "adopts", "conflict": "fails", "keep": "kept",
+             "remove": "REMOVED"}[change.effect]
+    if change.effect == "set" and not (change.url_changes or change.added or change.dropped):
+        words = "same URL and fields (verify token or options change)"
+    if change.added and change.dropped:
+        words = "; ".join(p for p in (words, "adds fields before it drops the others") if p)
+    return "; ".join(part for part in (words, change.note) if part)
+
+
+def _fields(fields: Fields) -> str:
+    if fields is None:
+        return "(not read)"
+    if isinstance(fields, Opaque):
+        return str(fields)
+    return ", ".join(fields) or "(none)"
+
+
 def _effect_note(change: OverrideChange) -> str:
     words = {"set": "", "adopt": "adopts", "conflict": "fails", "delete": "removed",
              "keep": "kept", "clear": "removed"}[change.effect]
@@ -521,6 +785,8 @@ def _declared_ids(step: OverrideStep) -> str:
     def ids(declared: pv.Declared | None) -> str:
         if declared is None:
             return ""
+        if declared.app is not None:
+            return "the app"
         if len(declared.wabas) + len(declared.phones) > LISTED_TARGETS:
             return ", ".join([f"WABA {i}" for i in declared.wabas]
                              + [_n(len(declared.phones), "phone number")])
@@ -534,6 +800,8 @@ def _declared_uris(step: OverrideStep) -> str:
     def uris(declared: pv.Declared | None) -> str:
         if declared is None:
             return ""
+        if declared.app is not None:
+            return f"{_uri(declared.app.callback_url)} ({_fields(declared.app.fields)})"
         uris = [_uri(u) for u in [*declared.wabas.values(), *declared.phones.values()]]
         if len(uris) > LISTED_TARGETS:
             return _n(len(set(uris)), "callback URI")
@@ -591,7 +859,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "Turn `pulumi preview --json` into a Markdown report of each phone number's webhook "
         "route before and after, for a pull request. Reads the affected WABAs and numbers "
         "from Graph (read-only) with settings from the environment (WHATSAPP_ACCESS_TOKEN, "
-        "WHATSAPP_GRAPH_URL, ...)."
+        "WHATSAPP_GRAPH_URL, ...); with WHATSAPP_APP_SECRET it reads the app's "
+        "subscription too, for app-level changes."
     )
     parser.add_argument("preview", nargs="?", default="-", metavar="PREVIEW_JSON",
                         help="the file `pulumi preview --json` wrote (default: stdin)")
@@ -646,6 +915,8 @@ def run(args: argparse.Namespace) -> int:
     secrets = pv.plaintext_secrets(document)
     if settings.access_token:
         secrets.add(settings.access_token)
+    if settings.app_secret:  # and so the app access token, {app-id}|{app-secret}
+        secrets.add(settings.app_secret)
     try:
         write_reports(lambda folded: blocks(report, folded), secrets, args.full_report, "review")
     except OSError as error:

@@ -28,7 +28,7 @@ from ruamel.yaml.error import CommentMark
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from ruamel.yaml.tokens import CommentToken
 
-from ..graph import PhoneNumberRouting
+from ..graph import AppSubscription, PhoneNumberRouting
 from .estate import LiveWaba, Unreadable
 
 PHONE, WABA, APP = "phone number override", "WABA override", "app callback URL"
@@ -145,15 +145,36 @@ def names_in(table: Any) -> dict[str, str]:
     for entry in _entries(table, "wabas") + _entries(table, "phoneNumbers"):
         if entry.get("callbackUri") and isinstance(entry.get("verifyToken"), str):
             found.setdefault(host(str(entry["callbackUri"])), entry["verifyToken"])
+    app = table.get("app") if isinstance(table, Mapping) else None
+    if isinstance(app, Mapping) and app.get("callbackUrl") and isinstance(
+            app.get("verifyToken"), str):
+        found.setdefault(host(str(app["callbackUrl"])), app["verifyToken"])
     return found
 
 
+def app_note(app: AppSubscription) -> str:
+    """What the ``app`` block's comment and discover's summary say of the live subscription."""
+    active = "" if app.active else "NOT active; "
+    return (f"{active}the app's subscription: {app.callback_url} gets every number without an "
+            f"override and all template and account webhooks; {len(app.fields)} fields")
+
+
+def app_block(app: AppSubscription, names: Mapping[str, str]) -> dict[str, Any]:
+    """The table's ``app`` block declaring the app's live subscription as it is."""
+    return {"callbackUrl": app.callback_url, "verifyToken": names[host(app.callback_url)],
+            "fields": list(app.fields)}
+
+
 def routing_table(wabas: list[LiveWaba], names: Mapping[str, str],
-                  app_callback_uri: str | None) -> dict[str, Any]:
+                  app_callback_uri: str | None,
+                  app: AppSubscription | None = None) -> dict[str, Any]:
     """The routing table of what is live (plain data, as `waba_webhooks.routing.plan` reads
-    it)."""
+    it); with the app's live subscription `app`, its ``app`` block instead of
+    ``appCallbackUri``."""
     table: dict[str, Any] = {}
-    if app_callback_uri:
+    if app:
+        table["app"] = app_block(app, names)
+    elif app_callback_uri:
         table["appCallbackUri"] = app_callback_uri
     table["wabas"] = [_route({"wabaId": w.waba_id}, w.override, names) for w in wabas]
     table["phoneNumbers"] = [
@@ -169,16 +190,30 @@ def routing_table(wabas: list[LiveWaba], names: Mapping[str, str],
 
 def merge(existing: Any, wabas: list[LiveWaba], names: Mapping[str, str],
           app_callback_uri: str | None, unreadable: Sequence[Unreadable] = (),
-          scope: Scope | None = None) -> tuple[CommentedMap, MergeReport]:
+          scope: Scope | None = None,
+          app: AppSubscription | None = None) -> tuple[CommentedMap, MergeReport]:
     """The table with what is live merged in (a new table when ``existing`` is None), following
-    the module's rules; ``existing`` is changed in place."""
+    the module's rules; ``existing`` is changed in place. With the app's live subscription
+    `app`, a table without an ``app`` block gains one (replacing the informational
+    ``appCallbackUri``); an ``app`` block already there is kept as it is."""
     scope = scope or Scope()
     report = MergeReport()
     table = existing if existing is not None else CommentedMap()
     if not isinstance(table, CommentedMap):
-        raise RoutingTableError("the routing table is not a mapping (appCallbackUri, wabas, "
+        raise RoutingTableError("the routing table is not a mapping (app, wabas, "
                                 "phoneNumbers); edit it by hand")
-    if app_callback_uri and "appCallbackUri" not in table:
+    if app and "app" in table:
+        declared = table["app"] if isinstance(table["app"], Mapping) else {}
+        if (declared.get("callbackUrl") != app.callback_url
+                or set(declared.get("fields") or ()) != set(app.fields)):
+            report.differs.append(
+                f"the app's subscription: the table says {declared.get('callbackUrl')} with "
+                f"{len(declared.get('fields') or ())} fields, live is {app.callback_url} with "
+                f"{len(app.fields)} fields")
+    elif app:
+        table.pop("appCallbackUri", None)
+        table.insert(0, "app", CommentedMap(app_block(app, names)), comment=app_note(app))
+    elif app_callback_uri and "appCallbackUri" not in table and "app" not in table:
         table.insert(0, "appCallbackUri", app_callback_uri,
                      comment="informational: the App Dashboard's callback URL")
     waba_list = _list(table, "wabas")

@@ -25,11 +25,6 @@ Rules (DESIGN.md section 1: Meta's "Webhook Overrides" page, and what integrator
 * An id that does not exist or that the app cannot see: code 100, subcode 33.
 * Reads show keys only for levels that have a URL (never null), and ``{"data": []}`` for a WABA
   no app is subscribed to.
-* A business lists the WABAs it owns and those its clients shared with it
-  (``GET /{BUSINESS}/owned_whatsapp_business_accounts``, ``.../client_whatsapp_business_accounts``:
-  cursor paging, ``limit`` 25 by default and at most 100) to a token whose app has access to the
-  business; another app gets code 200. A WABA marked ``refuses_reads`` is listed, but reads of it
-  and its numbers answer ``(#200) Permissions error`` (a token whose scopes do not cover it).
 * The app's own webhook subscription (``/{app-id}/subscriptions``, object
   ``whatsapp_business_account``): the app's callback URL and the fields Meta delivers. Only an
   app access token (``{app-id}|{app-secret}``) may use it (another token: code 15). ``POST``
@@ -39,6 +34,11 @@ Rules (DESIGN.md section 1: Meta's "Webhook Overrides" page, and what integrator
 * Delivery follows the fields: a field the app is not subscribed to is delivered nowhere (no
   ``messages`` field: no messages webhook reaches any override either); template and account
   webhooks go to the app's callback URL only when their field is subscribed.
+* A business lists the WABAs it owns and those its clients shared with it
+  (``GET /{BUSINESS}/owned_whatsapp_business_accounts``, ``.../client_whatsapp_business_accounts``:
+  cursor paging, ``limit`` 25 by default and at most 100) to a token whose app has access to the
+  business; another app gets code 200. A WABA marked ``refuses_reads`` is listed, but reads of it
+  and its numbers answer ``(#200) Permissions error`` (a token whose scopes do not cover it).
 """
 
 from __future__ import annotations

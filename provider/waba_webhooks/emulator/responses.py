@@ -505,12 +505,6 @@ class EmulatorApp:
             case ("POST", "phone_number"):
                 uri, token = _webhook_configuration(params)
                 return backend.update_phone_webhook(app_id, object_id, uri, token)
-            case ("GET" | "HEAD", "owned_whatsapp_business_accounts"):
-                return self._business_wabas(app_id, object_id, OWNED, params, request)
-            case ("GET" | "HEAD", "client_whatsapp_business_accounts"):
-                return self._business_wabas(app_id, object_id, CLIENT, params, request)
-            case ("GET" | "HEAD", "debug_token"):
-                return backend.debug_token(app_id, params.get("input_token"))
             case ("GET" | "HEAD", "subscriptions"):
                 return backend.list_app_subscriptions(app_id, object_id)
             case ("POST", "subscriptions"):
@@ -528,6 +522,12 @@ class EmulatorApp:
                 return backend.unsubscribe_app_webhooks(
                     app_id, object_id, params.get("object"), _app_fields(params)
                 )
+            case ("GET" | "HEAD", "owned_whatsapp_business_accounts"):
+                return self._business_wabas(app_id, object_id, OWNED, params, request)
+            case ("GET" | "HEAD", "client_whatsapp_business_accounts"):
+                return self._business_wabas(app_id, object_id, CLIENT, params, request)
+            case ("GET" | "HEAD", "debug_token"):
+                return backend.debug_token(app_id, params.get("input_token"))
         raise UnsupportedMethodError(method)
 
     def _phone_numbers(

@@ -74,6 +74,12 @@ ADMIN_URLS = Map(
             methods=["PUT"],
         ),
         Rule(f"{ADMIN_PREFIX}/apps/<object_id>", endpoint="app_callback", methods=["PUT"]),
+        # The app's webhook subscription as the App Dashboard edits it (no verification).
+        Rule(
+            f"{ADMIN_PREFIX}/apps/<object_id>/subscription",
+            endpoint="app_subscription",
+            methods=["GET", "PUT"],
+        ),
         # A new customer onboarding (a client WABA of a business), and a subscription by hand.
         Rule(
             f"{ADMIN_PREFIX}/businesses/<object_id>/client_wabas",
@@ -84,12 +90,6 @@ ADMIN_URLS = Map(
             f"{ADMIN_PREFIX}/wabas/<object_id>/subscription",
             endpoint="waba_subscription",
             methods=["PUT"],
-        ),
-        # The app's webhook subscription as the App Dashboard edits it (no verification).
-        Rule(
-            f"{ADMIN_PREFIX}/apps/<object_id>/subscription",
-            endpoint="app_subscription",
-            methods=["GET", "PUT"],
         ),
         # Meta's hourly call budget (see budget.py) and the clock it runs on.
         Rule(f"{ADMIN_PREFIX}/clock", endpoint="clock", methods=["GET", "POST"]),

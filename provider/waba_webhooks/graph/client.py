@@ -455,7 +455,7 @@ WABA_EDGES = frozenset({"subscribed_apps", "phone_numbers"})
 def _object_id(path: str) -> str | None:
     """The WABA or phone number a call is about (the first path segment, when it is an id);
     None for calls no WABA pays for, such as ``GET /app``, the app's own
-    ``/{app-id}/subscriptions`` or a business's WABA lists."""
+    ``/{app-id}/subscriptions`` and a business's WABA lists."""
     head, _, edge = path.partition("/")
     if edge == "subscriptions" or edge in BUSINESS_WABA_EDGES.values():
         return None

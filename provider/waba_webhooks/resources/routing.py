@@ -1,10 +1,17 @@
 """A routing table (plain data, e.g. from stack config) turned into resources.
 
-The table says, per WABA and per phone number, whether our app's messages webhooks go to an
-alternate callback; the result also says where each listed phone number's webhooks end up::
+The table says where our app's webhooks go: the app's own subscription (its callback URL and
+the webhook fields Meta delivers), and per WABA and per phone number whether its messages webhooks
+go to an alternate callback; the result also says where each listed phone number's webhooks end
+up::
 
     {
-      "appCallbackUri": "https://hooks.example.com/app",     # informational: the App Dashboard's
+      "app": {"callbackUrl": "https://hooks.example.com/app",
+              "verifyToken": "app",                         # name of an entry in verify_tokens
+              "fields": ["messages", "message_template_status_update"],
+              "includeValues": True,                        # optional (default true)
+              "adoptExisting": False,                       # optional (default false)
+              "removeOnDestroy": False},                    # optional (default false)
       "wabas": [{"wabaId": "102290129340398", "callbackUri": "https://…/east",
                  "verifyToken": "east",                     # name of an entry in verify_tokens
                  "unlisted": "keep"}],                      # or "clear" (WabaRouting only)
@@ -12,6 +19,11 @@ alternate callback; the result also says where each listed phone number's webhoo
                         "callbackUri": "https://…/vip", "verifyToken": "vip"},
                        {"phoneNumberId": "106540352242923", "wabaId": "102290129340398"}]
     }
+
+The ``app`` block declares one `AppWebhookSubscription` (Meta's third rule: the URL every number
+without an override falls back to, and the only one that receives template and account
+webhooks). It replaces ``appCallbackUri``, the earlier informational key, which is still read:
+it only informs the effective routing, and a table giving both must give the same URL.
 
 Verify tokens stay out of the table: they come from a separate secret map so that the table can
 be reviewed in plain text.
@@ -31,6 +43,7 @@ from typing import Any
 
 import pulumi
 
+from .app_subscription import AppWebhookSubscription
 from .phone import PhoneCallbackOverride
 from .waba import WabaCallbackOverride
 from .waba_routing import (
@@ -69,27 +82,64 @@ class Route:
 
 
 @dataclass(frozen=True)
+class AppRoute:
+    """The app's webhook subscription to declare (the table's ``app`` block)."""
+
+    callback_url: str
+    verify_token_name: str
+    fields: tuple[str, ...]
+    include_values: bool = True
+    adopt_existing: bool = False
+    remove_on_destroy: bool = False
+
+
+#: The keys of the ``app`` block: required, then optional ones with their defaults.
+APP_REQUIRED = ("callbackUrl", "verifyToken", "fields")
+APP_OPTIONAL = {"includeValues": True, "adoptExisting": False, "removeOnDestroy": False}
+#: The field without which Meta delivers no messages webhook at all, overrides included.
+MESSAGES_FIELD = "messages"
+#: Where the effective routing says a number's messages webhooks go when none are delivered.
+NOT_DELIVERED = "none"
+
+
+@dataclass(frozen=True)
 class RoutingPlan:
     """What a routing table declares, before any resource exists."""
 
     wabas: list[Route] = field(default_factory=list)
     phones: list[Route] = field(default_factory=list)
-    #: phone number id -> {"callbackUri", "rule"}: where its webhooks go once applied.
-    effective: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: phone number id -> {"callbackUri", "rule"}: where its webhooks go once applied
+    #: (``callbackUri`` None, rule "none": nowhere, the app does not subscribe to ``messages``).
+    effective: dict[str, dict[str, str | None]] = field(default_factory=dict)
     #: Every WABA the table names, in order: its ``wabas``, then those only numbers name.
     waba_ids: list[str] = field(default_factory=list)
     #: phone number id -> its WABA id, for the numbers that name one.
     waba_of: dict[str, str] = field(default_factory=dict)
     #: WABA id -> "keep" or "clear", where the table says.
     unlisted: dict[str, str] = field(default_factory=dict)
+    #: The app's subscription, when the table has an ``app`` block.
+    app: AppRoute | None = None
+    #: The app's callback URL as the table gives it (``app.callbackUrl``, else the informational
+    #: ``appCallbackUri``), or None.
+    app_callback_url: str | None = None
 
 
 def plan(table: Mapping[str, Any]) -> RoutingPlan:
     """Read and check a routing table (no Pulumi, no network)."""
     if not isinstance(table, Mapping):
         raise RoutingTableError("the routing table must be an object with wabas and phoneNumbers")
-    app_uri = table.get("appCallbackUri") or "(the app's callback URL)"
-    result = RoutingPlan()
+    app = _app(table.get("app")) if table.get("app") is not None else None
+    informational = table.get("appCallbackUri")
+    if informational is not None and not isinstance(informational, str):
+        raise RoutingTableError("appCallbackUri must be a URL (a string)")
+    if app and informational and informational != app.callback_url:
+        raise RoutingTableError(
+            f"appCallbackUri ({informational}) and app.callbackUrl ({app.callback_url}) differ: "
+            "the app block declares the app's callback URL; remove appCallbackUri (it only "
+            "informed the effective routing) or give it the same URL")
+    app_url = app.callback_url if app else informational or None
+    app_uri = app_url or "(the app's callback URL)"
+    result = RoutingPlan(app=app, app_callback_url=app_url)
     waba_uris: dict[str, str] = {}
     for i, entry in enumerate(_list(table, "wabas")):
         waba_id = _id(entry, "wabaId", f"wabas[{i}]")
@@ -128,7 +178,50 @@ def plan(table: Mapping[str, Any]) -> RoutingPlan:
             result.effective[phone_id] = {"callbackUri": waba_uris[str(waba_id)], "rule": WABA}
         else:
             result.effective[phone_id] = {"callbackUri": app_uri, "rule": APPLICATION}
+    if app and MESSAGES_FIELD not in app.fields:
+        # Meta delivers a field the app does not subscribe to nowhere, overrides included.
+        for phone_id in result.effective:
+            result.effective[phone_id] = {"callbackUri": None, "rule": NOT_DELIVERED}
     return result
+
+
+def _app(block: Any) -> AppRoute:
+    """The ``app`` block, checked: every failure names its key."""
+    if not isinstance(block, Mapping):
+        raise RoutingTableError("app must be an object with callbackUrl, verifyToken and fields")
+    unknown = sorted(set(block) - set(APP_REQUIRED) - set(APP_OPTIONAL))
+    if unknown:
+        key = "callbackUri" if "callbackUri" in unknown else unknown[0]
+        hint = " (did you mean callbackUrl?)" if key == "callbackUri" else ""
+        raise RoutingTableError(
+            f"app.{key} is not a key of the app block{hint}: it takes "
+            f"{', '.join([*APP_REQUIRED, *APP_OPTIONAL])}")
+    url = block.get("callbackUrl")
+    if not isinstance(url, str) or not url.strip():
+        raise RoutingTableError("app.callbackUrl is required: the app's callback URL")
+    name = block.get("verifyToken")
+    if not isinstance(name, str) or not name:
+        raise RoutingTableError("app.verifyToken must name an entry of the verify token map")
+    fields = block.get("fields")
+    if not isinstance(fields, list) or not fields or not all(
+            isinstance(f, str) and f.strip() for f in fields):
+        raise RoutingTableError(
+            "app.fields must be a non-empty list of webhook field names (e.g. messages, "
+            "message_template_status_update): a field the app does not subscribe to is "
+            "delivered nowhere")
+    twice = sorted({f for f in fields if fields.count(f) > 1})
+    if twice:
+        raise RoutingTableError(f"app.fields lists {twice[0]!r} twice")
+    flags = {}
+    for key, default in APP_OPTIONAL.items():
+        value = block.get(key, default)
+        if not isinstance(value, bool):
+            raise RoutingTableError(f"app.{key} must be true or false, got {value!r}")
+        flags[key] = value
+    return AppRoute(callback_url=url, verify_token_name=name, fields=tuple(fields),
+                    include_values=flags["includeValues"],
+                    adopt_existing=flags["adoptExisting"],
+                    remove_on_destroy=flags["removeOnDestroy"])
 
 
 @dataclass
@@ -136,7 +229,7 @@ class AppliedRouting:
     """The resources a routing table declared, by object id, and what to export."""
 
     #: phone number id -> {"callbackUri", "rule"}: where the table routes each listed number.
-    effective: dict[str, dict[str, str]]
+    effective: dict[str, dict[str, str | None]]
     #: WABA id -> our override on it, for the WABAs the table routes.
     waba_overrides: dict[str, pulumi.Output[Any]]
     #: phone number id -> its override, for the numbers the table routes.
@@ -146,11 +239,13 @@ class AppliedRouting:
     #: The per-override forms' resources.
     wabas: dict[str, WabaCallbackOverride] = field(default_factory=dict)
     phones: dict[str, PhoneCallbackOverride] = field(default_factory=dict)
+    #: The app's subscription, when the table has an ``app`` block and the program declares it.
+    app: AppWebhookSubscription | None = None
 
 
 def apply(table: Mapping[str, Any], verify_tokens: pulumi.Input[Mapping[str, str]],
           opts: pulumi.ResourceOptions | None = None, *,
-          form: str = PER_WABA) -> AppliedRouting:
+          form: str = PER_WABA, declare_app: bool = True) -> AppliedRouting:
     """Declare the table's resources in one of `FORMS`.
 
     - `PER_WABA`: one `WabaRouting` named ``waba-routing-<WABA id>`` per WABA of the table
@@ -161,6 +256,12 @@ def apply(table: Mapping[str, Any], verify_tokens: pulumi.Input[Mapping[str, str
     - `PER_OVERRIDE_RETAINED`: the same with ``retain_on_delete``, so that switching to
       `PER_WABA` afterwards removes them from the stack without clearing any override.
 
+    In every form the table's ``app`` block declares one `AppWebhookSubscription` named
+    ``app-subscription``, unless ``declare_app`` is false: a set of stacks sharing one app
+    declares it in exactly one of them (the others still read the block for the effective
+    routing). The form's ``retain_on_delete`` does not apply to it: its own ``removeOnDestroy``
+    (default false) says whether destroying it removes the subscription.
+
     Names derive from ids, so reordering the table changes nothing. `verify_tokens` is the
     secret map the table's ``verifyToken`` names point into.
     """
@@ -169,11 +270,25 @@ def apply(table: Mapping[str, Any], verify_tokens: pulumi.Input[Mapping[str, str
                                 f"got {form!r}")
     routes = plan(table)
     tokens = pulumi.Output.secret(verify_tokens)
+    app = _declare_app(routes.app, tokens, opts) if routes.app and declare_app else None
     if form == PER_WABA:
-        return _per_waba(routes, tokens, opts)
-    if form == PER_OVERRIDE_RETAINED:
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(retain_on_delete=True))
-    return _per_override(routes, tokens, opts)
+        applied = _per_waba(routes, tokens, opts)
+    else:
+        if form == PER_OVERRIDE_RETAINED:
+            opts = pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(retain_on_delete=True))
+        applied = _per_override(routes, tokens, opts)
+    applied.app = app
+    return applied
+
+
+def _declare_app(route: AppRoute, tokens: pulumi.Output[Mapping[str, str]],
+                 opts: pulumi.ResourceOptions | None) -> AppWebhookSubscription:
+    return AppWebhookSubscription(
+        "app-subscription", callback_url=route.callback_url,
+        verify_token=_named(tokens, route.verify_token_name), fields=list(route.fields),
+        include_values=route.include_values, adopt_existing=route.adopt_existing,
+        remove_on_destroy=route.remove_on_destroy, opts=opts)
 
 
 def _per_override(routes: RoutingPlan, tokens: pulumi.Output[Mapping[str, str]],

@@ -50,7 +50,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Optional
 
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
@@ -482,7 +482,9 @@ class WabaRouting(pulumi.dynamic.Resource, module="waba-webhooks", name="WabaRou
     #: Listed numbers that have our override, with its URI as last read.
     phone_numbers: pulumi.Output[dict[str, str]]
     verify_token: pulumi.Output[str | None]
-    verify_tokens: pulumi.Output[dict[str, str] | None]
+    # Optional[...], not `... | None`: SDK 3.200.0 (the oldest supported) checks a dict output
+    # against its annotation and knows only typing.Union; `X | None` failed the program there.
+    verify_tokens: pulumi.Output[Optional[dict[str, str]]]  # noqa: UP045
     unlisted: pulumi.Output[str]
     adopt_existing: pulumi.Output[bool]
     #: The app the access token belongs to: the overrides are this app's.

@@ -19,9 +19,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
@@ -38,6 +42,13 @@ const execScript = "pulumi-language-python-exec"
 // the user an error; the engine must then stop without printing a second, generic error.
 const userActionableExit = 32
 
+// healthcheckInterval is how often the host asks its engine whether it is still there; the first
+// failed check stops the host (and the program it runs). Upstream's hosts wait 5 minutes between
+// checks. The check is one gRPC call over loopback, so we ask every few seconds: a killed
+// `pulumi` then leaves no host or program behind for more than about that long, which matters on
+// a machine where test runs and CI jobs are killed (DESIGN.md section 2).
+const healthcheckInterval = 5 * time.Second
+
 func main() {
 	// The engine launches plugins as `[--logtostderr] [-v=N] [--tracing URL] ENGINE_ADDRESS`.
 	// The logging flags only matter to glog-based hosts; we accept and ignore them.
@@ -47,34 +58,60 @@ func main() {
 	flags.Int("v", 0, "ignored")
 	_ = flags.Parse(os.Args[1:]) // ExitOnError: Parse exits on failure.
 
-	host := &pythonHost{tracing: *tracing}
+	// The host stops when the engine stops answering (a killed `pulumi` never tells its plugins),
+	// or on SIGINT (how the engine closes its plugins) or SIGTERM. Stopping cancels every
+	// program still running, so nothing this host started outlives it.
+	shutdown, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	host := &pythonHost{tracing: *tracing, shutdown: shutdown}
 	if flags.NArg() > 0 {
 		host.engineAddress = flags.Arg(flags.NArg() - 1)
 	}
+	if host.engineAddress != "" {
+		if err := rpcutil.Healthcheck(shutdown, host.engineAddress, healthcheckInterval, stop); err != nil {
+			fail(fmt.Errorf("could not start the engine health check: %w", err))
+		}
+	}
+	// rpcutil stops the server gracefully once this channel closes: it waits for the Run calls
+	// in flight, which return as soon as their programs are killed.
+	cancel := make(chan bool)
+	go func() {
+		<-shutdown.Done()
+		close(cancel)
+	}()
 
 	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
+		Cancel: cancel,
 		Init: func(s *grpc.Server) error {
 			pulumirpc.RegisterLanguageRuntimeServer(s, host)
 			return nil
 		},
 	})
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "pulumi-language-python: %v\n", err)
-		os.Exit(1)
+		fail(err)
 	}
 	// Plugin protocol: the first stdout line is the port; the engine dials it, then treats the
 	// rest of stdout as ordinary output.
 	fmt.Printf("%d\n", handle.Port)
-	if err := <-handle.Done; err != nil {
-		fmt.Fprintf(os.Stderr, "pulumi-language-python: %v\n", err)
-		os.Exit(1)
+	err = <-handle.Done
+	host.programs.Wait() // each was killed when shutdown was cancelled
+	if err != nil {
+		fail(err)
 	}
+}
+
+func fail(err error) {
+	fmt.Fprintf(os.Stderr, "pulumi-language-python: %v\n", err)
+	os.Exit(1)
 }
 
 type pythonHost struct {
 	pulumirpc.UnimplementedLanguageRuntimeServer
 	engineAddress string
 	tracing       string
+	// shutdown is cancelled when the host stops; programs started by Run are killed then.
+	shutdown context.Context
+	programs sync.WaitGroup
 }
 
 func (h *pythonHost) Handshake(
@@ -210,7 +247,14 @@ func (h *pythonHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulum
 		return nil, err
 	}
 
-	cmd := exec.CommandContext(ctx, python, args...)
+	// The program dies with its Run call (the engine hung up) or with this host, whichever
+	// comes first: exec kills it (SIGKILL) when runCtx is done.
+	h.programs.Add(1)
+	defer h.programs.Done()
+	runCtx, cancelRun := context.WithCancel(ctx)
+	defer cancelRun()
+	defer context.AfterFunc(h.shutdown, cancelRun)()
+	cmd := exec.CommandContext(runCtx, python, args...)
 	cmd.Dir = req.GetPwd()
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr // the engine relays our streams to the user
 	cmd.Env = append(venvEnv(os.Environ(), venv),

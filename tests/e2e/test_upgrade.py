@@ -1,0 +1,133 @@
+"""Upgrading the package under an existing stack.
+
+A stack is created by the code of the last release before the package was grouped into
+``resources/``, ``graph/`` and ``commands/`` (commit `BEFORE_GROUPING`, taken from this repository's
+history): its state pickles each provider by the old module path (``waba_webhooks.phone...``).
+The code of this checkout then refreshes, updates and destroys it with the real CLI: no error,
+and no Graph write but the ones each step asks for.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import PROGRAM, REPO, E2EStack, changes
+
+#: The last landed commit before the grouping (the stacks users have were made by it).
+BEFORE_GROUPING = "c3d4838e82679f3cc89ae0013e6423cdaad50e64"
+OLD_PATHS = (b"waba_webhooks.waba\x94", b"waba_webhooks.phone\x94", b"waba_webhooks.waba_routing")
+
+
+def earlier_release(into: Path) -> Path:
+    """The package and e2e program as `BEFORE_GROUPING` had them, under ``into``."""
+    try:
+        archive = subprocess.run(
+            ["git", "-C", str(REPO), "archive", "--format=tar", BEFORE_GROUPING,
+             "provider/waba_webhooks", "tests/e2e/program"],
+            capture_output=True, check=True, timeout=120,
+        ).stdout
+    except subprocess.CalledProcessError as error:
+        pytest.fail(f"the upgrade test needs commit {BEFORE_GROUPING} in the repository's "
+                    f"history (a full clone, not a shallow one): {error.stderr.decode()}")
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into
+
+
+def writes(emulator) -> list[str]:
+    """The accepted Graph writes so far, as ``POST <path>``."""
+    return [f"{c['method']} {re.sub(r'^/v[0-9.]+', '', c['path'])}"
+            for c in emulator.admin.calls()
+            if c["method"] in ("POST", "DELETE") and c["status"] == 200]
+
+
+def provider_blobs(stack: E2EStack) -> dict[str, bytes]:
+    """Resource name -> its pickled provider, as the state holds it."""
+    found = {}
+    for resource in stack.deployment().get("resources", []):
+        blob = resource.get("inputs", {}).get("__provider")
+        if isinstance(blob, str):
+            found[resource["urn"].rsplit("::", 1)[-1]] = base64.b64decode(blob)
+    return found
+
+
+@pytest.mark.e2e
+def test_a_stack_made_by_the_earlier_release_is_refreshed_updated_and_destroyed(
+        engine, tmp_path, emulator, callback_receiver, pulumi_home):
+    old = earlier_release(tmp_path / "old")
+    phone = emulator.routable_phone_ids[0]
+    waba = emulator.waba_of(phone)
+    other_waba = next(w for w in emulator.waba_ids if w != waba and emulator.is_subscribed(w)
+                      and any(emulator.waba_of(p) == w for p in emulator.phone_ids))
+    routed = next(p for p in emulator.phone_ids if emulator.waba_of(p) == other_waba)
+
+    def declare(stack: E2EStack, version: str) -> None:
+        url = callback_receiver.url_for
+        stack.declare(
+            wabas=[{"name": "waba", "id": waba, "callbackUri": url(f"waba{version}")}],
+            phones=[{"name": "phone", "id": phone, "callbackUri": url(f"phone{version}")}],
+            routings=[{"name": "routing", "id": other_waba,
+                       "callbackUri": url(f"routing{version}"),
+                       "phones": {routed: url(f"routed{version}")}}],
+        )
+
+    # 1. The earlier release creates the stack: its program and provider import the old code.
+    root = tmp_path / "stack"
+    root.mkdir()
+    earlier = E2EStack(root, emulator, pulumi_home, callback_receiver.verify_token,
+                       program=old / "tests/e2e/program")
+    for env in (earlier.env, earlier.stack.workspace.env_vars):
+        env["PYTHONPATH"] = str(old / "provider")
+    declare(earlier, "")
+    assert changes(earlier.up().summary.resource_changes) == {"create": 4}
+    blobs = provider_blobs(earlier)
+    assert set(blobs) == {"waba", "phone", "routing"}
+    for name, path in zip(("waba", "phone", "routing"), OLD_PATHS, strict=True):
+        assert path in blobs[name], f"{name}'s provider is not pickled by its old path"
+        assert b"waba_webhooks.resources" not in blobs[name]
+
+    # 2. This checkout's code and program take over the same stack and state.
+    shutil.copytree(PROGRAM, root / "project", dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    current = E2EStack(root, emulator, pulumi_home, callback_receiver.verify_token)
+    assert "PYTHONPATH" not in current.stack.workspace.env_vars
+    declare(current, "")
+    before = writes(emulator)
+
+    assert changes(current.refresh().summary.resource_changes) == {}
+    assert changes(current.preview().change_summary) == {}
+    assert writes(emulator) == before, "refresh or preview wrote to the Graph API"
+
+    declare(current, "-v2")
+    assert changes(current.up().summary.resource_changes) == {"update": 3}
+    assert emulator.waba_override(waba) == callback_receiver.url_for("waba-v2")
+    assert emulator.phone_override(phone) == callback_receiver.url_for("phone-v2")
+    assert emulator.waba_override(other_waba) == callback_receiver.url_for("routing-v2")
+    assert emulator.phone_override(routed) == callback_receiver.url_for("routed-v2")
+    assert sorted(writes(emulator)[len(before):]) == sorted(
+        [f"POST /{waba}/subscribed_apps",
+         f"POST /{phone}",
+         f"POST /{other_waba}/subscribed_apps",
+         f"POST /{routed}"])
+    # The update ran this checkout's providers: the state now names their new paths.
+    assert all(b"waba_webhooks.resources." in blob for blob in provider_blobs(current).values())
+
+    before = writes(emulator)
+    assert changes(current.destroy().summary.resource_changes) == {"delete": 4}
+    for object_id in (waba, other_waba):
+        assert emulator.waba_override(object_id) is None
+        assert emulator.is_subscribed(object_id), "destroy unsubscribed the app"
+    for object_id in (phone, routed):
+        assert emulator.phone_override(object_id) is None
+    assert len(writes(emulator)) - len(before) == 4  # one clear per override, nothing else
+    current.export()
+    assert current.leaked(emulator.token, callback_receiver.verify_token) == []
+    assert earlier.leaked(emulator.token, callback_receiver.verify_token) == []
