@@ -231,3 +231,16 @@ def test_single_override_resources_own_only_their_override(emulator):
     assert {tuple(found[p]) for p in following} == {(
         "`https://hooks.example.com/waba-0`", f"`{seeded.APP_CALLBACK}`", "WABA → app",
         "via WABA override (removed by hand)")}
+
+
+def test_a_token_without_access_to_the_business_is_an_error(estate, tmp_path):
+    """`--business` with a token Meta refuses the business's lists to (its (#200)): exit 1 with
+    Meta's words, no report."""
+    path = tmp_path / "clients.json"
+    path.write_text(json.dumps(document("clients")))
+    estate.admin.add_fault(count=1, path="owned_whatsapp_business_accounts", status=403,
+                           error={"code": 200, "message": "(#200) Permissions error"})
+    done = run_cli(estate, "drift", str(path), "--business", business.BUSINESS)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stdout == "" and "(#200) Permissions error" in done.stderr
+    assert estate.token not in done.stderr
