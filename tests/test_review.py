@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -64,12 +65,15 @@ def step(doc: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def rows(report: str) -> dict[str, list[str]]:
-    """The changed-numbers table: phone number id -> its cells."""
+    """The changed-numbers table: phone number id -> [id, number, before, after, rule, why]
+    (a row that several numbers share gives each of them its cells)."""
     found = {}
     for line in report.splitlines():
         cells = [c.strip() for c in line.strip("|").split(" | ")]
-        if cells[0].isdigit() and len(cells) == 6:
-            found[cells[0]] = cells
+        if len(cells) != 5:
+            continue
+        for number in re.findall(r"(\d{15}) \(([^)]*)\)", cells[0].split("</summary>")[-1]):
+            found[number[0]] = [*number, *cells[1:]]
     return found
 
 

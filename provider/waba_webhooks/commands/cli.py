@@ -1,7 +1,8 @@
 """``waba-webhooks``: the jobs around ``pulumi up`` on the command line.
 
     waba-webhooks discover [--business ID [--owned|--client]] [--waba ID ...] [--stack-config FILE]
-    waba-webhooks review [PREVIEW_JSON]
+    waba-webhooks review [PREVIEW_JSON] [--full-report FILE]
+    waba-webhooks drift [REFRESH_JSON ...] [--business ID] [--full-report FILE]
     waba-webhooks emulator [--port N] [--fixture FILE]
     waba-webhooks live-check --waba-id ID --phone-number-id ID [--write URL]
 
@@ -18,13 +19,15 @@ import sys
 from types import ModuleType
 
 from ..emulator import __main__ as emulator
-from . import discover, live_check, review
+from . import discover, drift, live_check, review
 
 #: name -> (module, one-line help).
 COMMANDS: dict[str, tuple[ModuleType, str]] = {
     "discover": (discover, "live routing of a business's WABAs (or those named) -> a routing "
                            "table that `pulumi up` adopts"),
     "review": (review, "`pulumi preview --json` -> a Markdown report of route changes per number"),
+    "drift": (drift, "refresh preview JSON of one or more stacks -> a Markdown report of what "
+                     "moved outside them (exit 0 none, 2 drift, 1 error)"),
     "emulator": (emulator, "serve the local Graph API emulator"),
     "live-check": (live_check, "before a release: read (and with --write, set and restore) a "
                                "test number's routing on the live Graph API"),
@@ -41,13 +44,16 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (module, summary) in COMMANDS.items():
         sub = commands.add_parser(name, help=summary)
         module.configure_parser(sub)
-        sub.set_defaults(run=module.run)
+        # The subcommand's own error: its usage, and its exit status (drift's is 1, not 2).
+        sub.set_defaults(run=module.run, usage_error=sub.error)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the subcommand; returns its exit status."""
-    args = build_parser().parse_args(argv)
+    args, unknown = build_parser().parse_known_args(argv)
+    if unknown:
+        args.usage_error(f"unrecognized arguments: {' '.join(unknown)}")
     # Retries and other warnings of the Graph client go to stderr; stdout holds only results.
     logging.basicConfig(level=logging.WARNING, format="waba-webhooks: %(message)s",
                         stream=sys.stderr)

@@ -29,10 +29,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from ..errors import (
     ConfigurationError,
@@ -42,6 +43,7 @@ from ..errors import (
     WabaWebhooksError,
 )
 from ..graph import GraphClient, PhoneNumberRouting
+from . import fit
 from . import preview as pv
 from .preview import KNOWN_AFTER_APPLY, Opaque, OverrideStep, Preview, Uri
 
@@ -65,6 +67,7 @@ Fields = tuple[str, ...] | Opaque | None
 MIN_MASKED_SECRET = 4
 
 Target = tuple[str, str]  # ("waba" | "phone", object id)
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -187,6 +190,8 @@ class _Live:
     waba_override: dict[str, str | None] = field(default_factory=dict)
     subscribed: dict[str, bool] = field(default_factory=dict)
     unreadable: dict[Target, str] = field(default_factory=dict)
+    #: The unreadable objects Meta refused to show (a permissions error), not unknown ones.
+    refused: set[Target] = field(default_factory=set)
     #: Whether the app's subscription was read, and what it is (None: there is none).
     app_read: bool = False
     app: AppSubscription | None = None
@@ -205,29 +210,58 @@ def _targets(steps: Iterable[OverrideStep]) -> tuple[list[str], list[str]]:
     return sorted(wabas), sorted(phones)
 
 
-def _read(client: GraphClient, waba_ids: list[str], phone_ids: list[str], report: Report) -> _Live:
+class _ReadLog(Protocol):
+    wabas_read: list[str]
+    phones_read: list[str]
+
+
+#: WABAs (or numbers) read at once: each WABA still has one call in flight at a time, paced by
+#: the client against its own hourly budget.
+READ_CONCURRENCY = 16
+
+
+def _attempt(read: Callable[[str], _T]) -> Callable[[str], _T | GraphError]:
+    """`read`, with an unknown or refused object's error returned instead of raised."""
+    def attempt(object_id: str) -> _T | GraphError:
+        try:
+            return read(object_id)
+        except (NotFoundError, PermissionDeniedError) as error:
+            return error
+    return attempt
+
+
+def _read(client: GraphClient, waba_ids: list[str], phone_ids: list[str],
+          report: _ReadLog) -> _Live:
     live = _Live()
-    for waba_id in waba_ids:
-        try:
-            subscribed, override = client.waba_override(waba_id)
-            numbers = client.phone_numbers(waba_id)
-        except (NotFoundError, PermissionDeniedError) as error:
-            live.unreadable[("waba", waba_id)] = error.describe(hint=False)
-            continue
-        report.wabas_read.append(waba_id)
-        live.subscribed[waba_id], live.waba_override[waba_id] = subscribed, override
-        for number in numbers:
-            live.numbers[number.phone_number_id] = number
-            live.number_waba[number.phone_number_id] = waba_id
-    for phone_id in phone_ids:
-        if phone_id in live.numbers:
-            continue
-        try:
-            live.numbers[phone_id] = client.phone_number(phone_id)
-        except (NotFoundError, PermissionDeniedError) as error:
-            live.unreadable[("phone", phone_id)] = error.describe(hint=False)
-            continue
-        report.phones_read.append(phone_id)
+
+    def unreadable(target: Target, error: GraphError) -> None:
+        live.unreadable[target] = error.describe(hint=False)
+        if isinstance(error, PermissionDeniedError):
+            live.refused.add(target)
+
+    def read_waba(waba_id: str) -> tuple[tuple[bool, str | None], list[PhoneNumberRouting]]:
+        return client.waba_override(waba_id), client.phone_numbers(waba_id)
+
+    with ThreadPoolExecutor(max_workers=READ_CONCURRENCY) as pool:
+        for waba_id, found in zip(waba_ids, pool.map(_attempt(read_waba), waba_ids),
+                                  strict=True):
+            if isinstance(found, GraphError):
+                unreadable(("waba", waba_id), found)
+                continue
+            (subscribed, override), numbers = found
+            report.wabas_read.append(waba_id)
+            live.subscribed[waba_id], live.waba_override[waba_id] = subscribed, override
+            for number in numbers:
+                live.numbers[number.phone_number_id] = number
+                live.number_waba[number.phone_number_id] = waba_id
+        alone = [p for p in dict.fromkeys(phone_ids) if p not in live.numbers]
+        for phone_id, number in zip(alone, pool.map(_attempt(client.phone_number), alone),
+                                    strict=True):
+            if isinstance(number, GraphError):
+                unreadable(("phone", phone_id), number)
+                continue
+            live.numbers[phone_id] = number
+            report.phones_read.append(phone_id)
     return live
 
 
@@ -498,11 +532,29 @@ def _why(phone: list[OverrideChange], waba: list[OverrideChange], before: Route,
     return tuple(reasons)
 
 
-def render(report: Report, secrets: Iterable[str] = ()) -> str:
+#: Numbers a shared row of a report that must fit lists in its fold (the full report: all).
+FOLDED = 100
+
+
+def render(report: Report, secrets: Iterable[str] = (), *, limit: int | None = fit.GITHUB_LIMIT,
+           where: str = "") -> str:
     """The report as Markdown (summary, changed numbers, overrides, warnings, folded steps),
-    with any secret in `secrets` masked."""
+    with any secret in `secrets` masked. Numbers that move the same way share a row. With a
+    `limit` (GitHub's, by default) rows are left out as needed to stay within it, saying how
+    many and that the full report is `where`; None: everything."""
+    return _mask(_fitted(blocks(report, folded=None if limit is None else FOLDED), limit, where),
+                 secrets)
+
+
+def _fitted(parts: list[fit.Block], limit: int | None, where: str) -> str:
+    return fit.full(parts) if limit is None else fit.fit(parts, limit, where)
+
+
+def blocks(report: Report, folded: int | None = FOLDED) -> list[fit.Block]:
+    """The report's Markdown blocks, tables as `fit.Table`s; a shared row lists at most
+    `folded` of its numbers (None: all)."""
     preview = report.preview
-    out: list[str] = []
+    out: list[fit.Block] = []
     title = "## Webhook routing"
     if preview.stack:
         title += f" — stack `{_plain(preview.stack)}`"
@@ -535,41 +587,77 @@ def render(report: Report, secrets: Iterable[str] = ()) -> str:
         out.append(", ".join(parts) + f" (of {_n(len(report.numbers), 'number')} read).")
     if report.wabas_read or report.phones_read:
         read = [f"every number of {_n(len(report.wabas_read), 'WABA')} "
-                f"({', '.join(report.wabas_read)})"] if report.wabas_read else []
+                f"({_ids(report.wabas_read)})"] if report.wabas_read else []
         if report.phones_read:
             read.append(_n(len(report.phones_read), "phone number") + " read one by one")
         out.append("")
         out.append(f"*Before*: live from Graph (read-only): {' and '.join(read)}. *After*: "
                    "with this preview applied.")
     if changed:
-        out += ["", "| phone number id | number | before | after | rule | why |",
-                "| --- | --- | --- | --- | --- | --- |"]
-        for n in changed:
-            rule = n.before.rule if n.before.rule == n.after.rule else (
-                f"{n.before.rule} → {n.after.rule}")
-            out.append(f"| {n.phone_number_id} | {_cell(n.display or '')} | "
-                       f"{_code(n.before.shown())} | {_code(n.after.shown())} | {rule} | "
-                       f"{', '.join(n.why) or '—'} |")
+        out += ["", number_table(changed, folded)]
     out += _app_section(report)
     if report.overrides:
-        out += ["", "### Overrides", "", "| override | resource | step | now | after | note |",
-                "| --- | --- | --- | --- | --- | --- |"]
         # Sorted: Pulumi prints steps in the order they finish, which varies between runs.
+        rows = []
         for change in sorted(report.overrides, key=lambda c: (c.target, c.step.name)):
             kind, object_id = change.target
             noun = "WABA" if kind == "waba" else "phone number"
-            out.append(f"| {noun} {object_id} | `{_plain(change.step.name)}` | {change.step.op}"
-                       f" | {_code(_uri(change.before))} | {_code(_uri(change.after))} | "
-                       f"{_cell(_effect_note(change))} |")
+            rows.append(f"| {noun} {object_id} | `{_plain(change.step.name)}` | {change.step.op}"
+                        f" | {_code(_uri(change.before))} | {_code(_uri(change.after))} | "
+                        f"{_cell(_effect_note(change))} |")
+        out += ["", fit.Table(["### Overrides", "",
+                               "| override | resource | step | now | after | note |",
+                               "| --- | --- | --- | --- | --- | --- |"], rows, "override rows")]
     if unknown:
-        out += ["", "### Known after apply", ""]
-        out += [f"- {n.phone_number_id}: {n.after.rule} route {KNOWN_AFTER_APPLY}"
-                for n in unknown]
+        out += ["", fit.Table(["### Known after apply", ""],
+                              [f"- {n.phone_number_id}: {n.after.rule} route {KNOWN_AFTER_APPLY}"
+                               for n in unknown], "numbers known after apply")]
     if report.warnings:
-        out += ["", "### Warnings", ""]
-        out += [f"- {_cell(w)}" for w in report.warnings]
-    out += ["", _steps_details(preview), ""]
-    return _mask("\n".join(out), secrets)
+        out += ["", fit.Table(["### Warnings", ""], [f"- {_cell(w)}" for w in report.warnings],
+                              "warnings")]
+    out += ["", *_steps_details(preview), ""]
+    return out
+
+
+def number_table(numbers: list[NumberRoute], folded: int | None = FOLDED,
+                 columns: tuple[str, str] = ("before", "after")) -> fit.Table:
+    """One row per way of moving: numbers with the same before, after, rule and why share a
+    row, with their count and the numbers folded in a ``<details>`` (at most `folded`).
+    `columns` names the before and after columns."""
+    groups: dict[tuple[str, str, str, tuple[str, ...]], list[NumberRoute]] = {}
+    for n in numbers:
+        groups.setdefault((n.before.shown(), n.after.shown(), _rule(n), n.why), []).append(n)
+    rows = []
+    for (before, after, rule, why), members in groups.items():
+        rows.append(f"| {_numbers_cell(members, folded)} | {_code(before)} | {_code(after)} | "
+                    f"{rule} | {', '.join(why) or '—'} |")
+    return fit.Table([f"| phone number | {columns[0]} | {columns[1]} | rule | why |",
+                      "| --- | --- | --- | --- | --- |"], rows, "phone number rows")
+
+
+def _rule(n: NumberRoute) -> str:
+    return n.before.rule if n.before.rule == n.after.rule else f"{n.before.rule} → {n.after.rule}"
+
+
+def _number(n: NumberRoute) -> str:
+    return f"{n.phone_number_id} ({_cell(n.display)})" if n.display else n.phone_number_id
+
+
+def _numbers_cell(members: list[NumberRoute], folded: int | None) -> str:
+    if len(members) == 1:
+        return _number(members[0])
+    shown = members if folded is None else members[:folded]
+    listed = "<br>".join(_number(n) for n in shown)
+    if len(shown) < len(members):
+        listed += f"<br>… and {len(members) - len(shown)} more (in the full report)"
+    wabas = {n.waba_id for n in members}
+    of = f" of WABA {next(iter(wabas))}" if len(wabas) == 1 and None not in wabas else ""
+    return f"<details><summary>{len(members)} numbers{of}</summary>{listed}</details>"
+
+
+def _ids(ids: list[str], shown: int = 10) -> str:
+    listed = ", ".join(ids[:shown])
+    return listed if len(ids) <= shown else f"{listed} and {len(ids) - shown} more"
 
 
 def _app_alerts(report: Report, changed: list[NumberRoute]) -> list[str]:
@@ -663,29 +751,34 @@ def _effect_note(change: OverrideChange) -> str:
     return "; ".join(part for part in (words, change.note) if part)
 
 
-def _steps_details(preview: Preview) -> str:
+def _steps_details(preview: Preview) -> list[fit.Block]:
     ours = sorted((s for s in preview.steps if s.op != "same"), key=lambda s: s.name)
     others = sorted((op, urn) for op, urn in preview.other_steps if op not in ("same", ""))
     counts: dict[str, int] = {}
     for step in ours:
         counts[step.op] = counts.get(step.op, 0) + 1
     summary = ", ".join(f"{n} {op}" for op, n in sorted(counts.items())) or "no change"
-    lines = [f"<details><summary>Resource steps: {summary} on webhook overrides, "
-             f"{len(others)} on other resources; {preview.unchanged} resources unchanged"
-             "</summary>", ""]
+    lines: list[fit.Block] = [
+        f"<details><summary>Resource steps: {summary} on webhook overrides, "
+        f"{len(others)} on other resources; {preview.unchanged} resources unchanged"
+        "</summary>", ""]
     if ours or others:
-        lines += ["| step | resource | type | target | callback URI |",
-                  "| --- | --- | --- | --- | --- |"]
-        for step in ours:
-            lines.append(f"| {step.op} | `{_plain(step.name)}` | {step.kind.name} | "
-                         f"{_cell(_declared_ids(step))} | {_cell(_declared_uris(step))} |")
+        rows = [f"| {step.op} | `{_plain(step.name)}` | {step.kind.name} | "
+                f"{_cell(_declared_ids(step))} | {_cell(_declared_uris(step))} |"
+                for step in ours]
         for op, urn in others:
             name = urn.rsplit("::", 1)[-1]
             kind = urn.split("::")[-2] if urn.count("::") >= 3 else ""
-            lines.append(f"| {_plain(op)} | `{_plain(name)}` | {_cell(kind)} | | |")
-        lines.append("")
+            rows.append(f"| {_plain(op)} | `{_plain(name)}` | {_cell(kind)} | | |")
+        lines += [fit.Table(["| step | resource | type | target | callback URI |",
+                             "| --- | --- | --- | --- | --- |"], rows, "resource steps"), ""]
     lines.append("</details>")
-    return "\n".join(lines)
+    return lines
+
+
+#: Objects a resource step lists by id before it only counts them (a `WabaRouting` of 450
+#: numbers would otherwise fill a row with 450 ids and their URIs).
+LISTED_TARGETS = 6
 
 
 def _declared_ids(step: OverrideStep) -> str:
@@ -694,6 +787,9 @@ def _declared_ids(step: OverrideStep) -> str:
             return ""
         if declared.app is not None:
             return "the app"
+        if len(declared.wabas) + len(declared.phones) > LISTED_TARGETS:
+            return ", ".join([f"WABA {i}" for i in declared.wabas]
+                             + [_n(len(declared.phones), "phone number")])
         return ", ".join([f"WABA {i}" for i in declared.wabas]
                          + [f"phone {i}" for i in declared.phones]) or "—"
     old, new = ids(step.old), ids(step.new)
@@ -706,7 +802,10 @@ def _declared_uris(step: OverrideStep) -> str:
             return ""
         if declared.app is not None:
             return f"{_uri(declared.app.callback_url)} ({_fields(declared.app.fields)})"
-        return ", ".join(_uri(u) for u in [*declared.wabas.values(), *declared.phones.values()])
+        uris = [_uri(u) for u in [*declared.wabas.values(), *declared.phones.values()]]
+        if len(uris) > LISTED_TARGETS:
+            return _n(len(set(uris)), "callback URI")
+        return ", ".join(uris)
     old, new = uris(step.old), uris(step.new)
     return old if not new else new if not old or old == new else f"{old} → {new}"
 
@@ -740,6 +839,17 @@ def _mask(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+# ---- shared with the drift report (commands/drift.py) ------------------------------------------
+
+#: What Graph says now about the objects read; `read_live` reads it.
+Live = _Live
+#: Overrides and subscriptions as a world that gives each number its `Route`.
+World = _World
+read_live = _read
+mask = _mask
+plain, cell, code, plural = _plain, _cell, _code, _n
+
+
 # ---- the command ------------------------------------------------------------------------------
 
 
@@ -754,6 +864,29 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("preview", nargs="?", default="-", metavar="PREVIEW_JSON",
                         help="the file `pulumi preview --json` wrote (default: stdin)")
+    add_full_report_argument(parser)
+
+
+def add_full_report_argument(parser: argparse.ArgumentParser) -> None:
+    """``--full-report FILE``: where a report that had to be cut is written whole."""
+    parser.add_argument(
+        "--full-report", metavar="FILE", type=Path,
+        help="also write the whole report, nothing left out, to FILE (e.g. for a CI artifact); "
+             "the printed report stays within GitHub's 65,536 characters and, when it leaves "
+             "rows out, names FILE")
+
+
+def write_reports(blocks_of: Callable[[int | None], list[fit.Block]], secrets: Iterable[str],
+                  full_report: Path | None, command: str) -> None:
+    """Print the report cut to fit a GitHub comment, and write it whole to `full_report` if
+    given. `blocks_of(folded)` builds the report's blocks."""
+    secrets = list(secrets)
+    if full_report is not None:
+        full_report.write_text(_mask(fit.full(blocks_of(None)), secrets), encoding="utf-8")
+        where = f"in `{_plain(str(full_report))}`"
+    else:
+        where = f"printed by `waba-webhooks {command} --full-report FILE`"
+    sys.stdout.write(_mask(fit.fit(blocks_of(FOLDED), fit.GITHUB_LIMIT, where), secrets))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -784,7 +917,11 @@ def run(args: argparse.Namespace) -> int:
         secrets.add(settings.access_token)
     if settings.app_secret:  # and so the app access token, {app-id}|{app-secret}
         secrets.add(settings.app_secret)
-    sys.stdout.write(render(report, secrets))
+    try:
+        write_reports(lambda folded: blocks(report, folded), secrets, args.full_report, "review")
+    except OSError as error:
+        print(f"review: cannot write {args.full_report}: {error.strerror}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -1,0 +1,532 @@
+"""``waba-webhooks drift``: how the live routing differs from what one or more stacks recorded,
+as a Markdown report and a ``terraform plan -detailed-exitcode`` exit status (0 no drift, 2
+drift, 1 error), for a scheduled CI job.
+
+*Recorded* comes from the stacks' own JSON: ``pulumi refresh --preview-only --json`` or
+``pulumi preview --refresh --json`` both print, for every resource of the stack, a ``refresh``
+step whose ``oldState`` is the state the stack holds (a vanished object's is a ``delete`` step in
+the first). Neither carries what the read found in a form to rely on (Pulumi v3.260.0:
+``refresh --preview-only``'s ``newState`` equals its ``oldState``; DESIGN.md section 2), so
+*live* is read from Graph here, read-only, as ``review`` reads it: our app's subscription and
+override per WABA and every number's ``webhook_configuration`` (the ``phone_numbers`` edge),
+other numbers one by one. Each number's route (Meta's precedence: phone override, WABA
+override, the app's callback URL) is worked out in both worlds; the report lists the numbers
+whose route differs and the overrides that moved.
+
+Only what the stacks own counts: a `WabaRouting` records every number of its WABA (listed,
+unlisted overrides, numbers without one) and the app's subscription to the WABA; a
+`WabaCallbackOverride` its WABA's override; a `PhoneCallbackOverride` its number's; an
+`AppWebhookSubscription` the app's callback URL and fields (read with the app token, so the app
+secret is needed). With ``--business ID`` the report
+also lists the business's WABAs (owned and client) that our app is subscribed to and no
+resource covers (*unmanaged*): a new client's WABA, whose messages go to the app's callback
+URL until someone adds it to the table. Unmanaged WABAs alone exit 2 as well: noticing them is
+why the option exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NoReturn
+
+from ..errors import GraphError, NotFoundError, PermissionDeniedError, WabaWebhooksError
+from ..graph import GraphClient
+from . import fit, review
+from . import preview as pv
+from .preview import Declared, ResourceKind, Uri
+from .review import NumberRoute, Target
+
+#: Exit statuses, as ``terraform plan -detailed-exitcode``.
+NO_DRIFT, ERROR, DRIFT = 0, 1, 2
+
+EXPECTED = "`pulumi refresh --preview-only --json` or `pulumi preview --refresh --json`"
+
+
+class DriftInputError(ValueError):
+    """The input is not the JSON of a refresh preview (or holds no record of the stack)."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One of our resources as its stack's state records it."""
+
+    stack: str | None
+    urn: str
+    kind: ResourceKind
+    #: What the state says is set: WABA id / phone number id -> URI (None: recorded as none).
+    declared: Declared
+    #: WABA id -> whether the state says our app is subscribed to it.
+    subscribed: Mapping[str, bool] = field(default_factory=dict)
+    #: The app's webhook subscription it records (an `AppWebhookSubscription`), else None.
+    app: AppRecord | None = None
+
+    @property
+    def name(self) -> str:
+        """The resource's name (the URN's last segment)."""
+        return self.urn.rsplit("::", 1)[-1]
+
+    def targets(self) -> list[tuple[Target, Uri]]:
+        """Every override the record speaks for, with the URI it records."""
+        return ([(("waba", i), uri) for i, uri in self.declared.wabas.items()]
+                + [(("phone", i), uri) for i, uri in self.declared.phones.items()])
+
+
+@dataclass(frozen=True)
+class AppRecord:
+    """The app's webhook subscription (object ``whatsapp_business_account``) as recorded."""
+
+    app_id: str | None
+    callback_url: str | None
+    fields: tuple[str, ...]
+    active: bool | None
+
+
+#: The app's own subscription: it declares no override (review's kinds need not know it), and
+#: drift compares its callback URL and fields.
+APP_SUBSCRIPTION = ResourceKind("AppWebhookSubscription", frozenset({"callback_url", "fields"}),
+                                lambda _inputs: Declared())
+
+
+def kinds() -> tuple[ResourceKind, ...]:
+    """The resource types drift reads: review's, and the app's subscription."""
+    known = {k.name for k in pv.KINDS}
+    return pv.KINDS if APP_SUBSCRIPTION.name in known else (*pv.KINDS, APP_SUBSCRIPTION)
+
+
+def _app_record(outputs: Mapping[str, Any]) -> AppRecord:
+    # live_fields: what Meta held at the last read or write; fields: what was declared.
+    fields = outputs.get("live_fields") or outputs.get("fields") or []
+    app_id, url, active = outputs.get("app_id"), outputs.get("callback_url"), outputs.get("active")
+    return AppRecord(app_id if isinstance(app_id, str) else None,
+                     url if isinstance(url, str) else None,
+                     tuple(str(f) for f in fields) if isinstance(fields, list) else (),
+                     active if isinstance(active, bool) else None)
+
+
+def _mapping(raw: Any) -> Mapping[str, Any]:
+    return raw if isinstance(raw, Mapping) else {}
+
+
+def _routing_record(outputs: Mapping[str, Any]) -> tuple[Declared, dict[str, bool]] | None:
+    """A `WabaRouting`'s outputs (as last read from Graph): the WABA's override of ours
+    (``waba_callback_uri``, whoever set it), every number of the WABA (``phone_numbers``,
+    ``unlisted_overrides``, ``numbers_without_override``) and the subscription."""
+    waba_id = outputs.get("waba_id")
+    if not isinstance(waba_id, str) or "numbers_without_override" not in outputs:
+        return None
+    phones: dict[str, Uri] = dict.fromkeys(
+        (str(p) for p in outputs.get("numbers_without_override") or []), None)
+    for key in ("unlisted_overrides", "phone_numbers"):
+        phones.update({str(p): pv.value(u) for p, u in _mapping(outputs.get(key)).items()})
+    subscribed = outputs.get("subscribed")
+    return (Declared(wabas={waba_id: pv.value(outputs.get("waba_callback_uri"))}, phones=phones,
+                     whole_wabas=frozenset({waba_id})),
+            {waba_id: subscribed} if isinstance(subscribed, bool) else {})
+
+
+def _record(stack: str | None, urn: str, kind: ResourceKind,
+            state: Mapping[str, Any]) -> Recorded:
+    outputs, inputs = _mapping(state.get("outputs")), _mapping(state.get("inputs"))
+    if kind.name == "WabaRouting" and (found := _routing_record(outputs)) is not None:
+        return Recorded(stack, urn, kind, *found)
+    if kind.name == APP_SUBSCRIPTION.name:
+        return Recorded(stack, urn, kind, Declared(), app=_app_record(outputs or inputs))
+    declared = kind.declared(outputs or inputs)
+    # A WABA override needs the app subscribed: a record of one says it was.
+    subscribed = {w: True for w, uri in declared.wabas.items() if uri is not None}
+    return Recorded(stack, urn, kind, declared, subscribed)
+
+
+def recorded(document: Any, known: Iterable[ResourceKind] | None = None) -> list[Recorded]:
+    """Our resources as the stack recorded them, from a decoded refresh preview document: per
+    resource the ``oldState`` of its ``refresh`` step (else of its first step that has one).
+    `known`: the resource types to recognise (default: `kinds()`)."""
+    known = tuple(known) if known is not None else kinds()
+    if not isinstance(document, Mapping) or not isinstance(document.get("steps"), list):
+        raise DriftInputError(f"expected the JSON object {EXPECTED} prints (with `steps`)")
+    steps = [s for s in document["steps"] if isinstance(s, Mapping)]
+    if steps and not any(s.get("op") == "refresh" for s in steps):
+        raise DriftInputError(
+            "it holds no `refresh` step, so it does not list what the stack recorded: a plain "
+            f"`pulumi preview --json` leaves unchanged resources out; use {EXPECTED}")
+    if not steps and "changeSummary" not in document:
+        raise DriftInputError(f"expected the JSON object {EXPECTED} prints")
+    states: dict[str, Mapping[str, Any]] = {}
+    # The refresh steps first: in `preview --refresh` output a later step's oldState is live.
+    for step in sorted(steps, key=lambda s: s.get("op") != "refresh"):
+        if state := _mapping(step.get("oldState")):
+            states.setdefault(str(step.get("urn", "")), state)
+    found = []
+    for urn, state in states.items():
+        parts = urn.split("::")
+        stack = parts[0][len("urn:pulumi:"):] if parts[0].startswith("urn:pulumi:") else None
+        kind = pv.kind_of(str(state.get("type", "")), _mapping(state.get("inputs")), known)
+        if kind is not None:
+            found.append(_record(stack, urn, kind, state))
+    return found
+
+
+# ---- comparing ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Moved:
+    """One override (or a WABA's subscription) that is not what a resource recorded."""
+
+    target: Target
+    resource: Recorded
+    recorded: Uri
+    live: Uri
+    note: str
+
+    @property
+    def change(self) -> str:
+        """``removed``, ``set`` or ``changed`` (by hand: outside the stack)."""
+        return ("removed" if self.live is None else "set" if self.recorded is None
+                else "changed")
+
+
+@dataclass(frozen=True)
+class Unmanaged:
+    """A WABA of the business that no resource covers."""
+
+    waba_id: str
+    name: str | None
+    relation: str
+    subscribed: bool | None
+    override: str | None
+    #: Why it could not be read (Meta's message), else empty.
+    unreadable: str = ""
+
+
+@dataclass
+class DriftReport:
+    """Everything the drift report shows."""
+
+    stacks: list[str]
+    resources: list[Recorded]
+    numbers: list[NumberRoute] = field(default_factory=list)
+    numbers_read: int = 0
+    moved: list[Moved] = field(default_factory=list)
+    unmanaged: list[Unmanaged] = field(default_factory=list)
+    business: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    wabas_read: list[str] = field(default_factory=list)
+    phones_read: list[str] = field(default_factory=list)
+
+    @property
+    def drifted(self) -> bool:
+        """Whether anything differs from the record (routes, overrides, subscriptions)."""
+        return bool(self.numbers or self.moved)
+
+    @property
+    def exit_status(self) -> int:
+        """2 when anything drifted or a WABA is unmanaged, else 0."""
+        unmanaged = [u for u in self.unmanaged if not u.unreadable]
+        return DRIFT if self.drifted or unmanaged else NO_DRIFT
+
+
+def _note(recorded: Uri, live: Uri) -> str:
+    if live is None:
+        return "removed outside the stack"
+    if recorded is None:
+        return "set outside the stack"
+    return "changed outside the stack"
+
+
+def build(resources: Sequence[Recorded], client: GraphClient,
+          business: str | None = None) -> DriftReport:
+    """Read what the records cover from Graph (reads only) and compare it with them. Raises
+    `PermissionDeniedError` when the token may not read a recorded object: no drift can be
+    told there."""
+    stacks = sorted({r.stack for r in resources if r.stack})
+    report = DriftReport(stacks, list(resources), business=business)
+    owner: dict[Target, Recorded] = {}
+    for resource in resources:
+        for target, _uri in resource.targets():
+            if target in owner and owner[target].urn != resource.urn:
+                report.warnings.append(
+                    f"{'WABA' if target[0] == 'waba' else 'phone number'} {target[1]} is "
+                    f"recorded by both `{review.plain(owner[target].name)}` and "
+                    f"`{review.plain(resource.name)}`: each would undo the other's writes")
+            owner[target] = resource
+    waba_ids = sorted({t[1] for t in owner if t[0] == "waba"}
+                      | {w for r in resources for w in r.declared.whole_wabas})
+    phone_ids = sorted(t[1] for t in owner if t[0] == "phone")
+    live = review.read_live(client, waba_ids, phone_ids, report)
+    refused = sorted(live.refused)
+    if refused:
+        kind, object_id = refused[0]
+        raise PermissionDeniedError(
+            f"the token may not read {'WABA' if kind == 'waba' else 'phone number'} "
+            f"{object_id}, which the stack records ({live.unreadable[refused[0]]}); "
+            f"{len(refused)} recorded object(s) refused in all: no drift can be told there",
+            code=200)
+    now, then = review.World(live), review.World(live)
+    for resource in resources:
+        for target, uri in resource.targets():
+            if target in live.unreadable:
+                report.moved.append(Moved(target, resource, uri, None,
+                                          f"not found live: {live.unreadable[target]}"))
+                continue
+            then.overrides[target] = uri
+            if now.current(target) != uri:
+                report.moved.append(Moved(target, resource, uri, now.current(target),
+                                          _note(uri, now.current(target))))
+        for waba_id, subscribed in resource.subscribed.items():
+            if waba_id in live.subscribed and live.subscribed[waba_id] != subscribed:
+                then.subscribed[waba_id] = subscribed
+                report.moved.append(Moved(
+                    ("subscription", waba_id), resource, "subscribed" if subscribed else None,
+                    "subscribed" if live.subscribed[waba_id] else None,
+                    "our app was unsubscribed outside the stack" if subscribed
+                    else "our app was subscribed outside the stack"))
+    for resource in resources:
+        if resource.app is not None:
+            _compare_app(client, resource, then, now, report)
+    causes = {m.target: m for m in report.moved}
+    report.numbers_read = len(live.numbers)
+    for phone_id in sorted(live.numbers):
+        before, after = then.route(phone_id), now.route(phone_id)
+        if before == after:
+            continue
+        waba_id = live.number_waba.get(phone_id)
+        why = []
+        if (moved := causes.get(("phone", phone_id))) is not None:
+            why.append(f"phone override {moved.change} by hand")
+        if waba_id and (moved := causes.get(("subscription", waba_id))) is not None:
+            why.append(f"app {'un' if moved.live is None else ''}subscribed by hand")
+        elif (waba_id and (moved := causes.get(("waba", waba_id))) is not None
+              and review.WABA in (before.rule, after.rule)):
+            why.append(f"via WABA override ({moved.change} by hand)")
+        app = [m for m in report.moved if m.target[0] in ("app", "app fields")]
+        if app and (review.APP in (before.rule, after.rule) or review.NONE in (
+                before.rule, after.rule)) and not why:
+            why.append(f"via the app's subscription ({app[0].change} by hand)")
+        number = live.numbers[phone_id]
+        report.numbers.append(NumberRoute(phone_id, number.display_phone_number, waba_id,
+                                          before, after, tuple(why)))
+    if business is not None:
+        report.unmanaged = _unmanaged(client, business, owner, waba_ids, live)
+    return report
+
+
+def _compare_app(client: GraphClient, resource: Recorded, then: review.World,
+                 now: review.World, report: DriftReport) -> None:
+    """The app's subscription: its callback URL (where numbers without an override send their
+    messages webhooks) and its fields (no ``messages``: none is delivered anywhere). Reading it
+    takes the app token (``whatsapp:appSecret`` / ``WHATSAPP_APP_SECRET``)."""
+    record = resource.app
+    assert record is not None
+    app_id = record.app_id or client.app_id()
+    live = client.app_subscription(app_id)
+    live_url = live.callback_url if live is not None else None
+    live_fields = tuple(live.fields) if live is not None else ()
+    # Both worlds know the app's URL and fields: numbers without an override follow the URL.
+    then.app_known, then.app_url, then.app_fields = True, record.callback_url, record.fields
+    now.app_known, now.app_url, now.app_fields = True, live_url, live_fields
+    if live_url != record.callback_url:
+        report.moved.append(Moved(("app", app_id), resource, record.callback_url, live_url,
+                                  _note(record.callback_url, live_url)))
+    if sorted(live_fields) != sorted(record.fields):
+        gone = sorted(set(record.fields) - set(live_fields))
+        added = sorted(set(live_fields) - set(record.fields))
+        note = "; ".join(part for part in (
+            f"dropped outside the stack: {', '.join(gone)}" if gone else "",
+            f"added outside the stack: {', '.join(added)}" if added else "") if part)
+        report.moved.append(Moved(("app fields", app_id), resource,
+                                  ", ".join(record.fields) or None,
+                                  ", ".join(live_fields) or None, note))
+
+
+def _unmanaged(client: GraphClient, business: str, owner: Mapping[Target, Recorded],
+               covered: Iterable[str], live: review.Live) -> list[Unmanaged]:
+    """The business's WABAs our app is subscribed to that no record covers (a WABA holding a
+    recorded phone number is covered), and those that could not be read, with Meta's reason."""
+    covered = set(covered)
+    loose_phones = {t[1] for t in owner if t[0] == "phone"} - set(live.number_waba)
+    found = []
+    for relation in ("owned", "client"):
+        for waba in client.business_wabas(business, relation):
+            if waba.id in covered:
+                continue
+            try:
+                subscribed, override = client.waba_override(waba.id)
+                if subscribed and loose_phones and loose_phones & {
+                        n.phone_number_id for n in client.phone_numbers(waba.id, routing=False)}:
+                    continue
+            except (NotFoundError, PermissionDeniedError) as error:
+                found.append(Unmanaged(waba.id, waba.name, relation, None, None,
+                                       error.describe(hint=False)))
+                continue
+            if subscribed:
+                found.append(Unmanaged(waba.id, waba.name, relation, True, override))
+    return found
+
+
+# ---- the report ---------------------------------------------------------------------------------
+
+
+def blocks(report: DriftReport, folded: int | None = review.FOLDED) -> list[fit.Block]:
+    """The report's Markdown blocks (see `fit`)."""
+    title = "## Webhook routing drift"
+    if report.stacks:
+        names = ", ".join(f"`{review.plain(s)}`" for s in report.stacks)
+        title += f" — {'stacks' if len(report.stacks) > 1 else 'stack'} {names}"
+    out: list[fit.Block] = [title, ""]
+    scope = (f"{review.plural(len(report.resources), 'resource')}"
+             + (f" in {len(report.stacks)} stacks" if len(report.stacks) > 1 else "")
+             + f", {review.plural(report.numbers_read, 'phone number')} read")
+    unmanaged = [u for u in report.unmanaged if not u.unreadable]
+    if not report.drifted:
+        out.append(f"**No drift.** Every route is as recorded ({scope}).")
+    else:
+        parts = [f"**Drift: {review.plural(len(report.numbers), 'phone number')} route "
+                 "otherwise than recorded**"]
+        parts.append(f"{review.plural(len(report.moved), 'override')} moved outside the stack")
+        out.append(", ".join(parts) + f" ({scope}).")
+    if unmanaged:
+        out += ["", f"**{review.plural(len(unmanaged), 'WABA')} of business "
+                    f"{report.business} unmanaged**: our app is subscribed, no resource covers "
+                    f"{'it' if len(unmanaged) == 1 else 'them'}."]
+    out += ["", "*Recorded*: the stack's state, from the JSON given. *Live*: read from Graph "
+                "now (read-only). `pulumi up --refresh` puts back what the stack declares; "
+                "`pulumi refresh` records what is live instead."]
+    if report.numbers:
+        out += ["", review.number_table(report.numbers, folded, ("recorded", "live"))]
+    if report.moved:
+        rows = []
+        for moved in sorted(report.moved, key=lambda m: (m.target, m.resource.urn)):
+            kind, object_id = moved.target
+            noun = {"waba": "WABA", "phone": "phone number",
+                    "subscription": "subscription to WABA", "app": "callback URL of app",
+                    "app fields": "fields of app"}[kind]
+            resource = f"`{review.plain(moved.resource.name)}`"
+            if len(report.stacks) > 1 and moved.resource.stack:
+                resource += f" ({review.plain(moved.resource.stack)})"
+            rows.append(f"| {noun} {object_id} | {resource} | "
+                        f"{review.code(_uri(moved.recorded))} | {review.code(_uri(moved.live))} "
+                        f"| {review.cell(moved.note)} |")
+        out += ["", fit.Table(["### Overrides", "",
+                               "| override | resource | recorded | live | note |",
+                               "| --- | --- | --- | --- | --- |"], rows, "override rows")]
+    if report.unmanaged:
+        rows = [f"| {u.waba_id} | {review.cell(u.name or '')} | {u.relation} | "
+                f"{_unmanaged_state(u)} |" for u in report.unmanaged]
+        out += ["", fit.Table(["### Unmanaged", "",
+                               f"WABAs of business {report.business} that no resource of the "
+                               "stack(s) covers. Add them to the routing table "
+                               "(`waba-webhooks discover --business`) or leave them to the "
+                               "app's callback URL.", "",
+                               "| WABA | name | relation | our app |",
+                               "| --- | --- | --- | --- |"], rows, "unmanaged WABAs")]
+    if report.warnings:
+        out += ["", fit.Table(["### Warnings", ""],
+                              [f"- {review.cell(w)}" for w in report.warnings], "warnings")]
+    out.append("")
+    return out
+
+
+def _uri(uri: Uri) -> str:
+    return "(none)" if uri is None else str(uri)
+
+
+def _unmanaged_state(u: Unmanaged) -> str:
+    if u.unreadable:
+        return review.cell(f"could not be read: {u.unreadable}")
+    if u.override:
+        return f"subscribed, WABA override {review.code(u.override)}"
+    return "subscribed, no WABA override (the app's callback URL)"
+
+
+# ---- the command --------------------------------------------------------------------------------
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``waba-webhooks drift``."""
+    parser.description = (
+        f"Compare what one or more stacks recorded ({EXPECTED}, one file per stack, or stdin) "
+        "with the live routing read from Graph (read-only; settings from the environment: "
+        "WHATSAPP_ACCESS_TOKEN, WHATSAPP_GRAPH_URL, ...), and print a Markdown report. "
+        "Exit status: 0 no drift, 2 drift (or unmanaged WABAs), 1 error.")
+    parser.add_argument("files", nargs="*", metavar="REFRESH_JSON",
+                        help="files of refresh preview JSON, one per stack (default: stdin)")
+    parser.add_argument("--business", metavar="ID",
+                        help="also list the business's WABAs (owned and client) that our app is "
+                             "subscribed to and no resource covers")
+    review.add_full_report_argument(parser)
+
+    def usage_error(message: str) -> NoReturn:
+        # argparse exits 2 on a usage error, which a scheduler would read as "drift".
+        parser.print_usage(sys.stderr)
+        parser.exit(ERROR, f"{parser.prog}: error: {message}\n")
+
+    parser.error = usage_error  # type: ignore[method-assign]
+
+
+def _load(name: str) -> tuple[Any, list[Recorded]]:
+    try:
+        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+    except OSError as error:
+        raise DriftInputError(f"cannot read {name}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise DriftInputError(f"{name} is not text: expected {EXPECTED}") from None
+    shown = "stdin" if name == "-" else name
+    try:
+        document = json.loads(text)
+    except ValueError as error:
+        raise DriftInputError(f"{shown} is not JSON ({error}): expected {EXPECTED}") from None
+    try:
+        return document, recorded(document)
+    except DriftInputError as error:
+        raise DriftInputError(f"{shown}: {error}") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the report on stdout; the exit status says whether anything drifted."""
+    from .. import config, graph
+
+    if args.business is not None and not args.business.isdigit():
+        print(f"drift: --business must be a business id (digits), got {args.business!r}",
+              file=sys.stderr)
+        return ERROR
+    documents, resources = [], []
+    try:
+        for name in args.files or ["-"]:
+            document, found = _load(name)
+            documents.append(document)
+            resources += found
+    except DriftInputError as error:
+        print(f"drift: {error}", file=sys.stderr)
+        return ERROR
+    try:
+        settings = config.load()
+        report = build(resources, graph.client_for(settings), args.business)
+    except (GraphError, WabaWebhooksError) as error:
+        print(f"drift: {error}", file=sys.stderr)
+        return ERROR
+    secrets = set().union(*(pv.plaintext_secrets(d) for d in documents))
+    if settings.access_token:
+        secrets.add(settings.access_token)
+    try:
+        review.write_reports(lambda folded: blocks(report, folded), secrets, args.full_report,
+                             "drift")
+    except OSError as error:
+        print(f"drift: cannot write {args.full_report}: {error.strerror}", file=sys.stderr)
+        return ERROR
+    return report.exit_status
+
+
+def report_for(documents: Sequence[Mapping[str, Any]], client: GraphClient,
+               business: str | None = None) -> tuple[str, int]:
+    """The Markdown report (cut to fit) and the exit status for decoded refresh preview
+    documents, one per stack (for programs and tests)."""
+    resources = [r for d in documents for r in recorded(d)]
+    report = build(resources, client, business)
+    secrets = set().union(*(pv.plaintext_secrets(d) for d in documents))
+    return review.mask(fit.fit(blocks(report)), secrets), report.exit_status
