@@ -4,6 +4,7 @@ import pulumi
 import pytest
 from pulumi.runtime import rpc
 
+from waba_webhooks import WabaRouting
 from waba_webhooks.resources import routing
 
 TABLE = {
@@ -240,3 +241,25 @@ def test_a_program_can_leave_the_app_subscription_to_another_stack():
     resources = declared(routing.PER_WABA, with_app(), declare_app=False)
     assert "app-subscription" not in resources
     assert sorted(resources) == ["waba-routing-100", "waba-routing-200"]
+
+
+def test_a_waba_routing_without_phone_numbers_still_has_its_effective_routing():
+    """A WABA routed by its override alone (no ``phone_numbers``): the program can read
+    ``effective`` (it once failed with AttributeError: no attribute 'phone_numbers')."""
+    mocks = RecordingMocks()
+    pulumi.runtime.set_mocks(mocks, preview=False)
+    seen = {}
+
+    @pulumi.runtime.test
+    def program():
+        only_waba = WabaRouting("only-waba", waba_id="100", verify_token="t",
+                                callback_uri="https://hooks.example.com/east")
+        return only_waba.effective.apply(lambda value: seen.update(effective=value))
+
+    try:
+        program()
+    finally:
+        pulumi.runtime.settings.reset_options(
+            project="project", stack="stack", root_directory="root_directory",
+            organization="organization")
+    assert seen == {"effective": {}}

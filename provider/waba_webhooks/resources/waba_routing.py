@@ -520,7 +520,7 @@ class WabaRouting(pulumi.dynamic.Resource, module="waba-webhooks", name="WabaRou
             {WABA_ID: waba_id, VERIFY_TOKEN: verify_token, CALLBACK_URI: callback_uri,
              PHONE_NUMBERS: phone_numbers, VERIFY_TOKENS: verify_tokens, UNLISTED: unlisted,
              ADOPT_EXISTING: adopt_existing},
-            outputs=(CALLBACK_URI, VERIFY_TOKEN, VERIFY_TOKENS, *OUTPUTS),
+            outputs=(CALLBACK_URI, PHONE_NUMBERS, VERIFY_TOKEN, VERIFY_TOKENS, *OUTPUTS),
             secrets=(VERIFY_TOKEN, VERIFY_TOKENS),
         )
         super().__init__(WabaRoutingProvider(), resource_name, props, opts)
