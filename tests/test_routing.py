@@ -108,14 +108,14 @@ def secret(value):
     return {rpc._special_sig_key: rpc._special_secret_sig, "value": value}
 
 
-def declared(form: str, table=TABLE) -> dict[str, dict]:
+def declared(form: str, table=TABLE, **options) -> dict[str, dict]:
     """The resources `routing.apply` declares, by name, as Pulumi's own test engine sees them."""
     mocks = RecordingMocks()
     pulumi.runtime.set_mocks(mocks, preview=False)
 
     @pulumi.runtime.test
     def program():
-        applied = routing.apply(table, TOKENS, form=form)
+        applied = routing.apply(table, TOKENS, form=form, **options)
         return pulumi.Output.all(list(applied.waba_overrides.values()),
                                  list(applied.phone_overrides.values()))
 

@@ -2,6 +2,7 @@
 
     waba-webhooks discover --waba ID [--waba ID ...] [--stack-config FILE]
     waba-webhooks review [PREVIEW_JSON]
+    waba-webhooks shards preview|up|refresh|destroy|reshard ...
     waba-webhooks emulator [--port N] [--fixture FILE]
     waba-webhooks live-check --waba-id ID --phone-number-id ID [--write URL]
 
@@ -18,12 +19,14 @@ import sys
 from types import ModuleType
 
 from ..emulator import __main__ as emulator
-from . import discover, live_check, review
+from . import discover, live_check, review, shards
 
 #: name -> (module, one-line help).
 COMMANDS: dict[str, tuple[ModuleType, str]] = {
     "discover": (discover, "live routing of WABAs -> a routing table that `pulumi up` adopts"),
     "review": (review, "`pulumi preview --json` -> a Markdown report of route changes per number"),
+    "shards": (shards, "run the stacks of a set that splits one routing table side by side; "
+                       "reshard the set"),
     "emulator": (emulator, "serve the local Graph API emulator"),
     "live-check": (live_check, "before a release: read (and with --write, set and restore) a "
                                "test number's routing on the live Graph API"),
