@@ -32,10 +32,9 @@ from pulumi import automation as auto
 from ..resources import routing
 from ..resources.shard import CONFIG_KEY as SHARD_KEY
 from ..resources.shard import Shard, shard_of
-from .shards import SetError, StackRun, open_stack, run_set, set_shard, summary
+from .shards import ROUTING_KEY, SetError, StackRun, open_stack, run_set, set_shard, summary
 
 RESHARD_KEY = "waba-webhooks:reshardTo"
-ROUTING_KEY = "waba-webhooks:routing"
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:

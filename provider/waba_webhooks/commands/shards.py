@@ -1,7 +1,8 @@
 """``waba-webhooks shards``: run the stacks of a set that splits one routing table side by side.
 
     waba-webhooks shards preview|up|refresh|destroy (--stack NAME ... | --prefix P --count K)
-        [--parallel N] [--set-shard] [--config-from STACK] [--expect-no-changes] [--cwd DIR]
+        [--parallel N] [--set-shard] [--config-from STACK] [--routing FILE]
+        [--expect-no-changes] [--cwd DIR]
     waba-webhooks shards reshard --prefix P --from K --to K2 [--parallel N] [--cwd DIR]
 
 Run from a Pulumi project folder (or ``--cwd``). Each stack runs as its own ``pulumi``
@@ -17,6 +18,7 @@ command says so in that stack's error). ``reshard`` is in `waba_webhooks.command
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import threading
 import time
@@ -26,14 +28,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+import yaml
 from pulumi import automation as auto
 
+from ..resources import routing
 from ..resources.shard import CONFIG_KEY as SHARD_KEY
 from ..resources.shard import Shard
 
 OPERATIONS = ("preview", "up", "refresh", "destroy")
 #: Config keys a stack of a set never copies from another (`copy_config`).
 PER_STACK_KEYS = (SHARD_KEY, "waba-webhooks:reshardTo")
+ROUTING_KEY = "waba-webhooks:routing"
 #: Lines of a failed stack's error output kept in the report.
 ERROR_LINES = 20
 
@@ -66,13 +71,13 @@ class StackRun:
 def stack_names(stacks: Sequence[str] | None, prefix: str | None,
                 count: int | None) -> list[str]:
     """The set's stacks: ``stacks`` as given, or ``<prefix>-1`` ... ``<prefix>-<count>``."""
-    if stacks and (prefix or count):
+    if stacks and (prefix or count is not None):
         raise SetError("give either --stack (repeated) or --prefix with --count, not both")
     if stacks:
         if len(set(stacks)) != len(stacks):
             raise SetError("--stack: a stack is named twice")
         return list(stacks)
-    if not prefix or not count:
+    if not prefix or count is None:
         raise SetError("name the stacks: --stack NAME (repeated), or --prefix P and --count K")
     if count < 1:
         raise SetError(f"--count must be at least 1, got {count}")
@@ -125,6 +130,22 @@ def create_missing(names: Iterable[str], source: str, work_dir: Path, out: TextI
                   f"{error_text(error).splitlines()[-1]}", file=out, flush=True)
 
 
+def read_table(path: Path) -> str:
+    """The routing table in `path` (YAML or JSON: the table itself, or a stack config file with
+    a ``waba-webhooks:routing`` key), checked, as the JSON text to put in each stack's config."""
+    try:
+        document = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as error:
+        raise SetError(f"--routing: cannot read {path}: {error}") from None
+    if isinstance(document, dict) and isinstance(document.get("config"), dict):
+        document = document["config"].get(ROUTING_KEY)
+    try:
+        routing.plan(document)
+    except routing.RoutingTableError as error:
+        raise SetError(f"--routing {path}: {error}") from None
+    return json.dumps(document)
+
+
 def set_shard(stack: auto.Stack, shard: Shard) -> None:
     """Write ``waba-webhooks:shard: "I/K"`` in the stack's config."""
     stack.set_config(SHARD_KEY, auto.ConfigValue(str(shard)))
@@ -142,13 +163,25 @@ def _changes(summary: dict[Any, int] | None) -> tuple[dict[str, int], int]:
 
 
 def error_text(error: BaseException) -> str:
-    """The part of a failed operation's output that says why: its stderr's last lines, else
-    the last lines of everything it printed."""
+    """The part of a failed operation's output that says why: the diagnostics it printed (the
+    resources' errors) and its error lines, at most `ERROR_LINES` of them."""
     text = str(error)
-    _, found, stderr = text.rpartition("stderr:")
-    lines = [line.rstrip() for line in (stderr if found else text).splitlines() if line.strip()]
+    stdout, _, rest = text.partition(" stderr: ")
+    stderr = rest.split("\n err?: ", 1)[0]
+    lines: list[str] = []
+    in_diagnostics = False
+    for line in stdout.splitlines():
+        if line.strip() == "Diagnostics:":
+            in_diagnostics = True
+        elif in_diagnostics and line[:1].strip() and not line.startswith(" "):
+            in_diagnostics = False  # the next section (Resources:, Outputs:, Duration:)
+        elif in_diagnostics and line.strip():
+            lines.append(line.rstrip())
+    lines += [line.rstrip() for line in stderr.splitlines() if line.strip()]
+    if not lines:
+        lines = [line.rstrip() for line in text.splitlines() if line.strip()]
     if len(lines) > ERROR_LINES:
-        lines = ["...", *lines[-ERROR_LINES:]]
+        lines = [*lines[:ERROR_LINES], f"... ({len(lines) - ERROR_LINES} more lines)"]
     return "\n".join(lines) or type(error).__name__
 
 
@@ -260,6 +293,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         sub.add_argument("--config-from", metavar="STACK",
                          help="create the stacks that do not exist yet with this stack's config "
                               "(its shard keys excepted)")
+        sub.add_argument("--routing", type=Path, metavar="FILE",
+                         help="first set each stack's waba-webhooks:routing to this table (YAML "
+                              "or JSON: the table, or a stack config file holding it)")
         sub.add_argument("--expect-no-changes", action="store_true",
                          help="a stack whose operation would change something fails")
         _common(sub)
@@ -288,15 +324,22 @@ def run(args: argparse.Namespace) -> int:
             raise SetError("--set-shard needs --prefix and --count (the shard is I/COUNT)")
         if args.parallel is not None and args.parallel < 1:
             raise SetError(f"--parallel must be at least 1, got {args.parallel}")
+        table = read_table(args.routing) if args.routing else None
     except SetError as error:
         print(f"waba-webhooks shards: {error}", file=sys.stderr)
         return 2
 
     def prepare(name: str) -> Prepare | None:
-        if not args.set_shard:
+        if not args.set_shard and table is None:
             return None
-        shard = Shard(names.index(name) + 1, len(names))
-        return lambda stack: set_shard(stack, shard)
+
+        def step(stack: auto.Stack) -> None:
+            if table is not None:
+                stack.set_config(ROUTING_KEY, auto.ConfigValue(table))
+            if args.set_shard:
+                set_shard(stack, Shard(names.index(name) + 1, len(names)))
+
+        return step
 
     print(f"{args.action} of {len(names)} stacks, {args.parallel or len(names)} at once, in "
           f"{args.cwd}", flush=True)
