@@ -38,6 +38,8 @@ ROUTING_TYPE = "dynamic/waba-webhooks:WabaRouting"
 OUT_JSON = BENCH_DIR / "shards.json"
 OUT_MD = BENCH_DIR / "shards.md"
 OUT_PNG = BENCH_DIR / "shards.png"
+#: The analysis of the figures, written by hand and included after the tables.
+NOTES = BENCH_DIR / "shards-notes.md"
 
 #: Issue 15's targets for the best K on this machine (seconds).
 TARGETS = {"create": 30.0, "preview": 5.0, "refresh": 10.0}
@@ -306,6 +308,8 @@ def markdown(results: dict[str, Any], plot_path: Path | None) -> str:
                 f"{r['our_cpu_share_of_2_cores']:.2f} / {r['cpu_share_of_2_cores']:.2f} | "
                 f"{r['state_bytes_max']:,} B | {r['failed']} |")
     lines += ["", *targets_markdown(results), *model_markdown(results)]
+    if NOTES.exists():
+        lines += [NOTES.read_text().strip(), ""]
     return "\n".join(lines) + "\n"
 
 

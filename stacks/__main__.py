@@ -23,6 +23,9 @@ import pulumi
 from waba_webhooks.resources import routing, shard
 
 config = pulumi.Config()
+# What is not per WABA (the app's own subscription, once the table's `app` block declares it)
+# belongs to exactly one stack of a set: pass `declare_app=the_shard is None or
+# the_shard.owns_app_wide` to routing.apply where it takes that keyword.
 shard_value = config.get("shard")
 reshard_to = config.get("reshardTo")
 applied = routing.apply(config.require_object("routing"),

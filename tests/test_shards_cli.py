@@ -76,3 +76,14 @@ def test_a_failed_operation_reports_its_diagnostics_and_errors():
         "  pulumi-python:dynamic:WabaRouting (waba-routing-2):",
         "    error: 1 of 10 writes failed: 3000 (#2200) Callback verification failed",
         "error: update failed"]
+
+
+def test_reshard_says_which_wabas_move_where():
+    from waba_webhooks.commands import reshard
+
+    table = {"wabas": [{"wabaId": str(200_000_000_000_000 + i)} for i in range(1000)]}
+    grow = reshard.moves(table, 4, 5)
+    assert set(grow) == {(i, 5) for i in range(1, 5)}  # only to the new stack
+    assert 150 < sum(grow.values()) < 250  # about 1 in 5
+    shrink = reshard.moves(table, 5, 3)
+    assert {a for a, _ in shrink} == {4, 5}  # only from the stacks that go
