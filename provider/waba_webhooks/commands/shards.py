@@ -213,15 +213,12 @@ def run_stack(name: str, operation: str, work_dir: Path, *, parallel: int | None
 
 
 class Progress:
-    """One line per stack as it ends (plain lines: a terminal and a CI log read alike)."""
+    """One line per stack, when it ends, numbered in the order they end (plain lines: a
+    terminal and a CI log read alike)."""
 
     def __init__(self, total: int, out: TextIO) -> None:
         self.total, self.out, self.done = total, out, 0
         self._lock = threading.Lock()
-
-    def started(self, run_name: str, operation: str) -> None:
-        with self._lock:
-            print(f"  {run_name}: {operation} started", file=self.out, flush=True)
 
     def ended(self, run: StackRun) -> None:
         with self._lock:
@@ -247,7 +244,6 @@ def run_set(names: Sequence[str], operation: str, work_dir: Path, *, parallel: i
         create_missing(names, create_from, work_dir, out)
 
     def one(name: str) -> StackRun:
-        progress.started(name, operation)
         run = run_stack(name, operation, work_dir, prepare=prepare(name) if prepare else None,
                         expect_no_changes=expect_no_changes)
         progress.ended(run)
