@@ -57,12 +57,39 @@ def moves(table: object, count_from: int, count_to: int) -> Counter[tuple[int, i
     return found
 
 
-def _shard_of_stack(name: str, work_dir: Path) -> str | None:
-    """The stack's ``waba-webhooks:shard``; None when it has none or does not exist."""
+MISSING = object()
+
+
+def _shard_of_stack(name: str, work_dir: Path) -> object:
+    """The stack's ``waba-webhooks:shard``; None when it has none, `MISSING` when the stack
+    does not exist."""
     try:
-        return open_stack(name, work_dir).get_config(SHARD_KEY).value
+        stack = open_stack(name, work_dir)
+    except auto.StackNotFoundError:
+        return MISSING
+    try:
+        return stack.get_config(SHARD_KEY).value
     except auto.CommandError:
         return None
+
+
+def stacks_to_mark(old: list[str], k: int, k2: int, work_dir: Path) -> list[str]:
+    """The stacks of the K that step 1 marks: those still at ``I/K`` (a lone stack without a
+    shard key is ``1/1``). A stack already at ``I/K2`` (step 2 ran on it) or retired is skipped;
+    any other shard key stops the reshard before anything runs: marking would be wrong there."""
+    marked = []
+    for i, name in enumerate(old, start=1):
+        found = _shard_of_stack(name, work_dir)
+        if found == str(Shard(i, k)) or (k == 1 and found is None):
+            marked.append(name)
+        elif found is MISSING and i > k2:
+            continue  # retired by an earlier run of this reshard
+        elif found is MISSING:
+            raise SetError(f"stack {name} does not exist (--prefix and --from name the set)")
+        elif i > k2 or found != str(Shard(i, k2)):
+            raise SetError(f"stack {name} has {SHARD_KEY} {found!r}, not {str(Shard(i, k))!r}: "
+                           "is --from right?")
+    return marked
 
 
 def _step(title: str, names: list[str], operation: str, work_dir: Path, parallel: int | None,
@@ -100,9 +127,11 @@ def run(args: argparse.Namespace) -> int:
 
     old = [f"{prefix}-{i}" for i in range(1, k + 1)]
     new = [f"{prefix}-{i}" for i in range(1, k2 + 1)]
-    # A stack already moved (a run that failed in step 2) is at I/K2: not marked again.
-    to_mark = [name for i, name in enumerate(old, start=1)
-               if _shard_of_stack(name, work_dir) == str(Shard(i, k))]
+    try:
+        to_mark = stacks_to_mark(old, k, k2, work_dir)
+    except SetError as error:
+        print(f"waba-webhooks shards reshard: {error}", file=sys.stderr)
+        return 2
 
     def mark(_name: str):
         return lambda stack: stack.set_config(RESHARD_KEY, auto.ConfigValue(str(k2)))
@@ -131,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
         print("\nstep 2 failed on some stacks: every override is still set. Fix the cause and "
               "run the command again.")
         return 1
-    retired = old[k2:]
+    retired = [name for name in old[k2:] if _shard_of_stack(name, work_dir) is not MISSING]
     if retired:
         runs = _step(f"step 3 of 3, retire {', '.join(retired)}: only retained resources are "
                      "left; destroy drops them from state without a call", retired, "destroy",
