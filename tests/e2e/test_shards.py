@@ -234,3 +234,29 @@ def test_a_table_split_across_shard_stacks_reshards_without_a_write(
                     first.stack.workspace.remove_stack(name, force=True)
             admin.close()
     assert first.leaked(fixtures.DEFAULT_TOKEN, *TOKENS.values()) == []
+
+
+def test_a_reshard_of_a_set_with_unexpected_shard_keys_runs_nothing(
+        engine, tmp_path: Path, emulator, pulumi_home):
+    first = E2EStack(tmp_path, emulator, pulumi_home, TOKENS["main"], name="prod-1",
+                     program=REPO / "stacks", project_name="waba-webhooks")
+    first.stack.set_all_config({
+        "waba-webhooks:routing": auto.ConfigValue(json.dumps({"wabas": []})),
+        "waba-webhooks:shard": auto.ConfigValue("1/2"),
+    })
+    second = auto.create_stack("prod-2", work_dir=first.stack.workspace.work_dir,
+                               opts=auto.LocalWorkspaceOptions(env_vars=first.env))
+    second.set_config("waba-webhooks:shard", auto.ConfigValue("2/4"))
+    try:
+        done = shards_cli(first, "reshard", "--prefix", "prod", "--from", "2", "--to", "3")
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert "stack prod-2 has waba-webhooks:shard '2/4', not '2/2'" in done.stderr
+        assert "step 1" not in done.stdout
+        done = shards_cli(first, "reshard", "--prefix", "prod", "--from", "3", "--to", "4")
+        assert done.returncode == 2 and "stack prod-1 has" in done.stderr
+        assert first.stack.get_all_config()["waba-webhooks:shard"].value == "1/2"
+        assert "waba-webhooks:reshardTo" not in first.stack.get_all_config()
+    finally:
+        for name in ("prod-1", "prod-2"):
+            with contextlib.suppress(auto.CommandError):
+                first.stack.workspace.remove_stack(name, force=True)
