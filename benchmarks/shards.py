@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import math
 import os
 import resource
 import shutil
@@ -234,28 +235,39 @@ def _row(c: dict[str, Any], step: str) -> dict[str, Any]:
 
 def model(results: dict[str, Any]) -> list[dict[str, Any]]:
     """Per-runner figures x runners for MODEL_NUMBERS over MODEL_WABAS: each runner of a CI
-    matrix (2 cores, like this machine) runs one shard stack alone. Per step, wall time for a
-    stack of n numbers is interpolated linearly in n between the measured single-stack runs
-    (the whole table as one stack, and one shard alone); Graph calls scale with the numbers."""
-    solo = [c for c in results["configs"] if len(c["shards"]) == 1]
-    if len(solo) < 2:
-        return []
+    matrix (2 cores, like this machine) runs one shard stack alone, all at once, so the matrix
+    takes as long as one runner and makes every runner's Graph calls. One row per measured
+    single stack (this run's shard alone, and the main benchmark's largest `WabaRouting` stack):
+    runners = MODEL_NUMBERS / its numbers."""
     per = results["numbers"]
-    points = sorted(((per / c["k"]), c) for c in solo)
-    (n0, c0), (n1, c1) = points[0], points[-1]
+    points = [(per / c["k"], c) for c in results["configs"] if len(c["shards"]) == 1]
+    points += reference_points()
     rows = []
-    for runners in (16, 40, 100, 160):
-        n = MODEL_NUMBERS / runners
-        row: dict[str, Any] = {"runners": runners, "numbers_per_runner": round(n),
-                               "wabas_per_runner": round(MODEL_WABAS / runners), "steps": {}}
-        for step in STEPS:
-            w0, w1 = _row(c0, step)["wall_s"], _row(c1, step)["wall_s"]
-            wall = w0 + (w1 - w0) * (n - n0) / (n1 - n0) if n1 != n0 else w0
-            calls = _row(c1, step)["graph_calls"] * n / n1
-            row["steps"][step] = {"wall_s": round(max(wall, 0.0), 1),
-                                  "graph_calls_total": round(calls * runners)}
-        rows.append(row)
+    for n, c in sorted(points, key=lambda p: p[0]):
+        runners = math.ceil(MODEL_NUMBERS / n)
+        rows.append({"runners": runners, "numbers_per_runner": round(n),
+                     "wabas_per_runner": round(MODEL_WABAS / runners), "source": c["label"],
+                     "steps": {step: {"wall_s": _row(c, step)["wall_s"],
+                                      "graph_calls_total": _row(c, step)["graph_calls"] * runners}
+                               for step in STEPS}})
     return rows
+
+
+def reference_points() -> list[tuple[float, dict[str, Any]]]:
+    """The largest `WabaRouting` stack of the main benchmark (``benchmarks/results.json``) as a
+    single-stack point for `model`, when this run has only one."""
+    path = BENCH_DIR / "results.json"
+    if not path.exists():
+        return []
+    sizes = json.loads(path.read_text()).get("sizes") or []
+    largest = max(sizes, key=lambda r: r["n"], default=None)
+    if not largest or "routing" not in largest["steps"]["create"]:
+        return []
+    steps = {step: {"wall_s": largest["steps"][step]["routing"]["wall_s"],
+                    "graph_calls": largest["steps"][step]["routing"]["graph"]["total"]}
+             for step in STEPS}
+    return [(float(largest["n"]), {"k": 0, "label": f"main benchmark, N = {largest['n']}",
+                                   "steps": steps})]
 
 
 def markdown(results: dict[str, Any], plot_path: Path | None) -> str:
@@ -274,7 +286,9 @@ def markdown(results: dict[str, Any], plot_path: Path | None) -> str:
         f"{results['latency_ms']:g} ms per call, {results['numbers']:,} numbers over "
         f"{results['wabas']:,} WABAs (one `WabaRouting` per WABA, `benchmarks/routing` with "
         "`waba-webhooks:shard`), file backend, every stack of a step run at once. Load average "
-        f"{m['loadavg_start'][0]:.2f} before and {m['loadavg_end'][0]:.2f} after the run. "
+        f"{m['loadavg_start'][0]:.2f} before and "
+        + (f"{m['loadavg_end'][0]:.2f} after the run. " if m.get("loadavg_end") else
+           "(run stopped before its end) ")
         + results.get("concurrent_note", ""),
         "",
         "*CPU* is seconds of processor time during the step: *stacks*, the pulumi CLIs and "
@@ -334,16 +348,17 @@ def model_markdown(results: dict[str, Any]) -> list[str]:
     lines = [f"### Model: {MODEL_NUMBERS:,} numbers over {MODEL_WABAS:,} WABAs on a CI matrix",
              "",
              "One shard stack per runner (2 cores each, like this machine), all runners at once: "
-             "the matrix takes as long as one runner, interpolated from the single-stack runs "
-             "above (wall time linear in the numbers a stack holds), plus the runner's own "
-             "start-up (checkout, Python, pulumi: not included). Graph calls are for the whole "
-             "matrix.", "",
-             "| runners | numbers / WABAs per runner | "
+             "the matrix takes as long as one runner with its share of the table, plus the "
+             "runner's own start-up (checkout, Python, pulumi: not included), and makes every "
+             "runner's Graph calls. Per-runner figures are measured single stacks: a shard "
+             "alone in this run, and the main benchmark's largest `WabaRouting` stack (a "
+             "quieter machine, see above).", "",
+             "| runners | numbers / WABAs per runner | per-runner figures from | "
              + " | ".join(f"{STEP_LABELS[s]} s" for s in STEPS) + " | create Graph calls |",
-             "| ---: | --- | " + " | ".join("---:" for _ in STEPS) + " | ---: |"]
+             "| ---: | --- | --- | " + " | ".join("---:" for _ in STEPS) + " | ---: |"]
     for row in rows:
         lines.append(f"| {row['runners']} | {row['numbers_per_runner']:,} / "
-                     f"{row['wabas_per_runner']:,} | "
+                     f"{row['wabas_per_runner']:,} | {row['source']} | "
                      + " | ".join(f"{row['steps'][s]['wall_s']:.1f}" for s in STEPS)
                      + f" | {row['steps']['create']['graph_calls_total']:,} |")
     return [*lines, ""]
