@@ -239,8 +239,8 @@ def model(results: dict[str, Any]) -> list[dict[str, Any]]:
     takes as long as one runner and makes every runner's Graph calls. One row per measured
     single stack (this run's shard alone, and the main benchmark's largest `WabaRouting` stack):
     runners = MODEL_NUMBERS / its numbers."""
-    per = results["numbers"]
-    points = [(per / c["k"], c) for c in results["configs"] if len(c["shards"]) == 1]
+    points = [(shard_numbers(results, c), c) for c in results["configs"]
+              if len(c["shards"]) == 1]
     points += reference_points()
     rows = []
     for n, c in sorted(points, key=lambda p: p[0]):
@@ -251,6 +251,20 @@ def model(results: dict[str, Any]) -> list[dict[str, Any]]:
                                       "graph_calls_total": _row(c, step)["graph_calls"] * runners}
                                for step in STEPS}})
     return rows
+
+
+def shard_numbers(results: dict[str, Any], config: dict[str, Any]) -> float:
+    """Numbers the single stack of `config` holds: its shard's WABAs x 10 (shards differ in
+    size: rendezvous hashing balances them only on average)."""
+    from waba_webhooks.resources.shard import Shard
+
+    from .stack import PER_WABA, WABA_ID_START
+
+    k, (i,) = config["k"], config["shards"]
+    if k == 1:
+        return float(results["numbers"])
+    owned = sum(Shard(i, k).owns(str(WABA_ID_START + w)) for w in range(results["wabas"]))
+    return float(owned * PER_WABA)
 
 
 def reference_points() -> list[tuple[float, dict[str, Any]]]:
