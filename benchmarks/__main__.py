@@ -32,7 +32,7 @@ from waba_webhooks.emulator import EmulatorAdmin, EmulatorServer
 from waba_webhooks.emulator.fixtures import DEFAULT_APP_ID, DEFAULT_TOKEN, generate
 from waba_webhooks.emulator.receiver import WebhookReceiver
 
-from . import client, profiling, report
+from . import client, deps, profiling, report
 from .meter import ConcurrencyMeter
 from .stack import PER_WABA, REPO, STEP_LABELS, STEPS, VERIFY_TOKEN, BenchStack, state_size
 from .targets import evaluate, routing_targets
@@ -93,6 +93,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--profile-latency-ms", type=float, default=0.0,
                         help="Graph latency of the profiled run (default 0: CPU cost only)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
+    parser.add_argument("--no-plot", action="store_true",
+                        help="write the tables and skip the plot (no matplotlib needed)")
     return parser.parse_args(argv)
 
 
@@ -491,17 +493,23 @@ def main(argv: list[str] | None = None) -> int:
         return discover.main(argv[1:])
     args = parse_args(argv)
     os.environ.setdefault("PULUMI_SKIP_UPDATE_CHECK", "true")
+    # Everything the run needs, before it starts: without the `bench` extra it used to do all
+    # its work and then die at the plot.
+    problem = deps.missing(plot=not args.no_plot, engine=not args.render_only)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    if args.no_plot:
+        print("warning: --no-plot: the tables are written, the plot is not "
+              f"({args.plot} keeps its previous content)", file=sys.stderr)
     if args.render_only:
         results = json.loads(args.json.read_text())
-        report.plot(results, args.plot)
+        if not args.no_plot:
+            report.plot(results, args.plot)
         args.out.write_text(report.markdown(results, args.plot, args.out, args.json))
-        print(f"wrote {args.out} and {args.plot}")
+        print(f"wrote {args.out}" + ("" if args.no_plot else f" and {args.plot}"))
         return 0
-    if shutil.which("pulumi") is None:
-        print("the pulumi CLI is not on PATH: export PATH=\"$(tools/install-engine | tail -n1)"
-              ":.venv/bin:$PATH\" PULUMI_SKIP_UPDATE_CHECK=true", file=sys.stderr)
-        return 2
-    command = " ".join(["python -m benchmarks", *argv])
+    command = " ".join(["python -m benchmarks", *(sys.argv[1:] if argv is None else argv)])
     for path in (args.out, args.plot, args.json):
         path.parent.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {}
@@ -549,9 +557,11 @@ def main(argv: list[str] | None = None) -> int:
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2))
     if results.get("sizes"):
-        report.plot(results, args.plot)
+        if not args.no_plot:
+            report.plot(results, args.plot)
         args.out.write_text(report.markdown(results, args.plot, args.out, args.json))
-        print(f"\nwrote {args.out}, {args.plot} and {args.json}")
+        print(f"\nwrote {args.out}" + ("" if args.no_plot else f", {args.plot}")
+              + f" and {args.json}")
     return 0
 
 

@@ -18,6 +18,8 @@ from .targets import (
 )
 
 NOTES = Path(__file__).resolve().parent / "notes.md"
+#: The shard benchmark's section (`benchmarks.shards`), included when it exists.
+SHARDS = Path(__file__).resolve().parent / "shards.md"
 
 
 def _yes(met: bool) -> str:
@@ -313,6 +315,8 @@ def markdown(results: dict[str, Any], plot_path: Path, out: Path, json_path: Pat
         lines.append("")
     if profile:
         lines += _profile_markdown(profile)
+    if SHARDS.exists():  # python -m benchmarks.shards writes it
+        lines += [SHARDS.read_text().strip(), ""]
     if NOTES.exists() and not results.get("engine_env"):  # the notes are about the main run
         lines += ["## Analysis", "", NOTES.read_text().strip(), ""]
     lines += [f"Raw results: `{_rel(json_path, out)}`.", ""]

@@ -8,6 +8,11 @@ Stack config (see Pulumi.dev.yaml):
   `WabaRouting` per WABA), ``per-override`` (one resource per override, the earlier form) or
   ``per-override-retained`` (the step that moves a per-override stack to ``per-waba``; see the
   README).
+- ``waba-webhooks:shard``: ``"I/K"`` to declare only the WABAs of shard I of K (a stack of a
+  set that splits the table, see `waba_webhooks.resources.shard`); absent: every WABA.
+- ``waba-webhooks:reshardTo``: K' while the set moves to K' shards (set and cleared by
+  ``waba-webhooks shards reshard``): the WABAs that will leave this stack are declared with
+  ``retainOnDelete``.
 - ``whatsapp:*``: provider settings (``whatsapp:accessToken`` as a secret, ``graphUrl``...;
   ``whatsapp:appSecret``, a secret, for the app's subscription).
 
@@ -18,12 +23,21 @@ subscription as set (callback URL, active, fields), when the table has an ``app`
 
 import pulumi
 
-from waba_webhooks.resources import routing
+from waba_webhooks.resources import routing, shard
 
 config = pulumi.Config()
+shard_value = config.get("shard")
+reshard_to = config.get("reshardTo")
+this_shard = shard.parse(shard_value) if shard_value is not None else None
 applied = routing.apply(config.require_object("routing"),
                         config.require_secret_object("verifyTokens"),
-                        form=config.get("resources") or routing.PER_WABA)
+                        form=config.get("resources") or routing.PER_WABA,
+                        # What is not per WABA (the app's own subscription) belongs to exactly
+                        # one stack of a set: shard 1.
+                        declare_app=this_shard is None or this_shard.owns_app_wide,
+                        shard=this_shard,
+                        reshard_to=shard.parse_count(reshard_to, "waba-webhooks:reshardTo")
+                        if reshard_to is not None else None)
 
 pulumi.export("routing", applied.effective)
 pulumi.export("wabaOverrides", applied.waba_overrides)

@@ -3,6 +3,7 @@
     waba-webhooks discover [--business ID [--owned|--client]] [--waba ID ...] [--stack-config FILE]
     waba-webhooks review [PREVIEW_JSON] [--full-report FILE]
     waba-webhooks drift [REFRESH_JSON ...] [--business ID] [--full-report FILE]
+    waba-webhooks shards preview|up|refresh|destroy|reshard ...
     waba-webhooks emulator [--port N] [--fixture FILE]
     waba-webhooks live-check --waba-id ID --phone-number-id ID [--write URL]
 
@@ -19,7 +20,7 @@ import sys
 from types import ModuleType
 
 from ..emulator import __main__ as emulator
-from . import discover, drift, live_check, review
+from . import discover, drift, live_check, review, shards
 
 #: name -> (module, one-line help).
 COMMANDS: dict[str, tuple[ModuleType, str]] = {
@@ -28,6 +29,8 @@ COMMANDS: dict[str, tuple[ModuleType, str]] = {
     "review": (review, "`pulumi preview --json` -> a Markdown report of route changes per number"),
     "drift": (drift, "refresh preview JSON of one or more stacks -> a Markdown report of what "
                      "moved outside them (exit 0 none, 2 drift, 1 error)"),
+    "shards": (shards, "run the stacks of a set that splits one routing table side by side; "
+                       "reshard the set"),
     "emulator": (emulator, "serve the local Graph API emulator"),
     "live-check": (live_check, "before a release: read (and with --write, set and restore) a "
                                "test number's routing on the live Graph API"),

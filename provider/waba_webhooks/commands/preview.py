@@ -203,6 +203,8 @@ class OverrideStep:
     #: What the resource declares now (None for a create) and after the step (None for a delete).
     old: Declared | None
     new: Declared | None
+    #: The resource is marked ``retainOnDelete``: deleting it leaves its overrides set.
+    retained: bool = False
 
     @property
     def name(self) -> str:
@@ -255,7 +257,8 @@ def parse(document: Any, kinds: Iterable[ResourceKind] = KINDS) -> Preview:
         action = _OPS.get(op, "same")
         old = kind.declared(_inputs(old_state)) if old_state and action != "create" else None
         new = kind.declared(_inputs(new_state)) if new_state and action != "delete" else None
-        steps.append(OverrideStep(action, urn, kind, old, new))
+        steps.append(OverrideStep(action, urn, kind, old, new,
+                                  retained=bool(old_state.get("retainOnDelete"))))
     errors = sum(1 for d in document.get("diagnostics") or []
                  if isinstance(d, Mapping) and d.get("severity") == "error")
     summary = document.get("changeSummary")

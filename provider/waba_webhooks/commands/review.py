@@ -393,7 +393,11 @@ def _apply(steps: list[OverrideStep], world: _World, report: Report) -> None:
             before = world.current(target)
             if before is None:
                 continue
-            if before == ours or isinstance(ours, Opaque):
+            if step.retained:
+                report.overrides.append(OverrideChange(
+                    target, step, before, before, "keep",
+                    "left as it is: the resource is retained on delete (no Graph call)"))
+            elif before == ours or isinstance(ours, Opaque):
                 world.overrides[target] = None
                 report.overrides.append(OverrideChange(target, step, before, None, "delete"))
             else:
@@ -453,6 +457,52 @@ def _delete_app(step: OverrideStep, app: pv.AppDeclared, world: _World, report: 
             step, before_url, before_url, before_fields, before_fields, "keep",
             "left as it is (removeOnDestroy is false): the stack no longer manages the app's "
             "callback URL and fields"))
+
+
+# ---- several stacks, one table -----------------------------------------------------------------
+
+#: Between the stack names of a merged preview's ``stack``.
+STACKS_SEPARATOR = ", "
+
+
+def merge(previews: list[Preview]) -> Preview:
+    """The previews of the stacks of a set (one routing table split across them) as one
+    preview: every stack's steps, applied together as their `up`s would be (creates and updates
+    first, deletes last), so a WABA that moves from one stack to another shows as one move."""
+    if len(previews) == 1:
+        return previews[0]
+    stacks = [p.stack for p in previews if p.stack]
+    projects = {p.project for p in previews if p.project}
+    return Preview(
+        stack=STACKS_SEPARATOR.join(stacks) or None,
+        project=projects.pop() if len(projects) == 1 else None,
+        steps=[s for p in previews for s in p.steps],
+        other_steps=[s for p in previews for s in p.other_steps],
+        errors=sum(p.errors for p in previews),
+        unchanged=sum(p.unchanged for p in previews),
+        table_wabas=tuple(dict.fromkeys(w for p in previews for w in p.table_wabas)),
+    )
+
+
+def declared_twice(previews: list[Preview]) -> list[str]:
+    """Warnings for every override that more than one stack declares after its preview (two
+    stacks of a set must never own the same WABA or number)."""
+    owners: dict[Target, list[str]] = {}
+    for preview in previews:
+        for step in preview.steps:
+            if step.new is None:
+                continue
+            for target, _uri in _entries(step.new):
+                names = owners.setdefault(target, [])
+                if preview.stack not in names:
+                    names.append(preview.stack or "?")
+    warnings = []
+    for (kind, object_id), names in sorted(owners.items()):
+        if len(names) > 1:
+            noun = "WABA" if kind == "waba" else "phone number"
+            warnings.append(f"{noun} {object_id} is declared by {len(names)} stacks "
+                            f"({', '.join(names)}): each would undo the other's writes")
+    return warnings
 
 
 # ---- the report -------------------------------------------------------------------------------
@@ -557,7 +607,8 @@ def blocks(report: Report, folded: int | None = FOLDED) -> list[fit.Block]:
     out: list[fit.Block] = []
     title = "## Webhook routing"
     if preview.stack:
-        title += f" — stack `{_plain(preview.stack)}`"
+        noun = "stacks" if STACKS_SEPARATOR in preview.stack else "stack"
+        title += f" — {noun} `{_plain(preview.stack)}`"
     out += [title, ""]
     changed = [n for n in report.numbers if n.changes_route or n.changes_rule_only]
     moving = [n for n in changed if n.changes_route and not n.known_after_apply]
@@ -862,8 +913,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "WHATSAPP_GRAPH_URL, ...); with WHATSAPP_APP_SECRET it reads the app's "
         "subscription too, for app-level changes."
     )
-    parser.add_argument("preview", nargs="?", default="-", metavar="PREVIEW_JSON",
-                        help="the file `pulumi preview --json` wrote (default: stdin)")
+    parser.add_argument("preview", nargs="*", default=["-"], metavar="PREVIEW_JSON",
+                        help="the file `pulumi preview --json` wrote (default: stdin); several: "
+                             "the stacks of a set, one report for the whole table")
     add_full_report_argument(parser)
 
 
@@ -893,26 +945,28 @@ def run(args: argparse.Namespace) -> int:
     """Print the report on stdout."""
     from .. import config, graph
 
-    try:
-        text = sys.stdin.read() if args.preview == "-" else Path(args.preview).read_text(
-            encoding="utf-8")
-    except OSError as error:
-        print(f"review: cannot read {args.preview}: {error.strerror}", file=sys.stderr)
-        return 2
-    try:
-        document = json.loads(text)
-        parsed = pv.parse(document)
-    except (ValueError, pv.PreviewFormatError) as error:
-        print(f"review: {args.preview} is not `pulumi preview --json` output: {error}",
-              file=sys.stderr)
-        return 2
+    documents: list[object] = []
+    for name in args.preview or ["-"]:
+        try:
+            text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+        except OSError as error:
+            print(f"review: cannot read {name}: {error.strerror}", file=sys.stderr)
+            return 2
+        try:
+            document = json.loads(text)
+            pv.parse(document)
+        except (ValueError, pv.PreviewFormatError) as error:
+            print(f"review: {name} is not `pulumi preview --json` output: {error}",
+                  file=sys.stderr)
+            return 2
+        documents.append(document)
     try:
         settings = config.load()
-        report = build(parsed, graph.client_for(settings))
+        client = graph.client_for(settings)
+        report, secrets = build_for_stacks(documents, client)
     except (GraphError, WabaWebhooksError) as error:
         print(f"review: {error}", file=sys.stderr)
         return 1
-    secrets = pv.plaintext_secrets(document)
     if settings.access_token:
         secrets.add(settings.access_token)
     if settings.app_secret:  # and so the app access token, {app-id}|{app-secret}
@@ -923,6 +977,26 @@ def run(args: argparse.Namespace) -> int:
         print(f"review: cannot write {args.full_report}: {error.strerror}", file=sys.stderr)
         return 1
     return 0
+
+
+def build_for_stacks(documents: list[object], client: GraphClient) -> tuple[Report, set[str]]:
+    """The report of the decoded previews of several stacks (one for one) as one table, and the
+    plaintext secrets the documents hold (to mask)."""
+    found: set[str] = set()
+    previews = []
+    for document in documents:
+        found |= pv.plaintext_secrets(document)
+        previews.append(pv.parse(document))
+    report = build(merge(previews), client)
+    report.warnings.extend(declared_twice(previews))
+    return report, found
+
+
+def report_for_stacks(documents: list[object], client: GraphClient,
+                      secrets: Iterable[str] = ()) -> str:
+    """One Markdown report for the decoded previews of several stacks (one for one)."""
+    report, found = build_for_stacks(documents, client)
+    return render(report, found | set(secrets))
 
 
 def report_for(document: Mapping[str, object], client: GraphClient,

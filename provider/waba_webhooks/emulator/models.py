@@ -829,7 +829,8 @@ class GraphBackend:
             return None
         with self._lock:
             for app in self._apps.values():
-                if hmac.compare_digest(token, app.app_token):
+                # Bytes: a header may carry any characters, and str comparison takes ASCII only.
+                if hmac.compare_digest(token.encode(), app.app_token.encode()):
                     return app.id
         return None
 

@@ -119,4 +119,4 @@ class WebhookReceiver:
         if self.app_secret is None:
             return None
         expected = "sha256=" + hmac.new(self.app_secret.encode(), body, hashlib.sha256).hexdigest()
-        return header is not None and hmac.compare_digest(header, expected)
+        return header is not None and hmac.compare_digest(header.encode(), expected.encode())

@@ -32,6 +32,9 @@ be reviewed in plain text.
 default), one `WabaCallbackOverride` / `PhoneCallbackOverride` per routed entry (the earlier
 form), or that same form with ``retain_on_delete``: the step that moves a stack from the second
 form to the first without a Graph write (README, "Moving a stack to WabaRouting").
+
+With a `Shard` (stack config ``waba-webhooks:shard: "I/K"``) it declares only the WABAs of that
+shard, each with its numbers (`in_shard`); every stack of the set reads the same table.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ import pulumi
 
 from .app_subscription import AppWebhookSubscription
 from .phone import PhoneCallbackOverride
+from .shard import Shard
 from .waba import WabaCallbackOverride
 from .waba_routing import (
     APPLICATION_RULE,
@@ -224,6 +228,30 @@ def _app(block: Any) -> AppRoute:
                     remove_on_destroy=flags["removeOnDestroy"])
 
 
+def in_shard(routes: RoutingPlan, shard: Shard | None) -> RoutingPlan:
+    """The part of `routes` that `shard` declares: its WABAs with their overrides and their
+    numbers' (a number follows its WABA). Numbers the table lists without a WABA declare nothing
+    and are exported by the shard that owns what is not per WABA (shard 1). None: all of it."""
+    if shard is None:
+        return routes
+    wabas = {w for w in routes.waba_ids if shard.owns(w)}
+
+    def mine(phone_id: str) -> bool:
+        waba_id = routes.waba_of.get(phone_id)
+        return shard.owns_app_wide if waba_id is None else waba_id in wabas
+
+    return RoutingPlan(
+        wabas=[r for r in routes.wabas if r.object_id in wabas],
+        phones=[r for r in routes.phones if mine(r.object_id)],
+        effective={k: v for k, v in routes.effective.items() if mine(k)},
+        waba_ids=[w for w in routes.waba_ids if w in wabas],
+        waba_of={k: v for k, v in routes.waba_of.items() if v in wabas},
+        unlisted={k: v for k, v in routes.unlisted.items() if k in wabas},
+        app=routes.app,
+        app_callback_url=routes.app_callback_url,
+    )
+
+
 @dataclass
 class AppliedRouting:
     """The resources a routing table declared, by object id, and what to export."""
@@ -245,7 +273,8 @@ class AppliedRouting:
 
 def apply(table: Mapping[str, Any], verify_tokens: pulumi.Input[Mapping[str, str]],
           opts: pulumi.ResourceOptions | None = None, *,
-          form: str = PER_WABA, declare_app: bool = True) -> AppliedRouting:
+          form: str = PER_WABA, declare_app: bool = True, shard: Shard | None = None,
+          reshard_to: int | None = None) -> AppliedRouting:
     """Declare the table's resources in one of `FORMS`.
 
     - `PER_WABA`: one `WabaRouting` named ``waba-routing-<WABA id>`` per WABA of the table
@@ -263,21 +292,32 @@ def apply(table: Mapping[str, Any], verify_tokens: pulumi.Input[Mapping[str, str
     (default false) says whether destroying it removes the subscription.
 
     Names derive from ids, so reordering the table changes nothing. `verify_tokens` is the
-    secret map the table's ``verifyToken`` names point into.
+    secret map the table's ``verifyToken`` names point into. With `shard`, only that shard's
+    WABAs and their numbers are declared and exported (`in_shard`); a resource for what is not
+    per WABA (the app's own subscription) must be declared only when ``shard is None or
+    shard.owns_app_wide``: pass that as ``declare_app``, so that exactly one stack of a set
+    declares it.
+
+    `reshard_to` (K', during a move of the set from K to K' shards) declares the WABAs that
+    shard I of K' will not own with ``retain_on_delete``, with their numbers: when they leave
+    this stack, their overrides stay set for the stack that adopts them (README, "Resharding").
     """
     if form not in FORMS:
         raise RoutingTableError(f"the resource form must be one of {', '.join(FORMS)}, "
                                 f"got {form!r}")
-    routes = plan(table)
+    routes = in_shard(plan(table), shard)
     tokens = pulumi.Output.secret(verify_tokens)
+    leaving: set[str] = set()
+    if reshard_to is not None:
+        after = Shard(shard.index if shard else 1, reshard_to)
+        leaving = {w for w in routes.waba_ids if not after.owns(w)}
     app = _declare_app(routes.app, tokens, opts) if routes.app and declare_app else None
+    if form == PER_OVERRIDE_RETAINED:
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(retain_on_delete=True))
     if form == PER_WABA:
-        applied = _per_waba(routes, tokens, opts)
+        applied = _per_waba(routes, tokens, opts, leaving)
     else:
-        if form == PER_OVERRIDE_RETAINED:
-            opts = pulumi.ResourceOptions.merge(
-                opts, pulumi.ResourceOptions(retain_on_delete=True))
-        applied = _per_override(routes, tokens, opts)
+        applied = _per_override(routes, tokens, opts, leaving)
     applied.app = app
     return applied
 
@@ -291,21 +331,31 @@ def _declare_app(route: AppRoute, tokens: pulumi.Output[Mapping[str, str]],
         remove_on_destroy=route.remove_on_destroy, opts=opts)
 
 
+def _retained(opts: pulumi.ResourceOptions | None, waba_id: str | None,
+              leaving: set[str]) -> pulumi.ResourceOptions | None:
+    """`opts`, with ``retain_on_delete`` for the resources of a WABA that leaves the stack."""
+    if waba_id not in leaving:
+        return opts
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(retain_on_delete=True))
+
+
 def _per_override(routes: RoutingPlan, tokens: pulumi.Output[Mapping[str, str]],
-                  opts: pulumi.ResourceOptions | None) -> AppliedRouting:
+                  opts: pulumi.ResourceOptions | None, leaving: set[str]) -> AppliedRouting:
     wabas = {
         r.object_id: WabaCallbackOverride(
             f"waba-{r.object_id}", waba_id=r.object_id, callback_uri=r.callback_uri,
-            verify_token=_named(tokens, r.verify_token_name), opts=opts)
+            verify_token=_named(tokens, r.verify_token_name),
+            opts=_retained(opts, r.object_id, leaving))
         for r in routes.wabas
     }
 
     def after_its_waba(phone_id: str) -> pulumi.ResourceOptions | None:
         # A WABA override the table declares goes first: on a WABA our app has not subscribed
         # to yet, its create subscribes the app, which Meta requires before a phone override.
+        own = _retained(opts, routes.waba_of.get(phone_id), leaving)
         waba = wabas.get(routes.waba_of.get(phone_id, ""))
-        return opts if waba is None else pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(depends_on=[waba]))
+        return own if waba is None else pulumi.ResourceOptions.merge(
+            own, pulumi.ResourceOptions(depends_on=[waba]))
 
     phones = {
         r.object_id: PhoneCallbackOverride(
@@ -321,7 +371,7 @@ def _per_override(routes: RoutingPlan, tokens: pulumi.Output[Mapping[str, str]],
 
 
 def _per_waba(routes: RoutingPlan, tokens: pulumi.Output[Mapping[str, str]],
-              opts: pulumi.ResourceOptions | None) -> AppliedRouting:
+              opts: pulumi.ResourceOptions | None, leaving: set[str]) -> AppliedRouting:
     applied = AppliedRouting(effective=routes.effective, waba_overrides={}, phone_overrides={})
     waba_routes = {r.object_id: r for r in routes.wabas}
     for waba_id in routes.waba_ids:
@@ -341,7 +391,7 @@ def _per_waba(routes: RoutingPlan, tokens: pulumi.Output[Mapping[str, str]],
                 phone_id: _token(found, name) for phone_id, name in others.items()})
             if others else None,
             unlisted=routes.unlisted.get(waba_id),
-            opts=opts,
+            opts=_retained(opts, waba_id, leaving),
         )
         applied.routings[waba_id] = routing
         if own:

@@ -1,0 +1,262 @@
+"""Shard stacks with the real CLI on the emulator: one routing table of 40 WABAs x 10 numbers
+applied as 4 stacks side by side by ``waba-webhooks shards up``, resharded to 5 with no Graph
+write and no moment without an override, then checked, locked, shrunk to 3 and broken (README,
+"Shard stacks").
+
+Steps, in order, each on what the previous left:
+1. ``shards up --prefix prod --count 4 --set-shard --config-from prod-1``: every override set,
+   each WABA in exactly one stack's state, the stack its shard names.
+2. ``shards reshard --prefix prod --from 4 --to 5``: only GETs, every override present in every
+   sample of the emulator's state taken throughout, each WABA now in its shard of 5.
+3. ``shards preview --count 5 --expect-no-changes``: no change anywhere.
+4. A refresh of one stack is running (held by a slow Graph read) when ``shards refresh`` of the
+   set starts: that stack is refused by its lock, the others complete, the command exits 1.
+5. ``shards reshard --from 5 --to 3``: again only GETs and every override present throughout;
+   prod-4 and prod-5 are retired (destroyed without a call, removed).
+6. A table in which one number's receiver refuses verification: that stack fails, the command
+   exits 1, and the other stacks still make their changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from pulumi import automation as auto
+
+from tests.conftest import CONSOLE_SCRIPT, EmulatorHandle
+from tests.e2e.conftest import REPO, E2EStack
+from tests.e2e.test_migration import OverrideWatch
+from waba_webhooks.emulator import EmulatorAdmin, EmulatorServer, fixtures
+from waba_webhooks.emulator.receiver import WebhookReceiver
+from waba_webhooks.resources.shard import shard_of
+
+TOKENS = {"main": "shards-main-token", "vip": "shards-vip-token",
+          "refused": "shards-token-the-receiver-refuses"}
+WABAS, PER_WABA = 40, 10
+#: Generous: a step of 4 or 5 stacks side by side on a busy 2-core machine.
+CLI_TIMEOUT_S = 900
+
+
+def routing_table(fixture: dict, receiver: WebhookReceiver, suffix: str = "") -> dict:
+    """Every WABA and every number with an override of its own (one in ten with the vip
+    token)."""
+    url = receiver.url_for
+    return {
+        "appCallbackUri": fixture["apps"][0]["callback_url"],
+        "wabas": [{"wabaId": w["id"], "callbackUri": url(f"w/{w['id']}"), "verifyToken": "main"}
+                  for w in fixture["wabas"]],
+        "phoneNumbers": [
+            {"phoneNumberId": p["id"], "wabaId": p["waba_id"],
+             "callbackUri": url(f"p/{p['id']}{suffix}"),
+             "verifyToken": "vip" if i % 10 == 0 else "main"}
+            for i, p in enumerate(fixture["phone_numbers"])],
+    }
+
+
+def shards_cli(stack: E2EStack, *args: str) -> subprocess.CompletedProcess[str]:
+    """``waba-webhooks shards <args>`` run from the project folder, as a user would."""
+    done = subprocess.run([CONSOLE_SCRIPT, "shards", *args],
+                          cwd=stack.stack.workspace.work_dir, env={**os.environ, **stack.env},
+                          capture_output=True, text=True, timeout=CLI_TIMEOUT_S, check=False)
+    stack.outputs.extend([done.stdout, done.stderr])
+    return done
+
+
+def waba_owners(stack: E2EStack, names: list[str]) -> dict[str, list[str]]:
+    """WABA id -> the stacks whose state holds its `WabaRouting`."""
+    owners: dict[str, list[str]] = {}
+    for name in names:
+        export = subprocess.run(["pulumi", "stack", "export", "--stack", name],
+                                cwd=stack.stack.workspace.work_dir,
+                                env={**os.environ, **stack.env}, capture_output=True, text=True,
+                                check=True).stdout
+        for resource in json.loads(export)["deployment"].get("resources", []):
+            if resource["type"].endswith(":WabaRouting"):
+                owners.setdefault(resource["id"], []).append(name)
+    return owners
+
+
+def routed(watch: OverrideWatch) -> dict[str, str]:
+    return {k: v for k, v in watch.snapshot().items() if v is not None}
+
+
+# Many pulumi runs of up to 5 stacks at once: on a busy 2-core machine this took 9 minutes.
+@pytest.mark.timeout(2400)
+def test_a_table_split_across_shard_stacks_reshards_without_a_write(
+        engine, tmp_path: Path, pulumi_home):
+    fixture = fixtures.generate(wabas=WABAS, phones_per_waba=PER_WABA)
+    with EmulatorServer(fixture) as server, WebhookReceiver(
+            [TOKENS["main"], TOKENS["vip"]]) as receiver:
+        admin = EmulatorAdmin(server.url, timeout=60)
+        emulator = EmulatorHandle(server.url, admin, fixtures.DEFAULT_TOKEN,
+                                  fixtures.DEFAULT_APP_ID)
+        table = routing_table(fixture, receiver)
+        first = E2EStack(tmp_path, emulator, pulumi_home, TOKENS["main"], name="prod-1",
+                         program=REPO / "stacks", project_name="waba-webhooks")
+        first.stack.set_all_config({
+            "waba-webhooks:routing": auto.ConfigValue(json.dumps(table)),
+            "waba-webhooks:verifyTokens": auto.ConfigValue(json.dumps(TOKENS), secret=True),
+        })
+        four = [f"prod-{i}" for i in range(1, 5)]
+        five = [*four, "prod-5"]
+        watch = OverrideWatch(emulator)
+        try:
+            # 1. Four shard stacks side by side.
+            done = shards_cli(first, "up", "--prefix", "prod", "--count", "4", "--set-shard",
+                              "--config-from", "prod-1")
+            assert done.returncode == 0, done.stdout + done.stderr
+            assert "4 of 4 stacks succeeded" in done.stdout
+            declared = {e["wabaId"]: e["callbackUri"] for e in table["wabas"]}
+            declared.update({e["phoneNumberId"]: e["callbackUri"] for e in table["phoneNumbers"]})
+            before = routed(watch)
+            assert before == declared  # 40 WABA + 400 number overrides
+            owners = waba_owners(first, four)
+            assert sorted(owners) == sorted(w["id"] for w in fixture["wabas"])
+            assert all(found == [f"prod-{shard_of(w, 4)}"] for w, found in owners.items())
+            assert len({found[0] for found in owners.values()}) == 4
+
+            # 2. Reshard to 5: reads only, and every override present throughout.
+            calls_before = len(admin.calls())
+            with watch:
+                done = shards_cli(first, "reshard", "--prefix", "prod", "--from", "4",
+                                  "--to", "5")
+            assert done.returncode == 0, done.stdout + done.stderr
+            during = admin.calls()[calls_before:]
+            assert [c for c in during if c["method"] != "GET"] == [], "the reshard wrote to Graph"
+            assert len(watch.samples) > 1
+            for sample in watch.samples:
+                assert {k: v for k, v in sample.items() if v is not None} == before, (
+                    "an override was missing or changed during the reshard")
+            owners = waba_owners(first, five)
+            assert sorted(owners) == sorted(w["id"] for w in fixture["wabas"])
+            assert all(found == [f"prod-{shard_of(w, 5)}"] for w, found in owners.items())
+            moved = [w for w in owners if shard_of(w, 4) != shard_of(w, 5)]
+            assert moved and all(shard_of(w, 5) == 5 for w in moved)
+            print(f"\nresharded 4 -> 5: {len(moved)} of {WABAS} WABAs moved, Graph calls during "
+                  f"the move {len(during)} (all GET), {len(watch.samples)} samples, every "
+                  "override present in each")
+
+            # 3. Nothing left to do on any of the five.
+            done = shards_cli(first, "preview", "--prefix", "prod", "--count", "5",
+                              "--expect-no-changes")
+            assert done.returncode == 0, done.stdout + done.stderr
+            assert done.stdout.count("| no change |") == 5
+
+            # 4. Each stack keeps its own lock: a refresh of prod-2 holds it (one of its Graph
+            # reads is slow) while a refresh of the set runs.
+            held_waba = next(w for w, found in owners.items() if found == ["prod-2"])
+            admin.add_fault(path=f"/{held_waba}/subscribed_apps", latency_ms=25_000)
+            second = auto.select_stack("prod-2", work_dir=first.stack.workspace.work_dir,
+                                       opts=auto.LocalWorkspaceOptions(env_vars=first.env))
+            outcome: dict[str, object] = {}
+
+            def hold() -> None:
+                try:
+                    outcome["result"] = second.refresh(color="never")
+                except auto.CommandError as error:
+                    outcome["error"] = error
+
+            calls_before = len(admin.calls())
+            thread = threading.Thread(target=hold)
+            thread.start()
+            try:
+                # The refresh holds the lock once it reads Graph.
+                while len(admin.calls()) == calls_before and thread.is_alive():
+                    time.sleep(0.2)
+                done = shards_cli(first, "refresh", "--prefix", "prod", "--count", "5")
+            finally:
+                thread.join()
+            assert "result" in outcome, outcome.get("error")
+            assert done.returncode == 1, done.stdout + done.stderr
+            assert "4 of 5 stacks succeeded" in done.stdout
+            failure = done.stdout.split("prod-2 failed:", 1)[1]
+            assert "currently locked" in failure
+            admin.clear_faults()
+
+            # 5. Back to 3 stacks: prod-4 and prod-5 are retired, their WABAs adopted by the
+            # others, again with reads only and every override present throughout.
+            calls_before, watch = len(admin.calls()), OverrideWatch(emulator)
+            with watch:
+                done = shards_cli(first, "reshard", "--prefix", "prod", "--from", "5",
+                                  "--to", "3")
+            assert done.returncode == 0, done.stdout + done.stderr
+            assert "removed stack prod-4" in done.stdout and "removed stack prod-5" in done.stdout
+            during = admin.calls()[calls_before:]
+            assert [c for c in during if c["method"] != "GET"] == [], "the reshard wrote to Graph"
+            for sample in watch.samples:
+                assert {k: v for k, v in sample.items() if v is not None} == before
+            three = five[:3]
+            owners = waba_owners(first, three)
+            assert all(found == [f"prod-{shard_of(w, 3)}"] for w, found in owners.items())
+            assert sorted(owners) == sorted(w["id"] for w in fixture["wabas"])
+            listed = subprocess.run(["pulumi", "stack", "ls", "--json"],
+                                    cwd=first.stack.workspace.work_dir,
+                                    env={**os.environ, **first.env}, capture_output=True,
+                                    text=True, check=True).stdout
+            assert sorted(s["name"] for s in json.loads(listed)) == three
+
+            # 6. One number's receiver refuses verification: its stack fails, the others still
+            # apply their changes (one number of each stack gets a new URL).
+            changed = routing_table(fixture, receiver)
+            wabas_of = {s: [w for w, f in owners.items() if f == [s]] for s in three}
+            numbers = {p["waba_id"]: p["id"] for p in fixture["phone_numbers"]}
+            refused = numbers[wabas_of["prod-3"][0]]
+            new_urls = {}
+            for entry in changed["phoneNumbers"]:
+                if entry["phoneNumberId"] == refused:
+                    entry.update(callbackUri=receiver.url_for("refused"), verifyToken="refused")
+                elif entry["phoneNumberId"] in {numbers[ws[0]] for s, ws in wabas_of.items()
+                                                if s != "prod-3"}:
+                    entry["callbackUri"] = new_urls[entry["phoneNumberId"]] = (
+                        receiver.url_for(f"p/{entry['phoneNumberId']}/v2"))
+            table_file = tmp_path / "routing.yaml"
+            table_file.write_text(json.dumps(changed))
+            done = shards_cli(first, "up", "--prefix", "prod", "--count", "3", "--routing",
+                              str(table_file))
+            assert done.returncode == 1, done.stdout + done.stderr
+            assert "2 of 3 stacks succeeded" in done.stdout
+            failure = done.stdout.split("prod-3 failed:", 1)[1]
+            assert refused in failure and "2200" in failure
+            live = routed(watch)
+            assert {k: live[k] for k in new_urls} == new_urls
+            assert live[refused] == before[refused]
+        finally:
+            for name in five:
+                # A stack is missing when a step failed before it was created.
+                with contextlib.suppress(auto.CommandError):
+                    first.stack.workspace.remove_stack(name, force=True)
+            admin.close()
+    assert first.leaked(fixtures.DEFAULT_TOKEN, *TOKENS.values()) == []
+
+
+def test_a_reshard_of_a_set_with_unexpected_shard_keys_runs_nothing(
+        engine, tmp_path: Path, emulator, pulumi_home):
+    first = E2EStack(tmp_path, emulator, pulumi_home, TOKENS["main"], name="prod-1",
+                     program=REPO / "stacks", project_name="waba-webhooks")
+    first.stack.set_all_config({
+        "waba-webhooks:routing": auto.ConfigValue(json.dumps({"wabas": []})),
+        "waba-webhooks:shard": auto.ConfigValue("1/2"),
+    })
+    second = auto.create_stack("prod-2", work_dir=first.stack.workspace.work_dir,
+                               opts=auto.LocalWorkspaceOptions(env_vars=first.env))
+    second.set_config("waba-webhooks:shard", auto.ConfigValue("2/4"))
+    try:
+        done = shards_cli(first, "reshard", "--prefix", "prod", "--from", "2", "--to", "3")
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert "stack prod-2 has waba-webhooks:shard '2/4', not '2/2'" in done.stderr
+        assert "step 1" not in done.stdout
+        done = shards_cli(first, "reshard", "--prefix", "prod", "--from", "3", "--to", "4")
+        assert done.returncode == 2 and "stack prod-1 has" in done.stderr
+        assert first.stack.get_all_config()["waba-webhooks:shard"].value == "1/2"
+        assert "waba-webhooks:reshardTo" not in first.stack.get_all_config()
+    finally:
+        for name in ("prod-1", "prod-2"):
+            with contextlib.suppress(auto.CommandError):
+                first.stack.workspace.remove_stack(name, force=True)
