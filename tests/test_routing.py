@@ -1,5 +1,7 @@
 """The routing table: which overrides it declares and where each number's webhooks end up."""
 
+import asyncio
+
 import pulumi
 import pytest
 from pulumi.runtime import rpc
@@ -85,6 +87,17 @@ def test_per_waba_needs_to_know_each_routed_numbers_waba(table, words):
     with pytest.raises(routing.RoutingTableError) as caught:
         routing.plan(table)
     assert words in str(caught.value)
+
+
+@pytest.fixture(autouse=True)
+def event_loop():
+    """A current event loop for Pulumi's mocks: older SDKs (3.200) take the current one, and an
+    earlier `asyncio.run` in the same process (the protocol tests) leaves none."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield loop
+    asyncio.set_event_loop(None)
+    loop.close()
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
