@@ -89,15 +89,16 @@ def test_per_waba_needs_to_know_each_routed_numbers_waba(table, words):
     assert words in str(caught.value)
 
 
-@pytest.fixture(autouse=True)
-def event_loop():
-    """A current event loop for Pulumi's mocks: older SDKs (3.200) take the current one, and an
-    earlier `asyncio.run` in the same process (the protocol tests) leaves none."""
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    yield loop
-    asyncio.set_event_loop(None)
-    loop.close()
+def with_event_loop() -> None:
+    """Make sure Pulumi's mocks find a current event loop: older SDKs (3.200) take the current
+    one, and an earlier `asyncio.run` in the same process (the protocol tests) leaves none.
+    Where one is usable, it is left as it is."""
+    try:
+        if not asyncio.get_event_loop_policy().get_event_loop().is_closed():
+            return
+    except RuntimeError:
+        pass
+    asyncio.set_event_loop(asyncio.new_event_loop())
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
@@ -125,6 +126,7 @@ def secret(value):
 def declared(form: str, table=TABLE, **options) -> dict[str, dict]:
     """The resources `routing.apply` declares, by name, as Pulumi's own test engine sees them."""
     mocks = RecordingMocks()
+    with_event_loop()
     pulumi.runtime.set_mocks(mocks, preview=False)
 
     @pulumi.runtime.test
@@ -260,6 +262,7 @@ def test_a_waba_routing_without_phone_numbers_still_has_its_effective_routing():
     """A WABA routed by its override alone (no ``phone_numbers``): the program can read
     ``effective`` (it once failed with AttributeError: no attribute 'phone_numbers')."""
     mocks = RecordingMocks()
+    with_event_loop()
     pulumi.runtime.set_mocks(mocks, preview=False)
     seen = {}
 
