@@ -123,26 +123,31 @@ def secret(value):
     return {rpc._special_sig_key: rpc._special_secret_sig, "value": value}
 
 
-def declared(form: str, table=TABLE, **options) -> dict[str, dict]:
-    """The resources `routing.apply` declares, by name, as Pulumi's own test engine sees them."""
+def run_mocked(body) -> RecordingMocks:
+    """Run `body` (returning an Output to wait for) as a Pulumi program under Pulumi's own test
+    engine; the mocks record what it declares."""
     mocks = RecordingMocks()
     with_event_loop()
     pulumi.runtime.set_mocks(mocks, preview=False)
-
-    @pulumi.runtime.test
-    def program():
-        applied = routing.apply(table, TOKENS, form=form, **options)
-        return pulumi.Output.all(list(applied.waba_overrides.values()),
-                                 list(applied.phone_overrides.values()))
-
     try:
-        program()
+        pulumi.runtime.test(body)()
     finally:
         # The mocks are process-wide settings (pulumi.log goes through them): put them back.
         pulumi.runtime.settings.reset_options(
             project="project", stack="stack", root_directory="root_directory",
             organization="organization")
-    return mocks.resources
+    return mocks
+
+
+def declared(form: str, table=TABLE, **options) -> dict[str, dict]:
+    """The resources `routing.apply` declares, by name, as Pulumi's own test engine sees them."""
+
+    def program():
+        applied = routing.apply(table, TOKENS, form=form, **options)
+        return pulumi.Output.all(list(applied.waba_overrides.values()),
+                                 list(applied.phone_overrides.values()))
+
+    return run_mocked(program).resources
 
 
 def test_per_waba_declares_one_routing_per_waba_with_its_tokens():
@@ -261,21 +266,12 @@ def test_a_program_can_leave_the_app_subscription_to_another_stack():
 def test_a_waba_routing_without_phone_numbers_still_has_its_effective_routing():
     """A WABA routed by its override alone (no ``phone_numbers``): the program can read
     ``effective`` (it once failed with AttributeError: no attribute 'phone_numbers')."""
-    mocks = RecordingMocks()
-    with_event_loop()
-    pulumi.runtime.set_mocks(mocks, preview=False)
     seen = {}
 
-    @pulumi.runtime.test
     def program():
         only_waba = WabaRouting("only-waba", waba_id="100", verify_token="t",
                                 callback_uri="https://hooks.example.com/east")
         return only_waba.effective.apply(lambda value: seen.update(effective=value))
 
-    try:
-        program()
-    finally:
-        pulumi.runtime.settings.reset_options(
-            project="project", stack="stack", root_directory="root_directory",
-            organization="organization")
+    run_mocked(program)
     assert seen == {"effective": {}}
