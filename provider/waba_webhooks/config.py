@@ -56,18 +56,27 @@ KEYS: dict[str, tuple[str, str]] = {
     "batch_reads": ("batchReads", "WHATSAPP_BATCH_READS"),
 }
 
+#: Settings that are secrets: marked secret in the plugin's schema, never logged.
+SECRET_SETTINGS = frozenset({"access_token", "app_secret"})
+
+
 
 @dataclass(frozen=True)
 class Settings:
     """Everything the Graph client needs; the token is kept out of ``repr``."""
 
+    #: A system-user (or user) access token with ``whatsapp_business_management``: every Graph
+    #: call but the app subscription's is made with it. Kept out of ``repr``, state and logs.
     access_token: str | None = field(default=None, repr=False)
+    #: The Meta app whose routing this is (digits); looked up once with ``GET /app`` when unset.
     app_id: str | None = None
     #: The app secret (App Dashboard > App settings > Basic). Only `AppWebhookSubscription`
     #: needs it: ``/{app-id}/subscriptions`` takes an app access token, ``{app-id}|{secret}``,
     #: which the Graph client forms in memory. Kept out of ``repr``, state and logs.
     app_secret: str | None = field(default=None, repr=False)
+    #: The Graph API version in every path (``v23.0``).
     api_version: str = DEFAULT_API_VERSION
+    #: Where the Graph API is: Meta's, or a local emulator (``http://`` only for loopback).
     graph_url: str = DEFAULT_GRAPH_URL
     #: Accept ``http://`` override callback URIs whose host is loopback (local emulator use).
     allow_http_loopback: bool = False

@@ -52,6 +52,16 @@ class AppSubscriptionConflictError(OverrideConflictError):
     an `AppWebhookSubscription` would create one, and the resource did not ask to adopt it."""
 
 
+class NothingToImportError(WabaWebhooksError):
+    """`pulumi import` named an object that has nothing of our app's to import (no override of
+    our app there, or no app subscription)."""
+
+
+class VerifyTokenRequiredError(WabaWebhooksError):
+    """A write needs a verify token (Meta verifies the URL with it) and the resource has none:
+    it was imported, and Meta never returns a verify token."""
+
+
 class ImportNotSupportedError(WabaWebhooksError):
     """``ResourceOptions(import_=...)`` was used: Pulumi cannot import dynamic resources."""
 

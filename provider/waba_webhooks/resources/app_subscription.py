@@ -36,7 +36,17 @@ import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from ..errors import AppSubscriptionConflictError
-from .override import ADOPT_EXISTING, VERIFY_TOKEN, GraphProvider, differs, is_unknown, read_result
+from .kind import Kind
+from .override import (
+    ADOPT_EXISTING,
+    VERIFY_TOKEN,
+    GraphProvider,
+    check_token,
+    differs,
+    is_unknown,
+    read_result,
+    require_token,
+)
 from .resource import build_props
 
 if TYPE_CHECKING:
@@ -122,7 +132,7 @@ class AppWebhookSubscriptionProvider(GraphProvider):
 
         return self.checked(news, INPUTS, (
             (CALLBACK_URL, self.callback_uri_check(self.noun)),
-            (VERIFY_TOKEN, validation.check_verify_token),
+            (VERIFY_TOKEN, check_token(olds)),
             (FIELDS, check_fields),
             (INCLUDE_VALUES, validation.check_bool),
             (ADOPT_EXISTING, validation.check_bool),
@@ -171,7 +181,7 @@ class AppWebhookSubscriptionProvider(GraphProvider):
             return UpdateResult(outs)
         live = self.client.app_subscription(id_)  # read first: it may have changed by hand
         steps = plan(live, news,
-                     token_changed=olds.get(VERIFY_TOKEN) != news[VERIFY_TOKEN],
+                     token_changed=self._differs(olds, news, VERIFY_TOKEN),
                      include_values_changed=self._differs(olds, news, INCLUDE_VALUES))
         self._write(id_, steps, news)
         return UpdateResult(self._outputs(id_, live, steps, news))
@@ -206,8 +216,9 @@ class AppWebhookSubscriptionProvider(GraphProvider):
         """The POST (adds fields, sets the URL; Meta verifies it) before the DELETE, so every
         field that stays is subscribed throughout."""
         if steps.post_fields:
+            token = require_token(props.get(VERIFY_TOKEN), f"app {app_id}")
             self.client.subscribe_app_webhooks(
-                app_id, props[CALLBACK_URL], props[VERIFY_TOKEN], steps.post_fields,
+                app_id, props[CALLBACK_URL], token, steps.post_fields,
                 include_values=_include_values(props))
         if steps.drop:
             self.client.unsubscribe_app_fields(app_id, steps.drop)
@@ -299,18 +310,17 @@ class AppWebhookSubscriptionArgs:
     remove_on_destroy: pulumi.Input[bool] | None = None
 
 
-class AppWebhookSubscription(pulumi.dynamic.Resource, module="waba-webhooks",
-                             name="AppWebhookSubscription"):
-    """The app's webhook subscription for ``whatsapp_business_account``: its callback URL and
-    the fields Meta delivers (``/{app-id}/subscriptions``, with the app access token formed from
-    ``whatsapp:appId`` and ``whatsapp:appSecret``).
+class AppWebhookSubscriptionOutputs:
+    """The app's webhook subscription for `whatsapp_business_account`: its callback URL and
+    the fields Meta delivers (`/{app-id}/subscriptions`, with the app access token formed from
+    the provider's `appId` and `appSecret`).
 
     The resource id is the app id. Create adopts an equal live subscription (same URL, same
-    fields) without a write and fails on a different one unless ``adopt_existing=True``.
+    fields) without a write and fails on a different one unless `adopt_existing` is true.
     Updates add fields before they drop any. Refresh reports drift (a field removed or the URL
     changed by hand); a subscription removed outside the stack leaves the state and the next
     `up` creates it again. Destroy leaves the subscription as it is and warns, unless
-    ``remove_on_destroy=True``: removing it stops every webhook of the app.
+    `remove_on_destroy` is true: removing it stops every webhook of the app.
     """
 
     callback_url: pulumi.Output[str]
@@ -325,6 +335,12 @@ class AppWebhookSubscription(pulumi.dynamic.Resource, module="waba-webhooks",
     active: pulumi.Output[bool]
     #: The fields Meta holds, in its order, as last read or written.
     live_fields: pulumi.Output[list[str]]
+
+
+
+class AppWebhookSubscription(AppWebhookSubscriptionOutputs, pulumi.dynamic.Resource,
+                             module="waba-webhooks", name="AppWebhookSubscription"):
+    """`AppWebhookSubscriptionOutputs` as a Pulumi dynamic resource, for Python programs."""
 
     def __init__(
         self,
@@ -346,5 +362,11 @@ class AppWebhookSubscription(pulumi.dynamic.Resource, module="waba-webhooks",
              INCLUDE_VALUES: include_values, ADOPT_EXISTING: adopt_existing,
              REMOVE_ON_DESTROY: remove_on_destroy},
             outputs=OUTPUTS,
+            secrets=KIND.secrets,
         )
         super().__init__(AppWebhookSubscriptionProvider(), resource_name, props, opts)
+
+
+KIND = Kind("AppWebhookSubscription", AppWebhookSubscriptionArgs, AppWebhookSubscriptionOutputs,
+            AppWebhookSubscriptionProvider, id_is="the app id", secrets=(VERIFY_TOKEN,),
+            defaults={INCLUDE_VALUES: True, ADOPT_EXISTING: False, REMOVE_ON_DESTROY: False})

@@ -20,7 +20,7 @@ import enum
 import inspect
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import pulumi
 from pulumi.dynamic import (
@@ -34,7 +34,7 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
-from ..errors import OverrideConflictError
+from ..errors import OverrideConflictError, VerifyTokenRequiredError
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -60,11 +60,14 @@ Check = Callable[[str, Any], "list[Failure]"]
 
 
 def read_result(object_id: str, outs: dict[str, Any], inputs: dict[str, Any]) -> ReadResult:
-    """A read's result with the inputs the outputs imply, where the SDK takes them
-    (`READ_RESULT_TAKES_INPUTS`)."""
-    if not READ_RESULT_TAKES_INPUTS:
-        return ReadResult(object_id, outs)
-    return ReadResult(object_id, outs, inputs)
+    """A read's result with the inputs the outputs imply. The dynamic door passes them on
+    where the SDK takes them (`READ_RESULT_TAKES_INPUTS`); the native door reads them on every
+    SDK (an import records them)."""
+    if READ_RESULT_TAKES_INPUTS:
+        return ReadResult(object_id, outs, inputs)
+    result = ReadResult(object_id, outs)
+    result.inputs = inputs
+    return result
 
 
 class Takeover(enum.Enum):
@@ -119,6 +122,36 @@ def conflict_error(conflicts: Iterable[Conflict]) -> OverrideConflictError:
     )
 
 
+def imported(olds: Mapping[str, Any]) -> bool:
+    """Whether the recorded inputs are those of an import: the object is recorded without a
+    verify token. Meta never returns a token, so `pulumi import` cannot record one; such a
+    resource may go without it until a write needs it (`check_token`, `require_token`), and
+    declaring one later is not a change by itself (`differs`)."""
+    return bool(olds) and olds.get(VERIFY_TOKEN) is None
+
+
+def check_token(olds: Mapping[str, Any]) -> Check:
+    """`validation.check_verify_token`, except that an imported resource may have none."""
+    from .. import validation
+
+    def check(prop: str, value: Any) -> list[Failure]:
+        if value is None and imported(olds):
+            return []
+        return validation.check_verify_token(prop, value)
+
+    return check
+
+
+def require_token(token: str | None, where: str) -> str:
+    """The verify token a write sends, or an error that says why there is none."""
+    if not token:
+        raise VerifyTokenRequiredError(
+            f"{where}: {VERIFY_TOKEN} is needed for this write (Meta verifies the URL with it) "
+            "and this resource has none: it was imported, and Meta never returns a verify "
+            f"token. Declare {VERIFY_TOKEN}. Nothing was changed")
+    return token
+
+
 def clear_allowed(noun: str, object_id: str, current: str | None, ours: str | None) -> bool:
     """Clear only what this stack set: if someone changed the override since, leave it and say
     so (`warn_left_as_is`)."""
@@ -148,6 +181,13 @@ class GraphProvider(ResourceProvider):
         from .. import config
 
         self._settings = config.load(req.config.get)
+
+    @classmethod
+    def configured(cls, settings: Settings) -> Self:
+        """A provider with these settings (the native door's ``configure()``)."""
+        provider = cls()
+        provider._settings = settings
+        return provider
 
     @property
     def settings(self) -> Settings:
@@ -227,7 +267,7 @@ class OverrideProvider(GraphProvider):
         return self.checked(news, self.input_names, (
             (self.id_property, validation.check_id),
             (CALLBACK_URI, self.callback_uri_check(f"{self.noun} {news.get(self.id_property)}")),
-            (VERIFY_TOKEN, validation.check_verify_token),
+            (VERIFY_TOKEN, check_token(olds)),
             (ADOPT_EXISTING, validation.check_bool),
         ))
 
@@ -255,7 +295,7 @@ class OverrideProvider(GraphProvider):
         """An update writes only when what Meta holds changes: the URI or the verify token (a
         new `adopt_existing` alone changes nothing remotely)."""
         return (olds.get(CALLBACK_URI), olds.get(VERIFY_TOKEN)) != (
-            news[CALLBACK_URI], news[VERIFY_TOKEN])
+            news[CALLBACK_URI], news.get(VERIFY_TOKEN))
 
     def found(self, object_id: str, outs: dict[str, Any]) -> ReadResult:
         """A read that found the override: its outputs and (`read_result`) the inputs they
@@ -289,6 +329,8 @@ def differs(olds: Mapping[str, Any], news: Mapping[str, Any], name: str,
     old, new = olds.get(name), news.get(name)
     if is_unknown(new):
         return True
+    if name == VERIFY_TOKEN and old is None:
+        return False  # none recorded (an import): declaring one changes nothing at Meta
     if name == ADOPT_EXISTING:
         return bool(old) != bool(new)
     return (empty if old is None else old) != (empty if new is None else new)

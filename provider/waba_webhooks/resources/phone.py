@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
-from .override import ADOPT_EXISTING, CALLBACK_URI, VERIFY_TOKEN, OverrideProvider
+from .kind import Kind
+from .override import (
+    ADOPT_EXISTING,
+    CALLBACK_URI,
+    VERIFY_TOKEN,
+    OverrideProvider,
+    require_token,
+)
 from .resource import build_props
 
 if TYPE_CHECKING:
@@ -47,7 +54,8 @@ class PhoneCallbackOverrideProvider(OverrideProvider):
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         if self.write_needed(olds, news):
-            self.client.set_phone_override(id_, news[CALLBACK_URI], news[VERIFY_TOKEN])
+            token = require_token(news.get(VERIFY_TOKEN), f"phone number {id_}")
+            self.client.set_phone_override(id_, news[CALLBACK_URI], token)
         live = self.client.webhook_configuration(id_)
         return UpdateResult(self._outputs(id_, news[CALLBACK_URI], live, news))
 
@@ -67,7 +75,6 @@ class PhoneCallbackOverrideProvider(OverrideProvider):
         }
 
 
-
 @dataclass
 class PhoneCallbackOverrideArgs:
     """Inputs of a `PhoneCallbackOverride`."""
@@ -83,17 +90,16 @@ class PhoneCallbackOverrideArgs:
     adopt_existing: pulumi.Input[bool] | None = None
 
 
-class PhoneCallbackOverride(pulumi.dynamic.Resource, module="waba-webhooks",
-                            name="PhoneCallbackOverride"):
-    """Our app's alternate callback URL on a business phone number (``webhook_configuration``).
+class PhoneCallbackOverrideOutputs:
+    """Our app's alternate callback URL on a business phone number (`webhook_configuration`).
 
     The resource id is the phone number id; changing it moves the override (replace), changing
     the URL or verify token updates it in place. Outputs also report the fallbacks Meta would use
     without it (`waba_callback_uri`, `app_callback_uri`) and `effective_callback_uri`. Adopt an
     override that is already set by declaring its current URL (create then writes nothing), or
-    take it over with ``adopt_existing=True``. (``import_`` cannot work for dynamic resources:
-    pulumi/pulumi#16175.) Our app must be subscribed to the number's WABA: declare a
-    `WabaCallbackOverride` for that WABA (it subscribes the app) or subscribe the app yourself.
+    take it over with `adopt_existing`. Our app must be subscribed to the number's WABA: declare
+    a `WabaCallbackOverride` or `WabaRouting` for that WABA (it subscribes the app) or subscribe
+    the app yourself.
     """
 
     phone_number_id: pulumi.Output[str]
@@ -106,6 +112,16 @@ class PhoneCallbackOverride(pulumi.dynamic.Resource, module="waba-webhooks",
     app_callback_uri: pulumi.Output[str | None]
     #: Where messages webhooks for this number go (phone > WABA > app): this override's URI.
     effective_callback_uri: pulumi.Output[str]
+
+
+class PhoneCallbackOverride(PhoneCallbackOverrideOutputs, pulumi.dynamic.Resource,
+                            module="waba-webhooks", name="PhoneCallbackOverride"):
+    """`PhoneCallbackOverrideOutputs` as a Pulumi dynamic resource, for Python programs.
+
+    (``import_`` cannot work for dynamic resources, pulumi/pulumi#16175: adopt an override by
+    declaring its current URL, or use the native ``whatsapp`` provider,
+    `waba_webhooks.native.PhoneCallbackOverride`.)
+    """
 
     def __init__(
         self,
@@ -124,5 +140,12 @@ class PhoneCallbackOverride(pulumi.dynamic.Resource, module="waba-webhooks",
             {PHONE_NUMBER_ID: phone_number_id, CALLBACK_URI: callback_uri,
              VERIFY_TOKEN: verify_token, ADOPT_EXISTING: adopt_existing},
             outputs=FALLBACK_OUTPUTS,
+            secrets=KIND.secrets,
         )
         super().__init__(PhoneCallbackOverrideProvider(), resource_name, props, opts)
+
+
+KIND = Kind("PhoneCallbackOverride", PhoneCallbackOverrideArgs, PhoneCallbackOverrideOutputs,
+            PhoneCallbackOverrideProvider, id_is="the phone number id",
+            secrets=(VERIFY_TOKEN,), replaces=(PhoneCallbackOverrideProvider.id_property,),
+            defaults={ADOPT_EXISTING: False})

@@ -18,16 +18,18 @@ def build_props(
     keywords: Mapping[str, Any],
     outputs: Iterable[str] = (),
     secrets: Iterable[str] = (VERIFY_TOKEN,),
+    importable: bool = False,
 ) -> tuple[dict[str, Any], pulumi.ResourceOptions]:
     """Inputs from an ``Args`` dataclass and keywords (keywords win), the `secrets` (verify
     tokens) wrapped as secrets and marked secret in outputs too, output-only properties
-    declared."""
-    if opts is not None and opts.import_ is not None:
+    declared. Only `importable` (native) resources take the ``import_`` option."""
+    if not importable and opts is not None and opts.import_ is not None:
         raise ImportNotSupportedError(
             "the import_ resource option cannot work for Pulumi dynamic resources: the engine "
             "reads the resource without its serialized provider (pulumi/pulumi#16175). To adopt "
             "an existing override, declare it with its current callback_uri (create then adopts "
-            "it without writing), or set adopt_existing=True to replace whatever is there"
+            "it without writing), or set adopt_existing=True to replace whatever is there; or "
+            "use the native resources of waba_webhooks.native, which can be imported"
         )
     # Not dataclasses.asdict: it deep-copies values, and Outputs must pass through untouched.
     props: dict[str, Any] = (

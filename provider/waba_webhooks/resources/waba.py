@@ -15,7 +15,14 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
-from .override import ADOPT_EXISTING, CALLBACK_URI, VERIFY_TOKEN, OverrideProvider
+from .kind import Kind
+from .override import (
+    ADOPT_EXISTING,
+    CALLBACK_URI,
+    VERIFY_TOKEN,
+    OverrideProvider,
+    require_token,
+)
 from .resource import build_props
 
 WABA_ID = "waba_id"
@@ -57,6 +64,7 @@ class WabaCallbackOverrideProvider(OverrideProvider):
         """Set the override, subscribing the app first (a plain POST) if it is not subscribed
         yet: Meta refuses an override from an unsubscribed app. Never that POST on a
         subscribed WABA: there it clears our override."""
+        token = require_token(props.get(VERIFY_TOKEN), f"WABA {waba_id}")
         if not subscribed:
             self.client.subscribe_app(waba_id)
             pulumi.log.info(
@@ -64,7 +72,7 @@ class WabaCallbackOverrideProvider(OverrideProvider):
                 "webhooks; subscribed it first (POST subscribed_apps with no body), as Meta "
                 "requires before an override callback URI"
             )
-        self.client.set_waba_override(waba_id, props[CALLBACK_URI], props[VERIFY_TOKEN])
+        self.client.set_waba_override(waba_id, props[CALLBACK_URI], token)
 
     def _outputs(self, waba_id: str, callback_uri: str, props: dict[str, Any]) -> dict[str, Any]:
         return {**self.base_outputs(waba_id, callback_uri, props),
@@ -86,16 +94,15 @@ class WabaCallbackOverrideArgs:
     adopt_existing: pulumi.Input[bool] | None = None
 
 
-class WabaCallbackOverride(pulumi.dynamic.Resource, module="waba-webhooks",
-                           name="WabaCallbackOverride"):
-    """Our app's alternate callback URL on a WABA (``override_callback_uri``).
+class WabaCallbackOverrideOutputs:
+    """Our app's alternate callback URL on a WhatsApp Business Account (`override_callback_uri`).
 
     The resource id is the WABA id; changing it moves the override (replace), changing the URL
     or verify token updates it in place. On a WABA the app is not subscribed to yet (a new
     customer's), it subscribes the app first, as Meta requires. Deleting it removes the override
     but never unsubscribes the app from the WABA. Adopt an override that is already set by
     declaring its current URL (create then writes nothing), or take it over with
-    ``adopt_existing=True``. (``import_`` cannot work for dynamic resources: pulumi/pulumi#16175.)
+    `adopt_existing`.
     """
 
     waba_id: pulumi.Output[str]
@@ -104,6 +111,16 @@ class WabaCallbackOverride(pulumi.dynamic.Resource, module="waba-webhooks",
     adopt_existing: pulumi.Output[bool]
     #: The app the access token belongs to: the override is this app's.
     app_id: pulumi.Output[str]
+
+
+class WabaCallbackOverride(WabaCallbackOverrideOutputs, pulumi.dynamic.Resource,
+                           module="waba-webhooks", name="WabaCallbackOverride"):
+    """`WabaCallbackOverrideOutputs` as a Pulumi dynamic resource, for Python programs.
+
+    (``import_`` cannot work for dynamic resources, pulumi/pulumi#16175: adopt an override by
+    declaring its current URL, or use the native ``whatsapp`` provider,
+    `waba_webhooks.native.WabaCallbackOverride`.)
+    """
 
     def __init__(
         self,
@@ -122,5 +139,12 @@ class WabaCallbackOverride(pulumi.dynamic.Resource, module="waba-webhooks",
             {WABA_ID: waba_id, CALLBACK_URI: callback_uri, VERIFY_TOKEN: verify_token,
              ADOPT_EXISTING: adopt_existing},
             outputs=("app_id",),
+            secrets=KIND.secrets,
         )
         super().__init__(WabaCallbackOverrideProvider(), resource_name, props, opts)
+
+
+KIND = Kind("WabaCallbackOverride", WabaCallbackOverrideArgs, WabaCallbackOverrideOutputs,
+            WabaCallbackOverrideProvider, id_is="the WABA id",
+            secrets=(VERIFY_TOKEN,), replaces=(WabaCallbackOverrideProvider.id_property,),
+            defaults={ADOPT_EXISTING: False})

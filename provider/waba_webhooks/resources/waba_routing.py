@@ -56,6 +56,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
 from ..errors import GraphError, NotFoundError, RoutingError
+from .kind import Kind
 from .override import (
     ADOPT_EXISTING,
     CALLBACK_URI,
@@ -63,10 +64,12 @@ from .override import (
     Conflict,
     GraphProvider,
     Takeover,
+    check_token,
     conflict_error,
     differs,
     is_unknown,
     read_result,
+    require_token,
     takeover,
     warn_left_as_is,
 )
@@ -166,10 +169,11 @@ def plan(live: LiveRouting, news: Mapping[str, Any], olds: Mapping[str, Any]) ->
 
     def decide(noun: str, object_id: str, current: str | None, want: str | None,
                before: str | None, phone_id: str | None) -> None:
-        token = token_for(news, phone_id)
+        token, recorded = token_for(news, phone_id), token_for(olds, phone_id)
         if want is not None and before is not None:
-            # Ours: restore drift, apply a new URI, re-verify with a new token.
-            if current != want or token != token_for(olds, phone_id):
+            # Ours: restore drift, apply a new URI, re-verify with a new token (none recorded,
+            # after an import: nothing to re-verify).
+            if current != want or (recorded is not None and token != recorded):
                 result.writes.append(Write(noun, object_id, want, token))
         elif want is not None:
             decision = takeover(current, want, adopt)
@@ -271,9 +275,9 @@ class WabaRoutingProvider(GraphProvider):
             return [] if value is None else callback_uri(prop, value)
 
         def optional_token(prop: str, value: Any) -> list[Failure]:
-            # Required when anything is routed (checked again at `up` if unknown now).
-            return validation.check_verify_token(prop, value) if (
-                routed(news) or value is not None) else []
+            # Required when anything is routed (checked again at `up` if unknown now), except
+            # after an import until a write needs it.
+            return check_token(olds)(prop, value) if (routed(news) or value is not None) else []
 
         def uri_map(prop: str, value: Any) -> list[Failure]:
             return validation.check_id_map(prop, value, callback_uri, skip=is_unknown)
@@ -351,6 +355,9 @@ class WabaRoutingProvider(GraphProvider):
                     f"the ids (phone number ids, not phone numbers) and the WABA", [])
             if todo.conflicts:
                 raise conflict_error(todo.conflicts)
+            for write in todo.writes:
+                if write.callback_uri is not None:
+                    require_token(write.verify_token, f"{write.noun} {write.object_id}")
             self._warn(todo)
             self._write(waba_id, todo, pool)
         return outputs(waba_id, live.after(todo.writes, live.subscribed or todo.subscribe),
@@ -465,16 +472,16 @@ class WabaRoutingArgs:
     adopt_existing: pulumi.Input[bool] | None = None
 
 
-class WabaRouting(pulumi.dynamic.Resource, module="waba-webhooks", name="WabaRouting"):
+class WabaRoutingOutputs:
     """Our app's whole webhook routing on one WABA: its override and its numbers' overrides.
 
     One resource per WABA, for stacks with many numbers: reads cost a few Graph calls per WABA
     whatever its number count, writes run in parallel inside one provider call, and overrides
-    of ours on numbers it does not list are reported (``unlisted="keep"``) or removed
-    (``unlisted="clear"``). Declaring it for a WABA makes it the owner of our app's routing
-    there: do not also declare `WabaCallbackOverride` / `PhoneCallbackOverride` for that WABA
-    or its numbers, nor a second `WabaRouting` (each would undo the other's changes). See the
-    module for inputs, outputs and Graph calls.
+    of ours on numbers it does not list are reported (`unlisted` `keep`) or removed (`unlisted`
+    `clear`). Declaring it for a WABA makes it the owner of our app's routing there: do not
+    also declare `WabaCallbackOverride` / `PhoneCallbackOverride` for that WABA or its numbers,
+    nor a second `WabaRouting` (each would undo the other's changes). The resource id is the
+    WABA id.
     """
 
     waba_id: pulumi.Output[str]
@@ -500,6 +507,21 @@ class WabaRouting(pulumi.dynamic.Resource, module="waba-webhooks", name="WabaRou
     #: The WABA's numbers without an override of ours (they follow the WABA's, else the app's).
     numbers_without_override: pulumi.Output[list[str]]
 
+    @property
+    def effective(self) -> pulumi.Output[dict[str, dict[str, str | None]]]:
+        """Phone number id -> ``{"callbackUri", "rule"}`` for every number of the WABA, as last
+        read (computed in the program; not stored in state)."""
+        return pulumi.Output.all(**{name: getattr(self, name) for name in (
+            PHONE_NUMBERS, "unlisted_overrides", "waba_callback_uri", "app_callback_uri",
+            NUMBERS_WITHOUT_OVERRIDE)}).apply(effective_routing)
+
+
+
+class WabaRouting(WabaRoutingOutputs, pulumi.dynamic.Resource, module="waba-webhooks",
+                  name="WabaRouting"):
+    """`WabaRoutingOutputs` as a Pulumi dynamic resource, for Python programs. See the module
+    for inputs, outputs and Graph calls."""
+
     def __init__(
         self,
         resource_name: str,
@@ -521,15 +543,11 @@ class WabaRouting(pulumi.dynamic.Resource, module="waba-webhooks", name="WabaRou
              PHONE_NUMBERS: phone_numbers, VERIFY_TOKENS: verify_tokens, UNLISTED: unlisted,
              ADOPT_EXISTING: adopt_existing},
             outputs=(CALLBACK_URI, PHONE_NUMBERS, VERIFY_TOKEN, VERIFY_TOKENS, *OUTPUTS),
-            secrets=(VERIFY_TOKEN, VERIFY_TOKENS),
+            secrets=KIND.secrets,
         )
         super().__init__(WabaRoutingProvider(), resource_name, props, opts)
 
-    @property
-    def effective(self) -> pulumi.Output[dict[str, dict[str, str | None]]]:
-        """Phone number id -> ``{"callbackUri", "rule"}`` for every number of the WABA, as last
-        read (computed in the program; not stored in state)."""
-        return pulumi.Output.all(**{name: getattr(self, name) for name in (
-            PHONE_NUMBERS, "unlisted_overrides", "waba_callback_uri", "app_callback_uri",
-            NUMBERS_WITHOUT_OVERRIDE)}).apply(effective_routing)
 
+KIND = Kind("WabaRouting", WabaRoutingArgs, WabaRoutingOutputs, WabaRoutingProvider,
+            id_is="the WABA id", secrets=(VERIFY_TOKEN, VERIFY_TOKENS), replaces=(WABA_ID,),
+            defaults={UNLISTED: KEEP, ADOPT_EXISTING: False})

@@ -1,0 +1,142 @@
+"""The resources of the native ``whatsapp`` plugin, for Python programs.
+
+The same four kinds as the dynamic resources (`waba_webhooks.WabaRouting`...), with the same
+``Args`` types and outputs, served by the ``pulumi-resource-whatsapp`` plugin instead of the
+SDK's dynamic provider. What that gives a Python program:
+
+- ``pulumi import`` and the ``import_`` resource option;
+- explicit providers, one per Meta app (`Provider`), so that several apps' routing lives in one
+  program;
+- no pickled provider in state, and more than 4 resource operations at once.
+
+Each class carries an alias to its dynamic type, so a stack made with the dynamic resources moves
+to these by changing the import alone: the next ``pulumi up`` shows every resource unchanged,
+with no write and no replace::
+
+    from waba_webhooks import native as whatsapp
+
+    sandbox = whatsapp.Provider("sandbox", access_token=cfg.require_secret("sandboxToken"),
+                                app_id="1234567890")
+    whatsapp.WabaRouting("support", whatsapp.WabaRoutingArgs(waba_id="1022...", ...),
+                         opts=pulumi.ResourceOptions(provider=sandbox))
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pulumi
+
+from . import config
+from .resources import APP_SUBSCRIPTION, PHONE, WABA, WABA_ROUTING
+from .resources.app_subscription import AppWebhookSubscriptionArgs, AppWebhookSubscriptionOutputs
+from .resources.kind import PACKAGE, Kind
+from .resources.phone import PhoneCallbackOverrideArgs, PhoneCallbackOverrideOutputs
+from .resources.resource import build_props
+from .resources.waba import WabaCallbackOverrideArgs, WabaCallbackOverrideOutputs
+from .resources.waba_routing import WabaRoutingArgs, WabaRoutingOutputs
+
+__all__ = [
+    "AppWebhookSubscription",
+    "AppWebhookSubscriptionArgs",
+    "PhoneCallbackOverride",
+    "PhoneCallbackOverrideArgs",
+    "Provider",
+    "WabaCallbackOverride",
+    "WabaCallbackOverrideArgs",
+    "WabaRouting",
+    "WabaRoutingArgs",
+]
+
+
+class Provider(pulumi.ProviderResource):
+    """A ``whatsapp`` provider instance: one Meta app's settings. Pass it as
+    ``ResourceOptions(provider=...)``. Keywords are the settings of `waba_webhooks.config`
+    (``access_token``, ``app_id``, ``app_secret``, ``graph_url``, ``allow_http_loopback``...);
+    a setting left out falls back to its ``WHATSAPP_*`` environment variable, never to the
+    ``whatsapp:*`` stack config (that is the default provider's)."""
+
+    def __init__(self, resource_name: str, opts: pulumi.ResourceOptions | None = None,
+                 **settings: pulumi.Input[Any]) -> None:
+        unknown = sorted(set(settings) - set(config.KEYS))
+        if unknown:
+            raise TypeError(f"Provider got unknown settings {', '.join(unknown)}; the settings "
+                            f"are {', '.join(config.KEYS)}")
+        props = {
+            config.KEYS[name][0]: pulumi.Output.secret(value)
+            if name in config.SECRET_SETTINGS else value
+            for name, value in settings.items() if value is not None
+        }
+        super().__init__(PACKAGE, resource_name, props, opts)
+
+
+class _NativeResource(pulumi.CustomResource):
+    """A resource of the ``whatsapp`` plugin: inputs from an ``Args`` and keywords, as the
+    dynamic resources take them, with camelCase names on the wire."""
+
+    _kind: ClassVar[Kind]
+
+    def __init__(self, resource_name: str, args: Any = None,
+                 opts: pulumi.ResourceOptions | None = None, **inputs: Any) -> None:
+        kind = self._kind
+        unknown = sorted(set(inputs) - set(kind.inputs))
+        if unknown:
+            raise TypeError(f"{kind.name} got unknown inputs {', '.join(unknown)}; its inputs "
+                            f"are {', '.join(kind.inputs)}")
+        props, opts = build_props(
+            args, opts, inputs,
+            outputs=[name for name in kind.properties if name not in kind.inputs],
+            secrets=kind.secrets, importable=True)
+        opts = pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=kind.dynamic_type)]))
+        super().__init__(kind.token, resource_name, props, opts)
+
+    def translate_input_property(self, prop: str) -> str:
+        return self._kind.wire_names.get(prop, prop)
+
+    def translate_output_property(self, prop: str) -> str:
+        return self._kind.python_names.get(prop, prop)
+
+
+class WabaCallbackOverride(WabaCallbackOverrideOutputs, _NativeResource):
+    """`WabaCallbackOverrideOutputs` as a ``whatsapp`` plugin resource (see
+    `WabaCallbackOverrideArgs` for its inputs)."""
+
+    _kind = WABA
+
+    def __init__(self, resource_name: str, args: WabaCallbackOverrideArgs | None = None,
+                 opts: pulumi.ResourceOptions | None = None, **inputs: Any) -> None:
+        super().__init__(resource_name, args, opts, **inputs)
+
+
+class PhoneCallbackOverride(PhoneCallbackOverrideOutputs, _NativeResource):
+    """`PhoneCallbackOverrideOutputs` as a ``whatsapp`` plugin resource (see
+    `PhoneCallbackOverrideArgs` for its inputs)."""
+
+    _kind = PHONE
+
+    def __init__(self, resource_name: str, args: PhoneCallbackOverrideArgs | None = None,
+                 opts: pulumi.ResourceOptions | None = None, **inputs: Any) -> None:
+        super().__init__(resource_name, args, opts, **inputs)
+
+
+class WabaRouting(WabaRoutingOutputs, _NativeResource):
+    """`WabaRoutingOutputs` as a ``whatsapp`` plugin resource (see `WabaRoutingArgs` for its
+    inputs)."""
+
+    _kind = WABA_ROUTING
+
+    def __init__(self, resource_name: str, args: WabaRoutingArgs | None = None,
+                 opts: pulumi.ResourceOptions | None = None, **inputs: Any) -> None:
+        super().__init__(resource_name, args, opts, **inputs)
+
+
+class AppWebhookSubscription(AppWebhookSubscriptionOutputs, _NativeResource):
+    """`AppWebhookSubscriptionOutputs` as a ``whatsapp`` plugin resource (see
+    `AppWebhookSubscriptionArgs` for its inputs)."""
+
+    _kind = APP_SUBSCRIPTION
+
+    def __init__(self, resource_name: str, args: AppWebhookSubscriptionArgs | None = None,
+                 opts: pulumi.ResourceOptions | None = None, **inputs: Any) -> None:
+        super().__init__(resource_name, args, opts, **inputs)

@@ -1,0 +1,177 @@
+"""The plugin's Pulumi package schema, generated from the resource kinds and the settings.
+
+Every property's name, type, description, secrecy and whether it replaces the resource come
+from the kinds (`waba_webhooks.resources.kind.Kind`); every config key from
+`waba_webhooks.config`. ``schema.json`` beside this module is this schema as JSON, checked in so
+that the plugin serves it without building it; ``python -m waba_webhooks.plugin.schema`` writes
+it again, and a test fails when it is stale.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import dataclasses
+import json
+import re
+import sys
+import types
+import typing
+from importlib import metadata
+from importlib import resources as package_files
+from typing import Any
+
+import pulumi
+
+from .. import config
+from ..resources import KINDS
+from ..resources.kind import MODULE, PACKAGE, Kind, attribute_docs, camel
+
+SCHEMA_FILE = "schema.json"
+
+_RST_LITERAL = re.compile(r"``([^`]+)``")
+
+
+def schema() -> dict[str, Any]:
+    """The package schema, as a dict ready for JSON."""
+    settings = _settings()
+    return {
+        "name": PACKAGE,
+        "displayName": "WhatsApp webhook routing",
+        "version": metadata.version("waba-webhooks"),
+        "description": "WhatsApp Cloud API webhook routing as infrastructure: the alternate "
+                       "callback URLs of WABAs and phone numbers, and the app's own webhook "
+                       "subscription.",
+        "keywords": ["whatsapp", "meta", "webhooks", "category/utility"],
+        "meta": {"moduleFormat": "(.*)"},
+        "config": {"variables": settings},
+        "provider": {
+            "description": "The settings of one Meta app: its access token, app id and app "
+                           "secret, and where the Graph API is. The default provider reads "
+                           f"the `{config.NAMESPACE}:*` stack config; declare more providers to "
+                           "own several apps' routing in one program.",
+            "inputProperties": settings,
+        },
+        "resources": {kind.token: _resource(kind) for kind in KINDS},
+        "language": {
+            "python": {"requires": {"pulumi": ">=3.200.0,<4"}},
+        },
+    }
+
+
+def render() -> str:
+    """The schema as ``schema.json`` holds it."""
+    return json.dumps(schema(), indent=2, sort_keys=False) + "\n"
+
+
+def checked_in() -> str:
+    """``schema.json`` as shipped with the package."""
+    return package_files.files(__package__).joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+
+
+def _resource(kind: Kind) -> dict[str, Any]:
+    hints = _hints(kind.outputs)
+    input_hints = _hints(kind.args)
+    outputs, inputs = kind.output_docs(), kind.input_docs()
+    names = {*kind.inputs, *kind.properties}
+    return {
+        "description": _text(kind.description(), names) + _import_section(kind),
+        "properties": {
+            camel(name): _property(hints[name], outputs.get(name, ""), names,
+                                   secret=name in kind.secrets)
+            for name in kind.properties
+        },
+        "required": [camel(name) for name in kind.properties if not _optional(hints[name])],
+        "inputProperties": {
+            camel(name): _property(input_hints[name], inputs.get(name, ""), names,
+                                   secret=name in kind.secrets,
+                                   replaces=name in kind.replaces,
+                                   default=kind.defaults.get(name))
+            for name in kind.inputs
+        },
+        "requiredInputs": [camel(name) for name in kind.required_inputs],
+        "aliases": [{"type": kind.dynamic_type}],
+    }
+
+
+def _import_section(kind: Kind) -> str:
+    return (f"\n\n## Import\n\nThe id is {kind.id_is}. Import reads what is live and writes "
+            "nothing (Meta never returns a verify token: declare it in the program).\n\n"
+            f"```sh\n$ pulumi import {PACKAGE}:{MODULE}:{kind.name} <name> <id>\n```\n")
+
+
+def _settings() -> dict[str, Any]:
+    docs = attribute_docs(config.Settings)
+    hints = typing.get_type_hints(config.Settings)
+    defaults = {f.name: f.default for f in dataclasses.fields(config.Settings)}
+    result: dict[str, Any] = {}
+    for name, (key, env) in config.KEYS.items():
+        prop = _property(hints[name], docs.get(name, ""), set(config.KEYS),
+                         secret=name in config.SECRET_SETTINGS, default=defaults[name])
+        prop["description"] += f" Environment variable: `{env}`."
+        result[key] = prop
+    return result
+
+
+def _property(hint: Any, doc: str, names: set[str], *, secret: bool = False,
+              replaces: bool = False, default: Any = None) -> dict[str, Any]:
+    prop: dict[str, Any] = {**_type(hint), "description": _text(doc, names)}
+    if default is not None:
+        prop["default"] = default
+    if secret:
+        prop["secret"] = True
+    if replaces:
+        prop["willReplaceOnChanges"] = True
+    return prop
+
+
+def _type(hint: Any) -> dict[str, Any]:
+    """A JSON schema type from a Python annotation (``pulumi.Input``/``Output`` unwrapped)."""
+    hint = _unwrap(hint)
+    origin = typing.get_origin(hint)
+    if origin in (dict, collections.abc.Mapping):
+        return {"type": "object", "additionalProperties": _type(typing.get_args(hint)[1])}
+    if origin in (list, collections.abc.Sequence):
+        return {"type": "array", "items": _type(typing.get_args(hint)[0])}
+    simple = {str: "string", bool: "boolean", int: "integer", float: "number"}
+    if hint in simple:
+        return {"type": simple[hint]}
+    raise TypeError(f"no schema type for {hint!r}")
+
+
+def _unwrap(hint: Any) -> Any:
+    """The value type inside ``Input[...]``, ``Output[...]`` and ``X | None``."""
+    origin = typing.get_origin(hint)
+    if origin is pulumi.Output:
+        return _unwrap(typing.get_args(hint)[0])
+    if origin in (typing.Union, types.UnionType):
+        members = [m for m in typing.get_args(hint)
+                   if m is not type(None)
+                   and typing.get_origin(m) not in (pulumi.Output, collections.abc.Awaitable)]
+        return _unwrap(members[0])
+    return hint
+
+
+def _optional(hint: Any) -> bool:
+    if typing.get_origin(hint) is pulumi.Output:
+        hint = typing.get_args(hint)[0]
+    return typing.get_origin(hint) in (typing.Union, types.UnionType) and type(None) in \
+        typing.get_args(hint)
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    # pulumi.Input refers to "Output" by name: resolve it in pulumi's own namespace.
+    return typing.get_type_hints(cls, vars(sys.modules[cls.__module__]), vars(pulumi.output))
+
+
+def _text(doc: str, names: set[str]) -> str:
+    """A description in the schema's words: Markdown literals, camelCase property names,
+    ``null``."""
+    text = re.sub(r"\bNone\b", "null", _RST_LITERAL.sub(r"`\1`", doc))
+    for name in sorted(names, key=len, reverse=True):
+        if "_" in name:
+            text = re.sub(rf"\b{name}\b", camel(name), text)
+    return text
+
+
+if __name__ == "__main__":
+    sys.stdout.write(render())

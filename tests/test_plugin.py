@@ -1,0 +1,253 @@
+"""The ``whatsapp`` plugin as the engine drives it: the real ``pulumi-resource-whatsapp``
+executable spoken to over gRPC (GetSchema, CheckConfig, Configure, Check, Diff, Create, Read,
+Update, Delete), against the emulator, with camelCase wire names. bin/test runs this file with
+the newest and the oldest supported SDK."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from pulumi.provider.experimental.property_value import PropertyValue
+from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+from pulumi.runtime.rpc import UNKNOWN
+
+from waba_webhooks.plugin import schema
+from waba_webhooks.plugin.provider import plain, wire
+
+TYPE = "whatsapp:index:{}"
+
+
+def plugin_path() -> str:
+    """The console script `pip install` put beside this interpreter."""
+    path = Path(sys.executable).with_name("pulumi-resource-whatsapp")
+    assert path.exists(), f"{path} is missing: the package's console script was not installed"
+    return str(path)
+
+
+class PluginProcess:
+    """`pulumi-resource-whatsapp` and a gRPC stub to it."""
+
+    def __init__(self) -> None:
+        # The engine's address: nothing listens there, so the plugin watches no engine.
+        self.proc = subprocess.Popen([plugin_path(), "127.0.0.1:9"], stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        port = int(self.proc.stdout.readline().strip())
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
+
+    def stop(self) -> str:
+        self.channel.close()
+        self.proc.kill()
+        _, err = self.proc.communicate(timeout=10)
+        return err
+
+
+def struct(props: dict[str, Any], secrets: tuple[str, ...] = ()) -> Any:
+    return PropertyValue.marshal_map({k: wire(v, k in secrets) for k, v in props.items()})
+
+
+def values(message: Any) -> dict[str, Any]:
+    return {k: plain(v) for k, v in PropertyValue.unmarshal_map(message).items()}
+
+
+def secret_keys(message: Any) -> set[str]:
+    return {k for k, v in PropertyValue.unmarshal_map(message).items() if v.is_secret}
+
+
+def urn(kind: str, name: str = "r") -> str:
+    return f"urn:pulumi:test::proj::{TYPE.format(kind)}::{name}"
+
+
+def settings(emulator, token: str | None = None) -> dict[str, Any]:
+    return {"accessToken": token or emulator.token, "graphUrl": emulator.url,
+            "allowHttpLoopback": "true"}
+
+
+@pytest.fixture
+def plugin(emulator) -> Iterator[PluginProcess]:
+    process = PluginProcess()
+    try:
+        process.stub.Configure(provider_pb2.ConfigureRequest(
+            args=struct(settings(emulator), secrets=("accessToken",)), acceptSecrets=True))
+        yield process
+    finally:
+        process.stop()
+
+
+def test_schema_json_is_generated_from_the_resource_kinds():
+    assert schema.checked_in() == schema.render(), (
+        "provider/waba_webhooks/plugin/schema.json is stale: run "
+        "`.venv/bin/python -m waba_webhooks.plugin.schema > "
+        "provider/waba_webhooks/plugin/schema.json`")
+
+
+def test_get_schema_serves_it_and_marks_secrets(plugin):
+    served = plugin.stub.GetSchema(provider_pb2.GetSchemaRequest(version=0)).schema
+    assert served == schema.checked_in()
+    loaded = schema.schema()
+    assert set(loaded["resources"]) == {TYPE.format(k) for k in (
+        "WabaCallbackOverride", "PhoneCallbackOverride", "WabaRouting", "AppWebhookSubscription")}
+    routing = loaded["resources"][TYPE.format("WabaRouting")]
+    assert routing["inputProperties"]["verifyTokens"]["secret"] is True
+    assert routing["inputProperties"]["wabaId"]["willReplaceOnChanges"] is True
+    assert loaded["config"]["variables"]["accessToken"]["secret"] is True
+    assert loaded["provider"]["inputProperties"]["appSecret"]["secret"] is True
+
+
+def test_check_config_names_the_bad_key(plugin):
+    answer = plugin.stub.CheckConfig(provider_pb2.CheckRequest(
+        urn="urn:pulumi:test::proj::pulumi:providers:whatsapp::p", olds=struct({}),
+        news=struct({"graphUrl": "http://graph.example.com"})))
+    assert [f.property for f in answer.failures] == ["graphUrl"]
+    assert "loopback" in answer.failures[0].reason
+
+
+@pytest.mark.parametrize("kind,id_key", [("WabaCallbackOverride", "wabaId"),
+                                         ("PhoneCallbackOverride", "phoneNumberId")])
+def test_override_lifecycle_over_grpc(plugin, emulator, callback_receiver, kind, id_key):
+    object_id = (emulator.waba_ids if id_key == "wabaId" else emulator.routable_phone_ids)[0]
+    stub, u = plugin.stub, urn(kind)
+    news = {id_key: object_id, "callbackUri": callback_receiver.url,
+            "verifyToken": callback_receiver.verify_token}
+
+    bad = stub.Check(provider_pb2.CheckRequest(
+        urn=u, olds=struct({}), news=struct({**news, "callbackUri": "http://x.example/"})))
+    assert [f.property for f in bad.failures] == ["callbackUri"]
+    assert "callbackUri" in bad.failures[0].reason and "callback_uri" not in \
+        bad.failures[0].reason
+    unknown = stub.Check(provider_pb2.CheckRequest(
+        urn=u, olds=struct({}), news=struct({**news, "callbackUri": UNKNOWN})))
+    assert list(unknown.failures) == [], "an unknown value is checked once it is known"
+    assert emulator.admin.counts()["total"] == 0, "check must not call the Graph API"
+
+    checked = stub.Check(provider_pb2.CheckRequest(urn=u, olds=struct({}),
+                                                   news=struct(news)))
+    assert list(checked.failures) == []
+    assert "verifyToken" in secret_keys(checked.inputs)
+
+    created = stub.Create(provider_pb2.CreateRequest(urn=u, properties=checked.inputs))
+    assert created.id == object_id
+    state = values(created.properties)
+    assert state["callbackUri"] == callback_receiver.url
+    assert "verifyToken" in secret_keys(created.properties)
+
+    same = stub.Diff(provider_pb2.DiffRequest(id=object_id, urn=u, olds=created.properties,
+                                              news=checked.inputs))
+    assert same.changes == provider_pb2.DiffResponse.DIFF_NONE
+
+    new_url = callback_receiver.url + "/v2"
+    changed = struct({**news, "callbackUri": new_url}, secrets=("verifyToken",))
+    diff = stub.Diff(provider_pb2.DiffRequest(id=object_id, urn=u, olds=created.properties,
+                                              news=changed))
+    assert diff.changes == provider_pb2.DiffResponse.DIFF_SOME and list(diff.replaces) == []
+    assert dict(diff.detailedDiff) == {
+        "callbackUri": provider_pb2.PropertyDiff(kind=provider_pb2.PropertyDiff.UPDATE,
+                                                 inputDiff=True)}
+    moved = stub.Diff(provider_pb2.DiffRequest(id=object_id, urn=u, olds=created.properties,
+                                               news=struct({**news, id_key: "123456789"})))
+    assert list(moved.replaces) == [id_key]
+
+    updated = stub.Update(provider_pb2.UpdateRequest(id=object_id, urn=u,
+                                                     olds=created.properties, news=changed))
+    assert values(updated.properties)["callbackUri"] == new_url
+
+    read = stub.Read(provider_pb2.ReadRequest(id=object_id, urn=u,
+                                              properties=updated.properties))
+    assert read.id == object_id and values(read.properties)["callbackUri"] == new_url
+    assert "verifyToken" in secret_keys(read.properties)
+
+    stub.Delete(provider_pb2.DeleteRequest(id=object_id, urn=u, properties=updated.properties))
+    gone = stub.Read(provider_pb2.ReadRequest(id=object_id, urn=u,
+                                              properties=updated.properties))
+    assert gone.id == ""
+
+
+def test_import_reads_without_a_token_and_checks_clean(plugin, emulator):
+    phone = emulator.routable_phone_ids[0]
+    emulator.admin.set_phone_override(phone, emulator.app_id, "https://live.example/hook")
+    u = urn("PhoneCallbackOverride")
+    # What `pulumi import` sends: an id, no state, no inputs.
+    read = plugin.stub.Read(provider_pb2.ReadRequest(id=phone, urn=u, properties=struct({}),
+                                                     inputs=struct({})))
+    assert read.id == phone
+    inputs = values(read.inputs)
+    assert inputs == {"phoneNumberId": phone, "callbackUri": "https://live.example/hook",
+                      "adoptExisting": False}
+    checked = plugin.stub.Check(provider_pb2.CheckRequest(urn=u, olds=read.inputs,
+                                                          news=read.inputs))
+    assert list(checked.failures) == [], "Meta never returns a verify token"
+    # The program then declares the same override with its token: no change.
+    declared = struct({**inputs, "verifyToken": "t0ken"}, secrets=("verifyToken",))
+    diff = plugin.stub.Diff(provider_pb2.DiffRequest(id=phone, urn=u, olds=read.properties,
+                                                     news=declared))
+    assert diff.changes == provider_pb2.DiffResponse.DIFF_NONE
+    writes = emulator.admin.counts()["writes"]
+    assert writes == 0
+
+
+@pytest.mark.parametrize("kind,object_id,words", [
+    ("WabaCallbackOverride", "102290129340400", "nothing to import"),
+    ("PhoneCallbackOverride", "999999999999", "does not exist"),
+])
+def test_import_of_nothing_fails_with_the_reason(plugin, kind, object_id, words):
+    with pytest.raises(grpc.RpcError) as caught:
+        plugin.stub.Read(provider_pb2.ReadRequest(id=object_id, urn=urn(kind),
+                                                  properties=struct({}), inputs=struct({})))
+    assert words in caught.value.details()
+
+
+def test_waba_routing_diff_has_a_line_per_number(plugin, emulator, callback_receiver):
+    waba = emulator.waba_ids[0]
+    numbers = [p for p in emulator.routable_phone_ids if emulator.waba_of(p) == waba]
+    u = urn("WabaRouting")
+    news = {"wabaId": waba, "verifyToken": callback_receiver.verify_token,
+            "phoneNumbers": {numbers[0]: callback_receiver.url}}
+    checked = plugin.stub.Check(provider_pb2.CheckRequest(urn=u, olds=struct({}),
+                                                          news=struct(news)))
+    assert list(checked.failures) == []
+    created = plugin.stub.Create(provider_pb2.CreateRequest(urn=u, properties=checked.inputs))
+    assert values(created.properties)["phoneNumbers"] == {numbers[0]: callback_receiver.url}
+
+    later = {**news, "phoneNumbers": {numbers[0]: callback_receiver.url + "/a",
+                                      numbers[1]: callback_receiver.url + "/b"}}
+    diff = plugin.stub.Diff(provider_pb2.DiffRequest(id=waba, urn=u, olds=created.properties,
+                                                     news=struct(later)))
+    assert dict(diff.detailedDiff) == {
+        f'phoneNumbers["{numbers[0]}"]': provider_pb2.PropertyDiff(
+            kind=provider_pb2.PropertyDiff.UPDATE, inputDiff=True),
+        f'phoneNumbers["{numbers[1]}"]': provider_pb2.PropertyDiff(
+            kind=provider_pb2.PropertyDiff.ADD, inputDiff=True),
+    }
+    bad = plugin.stub.Check(provider_pb2.CheckRequest(
+        urn=u, olds=struct({}),
+        news=struct({**news, "phoneNumbers": {numbers[0]: "ftp://x.example/"}})))
+    assert [f.property for f in bad.failures] == [f"phoneNumbers['{numbers[0]}']"]
+
+
+def test_two_instances_use_their_own_tokens(emulator, callback_receiver):
+    """Two provider processes (two apps) each act with their own token."""
+    other_token = next(app["access_tokens"][0] for app in emulator.admin.state()["apps"]
+                       if app["id"] != emulator.app_id)
+    processes = [PluginProcess(), PluginProcess()]
+    try:
+        for process, token in zip(processes, (emulator.token, other_token), strict=True):
+            process.stub.Configure(provider_pb2.ConfigureRequest(
+                args=struct(settings(emulator, token), secrets=("accessToken",)),
+                acceptSecrets=True))
+        waba = emulator.waba_ids[0]
+        for process, path in zip(processes, ("/a", "/b"), strict=True):
+            props = struct({"wabaId": waba, "callbackUri": callback_receiver.url + path,
+                            "verifyToken": callback_receiver.verify_token})
+            process.stub.Create(provider_pb2.CreateRequest(urn=urn("WabaCallbackOverride"),
+                                                           properties=props))
+        apps = {call["app_id"] for call in emulator.admin.calls() if call["method"] == "POST"}
+        assert len(apps) == 2
+    finally:
+        for process in processes:
+            process.stop()
