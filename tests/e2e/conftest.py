@@ -30,6 +30,9 @@ PROGRAM = Path(__file__).resolve().parent / "program"
 #: The routing program users run (`stacks/__main__.py`, project `waba-webhooks`).
 ROUTING_PROGRAM = REPO / "stacks"
 PASSPHRASE = "e2e-passphrase"
+#: Where the engine finds the native plugin, `pulumi-resource-whatsapp`: the console script that
+#: installing the package put beside the interpreter running the tests (the SDK end under test).
+PLUGIN_DIR = Path(sys.executable).parent
 ENGINE_MODULE = "github.com/pulumi/pulumi/pkg/v3"
 
 
@@ -95,6 +98,7 @@ class E2EStack:
                             # The SDK end under test: the virtualenv running pytest.
                             "options": {"virtualenv": sys.prefix},
                         },
+                        **local_plugin(),
                     }
                 )
             )
@@ -102,6 +106,7 @@ class E2EStack:
             "PULUMI_BACKEND_URL": backend_url or f"file://{root / 'state'}",
             "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
             "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
             "PULUMI_HOME": str(pulumi_home),
         }
         self.state_dir = root / "state"
@@ -127,9 +132,13 @@ class E2EStack:
         self.config_file = project / f"Pulumi.{name}.yaml"
 
     def declare(self, wabas: list[dict] | None = None, phones: list[dict] | None = None,
-                routings: list[dict] | None = None, apps: list[dict] | None = None) -> None:
+                routings: list[dict] | None = None, apps: list[dict] | None = None,
+                door: str = "dynamic") -> None:
+        """What the e2e program declares, with the dynamic resources or the native ones
+        (`door`: ``dynamic`` or ``native``)."""
         self.stack.set_all_config(
             {
+                "e2e:door": auto.ConfigValue(door),
                 "e2e:wabas": auto.ConfigValue(json.dumps(wabas or [])),
                 "e2e:phones": auto.ConfigValue(json.dumps(phones or [])),
                 "e2e:routings": auto.ConfigValue(json.dumps(routings or [])),
@@ -199,6 +208,12 @@ class E2EStack:
         text = "\n".join([self._export_cli(), *files])
         self.outputs.append(text)
         return text
+
+
+def local_plugin() -> dict[str, Any]:
+    """The Pulumi.yaml entry that points the engine at the native plugin of this checkout, as
+    the README tells an infra repo to (no download, no warning about a plugin from $PATH)."""
+    return {"plugins": {"providers": [{"name": "whatsapp", "path": str(PLUGIN_DIR)}]}}
 
 
 def declare_all(stack: E2EStack, fixture: dict, receiver, suffix: str = "") -> dict[str, str]:

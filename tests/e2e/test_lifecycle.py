@@ -1,7 +1,7 @@
 """Each resource through its whole life with the real engine: one table of steps, run in order
 for every resource kind, as Terraform's acceptance tests do (`WabaRouting` adds the steps of
-overrides it does not list). bin/test runs it with the newest and the oldest supported pulumi
-SDK."""
+overrides it does not list), through both doors: the dynamic resources and the native
+``whatsapp`` plugin's. bin/test runs it with the newest and the oldest supported pulumi SDK."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 from pulumi.automation.errors import CommandError
 
 from tests.e2e.conftest import changes
+from waba_webhooks.resources.kind import camel
 from waba_webhooks.resources.override import READ_RESULT_TAKES_INPUTS
 
 
@@ -45,8 +46,8 @@ class Kind:
             spec["phones"] = {self.listed(object_id): callback_uri}
         return spec
 
-    def declare(self, stack, *entries: dict) -> None:
-        stack.declare(**{self.key: list(entries)})
+    def declare(self, stack, *entries: dict, door: str = "dynamic") -> None:
+        stack.declare(**{self.key: list(entries)}, door=door)
 
     def live(self, emulator, object_id: str) -> object:
         """Our app's override on the object as the Graph API reports it (for a `WabaRouting`,
@@ -87,16 +88,35 @@ def kind(request, emulator) -> Kind:
                 removed_outside=({"update": 1}, {"update": 1}))
 
 
+@pytest.fixture(params=["dynamic", "native"])
+def door(request) -> str:
+    return request.param
+
+
 @dataclass
 class World:
     stack: object
     kind: Kind
     emulator: object
     receiver: object
+    door: str = "dynamic"
+
+    def declare(self, *entries: dict) -> None:
+        self.kind.declare(self.stack, *entries, door=self.door)
+
+    def prop(self, name: str) -> str:
+        """A property's name as this door's preview and state show it."""
+        return camel(name) if self.door == "native" else name
+
+    @property
+    def recorded_drift(self) -> bool:
+        """Whether a refresh records drift in the inputs: the native door always does, the
+        dynamic one where the SDK's ReadResult takes inputs."""
+        return self.door == "native" or READ_RESULT_TAKES_INPUTS
 
 
 def step_create(w: World) -> None:
-    w.kind.declare(w.stack, w.kind.entry("main", w.kind.ids[0], w.receiver.url))
+    w.declare(w.kind.entry("main", w.kind.ids[0], w.receiver.url))
     result = w.stack.up()
     assert changes(result.summary.resource_changes) == {"create": 2}  # stack + override
     assert w.kind.live(w.emulator, w.kind.ids[0]) == w.receiver.url
@@ -111,10 +131,10 @@ def step_no_perpetual_diff(w: World) -> None:
 
 def step_url_change_updates_in_place(w: World) -> None:
     new_url = w.receiver.url + "/v2"
-    w.kind.declare(w.stack, w.kind.entry("main", w.kind.ids[0], new_url))
+    w.declare(w.kind.entry("main", w.kind.ids[0], new_url))
     preview = w.stack.preview()
     assert changes(preview.change_summary) == {"update": 1}
-    assert "callback_uri" in preview.stdout
+    assert w.prop("callback_uri") in preview.stdout
     if w.kind.authoritative:
         # The engine shows a map input's change per key: one line per number that changes.
         line = f'~ {w.kind.listed(w.kind.ids[0])}: "{w.receiver.url}" => "{new_url}"'
@@ -125,7 +145,7 @@ def step_url_change_updates_in_place(w: World) -> None:
 
 def step_id_change_replaces(w: World) -> None:
     url = w.receiver.url + "/v2"
-    w.kind.declare(w.stack, w.kind.entry("main", w.kind.ids[1], url))
+    w.declare(w.kind.entry("main", w.kind.ids[1], url))
     assert changes(w.stack.preview().change_summary) == {"replace": 1}
     assert changes(w.stack.up().summary.resource_changes) == {"replace": 1}
     assert w.kind.live(w.emulator, w.kind.ids[1]) == url
@@ -137,8 +157,8 @@ def step_drift_is_reported_and_restored(w: World) -> None:
     assert changes(w.stack.refresh().summary.resource_changes) == {"update": 1}
     # SDKs whose ReadResult takes inputs record the drift in the state's inputs too; with older
     # ones the inputs stay as declared. Either way the outputs hold it and `up` restores it.
-    recorded = w.stack.inputs("main")["callback_uri"]
-    assert recorded == ("https://changed-by-hand.example/hook" if READ_RESULT_TAKES_INPUTS
+    recorded = w.stack.inputs("main")[w.prop("callback_uri")]
+    assert recorded == ("https://changed-by-hand.example/hook" if w.recorded_drift
                         else w.receiver.url + "/v2")
     assert changes(w.stack.up().summary.resource_changes) == {"update": 1}
     assert w.kind.live(w.emulator, w.kind.ids[1]) == w.receiver.url + "/v2"
@@ -174,7 +194,7 @@ def step_unlisted_overrides_are_kept_and_reported(w: World) -> None:
 def step_unlisted_overrides_are_cleared_on_request(w: World) -> None:
     stray = w.kind.unlisted(w.kind.ids[1])
     main = w.kind.entry("main", w.kind.ids[1], w.receiver.url + "/v2")
-    w.kind.declare(w.stack, {**main, "unlisted": "clear"})
+    w.declare({**main, "unlisted": "clear"})
     preview = w.stack.preview()
     assert changes(preview.change_summary) == {"update": 1}
     assert changes(w.stack.up().summary.resource_changes) == {"update": 1}
@@ -189,12 +209,12 @@ def step_unlisted_overrides_are_cleared_on_request(w: World) -> None:
     w.stack.refresh()
     preview = w.stack.preview()
     assert changes(preview.change_summary) == {"update": 1}
-    if READ_RESULT_TAKES_INPUTS:
+    if w.recorded_drift:
         assert f'- {stray}: "https://stray.example/again"' in preview.stdout, preview.stdout
     w.stack.up()
     assert w.emulator.phone_override(stray) is None
     # Back to "keep": an input change only, no write.
-    w.kind.declare(w.stack, main)
+    w.declare(main)
     writes = w.emulator.admin.counts()["writes"]
     assert changes(w.stack.up().summary.resource_changes) == {"update": 1}
     assert w.emulator.admin.counts()["writes"] == writes
@@ -207,23 +227,39 @@ def step_adopt_an_existing_override(w: World) -> None:
     adopted = w.receiver.url + "/adopted"
     w.kind.set_live(w.emulator, w.kind.ids[0], adopted)
     main = w.kind.entry("main", w.kind.ids[1], w.receiver.url + "/v2")
-    w.kind.declare(w.stack, main, w.kind.entry("adopted", w.kind.ids[0], adopted))
+    w.declare(main, w.kind.entry("adopted", w.kind.ids[0], adopted))
     writes_before = w.emulator.admin.counts()["writes"]
     assert changes(w.stack.up().summary.resource_changes) == {"create": 1}
     assert w.emulator.admin.counts()["writes"] == writes_before, "adopting must not write"
     assert changes(w.stack.preview().change_summary) == {}
-    w.kind.declare(w.stack, main,
+    w.declare(main,
                    w.kind.entry("adopted", w.kind.ids[0], w.receiver.url + "/managed"))
     assert changes(w.stack.up().summary.resource_changes) == {"update": 1}
     assert w.kind.live(w.emulator, w.kind.ids[0]) == w.receiver.url + "/managed"
 
 
-def step_import_option_fails_clearly(w: World) -> None:
-    w.kind.declare(w.stack, w.kind.entry("main", w.kind.ids[1], w.receiver.url + "/v2"),
-                   w.kind.entry("imported", "123456789", w.receiver.url, **{"import": "123456789"}))
-    with pytest.raises(CommandError) as caught:
-        w.stack.preview()
-    assert "pulumi/pulumi#16175" in str(caught.value) and "adopt_existing" in str(caught.value)
+def step_import_option(w: World) -> None:
+    """The dynamic door cannot import (pulumi/pulumi#16175) and says how to adopt instead; the
+    native one imports a live override with no write, and manages it from then on."""
+    main = w.kind.entry("main", w.kind.ids[1], w.receiver.url + "/v2")
+    if w.door == "dynamic":
+        w.declare(main, w.kind.entry("imported", "123456789", w.receiver.url,
+                                     **{"import": "123456789"}))
+        with pytest.raises(CommandError) as caught:
+            w.stack.preview()
+        assert "pulumi/pulumi#16175" in str(caught.value) and "adopt_existing" in str(caught.value)
+        return
+    w.declare(main)
+    w.stack.up()  # "adopted" goes, and clears what it set
+    live = w.receiver.url + "/by-hand"
+    w.kind.set_live(w.emulator, w.kind.ids[0], live)
+    writes = w.emulator.admin.counts()["writes"]
+    w.declare(main, w.kind.entry("imported", w.kind.ids[0], live, **{"import": w.kind.ids[0]}))
+    assert changes(w.stack.up().summary.resource_changes) == {"import": 1}
+    assert w.emulator.admin.counts()["writes"] == writes, "importing must not write"
+    assert changes(w.stack.preview().change_summary) == {}
+    w.declare(main)
+    w.stack.up()
 
 
 def step_state_holds_no_plaintext_secret(w: World) -> None:
@@ -251,7 +287,7 @@ STEPS: list[Callable[[World], None]] = [
     step_drift_is_reported_and_restored,
     step_removed_outside_is_recreated,
     step_adopt_an_existing_override,
-    step_import_option_fails_clearly,
+    step_import_option,
     step_state_holds_no_plaintext_secret,
     step_destroy_removes_every_override,
 ]
@@ -271,13 +307,14 @@ def steps_for(kind: Kind) -> list[Callable[[World], None]]:
     return [*STEPS[:at], *AUTHORITATIVE_STEPS, *STEPS[at:]]
 
 
-def test_lifecycle(e2e_stack, kind, emulator, callback_receiver):
-    world = World(e2e_stack, kind, emulator, callback_receiver)
+def test_lifecycle(e2e_stack, kind, door, emulator, callback_receiver):
+    world = World(e2e_stack, kind, emulator, callback_receiver, door)
     for step in steps_for(kind):
         try:
             step(world)
         except AssertionError as failure:
-            raise AssertionError(f"{kind.name}: {step.__name__}: {failure}") from failure
+            raise AssertionError(f"{kind.name} ({door}): {step.__name__}: {failure}") \
+                from failure
 
 
 BAD_INPUTS = [
@@ -292,11 +329,12 @@ BAD_INPUTS = [
     ("prop", "spec"), BAD_INPUTS, ids=[b[0] + str(i) for i, b in enumerate(BAD_INPUTS)]
 )
 def test_bad_input_fails_preview_naming_the_property(
-    e2e_stack, kind, emulator, callback_receiver, prop, spec
+    e2e_stack, kind, door, emulator, callback_receiver, prop, spec
 ):
     prop = ("phone_number_id" if kind.key == "phones" else "waba_id") if prop == "id" else prop
+    prop = camel(prop) if door == "native" else prop
     main = kind.entry("main", kind.ids[0], callback_receiver.url)
-    kind.declare(e2e_stack, {**main, **spec})
+    kind.declare(e2e_stack, {**main, **spec}, door=door)
     with pytest.raises(CommandError) as caught:
         e2e_stack.preview()
     assert prop in str(caught.value)

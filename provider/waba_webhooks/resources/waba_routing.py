@@ -325,6 +325,11 @@ class WabaRoutingProvider(GraphProvider):
             except NotFoundError:
                 # The WABA is gone or out of our app's reach: drop it from state.
                 return ReadResult("", {})
+        if not props:
+            # `pulumi import`: the resource takes over our app's routing as it is live.
+            props = {CALLBACK_URI: live.waba_override,
+                     PHONE_NUMBERS: {phone_id: uri for phone_id, uri in live.numbers.items()
+                                     if uri is not None}}
         outs = outputs(id_, live, props, self.client.app_id())
         return read_result(id_, outs, _implied_inputs(outs))
 

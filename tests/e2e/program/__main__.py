@@ -7,20 +7,22 @@ id -> URI), "ownTokens" (phone number ids given the token in ``verify_tokens``),
 "adopt", "import", "verifyToken"}; ``e2e:verifyToken`` (secret) is the verify token of every
 resource that does not give its own. ``e2e:apps``: JSON list of `AppWebhookSubscription`s,
 {"name", "callbackUrl", "fields", and optionally "includeValues", "adopt", "removeOnDestroy",
-"verifyToken"}.
+"verifyToken"}. ``e2e:door``: ``dynamic`` (default) declares the dynamic resources, ``native``
+those of the ``whatsapp`` plugin (`waba_webhooks.native`), with the same arguments.
 """
 
 import pulumi
 
-from waba_webhooks import (
-    AppWebhookSubscription,
-    PhoneCallbackOverride,
-    WabaCallbackOverride,
-    WabaRouting,
-)
+import waba_webhooks
+from waba_webhooks import native
 
 config = pulumi.Config("e2e")
 secret_token = config.require_secret("verifyToken")
+door = native if config.get("door") == "native" else waba_webhooks
+AppWebhookSubscription = door.AppWebhookSubscription
+PhoneCallbackOverride = door.PhoneCallbackOverride
+WabaCallbackOverride = door.WabaCallbackOverride
+WabaRouting = door.WabaRouting
 
 
 def options(spec: dict) -> pulumi.ResourceOptions:
