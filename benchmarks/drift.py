@@ -1,7 +1,7 @@
 """``python -m benchmarks.drift [--wabas N] [--per-waba N] [--latency-ms MS]``: what a nightly
 ``waba-webhooks drift`` costs: wall time and Graph calls for one stack of ``--wabas`` `WabaRouting`
 records (each WABA of ``--per-waba`` numbers) against an emulator answering every call after
-``--latency-ms``, reading one WABA at a time and ``commands.review.READ_CONCURRENCY`` at once.
+``--latency-ms``, reading one WABA at a time and ``commands.report.READ_CONCURRENCY`` at once.
 
 The record is the real refresh JSON of tests/golden/refresh_owned.json with its `WabaRouting`
 step repeated for each WABA. Prints one line per setting; a figure, not a test.
@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from waba_webhooks.commands import drift, review
+from waba_webhooks.commands import drift, report
 from waba_webhooks.config import Settings
 from waba_webhooks.emulator import DEFAULT_TOKEN, EmulatorAdmin, EmulatorServer, fixtures
 from waba_webhooks.graph import GraphClient
@@ -53,8 +53,8 @@ def main() -> None:
     args = parser.parse_args()
     document = record(args.wabas, args.per_waba)
     fixture = fixtures.generate(wabas=args.wabas, phones_per_waba=args.per_waba)
-    for concurrency in (1, review.READ_CONCURRENCY):
-        review.READ_CONCURRENCY = concurrency
+    for concurrency in (1, report.READ_CONCURRENCY):
+        report.READ_CONCURRENCY = concurrency
         with EmulatorServer(fixture, latency_ms=args.latency_ms) as server:
             admin = EmulatorAdmin(server.url)
             client = GraphClient(Settings(access_token=DEFAULT_TOKEN, graph_url=server.url,

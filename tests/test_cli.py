@@ -3,10 +3,14 @@ the emulator. (`waba-webhooks emulator`: tests/test_emulator.py, beside `python 
 
 from __future__ import annotations
 
+import importlib.metadata
+import subprocess
+
 import yaml
 
+import waba_webhooks
 from tests import seeded
-from tests.conftest import run_cli
+from tests.conftest import CONSOLE_SCRIPT, run_cli
 from tests.test_review import GOLDEN, golden
 
 
@@ -15,6 +19,14 @@ def test_help_lists_the_commands(emulator):
     assert done.returncode == 0
     for command in ("discover", "review", "emulator", "live-check"):
         assert command in done.stdout
+
+
+def test_version_prints_the_package_version():
+    done = subprocess.run([CONSOLE_SCRIPT, "--version"], capture_output=True, text=True,
+                          check=False, timeout=60)
+    assert (done.returncode, done.stdout) == (0, f"waba-webhooks {waba_webhooks.__version__}\n")
+    # One source: what the installed distribution says is what the package says.
+    assert importlib.metadata.version("waba-webhooks") == waba_webhooks.__version__
 
 
 def test_discover_prints_a_stack_config_and_only_reads(emulator):

@@ -1,4 +1,4 @@
-"""`waba-webhooks shards`: its arguments, and how it reports a set's runs (the runs themselves
+"""`waba-webhooks shards`: its arguments, and how a set's runs are reported (the runs themselves
 are in tests/e2e/test_shards.py)."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import run_cli
-from waba_webhooks.commands import shards
-from waba_webhooks.commands.shards import SetError, StackRun
+from waba_webhooks.commands import reshard, shards, stack_set
+from waba_webhooks.commands.stack_set import SetError, StackRun
 
 
 def test_the_set_is_named_stacks_or_a_prefix_and_count():
@@ -59,7 +59,7 @@ def test_the_summary_has_a_row_per_stack_and_every_failure():
     runs = [StackRun("prod-1", "up", ok=True, changes={"create": 3}, unchanged=1, wall_s=2.04),
             StackRun("prod-2", "up", ok=False, wall_s=1.5,
                      error="error: the stack is currently locked by 1 lock(s)")]
-    text = shards.summary(runs, 2.5)
+    text = stack_set.summary(runs, 2.5)
     assert "| prod-1 | up | ok | 3 create | 1 | 2.0 s |" in text
     assert "| prod-2 | up | FAILED | - | 0 | 1.5 s |" in text
     assert "1 of 2 stacks succeeded in 2.5 s." in text
@@ -72,15 +72,13 @@ def test_a_failed_operation_reports_its_diagnostics_and_errors():
               "    error: 1 of 10 writes failed: 3000 (#2200) Callback verification failed\n"
               "\nResources:\n    + 3 created\n\nDuration: 3s\n")
     error = Exception(f"\n code: 255\n stdout: {stdout}\n stderr: error: update failed\n")
-    assert shards.error_text(error).splitlines() == [
+    assert stack_set.error_text(error).splitlines() == [
         "  pulumi-python:dynamic:WabaRouting (waba-routing-2):",
         "    error: 1 of 10 writes failed: 3000 (#2200) Callback verification failed",
         "error: update failed"]
 
 
 def test_reshard_says_which_wabas_move_where():
-    from waba_webhooks.commands import reshard
-
     table = {"wabas": [{"wabaId": str(200_000_000_000_000 + i)} for i in range(1000)]}
     grow = reshard.moves(table, 4, 5)
     assert set(grow) == {(i, 5) for i in range(1, 5)}  # only to the new stack

@@ -17,6 +17,7 @@ client and Meta's usage header), ``commands/`` (the ``waba-webhooks`` command), 
 """
 
 from . import _compat
+from ._version import __version__
 from .errors import (
     AppSubscriptionConflictError,
     AppSubscriptionRefusedError,
@@ -73,4 +74,5 @@ __all__ = [
     "WabaRouting",
     "WabaRoutingArgs",
     "WabaWebhooksError",
+    "__version__",
 ]

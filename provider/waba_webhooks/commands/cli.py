@@ -6,6 +6,7 @@
     waba-webhooks shards preview|up|refresh|destroy|reshard ...
     waba-webhooks emulator [--port N] [--fixture FILE]
     waba-webhooks live-check --waba-id ID --phone-number-id ID [--write URL]
+    waba-webhooks --version
 
 Each subcommand is a module with ``configure_parser(parser)`` and ``run(args) -> int`` (the exit
 status); `COMMANDS` lists them. Graph settings come from the environment, as the provider reads
@@ -19,6 +20,7 @@ import logging
 import sys
 from types import ModuleType
 
+from .._version import __version__
 from ..emulator import __main__ as emulator
 from . import discover, drift, live_check, review, shards
 
@@ -43,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="waba-webhooks",
         description="WhatsApp webhook routing: the jobs around `pulumi up`.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module, summary) in COMMANDS.items():
         sub = commands.add_parser(name, help=summary)

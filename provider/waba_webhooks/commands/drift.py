@@ -36,10 +36,21 @@ from typing import Any, NoReturn
 
 from ..errors import GraphError, NotFoundError, PermissionDeniedError, WabaWebhooksError
 from ..graph import GraphClient
-from . import fit, review
+from . import fit
 from . import preview as pv
 from .preview import Declared, ResourceKind, Uri
-from .review import NumberRoute, Target
+from .render import (
+    FOLDED,
+    add_full_report_argument,
+    cell,
+    code,
+    mask,
+    number_table,
+    plain,
+    plural,
+    write_reports,
+)
+from .report import APP, NONE, WABA, Live, NumberRoute, Target, World, read_live
 
 #: Exit statuses, as ``terraform plan -detailed-exitcode``.
 NO_DRIFT, ERROR, DRIFT = 0, 1, 2
@@ -252,13 +263,13 @@ def build(resources: Sequence[Recorded], client: GraphClient,
             if target in owner and owner[target].urn != resource.urn:
                 report.warnings.append(
                     f"{'WABA' if target[0] == 'waba' else 'phone number'} {target[1]} is "
-                    f"recorded by both `{review.plain(owner[target].name)}` and "
-                    f"`{review.plain(resource.name)}`: each would undo the other's writes")
+                    f"recorded by both `{plain(owner[target].name)}` and "
+                    f"`{plain(resource.name)}`: each would undo the other's writes")
             owner[target] = resource
     waba_ids = sorted({t[1] for t in owner if t[0] == "waba"}
                       | {w for r in resources for w in r.declared.whole_wabas})
     phone_ids = sorted(t[1] for t in owner if t[0] == "phone")
-    live = review.read_live(client, waba_ids, phone_ids, report)
+    live = read_live(client, waba_ids, phone_ids, report)
     refused = sorted(live.refused)
     if refused:
         kind, object_id = refused[0]
@@ -267,7 +278,7 @@ def build(resources: Sequence[Recorded], client: GraphClient,
             f"{object_id}, which the stack records ({live.unreadable[refused[0]]}); "
             f"{len(refused)} recorded object(s) refused in all: no drift can be told there",
             code=200)
-    now, then = review.World(live), review.World(live)
+    now, then = World(live), World(live)
     for resource in resources:
         for target, uri in resource.targets():
             if target in live.unreadable:
@@ -302,10 +313,10 @@ def build(resources: Sequence[Recorded], client: GraphClient,
         if waba_id and (moved := causes.get(("subscription", waba_id))) is not None:
             why.append(f"app {'un' if moved.live is None else ''}subscribed by hand")
         elif (waba_id and (moved := causes.get(("waba", waba_id))) is not None
-              and review.WABA in (before.rule, after.rule)):
+              and WABA in (before.rule, after.rule)):
             why.append(f"via WABA override ({moved.change} by hand)")
         app = [m for m in report.moved if m.target[0] in ("app", "app fields")]
-        if app and (review.APP in (before.rule, after.rule) or review.NONE in (
+        if app and (APP in (before.rule, after.rule) or NONE in (
                 before.rule, after.rule)) and not why:
             why.append(f"via the app's subscription ({app[0].change} by hand)")
         number = live.numbers[phone_id]
@@ -316,8 +327,8 @@ def build(resources: Sequence[Recorded], client: GraphClient,
     return report
 
 
-def _compare_app(client: GraphClient, resource: Recorded, then: review.World,
-                 now: review.World, report: DriftReport) -> None:
+def _compare_app(client: GraphClient, resource: Recorded, then: World,
+                 now: World, report: DriftReport) -> None:
     """The app's subscription: its callback URL (where numbers without an override send their
     messages webhooks) and its fields (no ``messages``: none is delivered anywhere). Reading it
     takes the app token (``whatsapp:appSecret`` / ``WHATSAPP_APP_SECRET``)."""
@@ -345,7 +356,7 @@ def _compare_app(client: GraphClient, resource: Recorded, then: review.World,
 
 
 def _unmanaged(client: GraphClient, business: str, owner: Mapping[Target, Recorded],
-               covered: Iterable[str], live: review.Live) -> list[Unmanaged]:
+               covered: Iterable[str], live: Live) -> list[Unmanaged]:
     """The business's WABAs our app is subscribed to that no record covers (a WABA holding a
     recorded phone number is covered), and those that could not be read, with Meta's reason."""
     covered = set(covered)
@@ -372,33 +383,33 @@ def _unmanaged(client: GraphClient, business: str, owner: Mapping[Target, Record
 # ---- the report ---------------------------------------------------------------------------------
 
 
-def blocks(report: DriftReport, folded: int | None = review.FOLDED) -> list[fit.Block]:
+def blocks(report: DriftReport, folded: int | None = FOLDED) -> list[fit.Block]:
     """The report's Markdown blocks (see `fit`)."""
     title = "## Webhook routing drift"
     if report.stacks:
-        names = ", ".join(f"`{review.plain(s)}`" for s in report.stacks)
+        names = ", ".join(f"`{plain(s)}`" for s in report.stacks)
         title += f" — {'stacks' if len(report.stacks) > 1 else 'stack'} {names}"
     out: list[fit.Block] = [title, ""]
-    scope = (f"{review.plural(len(report.resources), 'resource')}"
+    scope = (f"{plural(len(report.resources), 'resource')}"
              + (f" in {len(report.stacks)} stacks" if len(report.stacks) > 1 else "")
-             + f", {review.plural(report.numbers_read, 'phone number')} read")
+             + f", {plural(report.numbers_read, 'phone number')} read")
     unmanaged = [u for u in report.unmanaged if not u.unreadable]
     if not report.drifted:
         out.append(f"**No drift.** Every route is as recorded ({scope}).")
     else:
-        parts = [f"**Drift: {review.plural(len(report.numbers), 'phone number')} route "
+        parts = [f"**Drift: {plural(len(report.numbers), 'phone number')} route "
                  "otherwise than recorded**"]
-        parts.append(f"{review.plural(len(report.moved), 'override')} moved outside the stack")
+        parts.append(f"{plural(len(report.moved), 'override')} moved outside the stack")
         out.append(", ".join(parts) + f" ({scope}).")
     if unmanaged:
-        out += ["", f"**{review.plural(len(unmanaged), 'WABA')} of business "
+        out += ["", f"**{plural(len(unmanaged), 'WABA')} of business "
                     f"{report.business} unmanaged**: our app is subscribed, no resource covers "
                     f"{'it' if len(unmanaged) == 1 else 'them'}."]
     out += ["", "*Recorded*: the stack's state, from the JSON given. *Live*: read from Graph "
                 "now (read-only). `pulumi up --refresh` puts back what the stack declares; "
                 "`pulumi refresh` records what is live instead."]
     if report.numbers:
-        out += ["", review.number_table(report.numbers, folded, ("recorded", "live"))]
+        out += ["", number_table(report.numbers, folded, ("recorded", "live"))]
     if report.moved:
         rows = []
         for moved in sorted(report.moved, key=lambda m: (m.target, m.resource.urn)):
@@ -406,17 +417,17 @@ def blocks(report: DriftReport, folded: int | None = review.FOLDED) -> list[fit.
             noun = {"waba": "WABA", "phone": "phone number",
                     "subscription": "subscription to WABA", "app": "callback URL of app",
                     "app fields": "fields of app"}[kind]
-            resource = f"`{review.plain(moved.resource.name)}`"
+            resource = f"`{plain(moved.resource.name)}`"
             if len(report.stacks) > 1 and moved.resource.stack:
-                resource += f" ({review.plain(moved.resource.stack)})"
+                resource += f" ({plain(moved.resource.stack)})"
             rows.append(f"| {noun} {object_id} | {resource} | "
-                        f"{review.code(_uri(moved.recorded))} | {review.code(_uri(moved.live))} "
-                        f"| {review.cell(moved.note)} |")
+                        f"{code(_uri(moved.recorded))} | {code(_uri(moved.live))} "
+                        f"| {cell(moved.note)} |")
         out += ["", fit.Table(["### Overrides", "",
                                "| override | resource | recorded | live | note |",
                                "| --- | --- | --- | --- | --- |"], rows, "override rows")]
     if report.unmanaged:
-        rows = [f"| {u.waba_id} | {review.cell(u.name or '')} | {u.relation} | "
+        rows = [f"| {u.waba_id} | {cell(u.name or '')} | {u.relation} | "
                 f"{_unmanaged_state(u)} |" for u in report.unmanaged]
         out += ["", fit.Table(["### Unmanaged", "",
                                f"WABAs of business {report.business} that no resource of the "
@@ -427,7 +438,7 @@ def blocks(report: DriftReport, folded: int | None = review.FOLDED) -> list[fit.
                                "| --- | --- | --- | --- |"], rows, "unmanaged WABAs")]
     if report.warnings:
         out += ["", fit.Table(["### Warnings", ""],
-                              [f"- {review.cell(w)}" for w in report.warnings], "warnings")]
+                              [f"- {cell(w)}" for w in report.warnings], "warnings")]
     out.append("")
     return out
 
@@ -438,9 +449,9 @@ def _uri(uri: Uri) -> str:
 
 def _unmanaged_state(u: Unmanaged) -> str:
     if u.unreadable:
-        return review.cell(f"could not be read: {u.unreadable}")
+        return cell(f"could not be read: {u.unreadable}")
     if u.override:
-        return f"subscribed, WABA override {review.code(u.override)}"
+        return f"subscribed, WABA override {code(u.override)}"
     return "subscribed, no WABA override (the app's callback URL)"
 
 
@@ -459,7 +470,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--business", metavar="ID",
                         help="also list the business's WABAs (owned and client) that our app is "
                              "subscribed to and no resource covers")
-    review.add_full_report_argument(parser)
+    add_full_report_argument(parser)
 
     def usage_error(message: str) -> NoReturn:
         # argparse exits 2 on a usage error, which a scheduler would read as "drift".
@@ -514,8 +525,7 @@ def run(args: argparse.Namespace) -> int:
     if settings.access_token:
         secrets.add(settings.access_token)
     try:
-        review.write_reports(lambda folded: blocks(report, folded), secrets, args.full_report,
-                             "drift")
+        write_reports(lambda folded: blocks(report, folded), secrets, args.full_report, "drift")
     except OSError as error:
         print(f"drift: cannot write {args.full_report}: {error.strerror}", file=sys.stderr)
         return ERROR
@@ -529,4 +539,4 @@ def report_for(documents: Sequence[Mapping[str, Any]], client: GraphClient,
     resources = [r for d in documents for r in recorded(d)]
     report = build(resources, client, business)
     secrets = set().union(*(pv.plaintext_secrets(d) for d in documents))
-    return review.mask(fit.fit(blocks(report)), secrets), report.exit_status
+    return mask(fit.fit(blocks(report)), secrets), report.exit_status

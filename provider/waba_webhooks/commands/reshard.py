@@ -13,7 +13,7 @@ The same retain-then-adopt idea as the move to `WabaRouting` (README, "Reshardin
 3. **retire** (K2 < K) -- the stacks ``P-(K2+1)`` ... ``P-K`` now hold only retained resources:
    ``destroy`` drops them from state without a call, and the stacks are removed.
 
-Each step runs its stacks side by side (`shards.run_set`) and starts only once the previous one
+Each step runs its stacks side by side (`stack_set.run_set`) and starts only once the previous one
 succeeded on every stack. Run the command again after a failure: a stack already at ``I/K2`` is
 not marked again, and each step converges.
 """
@@ -31,10 +31,8 @@ from pulumi import automation as auto
 
 from ..resources import routing
 from ..resources.shard import CONFIG_KEY as SHARD_KEY
-from ..resources.shard import Shard, shard_of
-from .shards import ROUTING_KEY, SetError, StackRun, open_stack, run_set, set_shard, summary
-
-RESHARD_KEY = "waba-webhooks:reshardTo"
+from ..resources.shard import RESHARD_KEY, Shard, shard_of
+from .stack_set import ROUTING_KEY, SetError, StackRun, open_stack, run_set, set_shard, summary
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:

@@ -39,13 +39,14 @@ import tenacity
 from requests.adapters import HTTPAdapter
 
 from .. import errors
+from .._version import __version__
 from ..config import Settings
 from . import usage
 
 log = logging.getLogger(__name__)
 
 # The form Meta documents for User-Agent (name/major.minor.patch), checked against its OpenAPI.
-USER_AGENT = "waba-webhooks/0.1.0"
+USER_AGENT = f"waba-webhooks/{__version__}"
 #: Header names Meta uses to report throttling; values are JSON.
 USAGE_HEADERS = ("X-Business-Use-Case-Usage", "X-App-Usage", "X-Ad-Account-Usage")
 

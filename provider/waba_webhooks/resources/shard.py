@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 #: The stack config key, as users write it.
 CONFIG_KEY = "waba-webhooks:shard"
+#: While a set moves to K' shards: K' (``waba-webhooks shards reshard`` sets and clears it).
+RESHARD_KEY = "waba-webhooks:reshardTo"
 
 _FORM = re.compile(r"(\d+)/(\d+)")
 
