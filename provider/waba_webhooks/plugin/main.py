@@ -5,7 +5,8 @@ does, and stops with its engine (`waba_webhooks.resources.lifeline`)."""
 from __future__ import annotations
 
 import sys
-from importlib import metadata
+
+from .._version import __version__
 
 
 def main() -> None:
@@ -15,7 +16,7 @@ def main() -> None:
     from .provider import WhatsAppProvider
 
     lifeline.watch_engine()
-    serve(sys.argv[1:], metadata.version("waba-webhooks"), WhatsAppProvider())
+    serve(sys.argv[1:], __version__, WhatsAppProvider())
 
 
 if __name__ == "__main__":

@@ -16,13 +16,13 @@ import re
 import sys
 import types
 import typing
-from importlib import metadata
 from importlib import resources as package_files
 from typing import Any
 
 import pulumi
 
 from .. import config
+from .._version import __version__
 from ..resources import KINDS
 from ..resources.kind import MODULE, PACKAGE, Kind, attribute_docs, camel
 
@@ -37,7 +37,7 @@ def schema() -> dict[str, Any]:
     return {
         "name": PACKAGE,
         "displayName": "WhatsApp webhook routing",
-        "version": metadata.version("waba-webhooks"),
+        "version": __version__,
         "description": "WhatsApp Cloud API webhook routing as infrastructure: the alternate "
                        "callback URLs of WABAs and phone numbers, and the app's own webhook "
                        "subscription.",
