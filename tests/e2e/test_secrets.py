@@ -21,7 +21,9 @@ APP_SECRET = "SCAN-APPSECRET-b81f0d3e6a"
 DEBUG = {"log_verbosity": 8, "log_to_std_err": True, "debug": True}
 
 
-def test_no_token_in_any_output_at_debug_verbosity(engine, tmp_path, emulator, pulumi_home):
+@pytest.mark.parametrize("door", ["dynamic", "native"])
+def test_no_token_in_any_output_at_debug_verbosity(engine, tmp_path, emulator, pulumi_home,
+                                                   door):
     fixture = fixtures.generate(wabas=2, phones_per_waba=1, token=ACCESS_TOKEN,
                                 app_secret=APP_SECRET)
     emulator.admin.seed(fixture)
@@ -42,7 +44,7 @@ def test_no_token_in_any_output_at_debug_verbosity(engine, tmp_path, emulator, p
                       routings=[{"name": "r", "id": routed_waba, "callbackUri": receiver.url,
                                  "phones": {routed_phone: receiver.url},
                                  "ownTokens": [routed_phone]}],
-                      apps=[app])
+                      apps=[app], door=door)
         stack.preview(**DEBUG)
         stack.up(**DEBUG)
         stack.refresh(**DEBUG)
@@ -55,7 +57,7 @@ def test_no_token_in_any_output_at_debug_verbosity(engine, tmp_path, emulator, p
                       routings=[{"name": "r", "id": routed_waba, "callbackUri": receiver.url,
                                  "phones": {routed_phone: receiver.url + "/2"},
                                  "ownTokens": [routed_phone]}],
-                      apps=[{**app, "callbackUrl": receiver.url_for("app/2")}])
+                      apps=[{**app, "callbackUrl": receiver.url_for("app/2")}], door=door)
         with pytest.raises(CommandError):
             stack.up(**DEBUG)
         # The app token refused (a wrong secret at Meta's end): an error that names settings.
@@ -64,7 +66,7 @@ def test_no_token_in_any_output_at_debug_verbosity(engine, tmp_path, emulator, p
         with pytest.raises(CommandError) as refused:
             stack.refresh(**DEBUG)
         assert "whatsapp:appSecret" in str(refused.value)
-        stack.declare(apps=[{**app, "removeOnDestroy": True}])
+        stack.declare(apps=[{**app, "removeOnDestroy": True}], door=door)
         stack.up(**DEBUG)
         stack.destroy(**DEBUG)
         stack.export()
