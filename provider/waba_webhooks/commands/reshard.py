@@ -1,7 +1,7 @@
 """``waba-webhooks shards reshard --prefix P --from K --to K2``: move a set of shard stacks from
 K to K2 stacks with no Graph write and no moment at which a number is without its override.
 
-The same retain-then-adopt idea as the move to `WabaRouting` (README, "Resharding"):
+The same retain-then-adopt idea as the move to `WabaRouting` (docs/routing-tables.md, "Resharding"):
 
 1. **mark** -- every stack ``P-I`` of the K sets ``waba-webhooks:reshardTo: K2`` and runs
    ``up``: the WABAs it will not own under K2 are declared with ``retainOnDelete``. No diff, no

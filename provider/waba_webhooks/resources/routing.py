@@ -31,7 +31,7 @@ be reviewed in plain text.
 `apply` declares the table in one of three forms (`FORMS`): one `WabaRouting` per WABA (the
 default), one `WabaCallbackOverride` / `PhoneCallbackOverride` per routed entry (the earlier
 form), or that same form with ``retain_on_delete``: the step that moves a stack from the second
-form to the first without a Graph write (README, "Moving a stack to WabaRouting").
+form to the first without a Graph write (docs/routing-tables.md, "Moving a stack to WabaRouting").
 
 With a `Shard` (stack config ``waba-webhooks:shard: "I/K"``) it declares only the WABAs of that
 shard, each with its numbers (`in_shard`); every stack of the set reads the same table.
@@ -300,7 +300,8 @@ def apply(table: Mapping[str, Any], verify_tokens: pulumi.Input[Mapping[str, str
 
     `reshard_to` (K', during a move of the set from K to K' shards) declares the WABAs that
     shard I of K' will not own with ``retain_on_delete``, with their numbers: when they leave
-    this stack, their overrides stay set for the stack that adopts them (README, "Resharding").
+    this stack, their overrides stay set for the stack that adopts them
+    (docs/routing-tables.md, "Resharding").
     """
     if form not in FORMS:
         raise RoutingTableError(f"the resource form must be one of {', '.join(FORMS)}, "
