@@ -5,7 +5,6 @@ the newest and the oldest supported SDK."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,9 +13,10 @@ from typing import Any
 import grpc
 import pytest
 from pulumi.provider.experimental.property_value import PropertyValue
-from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+from pulumi.runtime.proto import provider_pb2
 from pulumi.runtime.rpc import UNKNOWN
 
+from tests.plugins import PluginProcess
 from waba_webhooks.plugin import schema
 from waba_webhooks.plugin.provider import plain, wire
 
@@ -30,22 +30,12 @@ def plugin_path() -> str:
     return str(path)
 
 
-class PluginProcess:
+class WhatsAppPlugin(PluginProcess):
     """`pulumi-resource-whatsapp` and a gRPC stub to it."""
 
     def __init__(self) -> None:
         # The engine's address: nothing listens there, so the plugin watches no engine.
-        self.proc = subprocess.Popen([plugin_path(), "127.0.0.1:9"], stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
-        port = int(self.proc.stdout.readline().strip())
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-        self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
-
-    def stop(self) -> str:
-        self.channel.close()
-        self.proc.kill()
-        _, err = self.proc.communicate(timeout=10)
-        return err
+        super().__init__([plugin_path(), "127.0.0.1:9"])
 
 
 def struct(props: dict[str, Any], secrets: tuple[str, ...] = ()) -> Any:
@@ -70,8 +60,8 @@ def settings(emulator, token: str | None = None) -> dict[str, Any]:
 
 
 @pytest.fixture
-def plugin(emulator) -> Iterator[PluginProcess]:
-    process = PluginProcess()
+def plugin(emulator) -> Iterator[WhatsAppPlugin]:
+    process = WhatsAppPlugin()
     try:
         process.stub.Configure(provider_pb2.ConfigureRequest(
             args=struct(settings(emulator), secrets=("accessToken",)), acceptSecrets=True))
@@ -234,7 +224,7 @@ def test_two_instances_use_their_own_tokens(emulator, callback_receiver):
     """Two provider processes (two apps) each act with their own token."""
     other_token = next(app["access_tokens"][0] for app in emulator.admin.state()["apps"]
                        if app["id"] != emulator.app_id)
-    processes = [PluginProcess(), PluginProcess()]
+    processes = [WhatsAppPlugin(), WhatsAppPlugin()]
     try:
         for process, token in zip(processes, (emulator.token, other_token), strict=True):
             process.stub.Configure(provider_pb2.ConfigureRequest(
