@@ -256,19 +256,15 @@ def test_two_instances_use_their_own_tokens(emulator, callback_receiver):
 @pytest.mark.parametrize("allow,accepted", [(True, True), (False, False), ("true", True),
                                             ("false", False)])
 def test_configure_takes_typed_settings_as_the_python_sdk_sends_them(
-        emulator, callback_receiver, allow, accepted):
+        plugin, emulator, callback_receiver, allow, accepted):
     """An explicit `native.Provider(allow_http_loopback=True, max_retries=2)` reaches Configure
     with a bool and a number in ``args`` (stack config sends strings): both are taken."""
-    process = PluginProcess()
-    try:
-        args = {**settings(emulator), "allowHttpLoopback": allow, "maxRetries": 2}
-        process.stub.Configure(provider_pb2.ConfigureRequest(
-            args=struct(args, secrets=("accessToken",)), acceptSecrets=True))
-        checked = process.stub.Check(provider_pb2.CheckRequest(
-            urn=urn("PhoneCallbackOverride"), olds=struct({}),
-            news=struct({"phoneNumberId": emulator.routable_phone_ids[0],
-                         "callbackUri": callback_receiver.url,  # http://127.0.0.1:...
-                         "verifyToken": callback_receiver.verify_token})))
-        assert [f.property for f in checked.failures] == ([] if accepted else ["callbackUri"])
-    finally:
-        process.stop()
+    args = {**settings(emulator), "allowHttpLoopback": allow, "maxRetries": 2}
+    plugin.stub.Configure(provider_pb2.ConfigureRequest(
+        args=struct(args, secrets=("accessToken",)), acceptSecrets=True))
+    checked = plugin.stub.Check(provider_pb2.CheckRequest(
+        urn=urn("PhoneCallbackOverride"), olds=struct({}),
+        news=struct({"phoneNumberId": emulator.routable_phone_ids[0],
+                     "callbackUri": callback_receiver.url,  # http://127.0.0.1:...
+                     "verifyToken": callback_receiver.verify_token})))
+    assert [f.property for f in checked.failures] == ([] if accepted else ["callbackUri"])
