@@ -241,3 +241,20 @@ def test_two_instances_use_their_own_tokens(emulator, callback_receiver):
     finally:
         for process in processes:
             process.stop()
+
+
+@pytest.mark.parametrize("allow,accepted", [(True, True), (False, False), ("true", True),
+                                            ("false", False)])
+def test_configure_takes_typed_settings_as_the_python_sdk_sends_them(
+        plugin, emulator, callback_receiver, allow, accepted):
+    """An explicit `native.Provider(allow_http_loopback=True, max_retries=2)` reaches Configure
+    with a bool and a number in ``args`` (stack config sends strings): both are taken."""
+    args = {**settings(emulator), "allowHttpLoopback": allow, "maxRetries": 2}
+    plugin.stub.Configure(provider_pb2.ConfigureRequest(
+        args=struct(args, secrets=("accessToken",)), acceptSecrets=True))
+    checked = plugin.stub.Check(provider_pb2.CheckRequest(
+        urn=urn("PhoneCallbackOverride"), olds=struct({}),
+        news=struct({"phoneNumberId": emulator.routable_phone_ids[0],
+                     "callbackUri": callback_receiver.url,  # http://127.0.0.1:...
+                     "verifyToken": callback_receiver.verify_token})))
+    assert [f.property for f in checked.failures] == ([] if accepted else ["callbackUri"])
