@@ -8,13 +8,15 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
+from google.protobuf import empty_pb2
 from pulumi.provider.experimental.property_value import PropertyValue
-from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2, provider_pb2_grpc
 from pulumi.runtime.rpc import UNKNOWN
 
 from waba_webhooks.plugin import schema
@@ -33,9 +35,10 @@ def plugin_path() -> str:
 class PluginProcess:
     """`pulumi-resource-whatsapp` and a gRPC stub to it."""
 
-    def __init__(self) -> None:
-        # The engine's address: nothing listens there, so the plugin watches no engine.
-        self.proc = subprocess.Popen([plugin_path(), "127.0.0.1:9"], stdout=subprocess.PIPE,
+    def __init__(self, engine: str = "127.0.0.1:9") -> None:
+        # The engine's address: by default nothing listens there, so the plugin watches no
+        # engine and logs to its stderr.
+        self.proc = subprocess.Popen([plugin_path(), engine], stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         port = int(self.proc.stdout.readline().strip())
         self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
@@ -251,3 +254,51 @@ def test_two_instances_use_their_own_tokens(emulator, callback_receiver):
     finally:
         for process in processes:
             process.stop()
+
+
+class EngineLog(engine_pb2_grpc.EngineServicer):
+    """The engine's log service, keeping what a provider logs: (severity, message)."""
+
+    def __init__(self) -> None:
+        self.logs: list[tuple[int, str]] = []
+
+    def Log(self, request, context):
+        self.logs.append((request.severity, request.message))
+        return empty_pb2.Empty()
+
+
+@pytest.fixture
+def engine_log() -> Iterator[tuple[EngineLog, str]]:
+    """A stand-in engine on a free loopback port, and its address."""
+    servicer = EngineLog()
+    server = grpc.server(ThreadPoolExecutor(max_workers=2))
+    engine_pb2_grpc.add_EngineServicer_to_server(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        yield servicer, f"127.0.0.1:{port}"
+    finally:
+        server.stop(None)
+
+
+def test_warnings_of_the_rules_reach_the_engine(emulator, engine_log):
+    """The engine hides a native plugin's stderr (it shows only a dynamic provider's), so the
+    rules' warnings go to its log service: here the one of a destroy that leaves the app's
+    subscription, which says how to remove it."""
+    servicer, address = engine_log
+    process = PluginProcess(engine=address)
+    try:
+        process.stub.Configure(provider_pb2.ConfigureRequest(
+            args=struct({**settings(emulator), "appSecret": "EMU-APP-SECRET-lucky-shrub"},
+                        secrets=("accessToken", "appSecret")), acceptSecrets=True))
+        process.stub.Delete(provider_pb2.DeleteRequest(
+            id=emulator.app_id, urn=urn("AppWebhookSubscription"),
+            properties=struct({"callbackUrl": "https://hooks.example.com/app",
+                               "fields": ["messages"]})))
+    finally:
+        stderr = process.stop()
+    warnings = [message for severity, message in servicer.logs
+                if severity == engine_pb2.WARNING]
+    assert any("left the app's webhook subscription" in m and "remove_on_destroy" in m
+               for m in warnings), (servicer.logs, stderr)
+    assert emulator.admin.counts()["writes"] == 0
