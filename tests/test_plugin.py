@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
+from google.protobuf import empty_pb2
 from pulumi.provider.experimental.property_value import PropertyValue
-from pulumi.runtime.proto import provider_pb2
+from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2
 from pulumi.runtime.rpc import UNKNOWN
 
 from tests.plugins import PluginProcess
@@ -33,9 +35,10 @@ def plugin_path() -> str:
 class WhatsAppPlugin(PluginProcess):
     """`pulumi-resource-whatsapp` and a gRPC stub to it."""
 
-    def __init__(self) -> None:
-        # The engine's address: nothing listens there, so the plugin watches no engine.
-        super().__init__([plugin_path(), "127.0.0.1:9"])
+    def __init__(self, engine: str = "127.0.0.1:9") -> None:
+        # The engine's address: by default nothing listens there, so the plugin watches no
+        # engine and logs to its stderr.
+        super().__init__([plugin_path(), engine])
 
 
 def struct(props: dict[str, Any], secrets: tuple[str, ...] = ()) -> Any:
@@ -258,3 +261,51 @@ def test_configure_takes_typed_settings_as_the_python_sdk_sends_them(
                      "callbackUri": callback_receiver.url,  # http://127.0.0.1:...
                      "verifyToken": callback_receiver.verify_token})))
     assert [f.property for f in checked.failures] == ([] if accepted else ["callbackUri"])
+
+
+class EngineLog(engine_pb2_grpc.EngineServicer):
+    """The engine's log service, keeping what a provider logs: (severity, message)."""
+
+    def __init__(self) -> None:
+        self.logs: list[tuple[int, str]] = []
+
+    def Log(self, request, context):
+        self.logs.append((request.severity, request.message))
+        return empty_pb2.Empty()
+
+
+@pytest.fixture
+def engine_log() -> Iterator[tuple[EngineLog, str]]:
+    """A stand-in engine on a free loopback port, and its address."""
+    servicer = EngineLog()
+    server = grpc.server(ThreadPoolExecutor(max_workers=2))
+    engine_pb2_grpc.add_EngineServicer_to_server(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        yield servicer, f"127.0.0.1:{port}"
+    finally:
+        server.stop(None)
+
+
+def test_warnings_of_the_rules_reach_the_engine(emulator, engine_log):
+    """The engine hides a native plugin's stderr (it shows only a dynamic provider's), so the
+    rules' warnings go to its log service: here the one of a destroy that leaves the app's
+    subscription, which says how to remove it."""
+    servicer, address = engine_log
+    process = WhatsAppPlugin(engine=address)
+    try:
+        process.stub.Configure(provider_pb2.ConfigureRequest(
+            args=struct({**settings(emulator), "appSecret": "EMU-APP-SECRET-lucky-shrub"},
+                        secrets=("accessToken", "appSecret")), acceptSecrets=True))
+        process.stub.Delete(provider_pb2.DeleteRequest(
+            id=emulator.app_id, urn=urn("AppWebhookSubscription"),
+            properties=struct({"callbackUrl": "https://hooks.example.com/app",
+                               "fields": ["messages"]})))
+    finally:
+        stderr = process.stop()
+    warnings = [message for severity, message in servicer.logs
+                if severity == engine_pb2.WARNING]
+    assert any("left the app's webhook subscription" in m and "remove_on_destroy" in m
+               for m in warnings), (servicer.logs, stderr)
+    assert emulator.admin.counts()["writes"] == 0
