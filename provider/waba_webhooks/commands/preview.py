@@ -138,10 +138,11 @@ def _waba_routing(inputs: Mapping[str, Any]) -> Declared:
 def _app_subscription(inputs: Mapping[str, Any]) -> Declared:
     """An `AppWebhookSubscription`: the app's callback URL and the fields Meta delivers."""
     raw = inputs.get("fields")
+    shown = value(raw)
     fields: tuple[str, ...] | Opaque = (
         tuple(str(f) for f in raw) if isinstance(raw, list) and all(
             isinstance(value(f), str) for f in raw)
-        else value(raw) if isinstance(value(raw), Opaque) else KNOWN_AFTER_APPLY)
+        else shown if isinstance(shown, Opaque) else KNOWN_AFTER_APPLY)
     return Declared(app=AppDeclared(
         callback_url=value(inputs.get("callback_url")), fields=fields,
         adopt_existing=inputs.get("adopt_existing") is True,
