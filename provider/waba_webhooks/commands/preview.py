@@ -172,7 +172,9 @@ def kind_of(type_token: str, inputs: Mapping[str, Any],
         return None
     # An untyped dynamic resource: the most specific kind whose identifying inputs it has.
     matching = [k for k in kinds if k.identifying_inputs <= set(inputs)]
-    return max(matching, key=lambda k: len(k.identifying_inputs), default=None)
+    if not matching:
+        return None
+    return max(matching, key=lambda k: len(k.identifying_inputs))
 
 
 def value(raw: Any) -> Uri:

@@ -160,8 +160,8 @@ def run_stack(name: str, operation: str, work_dir: Path, *, parallel: int | None
         if expect_no_changes and operation != "destroy":
             options["expect_no_changes"] = True
         if operation == "preview":
-            result = stack.preview(**options)
-            run.changes, run.unchanged = _changes(result.change_summary)
+            previewed = stack.preview(**options)
+            run.changes, run.unchanged = _changes(previewed.change_summary)
         else:
             result = getattr(stack, operation)(**options)
             run.changes, run.unchanged = _changes(result.summary.resource_changes)
