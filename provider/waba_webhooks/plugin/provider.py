@@ -175,7 +175,7 @@ class WhatsAppProvider(api.Provider):
         result = await self._run(kind, self._handler(kind).create, props)
         return api.CreateResponse(
             resource_id=result.id,
-            properties=_wire(kind, result.outs, secret_names(request.properties)))
+            properties=_wire(kind, result.outs, secret_names(request.properties)))  # type: ignore[arg-type]  # our creates all return outs
 
     async def read(self, request: api.ReadRequest) -> api.ReadResponse:
         kind = _kind(request.type)
@@ -192,8 +192,8 @@ class WhatsAppProvider(api.Provider):
         secrets = secret_names(request.properties) | secret_names(request.inputs)
         inputs = getattr(result, "inputs", None)
         if inputs is None:
-            inputs = {name: result.outs[name] for name in kind.inputs
-                      if result.outs.get(name) is not None}
+            inputs = {name: result.outs[name] for name in kind.inputs  # type: ignore[index]  # reads with an id return outs
+                      if result.outs.get(name) is not None}  # type: ignore[union-attr]  # likewise
         return api.ReadResponse(
             resource_id=result.id,
             properties=_wire(kind, result.outs or {}, secrets),

@@ -161,7 +161,7 @@ class AppWebhookSubscriptionProvider(GraphProvider):
             # creates it again.
             return ReadResult("", {})
         # Drift in the fields shows as a new list; the same set keeps the declared order.
-        declared = props.get(FIELDS)
+        declared: Any = props.get(FIELDS)
         fields = list(declared) if same_fields(declared, live.fields) else list(live.fields)
         outs = {
             **self._inputs(props),
