@@ -162,7 +162,8 @@ class AppWebhookSubscriptionProvider(GraphProvider):
             return ReadResult("", {})
         # Drift in the fields shows as a new list; the same set keeps the declared order.
         declared: Any = props.get(FIELDS)
-        fields = list(declared) if same_fields(declared, live.fields) else list(live.fields)
+        fields = (list(declared) if declared is not None and same_fields(declared, live.fields)
+                  else list(live.fields))
         outs = {
             **self._inputs(props),
             CALLBACK_URL: live.callback_url,
