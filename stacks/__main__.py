@@ -7,7 +7,7 @@ Stack config (see Pulumi.dev.yaml):
 - ``waba-webhooks:resources``: how the table is declared: ``per-waba`` (default: one
   `WabaRouting` per WABA), ``per-override`` (one resource per override, the earlier form) or
   ``per-override-retained`` (the step that moves a per-override stack to ``per-waba``; see the
-  README).
+  docs/routing-tables.md).
 - ``waba-webhooks:shard``: ``"I/K"`` to declare only the WABAs of shard I of K (a stack of a
   set that splits the table, see `waba_webhooks.resources.shard`); absent: every WABA.
 - ``waba-webhooks:reshardTo``: K' while the set moves to K' shards (set and cleared by

@@ -233,3 +233,16 @@ def test_no_secret_in_outputs_or_the_call_log(provider, emulator, props, created
     text = json.dumps([created, emulator.admin.calls()])
     assert APP_SECRET not in text and f"{emulator.app_id}|" not in text
     assert props["verify_token"] not in json.dumps(emulator.admin.calls())
+
+
+def test_an_import_reads_the_live_subscription_as_the_inputs(provider, emulator):
+    """`pulumi import` reads with no state: the live URL and fields become the inputs (the
+    verify token, which Meta never returns, stays out), even for a subscription with no field."""
+    emulator.admin.set_app_subscription(emulator.app_id, "https://hooks.example.com/app",
+                                        ["messages", "calls"])
+    read = provider.read(emulator.app_id, {})
+    assert read.outs["callback_url"] == "https://hooks.example.com/app"
+    assert read.inputs["fields"] == ["messages", "calls"]
+    assert "verify_token" not in read.inputs
+    emulator.admin.set_app_subscription(emulator.app_id, "https://hooks.example.com/app", [])
+    assert provider.read(emulator.app_id, {}).outs["fields"] == []

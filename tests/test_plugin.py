@@ -5,18 +5,20 @@ the newest and the oldest supported SDK."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
+from google.protobuf import empty_pb2
 from pulumi.provider.experimental.property_value import PropertyValue
-from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2
 from pulumi.runtime.rpc import UNKNOWN
 
+from tests.plugins import PluginProcess
 from waba_webhooks.plugin import schema
 from waba_webhooks.plugin.provider import plain, wire
 
@@ -30,22 +32,13 @@ def plugin_path() -> str:
     return str(path)
 
 
-class PluginProcess:
+class WhatsAppPlugin(PluginProcess):
     """`pulumi-resource-whatsapp` and a gRPC stub to it."""
 
-    def __init__(self) -> None:
-        # The engine's address: nothing listens there, so the plugin watches no engine.
-        self.proc = subprocess.Popen([plugin_path(), "127.0.0.1:9"], stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
-        port = int(self.proc.stdout.readline().strip())
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-        self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
-
-    def stop(self) -> str:
-        self.channel.close()
-        self.proc.kill()
-        _, err = self.proc.communicate(timeout=10)
-        return err
+    def __init__(self, engine: str = "127.0.0.1:9") -> None:
+        # The engine's address: by default nothing listens there, so the plugin watches no
+        # engine and logs to its stderr.
+        super().__init__([plugin_path(), engine])
 
 
 def struct(props: dict[str, Any], secrets: tuple[str, ...] = ()) -> Any:
@@ -70,8 +63,8 @@ def settings(emulator, token: str | None = None) -> dict[str, Any]:
 
 
 @pytest.fixture
-def plugin(emulator) -> Iterator[PluginProcess]:
-    process = PluginProcess()
+def plugin(emulator) -> Iterator[WhatsAppPlugin]:
+    process = WhatsAppPlugin()
     try:
         process.stub.Configure(provider_pb2.ConfigureRequest(
             args=struct(settings(emulator), secrets=("accessToken",)), acceptSecrets=True))
@@ -234,7 +227,7 @@ def test_two_instances_use_their_own_tokens(emulator, callback_receiver):
     """Two provider processes (two apps) each act with their own token."""
     other_token = next(app["access_tokens"][0] for app in emulator.admin.state()["apps"]
                        if app["id"] != emulator.app_id)
-    processes = [PluginProcess(), PluginProcess()]
+    processes = [WhatsAppPlugin(), WhatsAppPlugin()]
     try:
         for process, token in zip(processes, (emulator.token, other_token), strict=True):
             process.stub.Configure(provider_pb2.ConfigureRequest(
@@ -251,3 +244,68 @@ def test_two_instances_use_their_own_tokens(emulator, callback_receiver):
     finally:
         for process in processes:
             process.stop()
+
+
+@pytest.mark.parametrize("allow,accepted", [(True, True), (False, False), ("true", True),
+                                            ("false", False)])
+def test_configure_takes_typed_settings_as_the_python_sdk_sends_them(
+        plugin, emulator, callback_receiver, allow, accepted):
+    """An explicit `native.Provider(allow_http_loopback=True, max_retries=2)` reaches Configure
+    with a bool and a number in ``args`` (stack config sends strings): both are taken."""
+    args = {**settings(emulator), "allowHttpLoopback": allow, "maxRetries": 2}
+    plugin.stub.Configure(provider_pb2.ConfigureRequest(
+        args=struct(args, secrets=("accessToken",)), acceptSecrets=True))
+    checked = plugin.stub.Check(provider_pb2.CheckRequest(
+        urn=urn("PhoneCallbackOverride"), olds=struct({}),
+        news=struct({"phoneNumberId": emulator.routable_phone_ids[0],
+                     "callbackUri": callback_receiver.url,  # http://127.0.0.1:...
+                     "verifyToken": callback_receiver.verify_token})))
+    assert [f.property for f in checked.failures] == ([] if accepted else ["callbackUri"])
+
+
+class EngineLog(engine_pb2_grpc.EngineServicer):
+    """The engine's log service, keeping what a provider logs: (severity, message)."""
+
+    def __init__(self) -> None:
+        self.logs: list[tuple[int, str]] = []
+
+    def Log(self, request, context):
+        self.logs.append((request.severity, request.message))
+        return empty_pb2.Empty()
+
+
+@pytest.fixture
+def engine_log() -> Iterator[tuple[EngineLog, str]]:
+    """A stand-in engine on a free loopback port, and its address."""
+    servicer = EngineLog()
+    server = grpc.server(ThreadPoolExecutor(max_workers=2))
+    engine_pb2_grpc.add_EngineServicer_to_server(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        yield servicer, f"127.0.0.1:{port}"
+    finally:
+        server.stop(None)
+
+
+def test_warnings_of_the_rules_reach_the_engine(emulator, engine_log):
+    """The engine hides a native plugin's stderr (it shows only a dynamic provider's), so the
+    rules' warnings go to its log service: here the one of a destroy that leaves the app's
+    subscription, which says how to remove it."""
+    servicer, address = engine_log
+    process = WhatsAppPlugin(engine=address)
+    try:
+        process.stub.Configure(provider_pb2.ConfigureRequest(
+            args=struct({**settings(emulator), "appSecret": "EMU-APP-SECRET-lucky-shrub"},
+                        secrets=("accessToken", "appSecret")), acceptSecrets=True))
+        process.stub.Delete(provider_pb2.DeleteRequest(
+            id=emulator.app_id, urn=urn("AppWebhookSubscription"),
+            properties=struct({"callbackUrl": "https://hooks.example.com/app",
+                               "fields": ["messages"]})))
+    finally:
+        stderr = process.stop()
+    warnings = [message for severity, message in servicer.logs
+                if severity == engine_pb2.WARNING]
+    assert any("left the app's webhook subscription" in m and "remove_on_destroy" in m
+               for m in warnings), (servicer.logs, stderr)
+    assert emulator.admin.counts()["writes"] == 0

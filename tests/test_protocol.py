@@ -4,7 +4,6 @@ against the emulator. bin/test runs this file with the newest and the oldest sup
 
 import asyncio
 import socket
-import subprocess
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -14,8 +13,9 @@ import pytest
 from google.protobuf import struct_pb2
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
-from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+from pulumi.runtime.proto import provider_pb2
 
+from tests.plugins import PluginProcess
 from waba_webhooks.resources.app_subscription import AppWebhookSubscriptionProvider
 from waba_webhooks.resources.override import READ_RESULT_TAKES_INPUTS
 from waba_webhooks.resources.phone import PhoneCallbackOverrideProvider
@@ -25,25 +25,11 @@ from waba_webhooks.resources.waba_routing import WabaRoutingProvider
 URN_TYPE = "pulumi-python:dynamic/waba-webhooks:{}"
 
 
-class ProviderProcess:
+class ProviderProcess(PluginProcess):
     """`python -m pulumi.dynamic` and a gRPC stub to it."""
 
     def __init__(self, *args: str) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-u", "-m", "pulumi.dynamic", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        port = int(self.proc.stdout.readline().strip())
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-        self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
-
-    def stop(self) -> str:
-        self.channel.close()
-        self.proc.kill()
-        _, err = self.proc.communicate(timeout=10)
-        return err
+        super().__init__([sys.executable, "-u", "-m", "pulumi.dynamic", *args])
 
 
 def struct(props: dict[str, Any]) -> struct_pb2.Struct:

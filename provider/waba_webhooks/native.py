@@ -23,7 +23,7 @@ with no write and no replace::
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import pulumi
 
@@ -70,13 +70,16 @@ class Provider(pulumi.ProviderResource):
         super().__init__(PACKAGE, resource_name, props, opts)
 
 
-class _NativeResource(pulumi.CustomResource):
-    """A resource of the ``whatsapp`` plugin: inputs from an ``Args`` and keywords, as the
-    dynamic resources take them, with camelCase names on the wire."""
+A = TypeVar("A")
+
+
+class _NativeResource(pulumi.CustomResource, Generic[A]):
+    """A resource of the ``whatsapp`` plugin: inputs from its ``Args`` (`A`) and keywords, as
+    the dynamic resources take them, with camelCase names on the wire."""
 
     _kind: ClassVar[Kind]
 
-    def __init__(self, resource_name: str, args: Any = None,
+    def __init__(self, resource_name: str, args: A | None = None,
                  opts: pulumi.ResourceOptions | None = None, **inputs: Any) -> None:
         kind = self._kind
         unknown = sorted(set(inputs) - set(kind.inputs))
@@ -98,45 +101,32 @@ class _NativeResource(pulumi.CustomResource):
         return self._kind.python_names.get(prop, prop)
 
 
-class WabaCallbackOverride(WabaCallbackOverrideOutputs, _NativeResource):
-    """`WabaCallbackOverrideOutputs` as a ``whatsapp`` plugin resource (see
-    `WabaCallbackOverrideArgs` for its inputs)."""
+class WabaCallbackOverride(WabaCallbackOverrideOutputs,
+                           _NativeResource[WabaCallbackOverrideArgs]):
+    """`WabaCallbackOverrideOutputs` as a ``whatsapp`` plugin resource; its inputs are
+    `WabaCallbackOverrideArgs`, as an ``Args`` or keywords."""
 
     _kind = WABA
 
-    def __init__(self, resource_name: str, args: WabaCallbackOverrideArgs | None = None,
-                 opts: pulumi.ResourceOptions | None = None, **inputs: Any) -> None:
-        super().__init__(resource_name, args, opts, **inputs)
 
-
-class PhoneCallbackOverride(PhoneCallbackOverrideOutputs, _NativeResource):
-    """`PhoneCallbackOverrideOutputs` as a ``whatsapp`` plugin resource (see
-    `PhoneCallbackOverrideArgs` for its inputs)."""
+class PhoneCallbackOverride(PhoneCallbackOverrideOutputs,
+                            _NativeResource[PhoneCallbackOverrideArgs]):
+    """`PhoneCallbackOverrideOutputs` as a ``whatsapp`` plugin resource; its inputs are
+    `PhoneCallbackOverrideArgs`, as an ``Args`` or keywords."""
 
     _kind = PHONE
 
-    def __init__(self, resource_name: str, args: PhoneCallbackOverrideArgs | None = None,
-                 opts: pulumi.ResourceOptions | None = None, **inputs: Any) -> None:
-        super().__init__(resource_name, args, opts, **inputs)
 
-
-class WabaRouting(WabaRoutingOutputs, _NativeResource):
-    """`WabaRoutingOutputs` as a ``whatsapp`` plugin resource (see `WabaRoutingArgs` for its
-    inputs)."""
+class WabaRouting(WabaRoutingOutputs, _NativeResource[WabaRoutingArgs]):
+    """`WabaRoutingOutputs` as a ``whatsapp`` plugin resource; its inputs are
+    `WabaRoutingArgs`, as an ``Args`` or keywords."""
 
     _kind = WABA_ROUTING
 
-    def __init__(self, resource_name: str, args: WabaRoutingArgs | None = None,
-                 opts: pulumi.ResourceOptions | None = None, **inputs: Any) -> None:
-        super().__init__(resource_name, args, opts, **inputs)
 
-
-class AppWebhookSubscription(AppWebhookSubscriptionOutputs, _NativeResource):
-    """`AppWebhookSubscriptionOutputs` as a ``whatsapp`` plugin resource (see
-    `AppWebhookSubscriptionArgs` for its inputs)."""
+class AppWebhookSubscription(AppWebhookSubscriptionOutputs,
+                             _NativeResource[AppWebhookSubscriptionArgs]):
+    """`AppWebhookSubscriptionOutputs` as a ``whatsapp`` plugin resource; its inputs are
+    `AppWebhookSubscriptionArgs`, as an ``Args`` or keywords."""
 
     _kind = APP_SUBSCRIPTION
-
-    def __init__(self, resource_name: str, args: AppWebhookSubscriptionArgs | None = None,
-                 opts: pulumi.ResourceOptions | None = None, **inputs: Any) -> None:
-        super().__init__(resource_name, args, opts, **inputs)

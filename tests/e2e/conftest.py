@@ -212,7 +212,7 @@ class E2EStack:
 
 def local_plugin() -> dict[str, Any]:
     """The Pulumi.yaml entry that points the engine at the native plugin of this checkout, as
-    the README tells an infra repo to (no download, no warning about a plugin from $PATH)."""
+    the docs tell an infra repo to (no download, no warning about a plugin from $PATH)."""
     return {"plugins": {"providers": [{"name": "whatsapp", "path": str(PLUGIN_DIR)}]}}
 
 

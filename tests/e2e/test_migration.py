@@ -1,6 +1,7 @@
 """Moving a stack of per-override resources (the earlier `routing.apply`) to one `WabaRouting`
 per WABA with the real engine and the repository's own program (`stacks/`): no Graph write, and
-no moment at which a number loses its override (README, "Moving a stack to WabaRouting")."""
+no moment at which a number loses its override (docs/routing-tables.md, "Moving a stack to
+WabaRouting")."""
 
 from __future__ import annotations
 

@@ -136,9 +136,9 @@ KILLED_WABAS, KILLED_NUMBERS = 10, 4  # 10 WabaRoutings: 10 WABA and 40 number o
 
 
 def readme_recovery_recipe() -> list[list[str]]:
-    """The commands of the README's recipe for an interrupted `pulumi up` ("When things go
-    wrong"), exactly as printed there (comments dropped)."""
-    text = (REPO / "README.md").read_text()
+    """The commands of the documented recipe for an interrupted `pulumi up`
+    (docs/operations.md), exactly as printed there (comments dropped)."""
+    text = (REPO / "docs" / "operations.md").read_text()
     lines = text[text.index("- **An interrupted `pulumi up`**"):].splitlines()
     start = next(i for i, line in enumerate(lines) if line.strip() == "```sh") + 1
     end = next(i for i, line in enumerate(lines) if i > start and line.strip() == "```")
@@ -190,7 +190,7 @@ def test_killed_up_of_waba_routings_converges_by_the_readme_recipe(
         engine, tmp_path: Path, emulator, callback_receiver, pulumi_home):
     """A `pulumi up` of the routing program (one `WabaRouting` per WABA) whose whole process tree
     is killed part-way, as when a CI runner is lost: nothing of the run survives, and the
-    README's recovery recipe, run word for word, converges to exactly the declared routing."""
+    documented recovery recipe, run word for word, converges to exactly the declared routing."""
     fixture = fixtures.generate(wabas=KILLED_WABAS, phones_per_waba=KILLED_NUMBERS)
     stack, wanted = routing_stack(tmp_path, emulator, callback_receiver, pulumi_home, fixture)
     env = {**os.environ, **stack.env}
@@ -226,7 +226,7 @@ def test_killed_up_of_waba_routings_converges_by_the_readme_recipe(
             done = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True,
                                   timeout=600, check=False)
             if done.returncode != 0 and "failed to load checkpoint: EOF" in done.stderr:
-                # The README's step for a kill between the state file and its sidecar.
+                # The documented step for a kill between the state file and its sidecar.
                 for sidecar in stack.state_dir.rglob("*.json.attrs"):
                     if sidecar.stat().st_size == 0:
                         sidecar.unlink()
@@ -246,7 +246,7 @@ def test_killed_up_of_waba_routings_converges_by_the_readme_recipe(
         stack.stack.workspace.remove_stack("test", force=True)
     assert stack.leaked(emulator.token, callback_receiver.verify_token) == []
     print(f"\nkilled the whole `pulumi up` ({len(killed)} processes) after {written_before_kill} "
-          f"of {len(wanted)} overrides; the README's recipe ({len(recipe)} commands) converged "
+          f"of {len(wanted)} overrides; the documented recipe ({len(recipe)} commands) converged "
           f"to exactly the {len(wanted)} declared overrides")
 
 

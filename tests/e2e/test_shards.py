@@ -1,7 +1,7 @@
 """Shard stacks with the real CLI on the emulator: one routing table of 40 WABAs x 10 numbers
 applied as 4 stacks side by side by ``waba-webhooks shards up``, resharded to 5 with no Graph
-write and no moment without an override, then checked, locked, shrunk to 3 and broken (README,
-"Shard stacks").
+write and no moment without an override, then checked, locked, shrunk to 3 and broken
+(docs/routing-tables.md, "Shard stacks").
 
 Steps, in order, each on what the previous left:
 1. ``shards up --prefix prod --count 4 --set-shard --config-from prod-1``: every override set,

@@ -306,13 +306,13 @@ def build(resources: Sequence[Recorded], client: GraphClient,
         before, after = then.route(phone_id), now.route(phone_id)
         if before == after:
             continue
-        waba_id = live.number_waba.get(phone_id)
+        owner_waba = live.number_waba.get(phone_id)
         why = []
         if (moved := causes.get(("phone", phone_id))) is not None:
             why.append(f"phone override {moved.change} by hand")
-        if waba_id and (moved := causes.get(("subscription", waba_id))) is not None:
+        if owner_waba and (moved := causes.get(("subscription", owner_waba))) is not None:
             why.append(f"app {'un' if moved.live is None else ''}subscribed by hand")
-        elif (waba_id and (moved := causes.get(("waba", waba_id))) is not None
+        elif (owner_waba and (moved := causes.get(("waba", owner_waba))) is not None
               and WABA in (before.rule, after.rule)):
             why.append(f"via WABA override ({moved.change} by hand)")
         app = [m for m in report.moved if m.target[0] in ("app", "app fields")]
@@ -320,7 +320,7 @@ def build(resources: Sequence[Recorded], client: GraphClient,
                 before.rule, after.rule)) and not why:
             why.append(f"via the app's subscription ({app[0].change} by hand)")
         number = live.numbers[phone_id]
-        report.numbers.append(NumberRoute(phone_id, number.display_phone_number, waba_id,
+        report.numbers.append(NumberRoute(phone_id, number.display_phone_number, owner_waba,
                                           before, after, tuple(why)))
     if business is not None:
         report.unmanaged = _unmanaged(client, business, owner, waba_ids, live)
@@ -477,7 +477,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         parser.print_usage(sys.stderr)
         parser.exit(ERROR, f"{parser.prog}: error: {message}\n")
 
-    parser.error = usage_error  # type: ignore[method-assign]
+    parser.error = usage_error  # type: ignore[method-assign]  # exit ERROR, not argparse's 2
 
 
 def _load(name: str) -> tuple[Any, list[Recorded]]:

@@ -13,7 +13,7 @@ back what was there before, even when a step in between fails.
 Inputs, as the provider reads its settings (`config.load()`, from the environment):
 
 * ``WHATSAPP_ACCESS_TOKEN`` (required), ``WHATSAPP_GRAPH_URL``, ``WHATSAPP_APP_ID``... as in the
-  README's Configuration table; ``WHATSAPP_APP_SECRET`` (optional) to read the app's
+  configuration table (docs/installation.md); ``WHATSAPP_APP_SECRET`` (optional) to read the app's
   subscription;
 * ``--waba-id`` / ``WHATSAPP_WABA_ID`` and ``--phone-number-id`` / ``WHATSAPP_PHONE_NUMBER_ID``:
   a WABA and a *test* phone number of it;

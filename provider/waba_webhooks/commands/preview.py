@@ -138,10 +138,11 @@ def _waba_routing(inputs: Mapping[str, Any]) -> Declared:
 def _app_subscription(inputs: Mapping[str, Any]) -> Declared:
     """An `AppWebhookSubscription`: the app's callback URL and the fields Meta delivers."""
     raw = inputs.get("fields")
+    shown = value(raw)
     fields: tuple[str, ...] | Opaque = (
         tuple(str(f) for f in raw) if isinstance(raw, list) and all(
             isinstance(value(f), str) for f in raw)
-        else value(raw) if isinstance(value(raw), Opaque) else KNOWN_AFTER_APPLY)
+        else shown if isinstance(shown, Opaque) else KNOWN_AFTER_APPLY)
     return Declared(app=AppDeclared(
         callback_url=value(inputs.get("callback_url")), fields=fields,
         adopt_existing=inputs.get("adopt_existing") is True,
@@ -171,7 +172,9 @@ def kind_of(type_token: str, inputs: Mapping[str, Any],
         return None
     # An untyped dynamic resource: the most specific kind whose identifying inputs it has.
     matching = [k for k in kinds if k.identifying_inputs <= set(inputs)]
-    return max(matching, key=lambda k: len(k.identifying_inputs), default=None)
+    if not matching:
+        return None
+    return max(matching, key=lambda k: len(k.identifying_inputs))
 
 
 def value(raw: Any) -> Uri:

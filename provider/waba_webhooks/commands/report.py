@@ -245,12 +245,12 @@ def read_live(client: GraphClient, waba_ids: list[str], phone_ids: list[str],
                 live.numbers[number.phone_number_id] = number
                 live.number_waba[number.phone_number_id] = waba_id
         alone = [p for p in dict.fromkeys(phone_ids) if p not in live.numbers]
-        for phone_id, number in zip(alone, pool.map(_attempt(client.phone_number), alone),
-                                    strict=True):
-            if isinstance(number, GraphError):
-                unreadable(("phone", phone_id), number)
+        for phone_id, read in zip(alone, pool.map(_attempt(client.phone_number), alone),
+                                  strict=True):
+            if isinstance(read, GraphError):
+                unreadable(("phone", phone_id), read)
                 continue
-            live.numbers[phone_id] = number
+            live.numbers[phone_id] = read
             report.phones_read.append(phone_id)
     return live
 
@@ -533,9 +533,10 @@ def build(preview: Preview, client: GraphClient) -> Report:
         for declared in (step.old, step.new):
             for what in declared.unresolved if declared else ():
                 report.warnings.append(f"`{step.name}`: {what}; its numbers cannot be shown")
-    for change in [*report.overrides, *report.app_changes]:
-        if change.effect == "conflict":
-            report.warnings.append(f"`{change.step.name}`: {change.note}")
+    conflicts: list[OverrideChange | AppChange] = [*report.overrides, *report.app_changes]
+    for conflict in conflicts:
+        if conflict.effect == "conflict":
+            report.warnings.append(f"`{conflict.step.name}`: {conflict.note}")
     if preview.errors:
         report.warnings.append(f"the preview reported {preview.errors} error(s): see its log; "
                                "this report shows only the steps it printed")

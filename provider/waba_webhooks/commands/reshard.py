@@ -1,7 +1,7 @@
 """``waba-webhooks shards reshard --prefix P --from K --to K2``: move a set of shard stacks from
 K to K2 stacks with no Graph write and no moment at which a number is without its override.
 
-The same retain-then-adopt idea as the move to `WabaRouting` (README, "Resharding"):
+The same retain-then-adopt idea as the move to `WabaRouting` (docs/routing-tables.md, "Resharding"):
 
 1. **mark** -- every stack ``P-I`` of the K sets ``waba-webhooks:reshardTo: K2`` and runs
    ``up``: the WABAs it will not own under K2 are declared with ``retainOnDelete``. No diff, no
@@ -25,6 +25,7 @@ import json
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from pulumi import automation as auto
@@ -32,7 +33,16 @@ from pulumi import automation as auto
 from ..resources import routing
 from ..resources.shard import CONFIG_KEY as SHARD_KEY
 from ..resources.shard import RESHARD_KEY, Shard, shard_of
-from .stack_set import ROUTING_KEY, SetError, StackRun, open_stack, run_set, set_shard, summary
+from .stack_set import (
+    ROUTING_KEY,
+    Prepare,
+    SetError,
+    StackRun,
+    open_stack,
+    run_set,
+    set_shard,
+    summary,
+)
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -46,7 +56,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 def moves(table: object, count_from: int, count_to: int) -> Counter[tuple[int, int]]:
     """(from shard, to shard) -> WABAs of the table that move so, for the WABAs that move."""
-    waba_ids = routing.plan(table).waba_ids  # type: ignore[arg-type]
+    waba_ids = routing.plan(table).waba_ids
     found: Counter[tuple[int, int]] = Counter()
     for waba_id in waba_ids:
         before, after = shard_of(waba_id, count_from), shard_of(waba_id, count_to)
@@ -91,7 +101,8 @@ def stacks_to_mark(old: list[str], k: int, k2: int, work_dir: Path) -> list[str]
 
 
 def _step(title: str, names: list[str], operation: str, work_dir: Path, parallel: int | None,
-          prepare=None, create_from: str | None = None) -> list[StackRun]:
+          prepare: Callable[[str], Prepare | None] | None = None,
+          create_from: str | None = None) -> list[StackRun]:
     print(f"\n{title}", flush=True)
     started = time.perf_counter()
     runs = run_set(names, operation, work_dir, parallel=parallel, prepare=prepare,
@@ -131,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"waba-webhooks shards reshard: {error}", file=sys.stderr)
         return 2
 
-    def mark(_name: str):
+    def mark(_name: str) -> Prepare:
         return lambda stack: stack.set_config(RESHARD_KEY, auto.ConfigValue(str(k2)))
 
     if to_mark:
@@ -141,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
             print("\nstep 1 failed: nothing moved. Fix the cause and run the command again.")
             return 1
 
-    def move(name: str):
+    def move(name: str) -> Prepare:
         shard = Shard(new.index(name) + 1, k2)
 
         def prepare(stack: auto.Stack) -> None:

@@ -235,9 +235,9 @@ def merge(existing: Any, wabas: list[LiveWaba], names: Mapping[str, str],
             report.gone.append((f"WABA {waba_id}", gone))
         if waba_id in live:
             report.kept_wabas.append(waba_id)
-            declared, now = entry.get("callbackUri") or None, live[waba_id].override
-            if declared != now:
-                report.differs.append(f"WABA {waba_id}: the table says {declared or 'no override'}"
+            in_entry, now = entry.get("callbackUri") or None, live[waba_id].override
+            if in_entry != now:
+                report.differs.append(f"WABA {waba_id}: the table says {in_entry or 'no override'}"
                                       f", live it is {now or 'no override'}")
     for waba in wabas:
         if waba.waba_id not in in_table:
@@ -254,10 +254,10 @@ def merge(existing: Any, wabas: list[LiveWaba], names: Mapping[str, str],
             report.kept_numbers.append(phone_id)
             owner = live_numbers[phone_id]
             number = next(n for n in owner.numbers if n.phone_number_id == phone_id)
-            declared, now = entry.get("callbackUri") or None, declared_override(owner, number)
-            if declared != now:
+            in_entry, now = entry.get("callbackUri") or None, declared_override(owner, number)
+            if in_entry != now:
                 report.differs.append(f"phone number {phone_id}: the table says "
-                                      f"{declared or 'no override'}, live it is "
+                                      f"{in_entry or 'no override'}, live it is "
                                       f"{now or 'no override'}")
         elif waba_id in live:
             gone = f"not a number of WABA {waba_id} any more"

@@ -140,7 +140,10 @@ def _check(old_text: str, new_text: str, key: str, path: Path | str) -> None:
     old_config, new_config = dict(old.get("config") or {}), dict(new.get("config") or {})
     old_config.pop(key, None)
     new_config.pop(key, None)
-    rest = lambda data: {k: v for k, v in data.items() if k != "config"}  # noqa: E731
+
+    def rest(data: dict[Any, Any]) -> dict[Any, Any]:
+        return {k: v for k, v in data.items() if k != "config"}
+
     if new_config != old_config or rest(old) != rest(new):
         raise StackConfigError(f"writing {key} would change other keys of {path}; not written")
 

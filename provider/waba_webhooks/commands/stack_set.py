@@ -16,7 +16,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,7 +111,7 @@ def set_shard(stack: auto.Stack, shard: Shard) -> None:
     stack.set_config(SHARD_KEY, auto.ConfigValue(str(shard)))
 
 
-def _changes(summary: dict[Any, int] | None) -> tuple[dict[str, int], int]:
+def _changes(summary: Mapping[Any, int] | None) -> tuple[dict[str, int], int]:
     changed, same = {}, 0
     for op, n in (summary or {}).items():
         name = str(getattr(op, "value", op))
@@ -160,8 +160,8 @@ def run_stack(name: str, operation: str, work_dir: Path, *, parallel: int | None
         if expect_no_changes and operation != "destroy":
             options["expect_no_changes"] = True
         if operation == "preview":
-            result = stack.preview(**options)
-            run.changes, run.unchanged = _changes(result.change_summary)
+            previewed = stack.preview(**options)
+            run.changes, run.unchanged = _changes(previewed.change_summary)
         else:
             result = getattr(stack, operation)(**options)
             run.changes, run.unchanged = _changes(result.summary.resource_changes)

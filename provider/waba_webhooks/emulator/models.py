@@ -499,7 +499,7 @@ def _require(obj: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
 
 
 def _objects(container: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
-    items = _require(container, key, list, "fixture")
+    items: list[Mapping[str, Any]] = _require(container, key, list, "fixture")
     if not all(isinstance(item, Mapping) for item in items):
         raise InvalidFixtureError(f"fixture: every entry of '{key}' must be an object")
     return items

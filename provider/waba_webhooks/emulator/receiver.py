@@ -111,8 +111,8 @@ class WebhookReceiver:
         if self.delay_s:
             time.sleep(self.delay_s)
         if mode == "subscribe" and matched:
-            body = self.answer if self.answer is not None else request.args.get("hub.challenge")
-            return Response(body or "")(environ, start_response)
+            answer = self.answer if self.answer is not None else request.args.get("hub.challenge")
+            return Response(answer or "")(environ, start_response)
         return Response("verify token mismatch", status=403)(environ, start_response)
 
     def _signature_ok(self, body: bytes, header: str | None) -> bool | None:

@@ -215,7 +215,7 @@ def _is_admin(path: str) -> bool:
 
 def _match(
     request: Request, urls: Map = GRAPH_URLS
-) -> tuple[str | None, dict[str, Any], GraphAPIError | None]:
+) -> tuple[str | None, Mapping[str, Any], GraphAPIError | None]:
     """``(endpoint, path arguments, None)`` for a known route, else ``(None, {}, error)``."""
     try:
         endpoint, args = urls.bind_to_environ(request.environ).match()
@@ -587,7 +587,7 @@ class EmulatorApp:
         return result if isinstance(result, Response) else _json(result, 200, trace_id)
 
     def _dispatch_admin(
-        self, request: Request, endpoint: str, args: dict[str, Any], body: dict[str, Any]
+        self, request: Request, endpoint: str, args: Mapping[str, Any], body: dict[str, Any]
     ) -> Any:
         backend, method = self.backend, request.method
         match (method, endpoint):

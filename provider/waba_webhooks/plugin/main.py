@@ -15,8 +15,21 @@ def main() -> None:
     from ..resources import lifeline
     from .provider import WhatsAppProvider
 
-    lifeline.watch_engine()
+    if lifeline.watch_engine():
+        log_to_engine(lifeline.engine_address(sys.argv))
     serve(sys.argv[1:], __version__, WhatsAppProvider())
+
+
+def log_to_engine(address: tuple[str, int] | None) -> None:
+    """Send the rules' `pulumi.log` messages (a destroy that leaves the app's subscription, a
+    URL Meta may refuse...) to the engine's log service, as a program's are: the engine shows
+    a dynamic provider's stderr but hides a native plugin's, so without this they are lost."""
+    from pulumi.runtime import settings
+
+    if address is not None:
+        host = f"[{address[0]}]" if ":" in address[0] else address[0]
+        settings.configure(settings.Settings(project=None, stack=None,
+                                             engine=f"{host}:{address[1]}"))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ engine may have many resource operations in flight, and none waits for another h
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -174,7 +175,7 @@ class WhatsAppProvider(api.Provider):
         result = await self._run(kind, self._handler(kind).create, props)
         return api.CreateResponse(
             resource_id=result.id,
-            properties=_wire(kind, result.outs, secret_names(request.properties)))
+            properties=_wire(kind, result.outs, secret_names(request.properties)))  # type: ignore[arg-type]  # our creates all return outs
 
     async def read(self, request: api.ReadRequest) -> api.ReadResponse:
         kind = _kind(request.type)
@@ -191,8 +192,8 @@ class WhatsAppProvider(api.Provider):
         secrets = secret_names(request.properties) | secret_names(request.inputs)
         inputs = getattr(result, "inputs", None)
         if inputs is None:
-            inputs = {name: result.outs[name] for name in kind.inputs
-                      if result.outs.get(name) is not None}
+            inputs = {name: result.outs[name] for name in kind.inputs  # type: ignore[index]  # reads with an id return outs
+                      if result.outs.get(name) is not None}  # type: ignore[union-attr]  # likewise
         return api.ReadResponse(
             resource_id=result.id,
             properties=_wire(kind, result.outs or {}, secrets),
@@ -224,9 +225,12 @@ class WhatsAppProvider(api.Provider):
     async def _run(self, kind: Kind, call: Callable[..., T], *args: Any) -> T:
         """`call` on a worker thread; our errors in the words of the wire (their message is
         what the engine shows, with Meta's words, code and fbtrace_id in it)."""
+        # In this task's context: pulumi's settings (the engine `pulumi.log` writes to) are
+        # context variables, which a worker thread does not inherit.
+        context = contextvars.copy_context()
         try:
             return await asyncio.get_running_loop().run_in_executor(
-                self._executor, functools.partial(call, *args))
+                self._executor, functools.partial(context.run, call, *args))
         except WabaWebhooksError as error:
             raise WabaWebhooksError(in_wire_words(kind, str(error))) from None
 

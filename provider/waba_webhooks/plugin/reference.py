@@ -62,9 +62,10 @@ def _index(package: dict[str, Any]) -> str:
 def _provider(package: dict[str, Any]) -> str:
     variables = package["config"]["variables"]
     rows = [_row(name, spec, python=_snake(name)) for name, spec in variables.items()]
+    description: str = package["provider"]["description"]
     return (
         HEADER + "# Provider configuration\n\n"
-        + package["provider"]["description"] + "\n\n"
+        + description + "\n\n"
         "The default provider reads each key as stack config, `whatsapp:<key>` (`pulumi config "
         "set --secret whatsapp:accessToken ...`); an explicit provider "
         "(`pulumi:providers:whatsapp` in YAML, `waba_webhooks.native.Provider` in Python) takes "

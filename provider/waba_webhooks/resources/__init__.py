@@ -13,3 +13,5 @@ from .waba_routing import KIND as WABA_ROUTING
 
 #: Every kind of resource, as both doors offer them.
 KINDS: tuple[Kind, ...] = (WABA, PHONE, WABA_ROUTING, APP_SUBSCRIPTION)
+
+__all__ = ["APP_SUBSCRIPTION", "KINDS", "PHONE", "WABA", "WABA_ROUTING", "Kind"]

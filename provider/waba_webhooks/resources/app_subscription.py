@@ -161,8 +161,9 @@ class AppWebhookSubscriptionProvider(GraphProvider):
             # creates it again.
             return ReadResult("", {})
         # Drift in the fields shows as a new list; the same set keeps the declared order.
-        declared = props.get(FIELDS)
-        fields = list(declared) if same_fields(declared, live.fields) else list(live.fields)
+        declared: Any = props.get(FIELDS)
+        fields = (list(declared) if declared is not None and same_fields(declared, live.fields)
+                  else list(live.fields))
         outs = {
             **self._inputs(props),
             CALLBACK_URL: live.callback_url,

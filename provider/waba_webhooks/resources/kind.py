@@ -94,12 +94,12 @@ class Kind:
     @cached_property
     def inputs(self) -> tuple[str, ...]:
         """Input names, in the ``Args`` order."""
-        return tuple(f.name for f in dataclasses.fields(self.args))  # type: ignore[arg-type]
+        return tuple(f.name for f in dataclasses.fields(self.args))
 
     @cached_property
     def required_inputs(self) -> tuple[str, ...]:
         """Inputs without a default."""
-        return tuple(f.name for f in dataclasses.fields(self.args)  # type: ignore[arg-type]
+        return tuple(f.name for f in dataclasses.fields(self.args)
                      if f.default is dataclasses.MISSING)
 
     @cached_property

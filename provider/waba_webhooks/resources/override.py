@@ -64,9 +64,9 @@ def read_result(object_id: str, outs: dict[str, Any], inputs: dict[str, Any]) ->
     where the SDK takes them (`READ_RESULT_TAKES_INPUTS`); the native door reads them on every
     SDK (an import records them)."""
     if READ_RESULT_TAKES_INPUTS:
-        return ReadResult(object_id, outs, inputs)
+        return ReadResult(object_id, outs, inputs)  # type: ignore[call-arg, unused-ignore]  # SDK 3.200.0's has no inputs
     result = ReadResult(object_id, outs)
-    result.inputs = inputs
+    result.inputs = inputs  # type: ignore[attr-defined, unused-ignore]  # SDK 3.200.0's has no inputs
     return result
 
 
@@ -333,7 +333,8 @@ def differs(olds: Mapping[str, Any], news: Mapping[str, Any], name: str,
         return False  # none recorded (an import): declaring one changes nothing at Meta
     if name == ADOPT_EXISTING:
         return bool(old) != bool(new)
-    return (empty if old is None else old) != (empty if new is None else new)
+    changed: bool = (empty if old is None else old) != (empty if new is None else new)
+    return changed
 
 
 def is_unknown(value: Any) -> bool:

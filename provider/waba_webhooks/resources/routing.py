@@ -31,7 +31,7 @@ be reviewed in plain text.
 `apply` declares the table in one of three forms (`FORMS`): one `WabaRouting` per WABA (the
 default), one `WabaCallbackOverride` / `PhoneCallbackOverride` per routed entry (the earlier
 form), or that same form with ``retain_on_delete``: the step that moves a stack from the second
-form to the first without a Graph write (README, "Moving a stack to WabaRouting").
+form to the first without a Graph write (docs/routing-tables.md, "Moving a stack to WabaRouting").
 
 With a `Shard` (stack config ``waba-webhooks:shard: "I/K"``) it declares only the WABAs of that
 shard, each with its numbers (`in_shard`); every stack of the set reads the same table.
@@ -42,6 +42,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import pulumi
@@ -128,7 +129,7 @@ class RoutingPlan:
     app_callback_url: str | None = None
 
 
-def plan(table: Mapping[str, Any]) -> RoutingPlan:
+def plan(table: object) -> RoutingPlan:
     """Read and check a routing table (no Pulumi, no network)."""
     if not isinstance(table, Mapping):
         raise RoutingTableError("the routing table must be an object with wabas and phoneNumbers")
@@ -165,8 +166,7 @@ def plan(table: Mapping[str, Any]) -> RoutingPlan:
         if phone_id in result.effective:
             raise RoutingTableError(f"{where}: phone number {phone_id} is listed twice")
         route = _route(entry, phone_id, where)
-        waba_id = entry.get("wabaId")
-        if waba_id is not None:
+        if entry.get("wabaId") is not None:
             waba_id = _id(entry, "wabaId", where)
             result.waba_of[phone_id] = waba_id
             if waba_id not in result.waba_ids:
@@ -300,7 +300,8 @@ def apply(table: Mapping[str, Any], verify_tokens: pulumi.Input[Mapping[str, str
 
     `reshard_to` (K', during a move of the set from K to K' shards) declares the WABAs that
     shard I of K' will not own with ``retain_on_delete``, with their numbers: when they leave
-    this stack, their overrides stay set for the stack that adopts them (README, "Resharding").
+    this stack, their overrides stay set for the stack that adopts them
+    (docs/routing-tables.md, "Resharding").
     """
     if form not in FORMS:
         raise RoutingTableError(f"the resource form must be one of {', '.join(FORMS)}, "
@@ -387,8 +388,7 @@ def _per_waba(routes: RoutingPlan, tokens: pulumi.Output[Mapping[str, str]],
             callback_uri=own.callback_uri if own else None,
             phone_numbers={r.object_id: r.callback_uri for r in phones} or None,
             verify_token=_named(tokens, default) if default else None,
-            verify_tokens=tokens.apply(lambda found, others=others: {
-                phone_id: _token(found, name) for phone_id, name in others.items()})
+            verify_tokens=tokens.apply(partial(_tokens_by_phone, others=others))
             if others else None,
             unlisted=routes.unlisted.get(waba_id),
             opts=_retained(opts, waba_id, leaving),
@@ -398,8 +398,18 @@ def _per_waba(routes: RoutingPlan, tokens: pulumi.Output[Mapping[str, str]],
             applied.waba_overrides[waba_id] = routing.callback_uri
         for r in phones:
             applied.phone_overrides[r.object_id] = routing.phone_numbers.apply(
-                lambda live, phone_id=r.object_id: (live or {}).get(phone_id))
+                partial(_phone_uri, phone_id=r.object_id))
     return applied
+
+
+def _tokens_by_phone(found: Mapping[str, str], others: Mapping[str, str]) -> dict[str, str]:
+    """The verify token of each number in `others` (phone id -> token name), from `found`."""
+    return {phone_id: _token(found, name) for phone_id, name in others.items()}
+
+
+def _phone_uri(live: Mapping[str, str] | None, phone_id: str) -> str | None:
+    """The callback URI a WabaRouting's applied ``phone_numbers`` gives `phone_id`, if any."""
+    return (live or {}).get(phone_id)
 
 
 def _named(tokens: pulumi.Output[Mapping[str, str]], name: str) -> pulumi.Output[str]:
