@@ -38,7 +38,7 @@ ENGINE_MODULE = "github.com/pulumi/pulumi/pkg/v3"
 
 def pinned_engine_version() -> str:
     """The test engine's version: the `pkg/v3` require line of tools/engine/go.mod, as
-    tools/install-engine reads it (e.g. ``v3.260.0``)."""
+    tools/install-engine reads it (e.g. ``v3.277.0``)."""
     for line in (REPO / "tools" / "engine" / "go.mod").read_text().splitlines():
         words = line.split()
         if words[:1] == [ENGINE_MODULE] and len(words) > 1:
