@@ -27,6 +27,8 @@ from ..resources import KINDS
 from ..resources.kind import MODULE, PACKAGE, Kind, attribute_docs, camel
 
 SCHEMA_FILE = "schema.json"
+#: The npm name of the generated Node.js SDK (sdk/nodejs).
+NODEJS_PACKAGE = "@waba-webhooks/whatsapp"
 
 _RST_LITERAL = re.compile(r"``([^`]+)``")
 
@@ -54,6 +56,18 @@ def schema() -> dict[str, Any]:
         "resources": {kind.token: _resource(kind) for kind in KINDS},
         "language": {
             "python": {"requires": {"pulumi": ">=3.200.0,<4"}},
+            # The Node.js SDK in sdk/nodejs (tools/gen-sdk): its npm name, the package version
+            # as its version (not a placeholder), the SDK range the Python side supports, and
+            # the TypeScript it is checked with (@pulumi/pulumi takes TypeScript below 7).
+            "nodejs": {
+                "packageName": NODEJS_PACKAGE,
+                "packageDescription": "WhatsApp Cloud API webhook routing as infrastructure: "
+                                      "the Pulumi SDK of the whatsapp provider plugin "
+                                      "(pulumi-resource-whatsapp, pip install waba-webhooks).",
+                "respectSchemaVersion": True,
+                "dependencies": {"@pulumi/pulumi": "^3.200.0"},
+                "typescriptVersion": "^5.9.3",
+            },
         },
     }
 
