@@ -12,7 +12,7 @@ import json
 import tarfile
 from pathlib import Path
 
-from tests.nodejs import GEN_SDK, SDK_DIR, SDK_PACKAGE, build_sdk, run
+from tests.nodejs import GEN_SDK, SDK_DIR, SDK_PACKAGE, run
 from waba_webhooks import __version__
 
 #: What npm or tsc leave in the SDK directory: never checked in (sdk/nodejs/.gitignore).
@@ -40,12 +40,12 @@ def test_sdk_nodejs_is_what_the_generator_writes_from_the_schema(tmp_path: Path)
                        "provider/waba_webhooks/plugin/schema.json if the resources changed)")
 
 
-def test_sdk_compiles_strictly_and_packs(tmp_path: Path):
+def test_sdk_compiles_strictly_and_packs(nodejs_sdk_tarball: Path):
     """With its dependencies installed (the pinned @pulumi/pulumi and TypeScript), the SDK passes
     `tsc --noEmit --strict`, compiles, and `npm pack` of the compiled package gives a tarball with
-    the JavaScript, the type declarations and the package's name and version."""
-    tarball = build_sdk(tmp_path)
-    with tarfile.open(tarball) as packed:
+    the JavaScript, the type declarations and the package's name and version (the fixture's
+    build_sdk fails the test on any of these steps)."""
+    with tarfile.open(nodejs_sdk_tarball) as packed:
         names = set(packed.getnames())
         package = json.load(packed.extractfile("package/package.json"))
     for module in ("index", "provider", "wabaCallbackOverride", "phoneCallbackOverride",

@@ -5,7 +5,8 @@ starts the program runner of the @pulumi/pulumi npm package that the program's n
 holds, which runs `index.ts` through ts-node.
 
 One project, installed once for the module with npm (the pinned packages of tests/nodejs.py and
-the generated SDK, sdk/nodejs, built and packed as a user gets it); each test writes its own
+the generated SDK, sdk/nodejs, built and packed as a user gets it: the session's
+``nodejs_sdk_tarball``); each test writes its own
 `index.ts`. The first program declares no resource: config, a secret and stack outputs, end to
 end. The second declares a `whatsapp.WabaCallbackOverride` from the generated SDK, served by the
 native plugin of this checkout against the emulator. Like every e2e test, a missing CLI, host,
@@ -23,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import PASSPHRASE, local_plugin
-from tests.nodejs import SDK_PACKAGE, build_sdk, npm_install, npm_packages
+from tests.nodejs import SDK_PACKAGE, npm_install, npm_packages
 
 NODEJS_HOST = "pulumi-language-nodejs"
 
@@ -65,18 +66,16 @@ def nodejs_host_beside(cli: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def ts_project(tmp_path_factory) -> Path:
+def ts_project(tmp_path_factory, nodejs_sdk_tarball: Path) -> Path:
     """A TypeScript project with its node_modules: @pulumi/pulumi, TypeScript, ts-node and the
     generated SDK from its packed tarball."""
-    work = tmp_path_factory.mktemp("nodejs")
-    tarball = build_sdk(work)
-    project = work / "project"
-    project.mkdir()
+    project = tmp_path_factory.mktemp("ts-project")
     pins = npm_packages()
     (project / "package.json").write_text(json.dumps({
         "name": "ts-program",
         "private": True,
-        "dependencies": {"@pulumi/pulumi": pins["@pulumi/pulumi"], SDK_PACKAGE: f"file:{tarball}"},
+        "dependencies": {"@pulumi/pulumi": pins["@pulumi/pulumi"],
+                         SDK_PACKAGE: f"file:{nodejs_sdk_tarball}"},
         "devDependencies": {name: pins[name] for name in ("typescript", "ts-node", "@types/node")},
     }, indent=2))
     npm_install(project)
