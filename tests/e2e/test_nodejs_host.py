@@ -18,11 +18,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests import processes
 from tests.e2e.conftest import PASSPHRASE, local_plugin
 from tests.nodejs import SDK_PACKAGE, npm_install, npm_packages
 
@@ -52,6 +54,11 @@ const override = new whatsapp.WabaCallbackOverride("support", {
 });
 export const wabaId = override.wabaId;
 export const callbackUri = override.callbackUri;
+"""
+
+#: A program still running two minutes on: an output that resolves late.
+SLOW_PROGRAM = """\
+export const late = new Promise<string>((resolve) => setTimeout(() => resolve("late"), 120_000));
 """
 
 
@@ -107,6 +114,7 @@ def pulumi_in(engine: str, project: Path, tmp_path: Path) -> Runner:
         return done
 
     run("login", f"file://{state}")
+    run.env = env  # type: ignore[attr-defined]
     return run
 
 
@@ -177,3 +185,39 @@ def test_typescript_program_declares_an_override_with_the_generated_sdk(
     run("destroy", "--yes")
     assert emulator.waba_override(waba) is None
     run("stack", "rm", "dev", "--yes")
+
+
+def test_host_and_program_exit_when_the_engine_is_killed(engine: str, ts_project: Path,
+                                                         tmp_path: Path):
+    """Only the `pulumi` process of a running `up` is killed: our Node.js host sees its engine
+    stop answering (it checks every 5 s) and exits, killing the node process running the
+    program, instead of both waiting for a dead engine."""
+    nodejs_host_beside(engine)
+    write_program(ts_project, "ts-killed", SLOW_PROGRAM)
+    run = pulumi_in(engine, ts_project, tmp_path)
+    run("stack", "init", "dev", "--secrets-provider", "passphrase")
+    up = subprocess.Popen([engine, "up", "--yes", "--skip-preview", "--non-interactive"],
+                          cwd=ts_project, env=run.env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        hosts: list[int] = []
+        programs: list[int] = []
+        while time.monotonic() < deadline and up.poll() is None and not (hosts and programs):
+            time.sleep(0.2)
+            found = {p.pid: processes.describe(p) for p in processes.session_members(up.pid)}
+            hosts = [pid for pid, what in found.items() if f"{NODEJS_HOST} " in what]
+            programs = [pid for pid, what in found.items() if "cmd/run" in what]
+        assert len(hosts) == len(programs) == 1, (up.poll(), found)
+        up.kill()
+        up.wait(timeout=60)
+        # Bounded, not timed: the host checks its engine every 5 s.
+        left = processes.still_running(
+            [p for p in processes.session_members(up.pid) if p.pid in hosts + programs],
+            grace=60)
+        assert left == [], "outlived its engine: " + "; ".join(processes.describe(p) for p in left)
+    finally:
+        processes.kill_session(up.pid)
+        up.wait(timeout=60)
+        run("cancel", "--yes")  # the killed run's lock
+        run("stack", "rm", "dev", "--yes", "--force")
