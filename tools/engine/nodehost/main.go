@@ -231,7 +231,7 @@ func parseOptions(info *pulumirpc.ProgramInfo) (options, error) {
 					"language host (arguments are split on blanks)")
 			}
 			opts.nodeargs = strings.Fields(s.StringValue)
-		case "packagemanager":
+		case "packagemanager", "production":
 			// Only used to install dependencies, which this host never does.
 		default:
 			return opts, fmt.Errorf("runtime option %s is not supported by this language host", key)
