@@ -7,6 +7,8 @@
 * ``openapi`` (session): request/response validation against Meta's OpenAPI description
   (vendored in ``tests/reference/meta-openapi/``).
 * ``run_cli``: the installed ``waba-webhooks`` console script, as our app against the emulator.
+* ``nodejs_sdk_tarball`` (session): sdk/nodejs installed, checked with ``tsc --strict``, compiled
+  and packed (``tests/nodejs.py``), once for the SDK's test and the TypeScript e2e programs.
 * Reaping: every test must leave no process it started running (``reaps_what_it_starts``), and
   the session fails if any process it started outlives it (``pytest_sessionfinish``); see
   ``tests/processes.py``.
@@ -263,6 +265,15 @@ class OpenAPIChecker:
         """Validate ``value`` against ``components/schemas/<schema_name>`` (one without $ref)."""
         with (self.openapi.spec / "components" / "schemas" / schema_name).open() as schema:
             OAS31Validator(dict(schema)).validate(value)
+
+
+@pytest.fixture(scope="session")
+def nodejs_sdk_tarball(tmp_path_factory) -> Path:
+    """The generated Node.js SDK as ``npm pack`` gives it, built once for the session (npm and
+    the npm registry are needed: see ``tests/nodejs.py``)."""
+    from tests.nodejs import build_sdk
+
+    return build_sdk(tmp_path_factory.mktemp("nodejs-sdk"))
 
 
 @pytest.fixture(scope="session")

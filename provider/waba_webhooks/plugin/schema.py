@@ -27,6 +27,30 @@ from ..resources import KINDS
 from ..resources.kind import MODULE, PACKAGE, Kind, attribute_docs, camel
 
 SCHEMA_FILE = "schema.json"
+#: The npm name of the generated Node.js SDK (sdk/nodejs).
+NODEJS_PACKAGE = "@waba-webhooks/whatsapp"
+#: The generated Node.js SDK's README.md.
+NODEJS_README = f"""\
+# {NODEJS_PACKAGE}
+
+The TypeScript/JavaScript SDK of the `whatsapp` Pulumi package: WhatsApp Cloud API webhook
+routing (`WabaCallbackOverride`, `PhoneCallbackOverride`, `WabaRouting`,
+`AppWebhookSubscription`, and `Provider`, one per Meta app). Generated from the plugin's schema
+by waba-webhooks' `tools/gen-sdk`; do not edit.
+
+The resources are served by the provider plugin `pulumi-resource-whatsapp`, which
+`pip install waba-webhooks` installs; Pulumi never downloads it. Tell Pulumi where it is in
+`Pulumi.yaml`:
+
+```yaml
+plugins:
+  providers:
+    - name: whatsapp
+      path: /path/to/the/directory/of/pulumi-resource-whatsapp
+```
+
+The provider's settings are the `whatsapp:*` stack config keys (`whatsapp:accessToken`, ...).
+"""
 
 _RST_LITERAL = re.compile(r"``([^`]+)``")
 
@@ -54,6 +78,19 @@ def schema() -> dict[str, Any]:
         "resources": {kind.token: _resource(kind) for kind in KINDS},
         "language": {
             "python": {"requires": {"pulumi": ">=3.200.0,<4"}},
+            # The Node.js SDK in sdk/nodejs (tools/gen-sdk): its npm name, the package version
+            # as its version (not a placeholder), the SDK range the Python side supports, and
+            # the TypeScript it is checked with (@pulumi/pulumi takes TypeScript below 7).
+            "nodejs": {
+                "packageName": NODEJS_PACKAGE,
+                "packageDescription": "WhatsApp Cloud API webhook routing as infrastructure: "
+                                      "the Pulumi SDK of the whatsapp provider plugin "
+                                      "(pulumi-resource-whatsapp, pip install waba-webhooks).",
+                "readme": NODEJS_README,
+                "respectSchemaVersion": True,
+                "dependencies": {"@pulumi/pulumi": "^3.200.0"},
+                "typescriptVersion": "^5.9.3",
+            },
         },
     }
 
