@@ -6,6 +6,7 @@ so their ``up`` makes the same Graph calls."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from collections import Counter
@@ -17,6 +18,7 @@ from pulumi import automation as auto
 
 from tests.e2e.conftest import E2EStack, changes, local_plugin
 from tests.e2e.test_yaml import APP_SECRET, Calls, shape
+from tests.nodejs import SDK_PACKAGE, npm_install, npm_packages, require_tool, run
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 LANGUAGES = sorted(p.name for p in EXAMPLES.iterdir() if (p / "Pulumi.yaml").exists())
@@ -27,9 +29,10 @@ WABA, VIP, SALES, SALES_WABA = ("102290129340398", "106540352242922", "106540352
 UP_CALLS: dict[str, Counter[tuple[str, str]]] = {}
 
 
-def project(root: Path, language: str) -> Path:
+def project(root: Path, language: str, request: pytest.FixtureRequest) -> Path:
     """The example copied into `root`/project, its Pulumi.yaml pointing at this checkout's
-    plugin (and, for Python, at the virtualenv running the tests)."""
+    plugin (for Python, at the virtualenv running the tests; for TypeScript, its packages
+    installed, the SDK from the tarball of this checkout's, and `tsc --strict` clean)."""
     target = root / "project"
     shutil.copytree(EXAMPLES / language, target,
                     ignore=shutil.ignore_patterns("venv", "node_modules", "__pycache__"))
@@ -37,16 +40,27 @@ def project(root: Path, language: str) -> Path:
     if language == "python":
         text["runtime"]["options"]["virtualenv"] = sys.prefix
     (target / "Pulumi.yaml").write_text(yaml.safe_dump({**text, **local_plugin()}))
+    if language == "typescript":
+        tarball = request.getfixturevalue("nodejs_sdk_tarball")
+        package = json.loads((target / "package.json").read_text())
+        pins = npm_packages()
+        package["dependencies"] = {"@pulumi/pulumi": pins["@pulumi/pulumi"],
+                                   SDK_PACKAGE: f"file:{tarball}"}
+        package["devDependencies"] = {name: pins[name]
+                                      for name in ("typescript", "ts-node", "@types/node")}
+        (target / "package.json").write_text(json.dumps(package, indent=2))
+        npm_install(target)
+        run([require_tool("npx"), "--no-install", "tsc", "--noEmit", "--strict"], target)
     return target
 
 
 def test_every_language_has_an_example():
-    assert LANGUAGES == ["python", "yaml"] or LANGUAGES == ["python", "typescript", "yaml"]
+    assert LANGUAGES == ["python", "typescript", "yaml"]
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_example(language, engine, tmp_path, emulator, pulumi_home, callback_receiver):
-    project(tmp_path, language)
+def test_example(language, engine, tmp_path, emulator, pulumi_home, callback_receiver, request):
+    project(tmp_path, language, request)
     stack = E2EStack(tmp_path, emulator, pulumi_home, callback_receiver.verify_token,
                      app_secret=APP_SECRET)
     url = {name: callback_receiver.url_for(name) for name in ("support", "vip", "sales", "app")}
