@@ -1,0 +1,111 @@
+"""A TypeScript program of the generated SDK, with the real CLI against the emulator, on what
+a TypeScript infra repo does besides `up` (which tests/e2e/test_examples.py covers, with the
+same Graph calls as the Python and YAML programs): the preview of a URL change shows the number
+that changes on its own line; the `import` resource option adopts a live override with no
+write; an explicit provider for a second Meta app acts with that app's token only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.e2e.conftest import local_plugin
+from tests.e2e.test_nodejs_host import nodejs_host_beside, pulumi_in, ts_project, write_program
+from tests.e2e.test_yaml import Calls
+
+__all__ = ["ts_project"]  # the fixture, used by the test below
+
+WABA, NUMBER, OTHER_WABA = "102290129340398", "106540352242922", "102290129340399"
+
+PROGRAM = """
+import * as pulumi from "@pulumi/pulumi";
+import * as whatsapp from "@waba-webhooks/whatsapp";
+
+const config = new pulumi.Config();
+const verifyToken = config.requireSecret("verifyToken");
+
+new whatsapp.WabaRouting("support", {
+    wabaId: "WABA_ID",
+    phoneNumbers: { "NUMBER_ID": config.require("numberUrl") },
+    verifyToken,
+});
+
+const imported = config.get("importId");
+if (imported) {
+    new whatsapp.WabaCallbackOverride("adopted", {
+        wabaId: imported,
+        callbackUri: config.require("adoptedUrl"),
+        verifyToken,
+    }, { import: imported });
+}
+
+const other = new whatsapp.Provider("other", {
+    accessToken: config.requireSecret("otherToken"),
+    graphUrl: config.require("graphUrl"),
+    allowHttpLoopback: true,
+});
+new whatsapp.WabaCallbackOverride("other-app", {
+    wabaId: "WABA_ID",
+    callbackUri: config.require("otherUrl"),
+    verifyToken,
+}, { provider: other });
+""".replace("WABA_ID", WABA).replace("NUMBER_ID", NUMBER)
+
+
+def test_typescript_preview_import_and_a_second_app(engine: str, ts_project: Path,
+                                                     tmp_path: Path, emulator,
+                                                     callback_receiver):
+    nodejs_host_beside(engine)
+    write_program(ts_project, "ts-routing", PROGRAM, **local_plugin())
+    run = pulumi_in(engine, ts_project, tmp_path)
+    other_app = next(app for app in emulator.admin.state()["apps"]
+                     if app["id"] != emulator.app_id)
+    url = callback_receiver.url_for
+    run("stack", "init", "dev", "--secrets-provider", "passphrase")
+    for key, value, secret in [
+        ("whatsapp:accessToken", emulator.token, True), ("whatsapp:graphUrl", emulator.url, False),
+        ("whatsapp:allowHttpLoopback", "true", False), ("graphUrl", emulator.url, False),
+        ("otherToken", other_app["access_tokens"][0], True),
+        ("verifyToken", callback_receiver.verify_token, True),
+        ("numberUrl", url("number"), False), ("otherUrl", url("other"), False)]:
+        run("config", "set", *(["--secret"] if secret else []), key, value)
+
+    calls = Calls(emulator)
+    run("up", "--yes", "--color", "never")
+    assert emulator.phone_override(NUMBER) == url("number")
+    # The second app's override on the same WABA: its own, written with its own token.
+    other_writes = [c for c in calls.writes() if c["app_id"] == other_app["id"]]
+    assert [c["path"] for c in other_writes] == [f"/v23.0/{WABA}/subscribed_apps"], calls.made()
+    assert all(c["app_id"] == emulator.app_id for c in calls.writes()
+               if c not in other_writes)
+
+    # A URL change: the preview names the number on a line of its own.
+    run("config", "set", "numberUrl", url("number/v2"))
+    calls = Calls(emulator)
+    preview = run("preview", "--diff", "--color", "never")
+    assert f'~ {NUMBER}: "{url("number")}" => "{url("number/v2")}"' in preview.stdout, \
+        preview.stdout
+    assert calls.made() == [], "a preview makes no Graph call"
+    run("up", "--yes", "--color", "never")
+    assert emulator.phone_override(NUMBER) == url("number/v2")
+
+    # An override set by hand, adopted with the import option: no write.
+    emulator.admin.set_waba_override(OTHER_WABA, emulator.app_id, url("by-hand"))
+    run("config", "set", "importId", OTHER_WABA)
+    run("config", "set", "adoptedUrl", url("by-hand"))
+    calls = Calls(emulator)
+    imported = run("up", "--yes", "--color", "never")
+    assert "imported" in imported.stdout, imported.stdout
+    assert calls.writes() == [], calls.made()
+    run("preview", "--expect-no-changes", "--color", "never")
+
+    # Destroy: every override goes, each app clearing its own; no WABA is unsubscribed.
+    calls = Calls(emulator)
+    run("destroy", "--yes", "--color", "never")
+    assert emulator.phone_override(NUMBER) is None
+    assert emulator.waba_override(OTHER_WABA) is None
+    assert all(c["method"] != "DELETE" for c in calls.made())
+    assert emulator.is_subscribed(WABA) and emulator.is_subscribed(OTHER_WABA)
+    run("stack", "rm", "dev", "--yes")
+    state = json.dumps(emulator.admin.calls())
+    assert callback_receiver.verify_token not in state
