@@ -38,8 +38,10 @@ def _targets_short(step: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------- terminal
 
 #: The stacks, in the order the report shows them, and their names there.
-KIND_LABELS = {"routing": "WabaRouting", "ours": "per-number", "floor": "floor"}
-KIND_COLORS = {"routing": "tab:green", "ours": "tab:blue", "floor": "tab:gray"}
+KIND_LABELS = {"routing": "WabaRouting", "native-routing": "native WabaRouting",
+               "ours": "per-number", "native-ours": "native per-number", "floor": "floor"}
+KIND_COLORS = {"routing": "tab:green", "native-routing": "tab:olive", "ours": "tab:blue",
+               "native-ours": "tab:cyan", "floor": "tab:gray"}
 
 
 def kinds_of(result: dict[str, Any]) -> list[str]:
@@ -174,9 +176,10 @@ def _plot_state(ax: Any, results: dict[str, Any]) -> None:
         ks = [row["per_waba"] for row in sweep]
         ax.plot(ks, [row["bytes_per_number"] for row in sweep], "-o",
                 color=KIND_COLORS["routing"], label="WabaRouting (one per WABA)")
-    for kind in ("ours", "floor"):
+    for kind in ("ours", "native-ours", "floor"):
         states = [r["steps"]["create"][kind]["state"] for r in results["sizes"]
-                  if r["steps"]["create"][kind]["state"].get("bytes_per_number")]
+                  if kind in r["steps"]["create"]
+                  and r["steps"]["create"][kind]["state"].get("bytes_per_number")]
         if states:
             ax.axhline(states[-1]["bytes_per_number"], color=KIND_COLORS[kind], linestyle="--",
                        label=f"{KIND_LABELS[kind]} (one per number)")
@@ -282,7 +285,11 @@ def markdown(results: dict[str, Any], plot_path: Path, out: Path, json_path: Pat
         f"its Graph calls one after the other, so at most {conc['effective']} are in flight; a "
         "`WabaRouting` writes on a pool of `whatsapp:writeConcurrency` "
         f"({conc.get('routing_write_concurrency', 8)} here), so up to "
-        f"{conc['effective'] * conc.get('routing_write_concurrency', 8)}. For the issue-5 "
+        f"{conc['effective'] * conc.get('routing_write_concurrency', 8)}. The native plugin "
+        "(`pulumi-resource-whatsapp`) runs each provider call on a pool of "
+        f"{conc.get('native_provider_workers', 64)} threads, so the engine's "
+        f"{conc['engine_parallel']} are its limit (measured: the native section). For the "
+        "issue-5 "
         f"table, Graph-call time = calls x {lat:g} ms / {conc['effective']} and budget = "
         "1.2 x (floor + Graph-call time).",
         "",
@@ -294,6 +301,7 @@ def markdown(results: dict[str, Any], plot_path: Path, out: Path, json_path: Pat
         lines += _three_way_markdown(results)
         lines += _routing_variant_markdown(results)
         lines += _state_sweep_markdown(results)
+    lines += _native_markdown(results)
     lines += _issue5_markdown(results)
     variant = results.get("app_id_variant")
     if variant:
@@ -325,6 +333,88 @@ def markdown(results: dict[str, Any], plot_path: Path, out: Path, json_path: Pat
 
 
 
+#: (dynamic, native) stacks of the same resources.
+NATIVE_PAIRS = (("routing", "native-routing"), ("ours", "native-ours"))
+
+
+def _cpu_per_resource(r: dict[str, Any], step: str, kind: str) -> float | None:
+    """CPU ms per resource of ``kind``'s step (every process of the step, unprofiled)."""
+    entry = r["steps"][step].get(kind) or {}
+    resources = (r.get("resources") or {}).get(kind)
+    if "cpu_s" not in entry or not resources:
+        return None
+    return 1000 * entry["cpu_s"] / resources
+
+
+def _native_markdown(results: dict[str, Any]) -> list[str]:
+    sizes = [r for r in results["sizes"]
+             if any(native in r["steps"]["create"] for _, native in NATIVE_PAIRS)]
+    if not sizes:
+        return []
+    conc = results["concurrency"]
+    lines = [
+        "## Native plugin against the dynamic provider",
+        "",
+        "The same resources declared through `waba_webhooks.native` (the "
+        "`pulumi-resource-whatsapp` plugin, `benchmarks/native-routing` and "
+        "`benchmarks/native-ours`) beside the dynamic ones, in the same run and the same "
+        "rotation. *CPU* is the user + system time of every process the step ran (the CLI and "
+        "engine, the language host, the program, the provider: `RUSAGE_CHILDREN` around the "
+        "Automation API call, unprofiled), so it includes the CLI's fixed start-up; *per "
+        "resource* divides it by the stack's resources (a `WabaRouting` per WABA, else one per "
+        "number), and */ floor* by the floor's CPU per resource in the same step.",
+        "",
+    ]
+    for r in sizes:
+        kinds = kinds_of(r)
+        lines += [
+            f"### N = {r['n']} ({r['wabas']} WABAs, median of {r['repeats']})",
+            "",
+            "| step | stack | resources | wall s | Graph calls | in flight | CPU s | "
+            "CPU ms per resource | / floor |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for step in STEPS:
+            floor = _cpu_per_resource(r, step, "floor")
+            for kind in kinds:
+                entry = r["steps"][step][kind]
+                mine = _cpu_per_resource(r, step, kind)
+                ratio = f"{mine / floor:.2f}" if mine is not None and floor else "-"
+                lines.append(
+                    f"| {STEP_LABELS[step]} | {KIND_LABELS[kind]} | "
+                    f"{(r.get('resources') or {}).get(kind, '')} | {entry['wall_s']:.2f} | "
+                    f"{entry['graph']['total']} | {entry['in_flight_max']} | "
+                    f"{entry.get('cpu_s', 0):.2f} | "
+                    + (f"{mine:.1f}" if mine is not None else "-") + f" | {ratio} |")
+        lines += [
+            "",
+            "| stack | B per resource after create | B per number | `__provider` B (inputs + "
+            "outputs) | entry / declared inputs | export B |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for kind in kinds:
+            state = r["steps"]["create"][kind]["state"]
+            if not state.get("entry_bytes"):
+                continue
+            lines.append(f"| {KIND_LABELS[kind]} | {state['entry_bytes']:.0f} | "
+                         f"{state['bytes_per_number']:.0f} | {state['entry_provider_bytes']:.0f}"
+                         f" | {state['ratio_to_inputs']:.1f} | {state['export_bytes']} |")
+        lines.append("")
+        for dynamic, native in NATIVE_PAIRS:
+            if dynamic not in kinds or native not in kinds:
+                continue
+            peak = {k: max(r["steps"][step][k]["in_flight_max"] for step in STEPS)
+                    for k in (dynamic, native)}
+            lines.append(
+                f"- **Calls in flight, {KIND_LABELS[dynamic]} against {KIND_LABELS[native]}:** "
+                f"at most {peak[dynamic]} against {peak[native]} over the steps (engine "
+                f"--parallel {conc['engine_parallel']}; the dynamic provider's gRPC pool "
+                f"{conc['provider_workers']}, the plugin's {conc.get('native_provider_workers')}"
+                ").")
+        lines.append("")
+    return lines
+
+
 def _issue5_markdown(results: dict[str, Any]) -> list[str]:
     lines = [
         "## Issue 5: per-number resources against the floor",
@@ -336,7 +426,8 @@ def _issue5_markdown(results: dict[str, Any]) -> list[str]:
         "| N | step | Graph calls | time | state |",
         "| ---: | --- | --- | --- | --- |",
     ]
-    for r in results["sizes"]:
+    sizes = [r for r in results["sizes"] if "targets" in r["steps"]["create"]]
+    for r in sizes:
         for step in STEPS:
             s = r["steps"][step]
             t = s["targets"]
@@ -355,7 +446,7 @@ def _issue5_markdown(results: dict[str, Any]) -> list[str]:
                     cells.append("-")
             lines.append(f"| {r['n']} | {STEP_LABELS[step]} | " + " | ".join(cells) + " |")
     lines += ["", "### Results", ""]
-    for r in results["sizes"]:
+    for r in sizes:
         n = r["n"]
         lines += [
             f"#### N = {n}",
@@ -432,14 +523,17 @@ def _three_way_markdown(results: dict[str, Any]) -> list[str]:
     lines = ["## Three ways: WabaRouting, per-number resources, floor", ""]
     for r in results["sizes"]:
         n, kinds = r["n"], kinds_of(r)
+        callers = [k for k in kinds if k != "floor"]
         lines += [
             f"### N = {n} ({r['wabas']} WABA{'s' if r['wabas'] != 1 else ''} of "
             f"{r['per_waba']})",
             "",
             "| step | " + " | ".join(f"{KIND_LABELS[k]} s" for k in kinds)
-            + " | WabaRouting Graph calls | per-number Graph calls | in flight WabaRouting / "
-            "per-number | conns WabaRouting / per-number | runs WabaRouting; per-number; floor |",
-            "| --- | " + " | ".join("---:" for _ in kinds) + " | --- | --- | ---: | ---: | --- |",
+            + f" | Graph calls by kind: {' / '.join(KIND_LABELS[k] for k in callers)} | "
+            f"in flight {' / '.join(KIND_LABELS[k] for k in callers)} | "
+            f"conns {' / '.join(KIND_LABELS[k] for k in callers)} | "
+            f"runs {'; '.join(KIND_LABELS[k] for k in kinds)} |",
+            "| --- | " + " | ".join("---:" for _ in kinds) + " | --- | ---: | ---: | --- |",
         ]
         for step in STEPS:
             s = r["steps"][step]
@@ -447,17 +541,17 @@ def _three_way_markdown(results: dict[str, Any]) -> list[str]:
                              for k in kinds)
             lines.append(
                 f"| {STEP_LABELS[step]} | "
-                + " | ".join(f"{s[k]['wall_s']:.2f}" for k in kinds)
-                + f" | {s['routing']['graph']['total']}: {_ops(s['routing']['graph'])} | "
-                f"{s['ours']['graph']['total']}: {_ops(s['ours']['graph'])} | "
-                f"{s['routing']['in_flight_max']} / {s['ours']['in_flight_max']} | "
-                f"{s['routing']['connections']} / {s['ours']['connections']} | {runs} |"
+                + " | ".join(f"{s[k]['wall_s']:.2f}" for k in kinds) + " | "
+                + " / ".join(f"{s[k]['graph']['total']} ({_ops(s[k]['graph'])})"
+                             for k in callers) + " | "
+                + " / ".join(str(s[k]["in_flight_max"]) for k in callers) + " | "
+                + " / ".join(str(s[k]["connections"]) for k in callers) + f" | {runs} |"
             )
         lines += [
             "",
             "| state after | " + " | ".join(f"{KIND_LABELS[k]} B/number" for k in kinds)
-            + " | WabaRouting entry: fixed + per number | export B WabaRouting / per-number / "
-            "floor |",
+            + " | WabaRouting entry: fixed + per number | export B "
+            + " / ".join(KIND_LABELS[k] for k in kinds) + " |",
             "| --- | " + " | ".join("---:" for _ in kinds) + " | --- | --- |",
         ]
         for step in ("create", "update", "refresh"):
@@ -489,7 +583,7 @@ def _timeline_markdown(r: dict[str, Any]) -> list[str]:
         "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for step in ("create", "refresh", "destroy"):
-        for kind in ("routing", "ours"):
+        for kind in ("routing", "native-routing", "ours", "native-ours"):
             entry = r["steps"][step].get(kind) or {}
             t = entry.get("timeline")
             if not t:
@@ -584,12 +678,21 @@ def _profile_markdown(profile: dict[str, Any]) -> list[str]:
         "time (self time by category is in the JSON, `self_s_by_category`).",
         "",
         "| step | stack | wall s | provider CPU s | provider CPU ms per number | "
-        "provider self time by category s | program CPU s | Graph calls | conns |",
-        "| --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
+        "provider CPU ms per resource | / floor | provider self time by category s | "
+        "program CPU s | Graph calls | conns |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
     ]
     kinds = profile.get("kinds") or ["ours", "floor"]
+
+    def per_resource(summary: dict[str, Any] | None) -> float | None:
+        if not summary:
+            return None
+        cpu = (summary.get("provider") or {}).get("cpu_s", 0)
+        return 1000 * cpu / max(1, summary.get("resources", n))
+
     for step in STEPS:
         entry = profile["steps"].get(step) or {}
+        floor = per_resource(entry.get("floor"))
         for kind in kinds:
             summary = entry.get(kind)
             if not summary:
@@ -597,10 +700,12 @@ def _profile_markdown(profile: dict[str, Any]) -> list[str]:
             prov, prog = summary.get("provider") or {}, summary.get("program") or {}
             cats = ", ".join(f"{name} {value:.2f}" for name, value in
                              list((prov.get("self_s_by_category") or {}).items())[:5])
+            mine = per_resource(summary) or 0.0
             lines.append(
                 f"| {STEP_LABELS[step]} | {KIND_LABELS.get(kind, kind)} | "
                 f"{summary['wall_s']:.2f} | {prov.get('cpu_s', 0):.2f} | "
-                f"{1000 * prov.get('cpu_s', 0) / max(1, n):.2f} | {cats} | "
+                f"{1000 * prov.get('cpu_s', 0) / max(1, n):.2f} | {mine:.2f} | "
+                + (f"{mine / floor:.2f}" if floor else "-") + f" | {cats} | "
                 f"{prog.get('cpu_s', 0):.2f} | {summary['graph']['total']} | "
                 f"{summary['connections']} |")
     lines.append("")
