@@ -52,6 +52,9 @@ _BENCH_KIND = _bench_kind() if _BENCH_DIR else None
 if _BENCH_KIND:
     import atexit
     import cProfile
+    import gc
+    import json
+    import pstats
     import threading
     import time
 
@@ -73,9 +76,9 @@ if _BENCH_KIND:
     _bench_start()
 
     def _bench_dump():
-        import json
-        import pstats
-
+        # No import and no garbage collection here: at the native plugin's exit, a collection
+        # runs grpc.aio's Server.__del__, which joins a thread that never ends.
+        gc.disable()
         lifetime = time.perf_counter() - _bench_t0
         times = os.times()
         merged = None

@@ -82,7 +82,8 @@ def profile_step_text(step: str, kind: str, summary: dict[str, Any], n: int) -> 
         if not p.get("processes"):
             continue
         lines.append(f"   {proc}: {p['processes']} process(es), CPU {p['cpu_s']:.2f} s "
-                     f"({1000 * p['cpu_s'] / max(1, n):.2f} ms/resource), "
+                     f"({1000 * p['cpu_s'] / max(1, summary.get('resources', n)):.2f} "
+                     "ms/resource), "
                      f"alive {p['lifetime_s']:.2f} s")
         cats = p.get("self_s_by_category") or {}
         lines.append("     self time: " + ", ".join(f"{k} {v:.2f}" for k, v in cats.items()
@@ -368,7 +369,8 @@ def _native_markdown(results: dict[str, Any]) -> list[str]:
     for r in sizes:
         kinds = kinds_of(r)
         lines += [
-            f"### N = {r['n']} ({r['wabas']} WABAs, median of {r['repeats']})",
+            f"### N = {r['n']} ({r['wabas']} WABA{'s' if r['wabas'] != 1 else ''}, median of "
+            f"{r['repeats']})",
             "",
             "| step | stack | resources | wall s | Graph calls | in flight | CPU s | "
             "CPU ms per resource | / floor |",
@@ -529,11 +531,12 @@ def _three_way_markdown(results: dict[str, Any]) -> list[str]:
             f"{r['per_waba']})",
             "",
             "| step | " + " | ".join(f"{KIND_LABELS[k]} s" for k in kinds)
-            + f" | Graph calls by kind: {' / '.join(KIND_LABELS[k] for k in callers)} | "
-            f"in flight {' / '.join(KIND_LABELS[k] for k in callers)} | "
+            + " | WabaRouting Graph calls | Graph calls "
+            + " / ".join(KIND_LABELS[k] for k in callers)
+            + f" | in flight {' / '.join(KIND_LABELS[k] for k in callers)} | "
             f"conns {' / '.join(KIND_LABELS[k] for k in callers)} | "
             f"runs {'; '.join(KIND_LABELS[k] for k in kinds)} |",
-            "| --- | " + " | ".join("---:" for _ in kinds) + " | --- | ---: | ---: | --- |",
+            "| --- | " + " | ".join("---:" for _ in kinds) + " | --- | ---: | ---: | ---: | --- |",
         ]
         for step in STEPS:
             s = r["steps"][step]
@@ -541,9 +544,9 @@ def _three_way_markdown(results: dict[str, Any]) -> list[str]:
                              for k in kinds)
             lines.append(
                 f"| {STEP_LABELS[step]} | "
-                + " | ".join(f"{s[k]['wall_s']:.2f}" for k in kinds) + " | "
-                + " / ".join(f"{s[k]['graph']['total']} ({_ops(s[k]['graph'])})"
-                             for k in callers) + " | "
+                + " | ".join(f"{s[k]['wall_s']:.2f}" for k in kinds)
+                + f" | {s['routing']['graph']['total']}: {_ops(s['routing']['graph'])} | "
+                + " / ".join(str(s[k]["graph"]["total"]) for k in callers) + " | "
                 + " / ".join(str(s[k]["in_flight_max"]) for k in callers) + " | "
                 + " / ".join(str(s[k]["connections"]) for k in callers) + f" | {runs} |"
             )
