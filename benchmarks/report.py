@@ -692,7 +692,7 @@ def _profile_markdown(profile: dict[str, Any]) -> list[str]:
     kinds = profile.get("kinds") or ["ours", "floor"]
 
     def per_resource(summary: dict[str, Any] | None) -> float | None:
-        if not summary:
+        if not summary or not (summary.get("provider") or {}).get("processes"):
             return None
         cpu = (summary.get("provider") or {}).get("cpu_s", 0)
         return 1000 * cpu / max(1, summary.get("resources", n))
@@ -708,11 +708,12 @@ def _profile_markdown(profile: dict[str, Any]) -> list[str]:
             cats = ", ".join(f"{name} {value:.2f}" for name, value in
                              list((prov.get("self_s_by_category") or {}).items())[:5])
             mine = per_resource(summary) or 0.0
+            cpu = (f"{prov.get('cpu_s', 0):.2f} | {1000 * prov.get('cpu_s', 0) / max(1, n):.2f}"
+                   f" | {mine:.2f} | " + (f"{mine / floor:.2f}" if floor else "-")
+                   if prov.get("processes") else "no profile written | - | - | -")
             lines.append(
                 f"| {STEP_LABELS[step]} | {KIND_LABELS.get(kind, kind)} | "
-                f"{summary['wall_s']:.2f} | {prov.get('cpu_s', 0):.2f} | "
-                f"{1000 * prov.get('cpu_s', 0) / max(1, n):.2f} | {mine:.2f} | "
-                + (f"{mine / floor:.2f}" if floor else "-") + f" | {cats} | "
+                f"{summary['wall_s']:.2f} | {cpu} | {cats} | "
                 f"{prog.get('cpu_s', 0):.2f} | {summary['graph']['total']} | "
                 f"{summary['connections']} |")
     lines.append("")
