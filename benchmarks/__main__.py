@@ -19,13 +19,14 @@ import math
 import os
 import platform
 import re
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from waba_webhooks.config import Settings
 from waba_webhooks.emulator import EmulatorAdmin, EmulatorServer
@@ -40,11 +41,32 @@ from .targets import evaluate, routing_targets
 ROUTING_TYPE = "dynamic/waba-webhooks:WabaRouting"
 OURS_TYPE = "dynamic/waba-webhooks:PhoneCallbackOverride"
 FLOOR_TYPE = "dynamic/bench:NoopPhoneOverride"
-#: kind -> (program folder under benchmarks/, resource type, whether it calls Graph).
+
+
+class Kind(NamedTuple):
+    """A stack the benchmark can run."""
+
+    #: Its program folder under benchmarks/.
+    program: str
+    #: How the type of its resources ends in state.
+    type_suffix: str
+    #: Whether it calls Graph (has the ``whatsapp:*`` provider config).
+    calls_graph: bool
+    #: Whether its resources are the native plugin's (`BenchStack` ``native``).
+    native: bool = False
+
+    def resources(self, n: int, wabas: int) -> int:
+        """Its resources at size ``n`` over ``wabas`` WABAs: one per WABA or one per number."""
+        return wabas if self.type_suffix.endswith("WabaRouting") else n
+
+
 KINDS = {
-    "routing": ("routing", ROUTING_TYPE, True),
-    "ours": ("program", OURS_TYPE, True),
-    "floor": ("floor", FLOOR_TYPE, False),
+    "routing": Kind("routing", ROUTING_TYPE, True),
+    "native-routing": Kind("native-routing", "whatsapp:index:WabaRouting", True, native=True),
+    "ours": Kind("program", OURS_TYPE, True),
+    "native-ours": Kind("native-ours", "whatsapp:index:PhoneCallbackOverride", True,
+                        native=True),
+    "floor": Kind("floor", FLOOR_TYPE, False),
 }
 #: Calls per hour per WABA in the benchmark's emulator (Meta's are 200 or 5,000).
 UNTHROTTLED_HOURLY_BUDGET = 10_000_000
@@ -55,6 +77,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10,100,1000",
                         help="comma-separated stack sizes N (default: 10,100,1000)")
+    parser.add_argument("--kinds", default=",".join(KINDS),
+                        help=f"stacks to run, comma-separated (default: {','.join(KINDS)})")
     parser.add_argument("--latency-ms", type=float, default=150.0,
                         help="simulated Graph API latency per call (default: 150)")
     parser.add_argument("--repeat", type=int, default=3,
@@ -133,6 +157,8 @@ def concurrency(parallel: int | None) -> dict[str, Any]:
     workers = int(match.group(1)) if match else 0
     env_parallel = int(os.environ.get("PULUMI_PARALLEL", "0") or 0)
     engine = parallel or env_parallel or 4 * cpus()
+    from waba_webhooks.plugin.provider import WORKERS
+
     return {
         "routing_write_concurrency": Settings.write_concurrency,
         "engine_parallel": engine,
@@ -140,6 +166,8 @@ def concurrency(parallel: int | None) -> dict[str, Any]:
             "PULUMI_PARALLEL" if env_parallel else "default 4 x GOMAXPROCS"),
         "provider_workers": workers,
         "effective": min(engine, workers) if workers else engine,
+        "native_provider_workers": WORKERS,
+        "native_effective": min(engine, WORKERS),
     }
 
 
@@ -233,16 +261,36 @@ def measured_step(stack: BenchStack, step: str, graph: Graph, type_suffix: str,
     """Run one step; the emulator's counters before/after give its Graph calls."""
     before = graph.admin.counts()
     graph.meter.reset()
+    cpu_before = children_cpu_s()
     run = stack.run(step, parallel)
+    cpu = children_cpu_s() - cpu_before
     meter = graph.meter.snapshot()
     calls = _delta(before, graph.admin.counts())
     state = state_size(stack.export(), type_suffix, graph.receiver.base_url)
     result = {"wall_s": round(run.wall_s, 3), "summary": run.summary, "graph": calls,
               "in_flight_max": meter["max_in_flight"], "connections": meter["connections"],
-              "state": state}
+              "cpu_s": round(cpu, 3), "state": state}
     if "timeline" in meter:
         result["timeline"] = meter["timeline"]
     return result
+
+
+def children_cpu_s() -> float:
+    """User + system CPU seconds of the processes this one has waited for: a step's delta is the
+    CPU of the pulumi CLI and of everything it waited for (language host, program, provider
+    processes), unprofiled."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def selected(value: str, option: str) -> list[str]:
+    """The kinds a comma-separated option names, in `KINDS` order."""
+    kinds = {k.strip() for k in value.split(",") if k.strip()}
+    unknown = kinds - set(KINDS)
+    if unknown:
+        raise SystemExit(f"{option}: unknown {', '.join(sorted(unknown))} (known: "
+                         f"{', '.join(KINDS)})")
+    return [kind for kind in KINDS if kind in kinds]
 
 
 def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -267,7 +315,12 @@ def engine_env(args: argparse.Namespace) -> dict[str, str]:
 
 def _config(kind: str, graph: Graph, app_id: str | None = None) -> dict[str, Any] | None:
     """The provider config of a stack of ``kind`` (the floor has no provider config)."""
-    return graph.config(app_id) if KINDS[kind][2] else None
+    return graph.config(app_id) if KINDS[kind].calls_graph else None
+
+
+def bench_stack(kind: str, root: Path, home: Path, env: dict[str, str]) -> BenchStack:
+    """A stack of ``kind``'s program in ``root``."""
+    return BenchStack(root, KINDS[kind].program, home, extra_env=env, native=KINDS[kind].native)
 
 
 def run_size(n: int, args: argparse.Namespace, home: Path, tmp: Path,
@@ -278,29 +331,28 @@ def run_size(n: int, args: argparse.Namespace, home: Path, tmp: Path,
     hooks = receiver()
     graphs: dict[str, Graph] = {}
     stacks: dict[str, BenchStack] = {}
+    kinds = selected(args.kinds, "--kinds")
     runs: dict[str, dict[str, list[dict[str, Any]]]] = {
-        kind: {step: [] for step in STEPS} for kind in KINDS
+        kind: {step: [] for step in STEPS} for kind in kinds
     }
     try:
-        for kind, (program, _type, _calls) in KINDS.items():
+        for kind in kinds:
             graphs[kind] = Graph(n, args.latency_ms, hooks)
-            stacks[kind] = BenchStack(tmp / f"{kind}-{n}", program, home,
-                                      extra_env=engine_env(args))
+            stacks[kind] = bench_stack(kind, tmp / f"{kind}-{n}", home, engine_env(args))
             stacks[kind].configure(n, hooks.base_url, _config(kind, graphs[kind]),
                                    per_waba=graphs[kind].per_waba)
-        kinds = list(KINDS)
         for rep in range(repeats):
             order = kinds[rep % len(kinds):] + kinds[:rep % len(kinds)]
             for step in STEPS:
                 for kind in order:
-                    result = measured_step(stacks[kind], step, graphs[kind], KINDS[kind][1],
-                                           args.parallel)
+                    result = measured_step(stacks[kind], step, graphs[kind],
+                                           KINDS[kind].type_suffix, args.parallel)
                     runs[kind][step].append(result)
                     calls = result["graph"]
-                    print(f"  [{rep + 1}/{repeats}] {kind:7} {STEP_LABELS[step]:20} "
-                          f"{result['wall_s']:8.2f} s  graph {calls['total']:5} "
-                          f"(r {calls['reads']}, w {calls['writes']}, in flight "
-                          f"{result['in_flight_max']})  changes {result['summary']}",
+                    print(f"  [{rep + 1}/{repeats}] {kind:14} {STEP_LABELS[step]:20} "
+                          f"{result['wall_s']:8.2f} s  cpu {result['cpu_s']:7.2f} s  graph "
+                          f"{calls['total']:5} (r {calls['reads']}, w {calls['writes']}, in "
+                          f"flight {result['in_flight_max']})  changes {result['summary']}",
                           flush=True)
     finally:
         for stack in stacks.values():
@@ -313,14 +365,17 @@ def run_size(n: int, args: argparse.Namespace, home: Path, tmp: Path,
         hooks.stop()
     steps: dict[str, Any] = {}
     for step in STEPS:
-        chosen = {kind: _median_run(runs[kind][step]) for kind in KINDS}
-        steps[step] = {**chosen,
-                       **evaluate(step, n, chosen["ours"], chosen["floor"],
-                                  args.latency_ms / 1000, conc["effective"])}
-    wabas = graphs["routing"].wabas
-    result = {"n": n, "wabas": wabas, "per_waba": graphs["routing"].per_waba,
-              "repeats": repeats, "steps": steps,
-              "routing_targets": routing_targets(n, wabas, steps)}
+        chosen = {kind: _median_run(runs[kind][step]) for kind in kinds}
+        steps[step] = chosen
+        if "ours" in chosen and "floor" in chosen:
+            steps[step].update(evaluate(step, n, chosen["ours"], chosen["floor"],
+                                        args.latency_ms / 1000, conc["effective"]))
+    graph = graphs[kinds[0]]
+    result = {"n": n, "wabas": graph.wabas, "per_waba": graph.per_waba,
+              "repeats": repeats, "kinds": kinds, "steps": steps,
+              "resources": {kind: KINDS[kind].resources(n, graph.wabas) for kind in kinds}}
+    if "routing" in kinds and "ours" in kinds:
+        result["routing_targets"] = routing_targets(n, graph.wabas, steps)
     print(report.text_table(result), flush=True)
     return result
 
@@ -333,26 +388,26 @@ def run_app_id_variant(n: int, args: argparse.Namespace, home: Path, tmp: Path,
     result: dict[str, Any] = {"n": n, "kinds": {}}
     hooks = receiver()
     try:
-        for kind, (program, type_suffix, calls_graph) in KINDS.items():
-            if not calls_graph:
+        for kind in without["kinds"]:
+            if not KINDS[kind].calls_graph:
                 continue
             graph = Graph(n, args.latency_ms, hooks)
-            stack = BenchStack(tmp / f"{kind}-appid-{n}", program, home,
-                               extra_env=engine_env(args))
+            stack = bench_stack(kind, tmp / f"{kind}-appid-{n}", home, engine_env(args))
             counts: dict[str, Any] = {"with_app_id": {}, "without_app_id": {},
                                       "total_with": {}, "total_without": {}}
             try:
                 stack.configure(n, hooks.base_url, graph.config(app_id=DEFAULT_APP_ID),
                                 per_waba=graph.per_waba)
                 for step in STEPS:
-                    measured = measured_step(stack, step, graph, type_suffix, args.parallel)
+                    measured = measured_step(stack, step, graph, KINDS[kind].type_suffix,
+                                             args.parallel)
                     counts["with_app_id"][step] = measured["graph"]["by_operation"].get(
                         "GET app", 0)
                     counts["total_with"][step] = measured["graph"]["total"]
                     old = without["steps"][step][kind]["graph"]
                     counts["without_app_id"][step] = old["by_operation"].get("GET app", 0)
                     counts["total_without"][step] = old["total"]
-                    print(f"  {kind:7} {STEP_LABELS[step]:20} GET /app: with appId "
+                    print(f"  {kind:14} {STEP_LABELS[step]:20} GET /app: with appId "
                           f"{counts['with_app_id'][step]}, without "
                           f"{counts['without_app_id'][step]}; all calls "
                           f"{counts['total_with'][step]} vs {counts['total_without'][step]}",
@@ -430,10 +485,7 @@ def run_profile(args: argparse.Namespace, home: Path, tmp: Path) -> dict[str, An
     """A lifecycle of each stack of --profile-kinds at --profile-n with every Python process
     profiled."""
     n = args.profile_n
-    kinds = [k.strip() for k in args.profile_kinds.split(",") if k.strip()]
-    unknown = set(kinds) - set(KINDS)
-    if unknown:
-        raise SystemExit(f"--profile-kinds: unknown {', '.join(sorted(unknown))}")
+    kinds = selected(args.profile_kinds, "--profile-kinds")
     print(f"\n== profile: N = {n}, Graph latency {args.profile_latency_ms:g} ms, "
           f"{', '.join(kinds)}", flush=True)
     site = tmp / "profile-site"
@@ -443,17 +495,17 @@ def run_profile(args: argparse.Namespace, home: Path, tmp: Path) -> dict[str, An
     hooks = receiver()
     try:
         for kind in kinds:
-            program, type_suffix, _calls = KINDS[kind]
             graph = Graph(n, args.profile_latency_ms, hooks)
             collect = tmp / f"profile-{kind}"
             collect.mkdir()
-            stack = BenchStack(tmp / f"profiled-{kind}", program, home,
-                               extra_env=profiling.env_for(collect, site))
+            stack = bench_stack(kind, tmp / f"profiled-{kind}", home,
+                                profiling.env_for(collect, site))
             try:
                 stack.configure(n, hooks.base_url, _config(kind, graph),
                                 per_waba=graph.per_waba)
                 for step in STEPS:
-                    measured = measured_step(stack, step, graph, type_suffix, args.parallel)
+                    measured = measured_step(stack, step, graph, KINDS[kind].type_suffix,
+                                             args.parallel)
                     profiling.wait_for_dumps(collect, {
                         "provider": 1,
                         "program": 1 if step in ("create", "preview", "update") else 0,
@@ -464,6 +516,7 @@ def run_profile(args: argparse.Namespace, home: Path, tmp: Path) -> dict[str, An
                         shutil.move(str(path), folder / path.name)
                     summary = profiling.summarize_dir(folder)
                     summary["wall_s"] = measured["wall_s"]
+                    summary["resources"] = KINDS[kind].resources(n, graph.wabas)
                     summary["graph"] = measured["graph"]
                     summary["connections"] = measured["connections"]
                     summary["timeline"] = measured.get("timeline")

@@ -3,10 +3,11 @@ and the import cost of our package in the provider process.
 
 How: a ``sitecustomize.py`` in a temporary folder put first on ``PYTHONPATH`` (which the engine
 passes on to the program and to the provider process it launches). In a process started as
-``python -m pulumi.dynamic`` (the provider) or through ``pulumi-language-python-exec`` (the
-program) it starts a `cProfile.Profile` in the main thread and, through `threading.setprofile`,
-one in every thread started later (the gRPC server's worker pool), and at exit (the engine stops
-a provider with SIGINT) dumps them merged into ``<kind>-<pid>.prof`` with the process's CPU time
+``python -m pulumi.dynamic`` (the dynamic provider), as ``pulumi-resource-whatsapp`` (the native
+plugin) or through ``pulumi-language-python-exec`` (the program) it starts a `cProfile.Profile`
+in the main thread and, through `threading.setprofile`, one in every thread started later (the
+gRPC server's worker pool, the plugin's), and at exit (the engine stops a provider with SIGINT)
+dumps them merged into ``<kind>-<pid>.prof`` with the process's CPU time
 and lifetime beside it. cProfile slows Python code down, so profiled runs are for attribution,
 not for timing.
 """
@@ -38,6 +39,8 @@ def _bench_kind():
     argv = list(getattr(sys, "orig_argv", []))
     if "-m" in argv and argv[argv.index("-m") + 1:argv.index("-m") + 2] == ["pulumi.dynamic"]:
         return "provider"
+    if any(str(a).endswith("pulumi-resource-whatsapp") for a in argv[:2]):
+        return "provider"  # the native plugin
     if any(str(a).endswith("pulumi-language-python-exec") for a in argv):
         return "program"
     return None
@@ -49,6 +52,9 @@ _BENCH_KIND = _bench_kind() if _BENCH_DIR else None
 if _BENCH_KIND:
     import atexit
     import cProfile
+    import gc
+    import json
+    import pstats
     import threading
     import time
 
@@ -70,9 +76,9 @@ if _BENCH_KIND:
     _bench_start()
 
     def _bench_dump():
-        import json
-        import pstats
-
+        # No import and no garbage collection here: at the native plugin's exit, a collection
+        # runs grpc.aio's Server.__del__, which joins a thread that never ends.
+        gc.disable()
         lifetime = time.perf_counter() - _bench_t0
         times = os.times()
         merged = None

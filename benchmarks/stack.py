@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from pulumi import automation as auto
+
+from waba_webhooks.resources.kind import camel
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -25,6 +28,8 @@ WABA_ID_START = 200_000_000_000_000
 #: Phone numbers per WABA in the fixtures (and per `WabaRouting` in ``benchmarks/routing``).
 PER_WABA = 10
 PROVIDER_KEY = "__provider"
+#: Where the running interpreter's console scripts are, ``pulumi-resource-whatsapp`` among them.
+PLUGIN_DIR = Path(sys.executable).parent
 
 #: The steps, in order: (name, Automation API call).
 STEPS = ("create", "preview", "update", "refresh", "destroy")
@@ -60,18 +65,23 @@ class StepRun:
 
 
 class BenchStack:
-    """A stack of ``program`` (a folder under benchmarks/) in ``root``."""
+    """A stack of ``program`` (a folder under benchmarks/) in ``root``; with ``native``, its
+    Pulumi.yaml points the engine at the ``whatsapp`` plugin beside the running interpreter (as
+    the README tells an infra repo to: no download, no plugin looked up on PATH)."""
 
     def __init__(self, root: Path, program: str, pulumi_home: Path, *, name: str = "bench",
-                 extra_env: Mapping[str, str] | None = None) -> None:
+                 extra_env: Mapping[str, str] | None = None, native: bool = False) -> None:
         self.root = root
         project = root / "project"
         shutil.copytree(BENCH_DIR / program, project,
                         ignore=shutil.ignore_patterns("__pycache__"))
-        (project / "Pulumi.yaml").write_text(json.dumps({
+        settings: dict[str, Any] = {
             "name": f"bench-{program}",
             "runtime": {"name": "python", "options": {"virtualenv": str(REPO / ".venv")}},
-        }))
+        }
+        if native:
+            settings["plugins"] = {"providers": [{"name": "whatsapp", "path": str(PLUGIN_DIR)}]}
+        (project / "Pulumi.yaml").write_text(json.dumps(settings))
         self.state_dir = root / "state"
         self.state_dir.mkdir()
         extra = dict(extra_env or {})
@@ -85,6 +95,7 @@ class BenchStack:
             "PULUMI_BACKEND_URL": f"file://{self.state_dir}",
             "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
             "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
             "PULUMI_HOME": str(pulumi_home),
             "PYTHONPATH": pythonpath,
             **extra,
@@ -142,26 +153,43 @@ class BenchStack:
         self.stack.workspace.remove_stack(self.stack.name, force=True)
 
 
+def both(*names: str) -> tuple[str, ...]:
+    """Each property name as the dynamic resources store it and as the native plugin does
+    (camelCase)."""
+    return tuple(dict.fromkeys(form for name in names for form in (name, camel(name))))
+
+
 #: Properties of a `WabaRouting` entry that grow with its numbers (the rest is per resource).
 PER_NUMBER_KEYS = {
-    "inputs": ("phone_numbers",),
-    "outputs": ("phone_numbers", "unlisted_overrides", "numbers_without_override"),
+    "inputs": both("phone_numbers"),
+    "outputs": both("phone_numbers", "unlisted_overrides", "numbers_without_override"),
 }
+
+
+def listed_numbers(resource: Mapping[str, Any]) -> Any:
+    """A `WabaRouting` entry's ``phone_numbers`` input (None for other entries)."""
+    inputs = resource.get("inputs") or {}
+    return inputs.get("phone_numbers", inputs.get("phoneNumbers"))
 
 
 def numbers_of(resource: Mapping[str, Any]) -> int:
     """Phone numbers a state entry routes: its ``phone_numbers`` for a `WabaRouting`, else 1."""
-    listed = (resource.get("inputs") or {}).get("phone_numbers")
+    listed = listed_numbers(resource)
     return len(listed) if isinstance(listed, dict) else 1
 
 
 def declared_inputs(resource: Mapping[str, Any], callback_base: str) -> dict[str, Any]:
-    """What the program declared for this entry, the verify token in clear."""
-    inputs = resource.get("inputs") or {}
-    if isinstance(inputs.get("phone_numbers"), dict):
-        return {"waba_id": resource["id"], "phone_numbers": inputs["phone_numbers"],
-                "verify_token": VERIFY_TOKEN}
-    return inputs_of(int(resource["id"]) - PHONE_ID_START, callback_base)
+    """What the program declared for this entry, the verify token in clear (property names as
+    the entry's door stores them)."""
+    listed = listed_numbers(resource)
+    if isinstance(listed, dict):
+        declared = {"waba_id": resource["id"], "phone_numbers": listed,
+                    "verify_token": VERIFY_TOKEN}
+    else:
+        declared = inputs_of(int(resource["id"]) - PHONE_ID_START, callback_base)
+    if not str(resource.get("type", "")).startswith("whatsapp:"):
+        return declared
+    return {camel(key): value for key, value in declared.items()}
 
 
 def without_numbers(resource: Mapping[str, Any]) -> dict[str, Any]:
@@ -181,9 +209,10 @@ FIXED_PARTS: dict[str, tuple[tuple[str | None, tuple[str, ...]], ...]] = {
     "stack trace": ((None, ("stackTrace", "sourcePosition")),),
     "provider pickle (inputs + outputs)": (("inputs", (PROVIDER_KEY,)),
                                            ("outputs", (PROVIDER_KEY,))),
-    "verify token ciphertext (inputs + outputs)": (("inputs", ("verify_token", "verify_tokens")),
-                                                   ("outputs", ("verify_token",
-                                                                "verify_tokens"))),
+    "verify token ciphertext (inputs + outputs)": (("inputs", both("verify_token",
+                                                                   "verify_tokens")),
+                                                   ("outputs", both("verify_token",
+                                                                    "verify_tokens"))),
     "URNs, id, type": ((None, ("urn", "parent", "provider", "id", "type")),),
     "engine bookkeeping": ((None, ("custom", "propertyDependencies", "additionalSecretOutputs",
                                    "created", "modified")),),
@@ -233,10 +262,10 @@ def state_size(export_text: str, resource_type_suffix: str, callback_base: str) 
     fixed = sum(compact(without_numbers(r)) for r in ours)
     inputs = sum(compact(r.get("inputs") or {}) for r in ours)
     outputs = sum(compact(r.get("outputs") or {}) for r in ours)
-    provider = sum(
-        compact((r.get("inputs") or {}).get(PROVIDER_KEY)) + compact(
-            (r.get("outputs") or {}).get(PROVIDER_KEY))
-        for r in ours
+    provider = sum(  # the native plugin's entries have none
+        compact(section[PROVIDER_KEY])
+        for r in ours for section in (r.get("inputs") or {}, r.get("outputs") or {})
+        if PROVIDER_KEY in section
     )
     declared = sum(compact(declared_inputs(r, callback_base)) for r in ours)
     result.update({
