@@ -14,143 +14,29 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
-	"time"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/grpc"
-	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"waba-webhooks/tools/engine/hostkit"
 )
 
 // execScript is the Python entry point shipped next to this binary by tools/install-engine.
 const execScript = "pulumi-language-python-exec"
 
-// userActionableExit is the exit code pulumi-language-python-exec uses after it has already shown
-// the user an error; the engine must then stop without printing a second, generic error.
-const userActionableExit = 32
-
-// healthcheckInterval is how often the host asks its engine whether it is still there; the first
-// failed check stops the host (and the program it runs). Upstream's hosts wait 5 minutes between
-// checks. The check is one gRPC call over loopback, so we ask every few seconds: a killed
-// `pulumi` then leaves no host or program behind for more than about that long, which matters on
-// a machine where test runs and CI jobs are killed (DESIGN.md section 2).
-const healthcheckInterval = 5 * time.Second
-
 func main() {
-	// The engine launches plugins as `[--logtostderr] [-v=N] [--tracing URL] ENGINE_ADDRESS`.
-	// The logging flags only matter to glog-based hosts; we accept and ignore them.
-	flags := flag.NewFlagSet("pulumi-language-python", flag.ExitOnError)
-	tracing := flags.String("tracing", "", "Zipkin-compatible tracing endpoint")
-	flags.Bool("logtostderr", false, "ignored")
-	flags.Int("v", 0, "ignored")
-	_ = flags.Parse(os.Args[1:]) // ExitOnError: Parse exits on failure.
-
-	// The host stops when the engine stops answering (a killed `pulumi` never tells its plugins),
-	// or on SIGINT (how the engine closes its plugins) or SIGTERM. Stopping cancels every
-	// program still running, so nothing this host started outlives it.
-	shutdown, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	host := &pythonHost{tracing: *tracing, shutdown: shutdown}
-	if flags.NArg() > 0 {
-		host.engineAddress = flags.Arg(flags.NArg() - 1)
-	}
-	if host.engineAddress != "" {
-		if err := rpcutil.Healthcheck(shutdown, host.engineAddress, healthcheckInterval, stop); err != nil {
-			fail(fmt.Errorf("could not start the engine health check: %w", err))
-		}
-	}
-	// rpcutil stops the server gracefully once this channel closes: it waits for the Run calls
-	// in flight, which return as soon as their programs are killed.
-	cancel := make(chan bool)
-	go func() {
-		<-shutdown.Done()
-		close(cancel)
-	}()
-
-	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
-		Cancel: cancel,
-		Init: func(s *grpc.Server) error {
-			pulumirpc.RegisterLanguageRuntimeServer(s, host)
-			return nil
-		},
-	})
-	if err != nil {
-		fail(err)
-	}
-	// Plugin protocol: the first stdout line is the port; the engine dials it, then treats the
-	// rest of stdout as ordinary output.
-	fmt.Printf("%d\n", handle.Port)
-	err = <-handle.Done
-	host.programs.Wait() // each was killed when shutdown was cancelled
-	if err != nil {
-		fail(err)
-	}
-}
-
-func fail(err error) {
-	fmt.Fprintf(os.Stderr, "pulumi-language-python: %v\n", err)
-	os.Exit(1)
+	hostkit.Main("pulumi-language-python", &pythonHost{})
 }
 
 type pythonHost struct {
-	pulumirpc.UnimplementedLanguageRuntimeServer
-	engineAddress string
-	tracing       string
-	// shutdown is cancelled when the host stops; programs started by Run are killed then.
-	shutdown context.Context
-	programs sync.WaitGroup
-}
-
-func (h *pythonHost) Handshake(
-	_ context.Context, req *pulumirpc.LanguageHandshakeRequest,
-) (*pulumirpc.LanguageHandshakeResponse, error) {
-	// Newer engines pass their address here as well as on the command line; prefer this one.
-	if req.GetEngineAddress() != "" {
-		h.engineAddress = req.GetEngineAddress()
-	}
-	return &pulumirpc.LanguageHandshakeResponse{}, nil
-}
-
-func (h *pythonHost) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
-	// version.Version is set by the same -ldflags -X that stamps the CLI (see tools/install-engine).
-	return &pulumirpc.PluginInfo{Version: version.Version}, nil
-}
-
-func (h *pythonHost) GetRequiredPlugins(
-	context.Context, *pulumirpc.GetRequiredPluginsRequest,
-) (*pulumirpc.GetRequiredPluginsResponse, error) {
-	return &pulumirpc.GetRequiredPluginsResponse{}, nil
-}
-
-func (h *pythonHost) GetRequiredPackages(
-	context.Context, *pulumirpc.GetRequiredPackagesRequest,
-) (*pulumirpc.GetRequiredPackagesResponse, error) {
-	return &pulumirpc.GetRequiredPackagesResponse{}, nil
-}
-
-func (h *pythonHost) GetProgramDependencies(
-	context.Context, *pulumirpc.GetProgramDependenciesRequest,
-) (*pulumirpc.GetProgramDependenciesResponse, error) {
-	return &pulumirpc.GetProgramDependenciesResponse{}, nil
-}
-
-func (h *pythonHost) RuntimeOptionsPrompts(
-	context.Context, *pulumirpc.RuntimeOptionsRequest,
-) (*pulumirpc.RuntimeOptionsResponse, error) {
-	return &pulumirpc.RuntimeOptionsResponse{}, nil
+	hostkit.Base
 }
 
 func (h *pythonHost) About(_ context.Context, req *pulumirpc.AboutRequest) (*pulumirpc.AboutResponse, error) {
@@ -216,8 +102,8 @@ func (h *pythonHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulum
 	for _, opt := range [][2]string{
 		{"--organization", req.GetOrganization()},
 		{"--root_directory", rootDir},
-		{"--engine", h.engineAddress},
-		{"--tracing", h.tracing},
+		{"--engine", h.EngineAddress},
+		{"--tracing", h.Tracing},
 	} {
 		if opt[1] != "" {
 			args = append(args, opt[0], opt[1])
@@ -247,34 +133,15 @@ func (h *pythonHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulum
 		return nil, err
 	}
 
-	// The program dies with its Run call (the engine hung up) or with this host, whichever
-	// comes first: exec kills it (SIGKILL) when runCtx is done.
-	h.programs.Add(1)
-	defer h.programs.Done()
-	runCtx, cancelRun := context.WithCancel(ctx)
-	defer cancelRun()
-	defer context.AfterFunc(h.shutdown, cancelRun)()
-	cmd := exec.CommandContext(runCtx, python, args...)
-	cmd.Dir = req.GetPwd()
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr // the engine relays our streams to the user
-	cmd.Env = append(venvEnv(os.Environ(), venv),
-		"PULUMI_CONFIG="+string(config),
-		"PULUMI_CONFIG_SECRET_KEYS="+string(secrets))
-
-	err = cmd.Run()
-	var exitErr *exec.ExitError
-	switch {
-	case err == nil:
-		return &pulumirpc.RunResponse{}, nil
-	case errors.As(err, &exitErr) && exitErr.ExitCode() == userActionableExit:
-		return &pulumirpc.RunResponse{Bail: true}, nil
-	case errors.As(err, &exitErr):
-		return &pulumirpc.RunResponse{
-			Error: fmt.Sprintf("Program exited with non-zero exit code: %d", exitErr.ExitCode()),
-		}, nil
-	default:
-		return &pulumirpc.RunResponse{Error: fmt.Sprintf("failed to run %s: %v", python, err)}, nil
-	}
+	return h.Execute(ctx, python, func(runCtx context.Context) *exec.Cmd {
+		cmd := exec.CommandContext(runCtx, python, args...)
+		cmd.Dir = req.GetPwd()
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr // the engine relays our streams to the user
+		cmd.Env = append(venvEnv(os.Environ(), venv),
+			"PULUMI_CONFIG="+string(config),
+			"PULUMI_CONFIG_SECRET_KEYS="+string(secrets))
+		return cmd
+	}), nil
 }
 
 // resolvePython returns the interpreter to use and the absolute virtualenv directory ("" if none).

@@ -21,146 +21,35 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/grpc"
-	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"waba-webhooks/tools/engine/hostkit"
 )
 
 // runModule is the program runner inside the @pulumi/pulumi npm package; node resolves it from
 // the program's directory, so the project's own copy of the SDK runs the program.
 const runModule = "@pulumi/pulumi/cmd/run"
 
-// userActionableExit is the exit code @pulumi/pulumi's runner uses after it has already shown the
-// user an error; the engine must then stop without printing a second, generic error.
-const userActionableExit = 32
-
-// healthcheckInterval is how often the host asks its engine whether it is still there; the first
-// failed check stops the host (and the program it runs). Upstream's hosts wait 5 minutes between
-// checks; like our Python host we ask every few seconds, so a killed `pulumi` leaves no host or
-// node process behind for more than about that long.
-const healthcheckInterval = 5 * time.Second
-
 // outputWaitDelay bounds how long Run waits, after node exits, for the copies of its output to
 // finish (a process node started could hold the pipes open).
 const outputWaitDelay = 5 * time.Second
 
 func main() {
-	// The engine launches plugins as `[--logtostderr] [-v=N] [--tracing URL] ENGINE_ADDRESS`.
-	// The logging flags only matter to glog-based hosts; we accept and ignore them.
-	flags := flag.NewFlagSet("pulumi-language-nodejs", flag.ExitOnError)
-	tracing := flags.String("tracing", "", "Zipkin-compatible tracing endpoint")
-	flags.Bool("logtostderr", false, "ignored")
-	flags.Int("v", 0, "ignored")
-	_ = flags.Parse(os.Args[1:]) // ExitOnError: Parse exits on failure.
-
-	// The host stops when the engine stops answering (a killed `pulumi` never tells its plugins),
-	// or on SIGINT (how the engine closes its plugins) or SIGTERM. Stopping cancels every
-	// program still running, so nothing this host started outlives it.
-	shutdown, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	host := &nodeHost{tracing: *tracing, shutdown: shutdown}
-	if flags.NArg() > 0 {
-		host.engineAddress = flags.Arg(flags.NArg() - 1)
-	}
-	if host.engineAddress != "" {
-		if err := rpcutil.Healthcheck(shutdown, host.engineAddress, healthcheckInterval, stop); err != nil {
-			fail(fmt.Errorf("could not start the engine health check: %w", err))
-		}
-	}
-	// rpcutil stops the server gracefully once this channel closes: it waits for the Run calls
-	// in flight, which return as soon as their programs are killed.
-	cancel := make(chan bool)
-	go func() {
-		<-shutdown.Done()
-		close(cancel)
-	}()
-
-	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
-		Cancel: cancel,
-		Init: func(s *grpc.Server) error {
-			pulumirpc.RegisterLanguageRuntimeServer(s, host)
-			return nil
-		},
-	})
-	if err != nil {
-		fail(err)
-	}
-	// Plugin protocol: the first stdout line is the port; the engine dials it, then treats the
-	// rest of stdout as ordinary output.
-	fmt.Printf("%d\n", handle.Port)
-	err = <-handle.Done
-	host.programs.Wait() // each was killed when shutdown was cancelled
-	if err != nil {
-		fail(err)
-	}
-}
-
-func fail(err error) {
-	fmt.Fprintf(os.Stderr, "pulumi-language-nodejs: %v\n", err)
-	os.Exit(1)
+	hostkit.Main("pulumi-language-nodejs", &nodeHost{})
 }
 
 type nodeHost struct {
-	pulumirpc.UnimplementedLanguageRuntimeServer
-	engineAddress string
-	tracing       string
-	// shutdown is cancelled when the host stops; programs started by Run are killed then.
-	shutdown context.Context
-	programs sync.WaitGroup
-}
-
-func (h *nodeHost) Handshake(
-	_ context.Context, req *pulumirpc.LanguageHandshakeRequest,
-) (*pulumirpc.LanguageHandshakeResponse, error) {
-	// Newer engines pass their address here as well as on the command line; prefer this one.
-	if req.GetEngineAddress() != "" {
-		h.engineAddress = req.GetEngineAddress()
-	}
-	return &pulumirpc.LanguageHandshakeResponse{}, nil
-}
-
-func (h *nodeHost) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
-	// version.Version is set by the same -ldflags -X that stamps the CLI (see tools/install-engine).
-	return &pulumirpc.PluginInfo{Version: version.Version}, nil
-}
-
-func (h *nodeHost) GetRequiredPlugins(
-	context.Context, *pulumirpc.GetRequiredPluginsRequest,
-) (*pulumirpc.GetRequiredPluginsResponse, error) {
-	return &pulumirpc.GetRequiredPluginsResponse{}, nil
-}
-
-func (h *nodeHost) GetRequiredPackages(
-	context.Context, *pulumirpc.GetRequiredPackagesRequest,
-) (*pulumirpc.GetRequiredPackagesResponse, error) {
-	return &pulumirpc.GetRequiredPackagesResponse{}, nil
-}
-
-func (h *nodeHost) GetProgramDependencies(
-	context.Context, *pulumirpc.GetProgramDependenciesRequest,
-) (*pulumirpc.GetProgramDependenciesResponse, error) {
-	return &pulumirpc.GetProgramDependenciesResponse{}, nil
-}
-
-func (h *nodeHost) RuntimeOptionsPrompts(
-	context.Context, *pulumirpc.RuntimeOptionsRequest,
-) (*pulumirpc.RuntimeOptionsResponse, error) {
-	return &pulumirpc.RuntimeOptionsResponse{}, nil
+	hostkit.Base
 }
 
 func (h *nodeHost) About(ctx context.Context, _ *pulumirpc.AboutRequest) (*pulumirpc.AboutResponse, error) {
@@ -297,14 +186,14 @@ func (h *nodeHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumir
 	// --dry-run as a bare boolean flag.
 	for _, opt := range [][2]string{
 		{"--monitor", req.GetMonitorAddress()},
-		{"--engine", h.engineAddress},
+		{"--engine", h.EngineAddress},
 		{"--organization", req.GetOrganization()},
 		{"--project", req.GetProject()},
 		{"--root-directory", rootDir},
 		{"--stack", req.GetStack()},
 		{"--pwd", programDir},
 		{"--parallel", strconv.Itoa(int(req.GetParallel()))},
-		{"--tracing", h.tracing},
+		{"--tracing", h.Tracing},
 	} {
 		if opt[1] != "" {
 			args = append(args, opt[0], opt[1])
@@ -345,35 +234,16 @@ func (h *nodeHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumir
 		env = append(env, "PULUMI_NODEJS_TSCONFIG_PATH="+opts.tsconfig)
 	}
 
-	// The program dies with its Run call (the engine hung up) or with this host, whichever
-	// comes first: exec kills it (SIGKILL) when runCtx is done.
-	h.programs.Add(1)
-	defer h.programs.Done()
-	runCtx, cancelRun := context.WithCancel(ctx)
-	defer cancelRun()
-	defer context.AfterFunc(h.shutdown, cancelRun)()
-	cmd := exec.CommandContext(runCtx, node, args...)
-	cmd.Dir = programDir
-	// Node may switch the stdout/stderr it inherits to non-blocking mode, which would change our
-	// own (the engine's pipes share the open file). Hiding the *os.File behind a plain Writer
-	// makes exec give node pipes of its own and copy them to ours.
-	cmd.Stdout = struct{ io.Writer }{os.Stdout}
-	cmd.Stderr = struct{ io.Writer }{os.Stderr}
-	cmd.WaitDelay = outputWaitDelay
-	cmd.Env = env
-
-	err = cmd.Run()
-	var exitErr *exec.ExitError
-	switch {
-	case err == nil, errors.Is(err, exec.ErrWaitDelay): // node exited 0; a child kept its output open
-		return &pulumirpc.RunResponse{}, nil
-	case errors.As(err, &exitErr) && exitErr.ExitCode() == userActionableExit:
-		return &pulumirpc.RunResponse{Bail: true}, nil
-	case errors.As(err, &exitErr):
-		return &pulumirpc.RunResponse{
-			Error: fmt.Sprintf("Program exited with non-zero exit code: %d", exitErr.ExitCode()),
-		}, nil
-	default:
-		return &pulumirpc.RunResponse{Error: fmt.Sprintf("failed to run %s: %v", node, err)}, nil
-	}
+	return h.Execute(ctx, node, func(runCtx context.Context) *exec.Cmd {
+		cmd := exec.CommandContext(runCtx, node, args...)
+		cmd.Dir = programDir
+		// Node may switch the stdout/stderr it inherits to non-blocking mode, which would change
+		// our own (the engine's pipes share the open file). Hiding the *os.File behind a plain
+		// Writer makes exec give node pipes of its own and copy them to ours.
+		cmd.Stdout = struct{ io.Writer }{os.Stdout}
+		cmd.Stderr = struct{ io.Writer }{os.Stderr}
+		cmd.WaitDelay = outputWaitDelay
+		cmd.Env = env
+		return cmd
+	}), nil
 }

@@ -1,0 +1,191 @@
+// Package hostkit is what this project's language hosts (langhost: Python, nodehost: Node.js)
+// share: the plugin command line, the engine health check, serving the LanguageRuntime on a
+// loopback port, the answers of a host that installs nothing and needs no plugin, and running a
+// program to its end. Each host adds only what its language needs (how to start a program, its
+// runtime options, About).
+package hostkit
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/emptypb"
+)
+
+// UserActionableExit is the exit code a program runner (pulumi-language-python-exec,
+// @pulumi/pulumi's cmd/run) uses after it has already shown the user an error; the engine must
+// then stop without printing a second, generic error.
+const UserActionableExit = 32
+
+// HealthcheckInterval is how often a host asks its engine whether it is still there; the first
+// failed check stops the host (and the program it runs). Upstream's hosts wait 5 minutes between
+// checks. The check is one gRPC call over loopback, so we ask every few seconds: a killed
+// `pulumi` then leaves no host or program behind for more than about that long, which matters on
+// a machine where test runs and CI jobs are killed (DESIGN.md section 2).
+const HealthcheckInterval = 5 * time.Second
+
+// Base is the part of a language host every language shares; a host embeds it.
+type Base struct {
+	pulumirpc.UnimplementedLanguageRuntimeServer
+	// EngineAddress is the engine's gRPC address (command line, or Handshake).
+	EngineAddress string
+	// Tracing is the engine's tracing endpoint, passed on to programs.
+	Tracing string
+	// Shutdown is cancelled when the host stops; programs started by Execute are killed then.
+	Shutdown context.Context
+	programs sync.WaitGroup
+}
+
+// Host is a language host built on Base.
+type Host interface {
+	pulumirpc.LanguageRuntimeServer
+	base() *Base
+}
+
+func (b *Base) base() *Base { return b }
+
+// Main runs `host` as the plugin `name`: it parses the command line the engine starts plugins
+// with, serves the host on a loopback port it prints, and returns when the engine stops
+// answering (a killed `pulumi` never tells its plugins), on SIGINT (how the engine closes its
+// plugins) or on SIGTERM. Stopping kills every program still running, so nothing the host
+// started outlives it.
+func Main(name string, host Host) {
+	// The engine launches plugins as `[--logtostderr] [-v=N] [--tracing URL] ENGINE_ADDRESS`.
+	// The logging flags only matter to glog-based hosts; we accept and ignore them.
+	flags := flag.NewFlagSet(name, flag.ExitOnError)
+	tracing := flags.String("tracing", "", "Zipkin-compatible tracing endpoint")
+	flags.Bool("logtostderr", false, "ignored")
+	flags.Int("v", 0, "ignored")
+	_ = flags.Parse(os.Args[1:]) // ExitOnError: Parse exits on failure.
+
+	shutdown, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	b := host.base()
+	b.Tracing, b.Shutdown = *tracing, shutdown
+	if flags.NArg() > 0 {
+		b.EngineAddress = flags.Arg(flags.NArg() - 1)
+	}
+	if b.EngineAddress != "" {
+		if err := rpcutil.Healthcheck(shutdown, b.EngineAddress, HealthcheckInterval, stop); err != nil {
+			Fail(name, fmt.Errorf("could not start the engine health check: %w", err))
+		}
+	}
+	// rpcutil stops the server gracefully once this channel closes: it waits for the Run calls
+	// in flight, which return as soon as their programs are killed.
+	cancel := make(chan bool)
+	go func() {
+		<-shutdown.Done()
+		close(cancel)
+	}()
+
+	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
+		Cancel: cancel,
+		Init: func(s *grpc.Server) error {
+			pulumirpc.RegisterLanguageRuntimeServer(s, host)
+			return nil
+		},
+	})
+	if err != nil {
+		Fail(name, err)
+	}
+	// Plugin protocol: the first stdout line is the port; the engine dials it, then treats the
+	// rest of stdout as ordinary output.
+	fmt.Printf("%d\n", handle.Port)
+	err = <-handle.Done
+	b.programs.Wait() // each was killed when shutdown was cancelled
+	if err != nil {
+		Fail(name, err)
+	}
+}
+
+// Fail reports err as the plugin `name` and exits.
+func Fail(name string, err error) {
+	fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+	os.Exit(1)
+}
+
+// Execute runs the program command that `command` makes (with exec.CommandContext on the
+// context it is given) to its end and turns its exit into the engine's answer. The program dies
+// with its Run call (the engine hung up) or with this host, whichever comes first: exec kills it
+// (SIGKILL) when that context is done. `what` names the program in an error.
+func (b *Base) Execute(ctx context.Context, what string,
+	command func(ctx context.Context) *exec.Cmd) *pulumirpc.RunResponse {
+	b.programs.Add(1)
+	defer b.programs.Done()
+	runCtx, cancelRun := context.WithCancel(ctx)
+	defer cancelRun()
+	defer context.AfterFunc(b.Shutdown, cancelRun)()
+
+	err := command(runCtx).Run()
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil, errors.Is(err, exec.ErrWaitDelay): // exited 0; a child kept its output open
+		return &pulumirpc.RunResponse{}
+	case errors.As(err, &exitErr) && exitErr.ExitCode() == UserActionableExit:
+		return &pulumirpc.RunResponse{Bail: true}
+	case errors.As(err, &exitErr):
+		return &pulumirpc.RunResponse{
+			Error: fmt.Sprintf("Program exited with non-zero exit code: %d", exitErr.ExitCode()),
+		}
+	default:
+		return &pulumirpc.RunResponse{Error: fmt.Sprintf("failed to run %s: %v", what, err)}
+	}
+}
+
+// Handshake takes the engine's address: newer engines pass it here as well as on the command
+// line; this one wins.
+func (b *Base) Handshake(
+	_ context.Context, req *pulumirpc.LanguageHandshakeRequest,
+) (*pulumirpc.LanguageHandshakeResponse, error) {
+	if req.GetEngineAddress() != "" {
+		b.EngineAddress = req.GetEngineAddress()
+	}
+	return &pulumirpc.LanguageHandshakeResponse{}, nil
+}
+
+// GetPluginInfo answers the engine's version: version.Version is set by the same -ldflags -X
+// that stamps the CLI (see tools/install-engine).
+func (b *Base) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
+	return &pulumirpc.PluginInfo{Version: version.Version}, nil
+}
+
+// GetRequiredPlugins answers none: our programs need no downloaded plugin (the provider plugin
+// comes from Pulumi.yaml's `plugins.providers`).
+func (b *Base) GetRequiredPlugins(
+	context.Context, *pulumirpc.GetRequiredPluginsRequest,
+) (*pulumirpc.GetRequiredPluginsResponse, error) {
+	return &pulumirpc.GetRequiredPluginsResponse{}, nil
+}
+
+// GetRequiredPackages answers none, as GetRequiredPlugins.
+func (b *Base) GetRequiredPackages(
+	context.Context, *pulumirpc.GetRequiredPackagesRequest,
+) (*pulumirpc.GetRequiredPackagesResponse, error) {
+	return &pulumirpc.GetRequiredPackagesResponse{}, nil
+}
+
+// GetProgramDependencies answers none: `pulumi about` lists no program dependency.
+func (b *Base) GetProgramDependencies(
+	context.Context, *pulumirpc.GetProgramDependenciesRequest,
+) (*pulumirpc.GetProgramDependenciesResponse, error) {
+	return &pulumirpc.GetProgramDependenciesResponse{}, nil
+}
+
+// RuntimeOptionsPrompts asks nothing (`pulumi new` is not supported).
+func (b *Base) RuntimeOptionsPrompts(
+	context.Context, *pulumirpc.RuntimeOptionsRequest,
+) (*pulumirpc.RuntimeOptionsResponse, error) {
+	return &pulumirpc.RuntimeOptionsResponse{}, nil
+}
