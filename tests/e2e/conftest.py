@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -276,3 +276,34 @@ def postgres_backend(postgres_server: PostgresServer) -> str:
     """A `postgres://` backend URL for Pulumi's DIY backend: a fresh database of this test's
     own, with its own role and password."""
     return postgres_server.create_database(f"pulumi_{uuid.uuid4().hex[:12]}")
+
+
+Runner = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def pulumi_in(engine: str, project: Path, tmp_path: Path) -> Runner:
+    """`pulumi ARGS --non-interactive` in the project, as a user types it (for programs the
+    Automation API does not run: YAML and TypeScript hosts), with a file backend and a home of
+    this test's own (`pulumi login` writes the current backend there); a non-zero exit fails
+    the test."""
+    state = tmp_path / "state"
+    state.mkdir()
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("PULUMI_BACKEND_URL", "PULUMI_ACCESS_TOKEN")}
+    env.update({
+        "PULUMI_HOME": str(tmp_path / "home"),
+        "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+    })
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([engine, *args, "--non-interactive"], cwd=project, env=env,
+                              capture_output=True, text=True, timeout=300, check=False)
+        assert done.returncode == 0, (
+            f"pulumi {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
+        return done
+
+    run("login", f"file://{state}")
+    run.env = env  # type: ignore[attr-defined]
+    return run

@@ -19,13 +19,12 @@ import json
 import os
 import subprocess
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests import processes
-from tests.e2e.conftest import PASSPHRASE, local_plugin
+from tests.e2e.conftest import local_plugin, pulumi_in
 from tests.nodejs import SDK_PACKAGE, npm_install, npm_packages
 
 NODEJS_HOST = "pulumi-language-nodejs"
@@ -87,35 +86,6 @@ def ts_project(tmp_path_factory, nodejs_sdk_tarball: Path) -> Path:
     }, indent=2))
     npm_install(project)
     return project
-
-
-Runner = Callable[..., subprocess.CompletedProcess[str]]
-
-
-def pulumi_in(engine: str, project: Path, tmp_path: Path) -> Runner:
-    """`pulumi ARGS --non-interactive` in the project with a file backend and a home of this
-    test's own; a non-zero exit fails the test."""
-    state = tmp_path / "state"
-    state.mkdir()
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("PULUMI_BACKEND_URL", "PULUMI_ACCESS_TOKEN")}
-    env.update({
-        "PULUMI_HOME": str(tmp_path / "home"),
-        "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-    })
-
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([engine, *args, "--non-interactive"], cwd=project, env=env,
-                              capture_output=True, text=True, timeout=300, check=False)
-        assert done.returncode == 0, (
-            f"pulumi {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
-        return done
-
-    run("login", f"file://{state}")
-    run.env = env  # type: ignore[attr-defined]
-    return run
 
 
 def write_program(project: Path, name: str, program: str, **extra) -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.e2e.conftest import local_plugin
-from tests.e2e.test_nodejs_host import nodejs_host_beside, pulumi_in, ts_project, write_program
+from tests.e2e.conftest import local_plugin, pulumi_in
+from tests.e2e.test_nodejs_host import nodejs_host_beside, ts_project, write_program
 from tests.e2e.test_yaml import Calls
 
 __all__ = ["ts_project"]  # the fixture, used by the test below

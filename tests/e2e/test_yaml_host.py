@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import PASSPHRASE
+from tests.e2e.conftest import pulumi_in
 
 YAML_HOST = "pulumi-language-yaml"
 
@@ -62,26 +61,7 @@ def test_yaml_program_runs_and_exports_its_outputs(engine: str, tmp_path: Path):
     project = tmp_path / "project"
     project.mkdir()
     (project / "Pulumi.yaml").write_text(PROGRAM)
-    state = tmp_path / "state"
-    state.mkdir()
-    # A home of the test's own: `pulumi login` writes the current backend there.
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("PULUMI_BACKEND_URL", "PULUMI_ACCESS_TOKEN")}
-    env.update({
-        "PULUMI_HOME": str(tmp_path / "home"),
-        "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-    })
-
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([engine, *args, "--non-interactive"], cwd=project, env=env,
-                              capture_output=True, text=True, timeout=300, check=False)
-        assert done.returncode == 0, (
-            f"pulumi {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
-        return done
-
-    run("login", f"file://{state}")
+    run = pulumi_in(engine, project, tmp_path)
     run("stack", "init", "dev", "--secrets-provider", "passphrase")
     run("config", "set", "who", "yaml")
     up = run("up", "--yes", "--color", "never")  # a preview, then the update

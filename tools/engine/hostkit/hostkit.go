@@ -7,6 +7,7 @@ package hostkit
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -188,4 +189,27 @@ func (b *Base) RuntimeOptionsPrompts(
 	context.Context, *pulumirpc.RuntimeOptionsRequest,
 ) (*pulumirpc.RuntimeOptionsResponse, error) {
 	return &pulumirpc.RuntimeOptionsResponse{}, nil
+}
+
+// ConfigEnv is the stack config and its secret keys as the SDKs read them from a program's
+// environment (PULUMI_CONFIG, PULUMI_CONFIG_SECRET_KEYS). Both must be JSON containers even when
+// empty: the SDKs iterate them, and a nil Go map or slice would marshal to "null".
+func ConfigEnv(req *pulumirpc.RunRequest) ([]string, error) {
+	configMap := req.GetConfig()
+	if configMap == nil {
+		configMap = map[string]string{}
+	}
+	config, err := json.Marshal(configMap)
+	if err != nil {
+		return nil, err
+	}
+	secretKeys := req.GetConfigSecretKeys()
+	if secretKeys == nil {
+		secretKeys = []string{}
+	}
+	secrets, err := json.Marshal(secretKeys)
+	if err != nil {
+		return nil, err
+	}
+	return []string{"PULUMI_CONFIG=" + string(config), "PULUMI_CONFIG_SECRET_KEYS=" + string(secrets)}, nil
 }

@@ -13,7 +13,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -112,23 +111,7 @@ func (h *pythonHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulum
 	args = append(args, program)
 	args = append(args, req.GetArgs()...)
 
-	// The Python SDK reads the stack config from these two JSON env vars
-	// (pulumi.runtime.get_config_env / get_config_secret_keys_env).
-	// Both must be JSON containers even when empty: the SDK iterates them, and a nil Go map or
-	// slice would marshal to "null".
-	configMap := req.GetConfig()
-	if configMap == nil {
-		configMap = map[string]string{}
-	}
-	config, err := json.Marshal(configMap)
-	if err != nil {
-		return nil, err
-	}
-	secretKeys := req.GetConfigSecretKeys()
-	if secretKeys == nil {
-		secretKeys = []string{}
-	}
-	secrets, err := json.Marshal(secretKeys)
+	configEnv, err := hostkit.ConfigEnv(req)
 	if err != nil {
 		return nil, err
 	}
@@ -137,9 +120,7 @@ func (h *pythonHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulum
 		cmd := exec.CommandContext(runCtx, python, args...)
 		cmd.Dir = req.GetPwd()
 		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr // the engine relays our streams to the user
-		cmd.Env = append(venvEnv(os.Environ(), venv),
-			"PULUMI_CONFIG="+string(config),
-			"PULUMI_CONFIG_SECRET_KEYS="+string(secrets))
+		cmd.Env = append(venvEnv(os.Environ(), venv), configEnv...)
 		return cmd
 	}), nil
 }
