@@ -36,9 +36,13 @@ from typing import Any, NoReturn
 
 from ..errors import GraphError, NotFoundError, PermissionDeniedError, WabaWebhooksError
 from ..graph import GraphClient
+from ..resources import APP_SUBSCRIPTION, WABA_ROUTING, Kind
+from ..resources import app_subscription as app_rules
+from ..resources import waba_routing as routing_rules
 from . import fit
 from . import preview as pv
-from .preview import Declared, ResourceKind, Uri
+from .apps import Apps
+from .preview import Declared, Uri
 from .render import (
     FOLDED,
     add_full_report_argument,
@@ -50,7 +54,8 @@ from .render import (
     plural,
     write_reports,
 )
-from .report import APP, NONE, WABA, Live, NumberRoute, Target, World, read_live
+from .report import Live, NumberRoute, Target, World, by_app, read_live, why
+from .states import Resource, UnreadableError, read
 
 #: Exit statuses, as ``terraform plan -detailed-exitcode``.
 NO_DRIFT, ERROR, DRIFT = 0, 1, 2
@@ -68,13 +73,15 @@ class Recorded:
 
     stack: str | None
     urn: str
-    kind: ResourceKind
+    kind: Kind
     #: What the state says is set: WABA id / phone number id -> URI (None: recorded as none).
     declared: Declared
     #: WABA id -> whether the state says our app is subscribed to it.
     subscribed: Mapping[str, bool] = field(default_factory=dict)
     #: The app's webhook subscription it records (an `AppWebhookSubscription`), else None.
     app: AppRecord | None = None
+    #: Its explicit provider's URN (`waba_webhooks.commands.apps`), None for a default one.
+    provider: str | None = None
 
     @property
     def name(self) -> str:
@@ -97,67 +104,65 @@ class AppRecord:
     active: bool | None
 
 
-#: The app's own subscription: it declares no override (review's kinds need not know it), and
-#: drift compares its callback URL and fields.
-APP_SUBSCRIPTION = ResourceKind("AppWebhookSubscription", frozenset({"callback_url", "fields"}),
-                                lambda _inputs: Declared())
-
-
-def kinds() -> tuple[ResourceKind, ...]:
-    """The resource types drift reads: review's, and the app's subscription."""
-    known = {k.name for k in pv.KINDS}
-    return pv.KINDS if APP_SUBSCRIPTION.name in known else (*pv.KINDS, APP_SUBSCRIPTION)
-
-
-def _app_record(outputs: Mapping[str, Any]) -> AppRecord:
+def _app_record(resource: Resource, outputs: Mapping[str, Any]) -> AppRecord:
     # live_fields: what Meta held at the last read or write; fields: what was declared.
-    fields = outputs.get("live_fields") or outputs.get("fields") or []
-    app_id, url, active = outputs.get("app_id"), outputs.get("callback_url"), outputs.get("active")
+    live = resource.names("live_fields", outputs) if outputs.get("live_fields") else ()
+    fields = live or resource.names(app_rules.FIELDS, outputs)
+    app_id = outputs.get("app_id")
+    url = resource.uri(app_rules.CALLBACK_URL, outputs)
+    active = outputs.get("active")
     return AppRecord(app_id if isinstance(app_id, str) else None,
                      url if isinstance(url, str) else None,
-                     tuple(str(f) for f in fields) if isinstance(fields, list) else (),
+                     fields if isinstance(fields, tuple) else (),
                      active if isinstance(active, bool) else None)
 
 
-def _mapping(raw: Any) -> Mapping[str, Any]:
-    return raw if isinstance(raw, Mapping) else {}
-
-
-def _routing_record(outputs: Mapping[str, Any]) -> tuple[Declared, dict[str, bool]] | None:
+def _routing_record(resource: Resource) -> tuple[Declared, dict[str, bool]]:
     """A `WabaRouting`'s outputs (as last read from Graph): the WABA's override of ours
     (``waba_callback_uri``, whoever set it), every number of the WABA (``phone_numbers``,
     ``unlisted_overrides``, ``numbers_without_override``) and the subscription."""
-    waba_id = outputs.get("waba_id")
-    if not isinstance(waba_id, str) or "numbers_without_override" not in outputs:
-        return None
+    outputs = resource.outputs
+    waba_id = resource.object_id(routing_rules.WABA_ID, outputs)
+    if not isinstance(waba_id, str) or routing_rules.NUMBERS_WITHOUT_OVERRIDE not in outputs:
+        raise UnreadableError(
+            f"resource `{resource.name}` ({resource.urn}) records no "
+            f"{resource.spelled(routing_rules.NUMBERS_WITHOUT_OVERRIDE)} for WABA {waba_id}: "
+            "it has not been read from Graph since it was created; run `pulumi refresh` once")
     phones: dict[str, Uri] = dict.fromkeys(
-        (str(p) for p in outputs.get("numbers_without_override") or []), None)
-    for key in ("unlisted_overrides", "phone_numbers"):
-        phones.update({str(p): pv.value(u) for p, u in _mapping(outputs.get(key)).items()})
+        resource.id_list(routing_rules.NUMBERS_WITHOUT_OVERRIDE, outputs), None)
+    for key in ("unlisted_overrides", routing_rules.PHONE_NUMBERS):
+        found = resource.uri_map(key, outputs)
+        phones.update(found if isinstance(found, dict) else {})
     subscribed = outputs.get("subscribed")
-    return (Declared(wabas={waba_id: pv.value(outputs.get("waba_callback_uri"))}, phones=phones,
-                     whole_wabas=frozenset({waba_id})),
+    return (Declared(wabas={waba_id: resource.uri("waba_callback_uri", outputs)},
+                     phones=phones, whole_wabas=frozenset({waba_id})),
             {waba_id: subscribed} if isinstance(subscribed, bool) else {})
 
 
-def _record(stack: str | None, urn: str, kind: ResourceKind,
-            state: Mapping[str, Any]) -> Recorded:
-    outputs, inputs = _mapping(state.get("outputs")), _mapping(state.get("inputs"))
-    if kind.name == "WabaRouting" and (found := _routing_record(outputs)) is not None:
-        return Recorded(stack, urn, kind, *found)
-    if kind.name == APP_SUBSCRIPTION.name:
-        return Recorded(stack, urn, kind, Declared(), app=_app_record(outputs or inputs))
-    declared = kind.declared(outputs or inputs)
+def _record(stack: str | None, resource: Resource) -> Recorded:
+    outputs = resource.outputs or resource.inputs
+    if resource.kind is WABA_ROUTING:
+        return Recorded(stack, resource.urn, resource.kind, *_routing_record(resource),
+                        provider=resource.provider)
+    if resource.kind is APP_SUBSCRIPTION:
+        return Recorded(stack, resource.urn, resource.kind, Declared(),
+                        app=_app_record(resource, outputs), provider=resource.provider)
+    declared = pv.declared(Resource(resource.urn, resource.kind, resource.door, outputs,
+                                    outputs, resource.provider))
+    if declared.unresolved:
+        raise UnreadableError(f"resource `{resource.name}` ({resource.urn}): "
+                              + "; ".join(declared.unresolved) + " in the stack's record")
     # A WABA override needs the app subscribed: a record of one says it was.
     subscribed = {w: True for w, uri in declared.wabas.items() if uri is not None}
-    return Recorded(stack, urn, kind, declared, subscribed)
+    return Recorded(stack, resource.urn, resource.kind, declared, subscribed,
+                    provider=resource.provider)
 
 
-def recorded(document: Any, known: Iterable[ResourceKind] | None = None) -> list[Recorded]:
+def recorded(document: Any) -> list[Recorded]:
     """Our resources as the stack recorded them, from a decoded refresh preview document: per
     resource the ``oldState`` of its ``refresh`` step (else of its first step that has one).
-    `known`: the resource types to recognise (default: `kinds()`)."""
-    known = tuple(known) if known is not None else kinds()
+    Raises `DriftInputError` for another document, `UnreadableError` for a resource of ours it
+    cannot read."""
     if not isinstance(document, Mapping) or not isinstance(document.get("steps"), list):
         raise DriftInputError(f"expected the JSON object {EXPECTED} prints (with `steps`)")
     steps = [s for s in document["steps"] if isinstance(s, Mapping)]
@@ -167,19 +172,25 @@ def recorded(document: Any, known: Iterable[ResourceKind] | None = None) -> list
             f"`pulumi preview --json` leaves unchanged resources out; use {EXPECTED}")
     if not steps and "changeSummary" not in document:
         raise DriftInputError(f"expected the JSON object {EXPECTED} prints")
-    states: dict[str, Mapping[str, Any]] = {}
+    states: dict[str, tuple[Mapping[str, Any], str | None]] = {}
     # The refresh steps first: in `preview --refresh` output a later step's oldState is live.
     for step in sorted(steps, key=lambda s: s.get("op") != "refresh"):
         if state := _mapping(step.get("oldState")):
-            states.setdefault(str(step.get("urn", "")), state)
+            reference = step.get("provider")
+            states.setdefault(str(step.get("urn", "")),
+                              (state, reference if isinstance(reference, str) else None))
     found = []
-    for urn, state in states.items():
+    for urn, (state, reference) in states.items():
         parts = urn.split("::")
         stack = parts[0][len("urn:pulumi:"):] if parts[0].startswith("urn:pulumi:") else None
-        kind = pv.kind_of(str(state.get("type", "")), _mapping(state.get("inputs")), known)
-        if kind is not None:
-            found.append(_record(stack, urn, kind, state))
+        resource = read(urn, state, reference)
+        if resource is not None:
+            found.append(_record(stack, resource))
     return found
+
+
+def _mapping(raw: Any) -> Mapping[str, Any]:
+    return raw if isinstance(raw, Mapping) else {}
 
 
 # ---- comparing ----------------------------------------------------------------------------------
@@ -194,6 +205,8 @@ class Moved:
     recorded: Uri
     live: Uri
     note: str
+    #: The app whose override this is, where the report covers more than one app.
+    app: str | None = None
 
     @property
     def change(self) -> str:
@@ -250,13 +263,28 @@ def _note(recorded: Uri, live: Uri) -> str:
     return "changed outside the stack"
 
 
-def build(resources: Sequence[Recorded], client: GraphClient,
+def build(resources: Sequence[Recorded], client: GraphClient | Apps,
           business: str | None = None) -> DriftReport:
-    """Read what the records cover from Graph (reads only) and compare it with them. Raises
-    `PermissionDeniedError` when the token may not read a recorded object: no drift can be
-    told there."""
+    """Read what the records cover from Graph (reads only) and compare it with them, per app:
+    `client` reads for the default provider's app, `Apps` also for explicit providers'. Raises
+    `PermissionDeniedError` when a token may not read a recorded object (no drift can be told
+    there), `AppTokenMissingError` for an app whose token it lacks."""
+    apps = client if isinstance(client, Apps) else Apps(client)
     stacks = sorted({r.stack for r in resources if r.stack})
     report = DriftReport(stacks, list(resources), business=business)
+    ours: tuple[dict[Target, Recorded], list[str], Live] = ({}, [], Live())
+    for app_id, (reader, records) in by_app(list(resources), apps).items():
+        compared = _compare(reader, records, app_id, report)
+        if reader is apps.default:
+            ours = compared
+    if business is not None:
+        report.unmanaged = _unmanaged(apps.default, business, *ours)
+    return report
+
+
+def _compare(client: GraphClient, resources: Sequence[Recorded], app_id: str | None,
+             report: DriftReport) -> tuple[dict[Target, Recorded], list[str], Live]:
+    """The records of one app against what Graph says, into `report`; what they cover."""
     owner: dict[Target, Recorded] = {}
     for resource in resources:
         for target, _uri in resource.targets():
@@ -274,61 +302,61 @@ def build(resources: Sequence[Recorded], client: GraphClient,
     if refused:
         kind, object_id = refused[0]
         raise PermissionDeniedError(
-            f"the token may not read {'WABA' if kind == 'waba' else 'phone number'} "
+            f"the token {f'of app {app_id} ' if app_id else ''}may not read "
+            f"{'WABA' if kind == 'waba' else 'phone number'} "
             f"{object_id}, which the stack records ({live.unreadable[refused[0]]}); "
             f"{len(refused)} recorded object(s) refused in all: no drift can be told there",
             code=200)
     now, then = World(live), World(live)
+    moved: list[Moved] = []
     for resource in resources:
         for target, uri in resource.targets():
             if target in live.unreadable:
-                report.moved.append(Moved(target, resource, uri, None,
-                                          f"not found live: {live.unreadable[target]}"))
+                moved.append(Moved(target, resource, uri, None,
+                                   f"not found live: {live.unreadable[target]}", app_id))
                 continue
             then.overrides[target] = uri
             if now.current(target) != uri:
-                report.moved.append(Moved(target, resource, uri, now.current(target),
-                                          _note(uri, now.current(target))))
+                moved.append(Moved(target, resource, uri, now.current(target),
+                                   _note(uri, now.current(target)), app_id))
         for waba_id, subscribed in resource.subscribed.items():
             if waba_id in live.subscribed and live.subscribed[waba_id] != subscribed:
                 then.subscribed[waba_id] = subscribed
-                report.moved.append(Moved(
+                moved.append(Moved(
                     ("subscription", waba_id), resource, "subscribed" if subscribed else None,
                     "subscribed" if live.subscribed[waba_id] else None,
                     "our app was unsubscribed outside the stack" if subscribed
-                    else "our app was subscribed outside the stack"))
+                    else "our app was subscribed outside the stack", app_id))
     for resource in resources:
         if resource.app is not None:
-            _compare_app(client, resource, then, now, report)
-    causes = {m.target: m for m in report.moved}
-    report.numbers_read = len(live.numbers)
+            moved += _compare_app(client, resource, then, now, app_id)
+    report.moved += moved
+    causes = {m.target: m for m in moved}
+    app = next((m for m in moved if m.target[0] in ("app", "app fields")), None)
+    report.numbers_read += len(live.numbers)
     for phone_id in sorted(live.numbers):
         before, after = then.route(phone_id), now.route(phone_id)
         if before == after:
             continue
         owner_waba = live.number_waba.get(phone_id)
-        why = []
-        if (moved := causes.get(("phone", phone_id))) is not None:
-            why.append(f"phone override {moved.change} by hand")
-        if owner_waba and (moved := causes.get(("subscription", owner_waba))) is not None:
-            why.append(f"app {'un' if moved.live is None else ''}subscribed by hand")
-        elif (owner_waba and (moved := causes.get(("waba", owner_waba))) is not None
-              and WABA in (before.rule, after.rule)):
-            why.append(f"via WABA override ({moved.change} by hand)")
-        app = [m for m in report.moved if m.target[0] in ("app", "app fields")]
-        if app and (APP in (before.rule, after.rule) or NONE in (
-                before.rule, after.rule)) and not why:
-            why.append(f"via the app's subscription ({app[0].change} by hand)")
+        phone = causes.get(("phone", phone_id))
+        subscription = causes.get(("subscription", owner_waba)) if owner_waba else None
+        waba = causes.get(("waba", owner_waba)) if owner_waba else None
+        reasons = why(
+            before, after,
+            phone=[f"phone override {phone.change} by hand"] if phone else [],
+            subscription=[f"app {'un' if subscription.live is None else ''}subscribed by hand"]
+            if subscription else [],
+            waba=[f"via WABA override ({waba.change} by hand)"] if waba else [],
+            app=f"via the app's subscription ({app.change} by hand)" if app else None)
         number = live.numbers[phone_id]
         report.numbers.append(NumberRoute(phone_id, number.display_phone_number, owner_waba,
-                                          before, after, tuple(why)))
-    if business is not None:
-        report.unmanaged = _unmanaged(client, business, owner, waba_ids, live)
-    return report
+                                          before, after, reasons, app_id))
+    return owner, waba_ids, live
 
 
 def _compare_app(client: GraphClient, resource: Recorded, then: World,
-                 now: World, report: DriftReport) -> None:
+                 now: World, app: str | None) -> list[Moved]:
     """The app's subscription: its callback URL (where numbers without an override send their
     messages webhooks) and its fields (no ``messages``: none is delivered anywhere). Reading it
     takes the app token (``whatsapp:appSecret`` / ``WHATSAPP_APP_SECRET``)."""
@@ -341,18 +369,19 @@ def _compare_app(client: GraphClient, resource: Recorded, then: World,
     # Both worlds know the app's URL and fields: numbers without an override follow the URL.
     then.app_known, then.app_url, then.app_fields = True, record.callback_url, record.fields
     now.app_known, now.app_url, now.app_fields = True, live_url, live_fields
+    moved = []
     if live_url != record.callback_url:
-        report.moved.append(Moved(("app", app_id), resource, record.callback_url, live_url,
-                                  _note(record.callback_url, live_url)))
-    if sorted(live_fields) != sorted(record.fields):
+        moved.append(Moved(("app", app_id), resource, record.callback_url, live_url,
+                           _note(record.callback_url, live_url), app))
+    if not app_rules.same_fields(live_fields, record.fields):
         gone = sorted(set(record.fields) - set(live_fields))
         added = sorted(set(live_fields) - set(record.fields))
         note = "; ".join(part for part in (
             f"dropped outside the stack: {', '.join(gone)}" if gone else "",
             f"added outside the stack: {', '.join(added)}" if added else "") if part)
-        report.moved.append(Moved(("app fields", app_id), resource,
-                                  ", ".join(record.fields) or None,
-                                  ", ".join(live_fields) or None, note))
+        moved.append(Moved(("app fields", app_id), resource, ", ".join(record.fields) or None,
+                           ", ".join(live_fields) or None, note, app))
+    return moved
 
 
 def _unmanaged(client: GraphClient, business: str, owner: Mapping[Target, Recorded],
@@ -420,7 +449,9 @@ def blocks(report: DriftReport, folded: int | None = FOLDED) -> list[fit.Block]:
             resource = f"`{plain(moved.resource.name)}`"
             if len(report.stacks) > 1 and moved.resource.stack:
                 resource += f" ({plain(moved.resource.stack)})"
-            rows.append(f"| {noun} {object_id} | {resource} | "
+            of_app = f" (app {moved.app})" if moved.app and kind not in ("app", "app fields") \
+                else ""
+            rows.append(f"| {noun} {object_id}{of_app} | {resource} | "
                         f"{code(_uri(moved.recorded))} | {code(_uri(moved.live))} "
                         f"| {cell(moved.note)} |")
         out += ["", fit.Table(["### Overrides", "",
@@ -494,7 +525,7 @@ def _load(name: str) -> tuple[Any, list[Recorded]]:
         raise DriftInputError(f"{shown} is not JSON ({error}): expected {EXPECTED}") from None
     try:
         return document, recorded(document)
-    except DriftInputError as error:
+    except (DriftInputError, UnreadableError) as error:
         raise DriftInputError(f"{shown}: {error}") from None
 
 
@@ -517,11 +548,13 @@ def run(args: argparse.Namespace) -> int:
         return ERROR
     try:
         settings = config.load()
-        report = build(resources, graph.client_for(settings), args.business)
+        apps = Apps(graph.client_for(settings))
+        apps.learn(documents)
+        report = build(resources, apps, args.business)
     except (GraphError, WabaWebhooksError) as error:
         print(f"drift: {error}", file=sys.stderr)
         return ERROR
-    secrets = set().union(*(pv.plaintext_secrets(d) for d in documents))
+    secrets = set().union(*(pv.plaintext_secrets(d) for d in documents)) | apps.secrets()
     if settings.access_token:
         secrets.add(settings.access_token)
     try:
@@ -532,11 +565,13 @@ def run(args: argparse.Namespace) -> int:
     return report.exit_status
 
 
-def report_for(documents: Sequence[Mapping[str, Any]], client: GraphClient,
+def report_for(documents: Sequence[Mapping[str, Any]], client: GraphClient | Apps,
                business: str | None = None) -> tuple[str, int]:
     """The Markdown report (cut to fit) and the exit status for decoded refresh preview
     documents, one per stack (for programs and tests)."""
     resources = [r for d in documents for r in recorded(d)]
-    report = build(resources, client, business)
+    apps = client if isinstance(client, Apps) else Apps(client)
+    apps.learn(documents)
+    report = build(resources, apps, business)
     secrets = set().union(*(pv.plaintext_secrets(d) for d in documents))
     return mask(fit.fit(blocks(report)), secrets), report.exit_status

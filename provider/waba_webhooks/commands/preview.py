@@ -1,49 +1,45 @@
 """``pulumi preview --json`` read as changes to our app's webhook overrides.
 
-The preview prints one step per resource: ``op`` (``same``, ``create``, ``update``, ``delete``,
-``replace``, ...), its ``urn``, and ``oldState`` / ``newState`` with the resource's ``type`` and
-``inputs``. Our resources are dynamic resources: their type token is
-``pulumi-python:dynamic/waba-webhooks:<Class>`` (``pulumi-python:dynamic:Resource`` for classes
-declared without a module and name), so a kind is recognised by the type's last segment, else by
-the keys of its inputs.
-
-A `ResourceKind` turns one resource's inputs into what it declares (`Declared`: override callback
-URIs by WABA id and by phone number id, or the app's own subscription, `AppDeclared`); supporting
-another resource type is one more entry in `KINDS`. Values Pulumi does not know yet (its unknown
-sentinel) and secret values (``[secret]``) become `KNOWN_AFTER_APPLY` and `SECRET`; verify tokens
-are never read.
+The preview prints one step per resource it changes: ``op`` (``same``, ``create``,
+``update``, ``delete``, ``replace``, ...), its ``urn``, the ``provider`` that manages it, and
+``oldState`` / ``newState``. `waba_webhooks.commands.states` reads a state as one of our
+resources, from either door (dynamic or native, snake_case or camelCase, a mixed stack
+included), and here each one's inputs become what it declares (`Declared`: override callback
+URIs by WABA id and by phone number id, or the app's own subscription, `AppDeclared`), with the
+property names of its kind. Values known only after apply and secrets are `Opaque`; verify
+tokens are never read. A resource of ours that cannot be read raises `UnreadableError`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-#: How Pulumi prints a value it will know only after apply.
-UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-#: How Pulumi prints a secret without --show-secrets.
-SECRET_PLACEHOLDER = "[secret]"
-#: The key of a secret value in Pulumi's serialized form ({sig: ..., value/plaintext: ...}).
-SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d"
+from ..resources import APP_SUBSCRIPTION, PHONE, WABA, WABA_ROUTING, Kind
+from ..resources import app_subscription as app_rules
+from ..resources import phone as phone_rules
+from ..resources import waba as waba_rules
+from ..resources import waba_routing as routing_rules
+from ..resources.override import ADOPT_EXISTING, CALLBACK_URI
+from .states import (
+    KNOWN_AFTER_APPLY,
+    SECRET,
+    SECRET_PLACEHOLDER,
+    SECRET_SIGNATURE,
+    UNKNOWN_SENTINEL,
+    Opaque,
+    Resource,
+    UnreadableError,
+    Uri,
+    read,
+)
 
-
-@dataclass(frozen=True)
-class Opaque:
-    """A value the preview does not show: unknown until apply, or secret."""
-
-    label: str
-
-    def __str__(self) -> str:
-        return self.label
-
-
-KNOWN_AFTER_APPLY = Opaque("(known after apply)")
-SECRET = Opaque("[secret]")
-
-#: A callback URI as the preview shows it: a string, opaque, or None (no override).
-Uri = str | Opaque | None
+__all__ = ["KNOWN_AFTER_APPLY", "SECRET", "SECRET_PLACEHOLDER", "SECRET_SIGNATURE",
+           "UNKNOWN_SENTINEL", "AppDeclared", "Declared", "Opaque", "OverrideStep", "Preview",
+           "PreviewFormatError", "UnreadableError", "Uri", "declared", "loads", "parse",
+           "plaintext_secrets"]
 
 
 class PreviewFormatError(ValueError):
@@ -84,108 +80,61 @@ class Declared:
     app: AppDeclared | None = None
 
 
-@dataclass(frozen=True)
-class ResourceKind:
-    """One of our resource types, as a preview shows it."""
-
-    #: The class name: the last segment of its type token.
-    name: str
-    #: Input keys that identify it when the type token does not (an untyped dynamic resource).
-    identifying_inputs: frozenset[str]
-    #: Inputs (as printed, verify tokens untouched) -> what the resource declares.
-    declared: Callable[[Mapping[str, Any]], Declared]
+#: The input that names a single override's object.
+_OVERRIDE_ID = {WABA.name: waba_rules.WABA_ID, PHONE.name: phone_rules.PHONE_NUMBER_ID}
 
 
-def _single(inputs: Mapping[str, Any], id_key: str, what: str,
-            build: Callable[[str, Uri], Declared]) -> Declared:
-    object_id = value(inputs.get(id_key))
-    if not isinstance(object_id, str):
-        return Declared(unresolved=(f"its {what} id is {object_id or 'not set'}",))
-    return build(object_id, value(inputs.get("callback_uri")))
+def _single(resource: Resource) -> Declared:
+    """A `WabaCallbackOverride` or `PhoneCallbackOverride`: its one override."""
+    object_id = resource.object_id(_OVERRIDE_ID[resource.kind.name])
+    adopt = resource.flag(ADOPT_EXISTING)
+    if isinstance(object_id, Opaque):
+        noun = "WABA" if resource.kind is WABA else "phone number"
+        return Declared(unresolved=(f"its {noun} id is {object_id}",), adopt_existing=adopt)
+    uri = resource.uri(CALLBACK_URI)
+    if resource.kind is WABA:
+        return Declared(wabas={object_id: uri}, adopt_existing=adopt)
+    return Declared(phones={object_id: uri}, adopt_existing=adopt)
 
 
-def _waba_override(inputs: Mapping[str, Any]) -> Declared:
-    adopt = inputs.get("adopt_existing") is True
-    return _single(inputs, "waba_id", "WABA",
-                   lambda i, uri: Declared(wabas={i: uri}, adopt_existing=adopt))
-
-
-def _phone_override(inputs: Mapping[str, Any]) -> Declared:
-    adopt = inputs.get("adopt_existing") is True
-    return _single(inputs, "phone_number_id", "phone number",
-                   lambda i, uri: Declared(phones={i: uri}, adopt_existing=adopt))
-
-
-def _waba_routing(inputs: Mapping[str, Any]) -> Declared:
+def _waba_routing(resource: Resource) -> Declared:
     """A `WabaRouting`: its WABA override (unless None) and the numbers it lists. Under
     ``unlisted="clear"`` it owns the whole WABA: overrides of ours it does not list go, the WABA
     override too when it declares none."""
-    waba_id = value(inputs.get("waba_id"))
-    if not isinstance(waba_id, str):
-        return Declared(unresolved=(f"its WABA id is {waba_id or 'not set'}",))
-    uri = value(inputs.get("callback_uri"))
-    numbers = inputs.get("phone_numbers")
-    phones = ({str(p): value(u) for p, u in numbers.items()}
-              if isinstance(numbers, Mapping) else {})
-    unresolved = () if isinstance(numbers, Mapping) or numbers is None else (
-        f"the numbers it lists are {value(numbers)}",)
-    return Declared(wabas={waba_id: uri} if uri is not None else {}, phones=phones,
-                    exclusive_wabas=frozenset({waba_id}) if inputs.get("unlisted") == "clear"
-                    else frozenset(), whole_wabas=frozenset({waba_id}),
-                    adopt_existing=inputs.get("adopt_existing") is True, unresolved=unresolved)
+    waba_id = resource.object_id(routing_rules.WABA_ID)
+    adopt = resource.flag(ADOPT_EXISTING)
+    if isinstance(waba_id, Opaque):
+        return Declared(unresolved=(f"its WABA id is {waba_id}",), adopt_existing=adopt)
+    uri = resource.uri(CALLBACK_URI)
+    numbers = resource.uri_map(routing_rules.PHONE_NUMBERS)
+    unresolved = (f"the numbers it lists are {numbers}",) if isinstance(numbers, Opaque) else ()
+    return Declared(
+        wabas={waba_id: uri} if uri is not None else {},
+        phones=numbers if isinstance(numbers, dict) else {},
+        exclusive_wabas=frozenset({waba_id}) if resource.choice(
+            routing_rules.UNLISTED) == routing_rules.CLEAR else frozenset(),
+        whole_wabas=frozenset({waba_id}), adopt_existing=adopt, unresolved=unresolved)
 
 
-def _app_subscription(inputs: Mapping[str, Any]) -> Declared:
+def _app_subscription(resource: Resource) -> Declared:
     """An `AppWebhookSubscription`: the app's callback URL and the fields Meta delivers."""
-    raw = inputs.get("fields")
-    shown = value(raw)
-    fields: tuple[str, ...] | Opaque = (
-        tuple(str(f) for f in raw) if isinstance(raw, list) and all(
-            isinstance(value(f), str) for f in raw)
-        else shown if isinstance(shown, Opaque) else KNOWN_AFTER_APPLY)
     return Declared(app=AppDeclared(
-        callback_url=value(inputs.get("callback_url")), fields=fields,
-        adopt_existing=inputs.get("adopt_existing") is True,
-        remove_on_destroy=inputs.get("remove_on_destroy") is True))
+        callback_url=resource.uri(app_rules.CALLBACK_URL),
+        fields=resource.names(app_rules.FIELDS),
+        adopt_existing=resource.flag(ADOPT_EXISTING),
+        remove_on_destroy=resource.flag(app_rules.REMOVE_ON_DESTROY)))
 
 
-KINDS: tuple[ResourceKind, ...] = (
-    # First: a WabaRouting's inputs also hold waba_id and callback_uri.
-    ResourceKind("WabaRouting", frozenset({"waba_id", "phone_numbers"}), _waba_routing),
-    ResourceKind("WabaCallbackOverride", frozenset({"waba_id", "callback_uri"}), _waba_override),
-    ResourceKind("PhoneCallbackOverride", frozenset({"phone_number_id", "callback_uri"}),
-                 _phone_override),
-    ResourceKind("AppWebhookSubscription", frozenset({"callback_url", "fields"}),
-                 _app_subscription),
-)
+#: Each kind's inputs -> what the resource declares.
+_DECLARED: dict[str, Callable[[Resource], Declared]] = {
+    WABA.name: _single, PHONE.name: _single, WABA_ROUTING.name: _waba_routing,
+    APP_SUBSCRIPTION.name: _app_subscription,
+}
 
 
-def kind_of(type_token: str, inputs: Mapping[str, Any],
-            kinds: Iterable[ResourceKind] = KINDS) -> ResourceKind | None:
-    """Our resource kind for a step, or None for anyone else's resource."""
-    kinds = tuple(kinds)
-    last = type_token.rsplit(":", 1)[-1]
-    for kind in kinds:
-        if last == kind.name:
-            return kind
-    if not type_token.startswith("pulumi-python:dynamic"):
-        return None
-    # An untyped dynamic resource: the most specific kind whose identifying inputs it has.
-    matching = [k for k in kinds if k.identifying_inputs <= set(inputs)]
-    if not matching:
-        return None
-    return max(matching, key=lambda k: len(k.identifying_inputs))
-
-
-def value(raw: Any) -> Uri:
-    """A property value as printed: a string, None, or `Opaque`."""
-    if raw is None:
-        return None
-    if raw == UNKNOWN_SENTINEL:
-        return KNOWN_AFTER_APPLY
-    if raw == SECRET_PLACEHOLDER or (isinstance(raw, Mapping) and SECRET_SIGNATURE in raw):
-        return SECRET
-    return str(raw)
+def declared(resource: Resource) -> Declared:
+    """What a resource's inputs declare."""
+    return _DECLARED[resource.kind.name](resource)
 
 
 #: Step ops as Pulumi prints them -> what they do to the resource's overrides.
@@ -202,12 +151,14 @@ class OverrideStep:
     #: ``create``, ``update``, ``delete``, ``replace`` or ``same``.
     op: str
     urn: str
-    kind: ResourceKind
+    kind: Kind
     #: What the resource declares now (None for a create) and after the step (None for a delete).
     old: Declared | None
     new: Declared | None
     #: The resource is marked ``retainOnDelete``: deleting it leaves its overrides set.
     retained: bool = False
+    #: Its explicit provider's URN (`waba_webhooks.commands.apps`), None for a default one.
+    provider: str | None = None
 
     @property
     def name(self) -> str:
@@ -234,10 +185,9 @@ class Preview:
     table_wabas: tuple[str, ...] = ()
 
 
-def parse(document: Any, kinds: Iterable[ResourceKind] = KINDS) -> Preview:
-    """Read a decoded ``pulumi preview --json`` document; `kinds` are the resource types to
-    recognise (default: ours)."""
-    kinds = tuple(kinds)
+def parse(document: Any) -> Preview:
+    """Read a decoded ``pulumi preview --json`` document. Raises `PreviewFormatError` for
+    anything else, `UnreadableError` for a resource of ours it cannot read."""
     if not isinstance(document, Mapping) or not isinstance(document.get("steps", []), list):
         raise PreviewFormatError("expected the JSON object `pulumi preview --json` prints")
     raw_steps = [s for s in document.get("steps") or [] if isinstance(s, Mapping)]
@@ -251,17 +201,20 @@ def parse(document: Any, kinds: Iterable[ResourceKind] = KINDS) -> Preview:
             stack, project = parts[0][len("urn:pulumi:"):], parts[1]
         if op in ("create-replacement", "delete-replaced") and urn in replaced:
             continue  # the `replace` step of the same resource says it all
+        reference = raw.get("provider") if isinstance(raw.get("provider"), str) else None
+        action = _OPS.get(op, "same")
         old_state, new_state = _state(raw, "oldState"), _state(raw, "newState")
-        either = new_state or old_state
-        kind = kind_of(str(either.get("type", "")), _inputs(either), kinds) if either else None
-        if kind is None:
+        before = read(urn, old_state, reference) if old_state else None
+        after = read(urn, new_state, reference) if new_state else None
+        either = after or before
+        if either is None:
             others.append((op, urn))
             continue
-        action = _OPS.get(op, "same")
-        old = kind.declared(_inputs(old_state)) if old_state and action != "create" else None
-        new = kind.declared(_inputs(new_state)) if new_state and action != "delete" else None
-        steps.append(OverrideStep(action, urn, kind, old, new,
-                                  retained=bool(old_state.get("retainOnDelete"))))
+        old = declared(before) if before and action != "create" else None
+        new = declared(after) if after and action != "delete" else None
+        steps.append(OverrideStep(action, urn, either.kind, old, new,
+                                  retained=before.retained if before else False,
+                                  provider=either.provider))
     errors = sum(1 for d in document.get("diagnostics") or []
                  if isinstance(d, Mapping) and d.get("severity") == "error")
     summary = document.get("changeSummary")
@@ -346,8 +299,3 @@ def _json_text(text: str) -> Any:
 def _state(step: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     state = step.get(key)
     return state if isinstance(state, Mapping) else {}
-
-
-def _inputs(state: Mapping[str, Any]) -> Mapping[str, Any]:
-    inputs = state.get("inputs")
-    return inputs if isinstance(inputs, Mapping) else {}

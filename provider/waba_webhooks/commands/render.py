@@ -110,6 +110,8 @@ def blocks(report: Report, folded: int | None = FOLDED) -> list[fit.Block]:
         for change in sorted(report.overrides, key=lambda c: (c.target, c.step.name)):
             kind, object_id = change.target
             noun = "WABA" if kind == "waba" else "phone number"
+            if change.app:
+                object_id += f" (app {change.app})"
             rows.append(f"| {noun} {object_id} | `{plain(change.step.name)}` | {change.step.op}"
                         f" | {code(_uri(change.before))} | {code(_uri(change.after))} | "
                         f"{cell(_effect_note(change))} |")
@@ -132,13 +134,19 @@ def number_table(numbers: list[NumberRoute], folded: int | None = FOLDED,
     """One row per way of moving: numbers with the same before, after, rule and why share a
     row, with their count and the numbers folded in a ``<details>`` (at most `folded`).
     `columns` names the before and after columns."""
-    groups: dict[tuple[str, str, str, tuple[str, ...]], list[NumberRoute]] = {}
+    apps = any(n.app for n in numbers)
+    groups: dict[tuple[str | None, str, str, str, tuple[str, ...]], list[NumberRoute]] = {}
     for n in numbers:
-        groups.setdefault((n.before.shown(), n.after.shown(), _rule(n), n.why), []).append(n)
+        groups.setdefault((n.app, n.before.shown(), n.after.shown(), _rule(n), n.why),
+                          []).append(n)
     rows = []
-    for (before, after, rule, why), members in groups.items():
-        rows.append(f"| {_numbers_cell(members, folded)} | {code(before)} | {code(after)} | "
-                    f"{rule} | {', '.join(why) or '—'} |")
+    for (app, before, after, rule, why), members in groups.items():
+        rows.append(f"| {_numbers_cell(members, folded)} | "
+                    + (f"{app or '—'} | " if apps else "")
+                    + f"{code(before)} | {code(after)} | {rule} | {', '.join(why) or '—'} |")
+    if apps:  # a stack of several apps: each route is one app's
+        return fit.Table([f"| phone number | app | {columns[0]} | {columns[1]} | rule | why |",
+                          "| --- | --- | --- | --- | --- | --- |"], rows, "phone number rows")
     return fit.Table([f"| phone number | {columns[0]} | {columns[1]} | rule | why |",
                       "| --- | --- | --- | --- | --- |"], rows, "phone number rows")
 

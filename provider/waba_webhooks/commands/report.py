@@ -24,14 +24,18 @@ shows as one move. Verify tokens are never read from the preview.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from ..errors import ConfigurationError, GraphError, NotFoundError, PermissionDeniedError
 from ..graph import GraphClient, PhoneNumberRouting
+from ..resources.app_subscription import same_fields
+from ..resources.override import Takeover, ours_to_clear, takeover
 from . import preview as pv
+from .apps import Apps
 from .preview import Opaque, OverrideStep, Preview, Uri
 
 if TYPE_CHECKING:
@@ -78,6 +82,8 @@ class NumberRoute:
     before: Route
     after: Route
     why: tuple[str, ...]
+    #: The app whose route this is, where the report covers more than one app.
+    app: str | None = None
 
     @property
     def changes_route(self) -> bool:
@@ -104,6 +110,8 @@ class OverrideChange:
     #: ``set``, ``adopt``, ``conflict``, ``delete``, ``keep`` (a delete that leaves it), ``clear``.
     effect: str
     note: str = ""
+    #: The app whose override this is, where the report covers more than one app.
+    app: str | None = None
 
 
 @dataclass(frozen=True)
@@ -341,10 +349,12 @@ def _apply(steps: list[OverrideStep], world: World, report: Report) -> None:
                 continue  # a route of a whole-WABA resource that stays as it is
             creating = step.op == "create" or target not in old_targets
             effect, note = "set", ""
-            if creating and before is not None and target not in world.live.unreadable:
-                if before == uri:
+            if (creating and isinstance(before, str) and isinstance(uri, str)
+                    and target not in world.live.unreadable):
+                decision = takeover(before, uri, step.new.adopt_existing)
+                if decision is Takeover.ADOPT:
                     effect, note = "adopt", "already set: taken over without a write"
-                elif not step.new.adopt_existing and not isinstance(uri, Opaque):
+                elif decision is Takeover.CONFLICT:
                     effect = "conflict"
                     note = (f"`pulumi up` will fail here: another override ({before}) is set; "
                             "declare that URL to adopt it, or set adopt_existing")
@@ -387,7 +397,8 @@ def _apply(steps: list[OverrideStep], world: World, report: Report) -> None:
                 report.overrides.append(OverrideChange(
                     target, step, before, before, "keep",
                     "left as it is: the resource is retained on delete (no Graph call)"))
-            elif before == ours or isinstance(ours, Opaque):
+            elif (isinstance(ours, Opaque) or isinstance(before, Opaque)
+                  or ours_to_clear(before, ours)):
                 world.overrides[target] = None
                 report.overrides.append(OverrideChange(target, step, before, None, "delete"))
             else:
@@ -416,7 +427,7 @@ def _apply_app(step: OverrideStep, app: pv.AppDeclared, world: World, report: Re
     live = world.live.app
     if step.op == "create" and world.live.app_read and live is not None:
         same = (live.callback_url == app.callback_url and isinstance(app.fields, tuple)
-                and set(live.fields) == set(app.fields))
+                and same_fields(live.fields, app.fields))
         if same:
             effect, note = "adopt", "already set: taken over without a write"
         elif not app.adopt_existing and not isinstance(app.callback_url, Opaque):
@@ -498,11 +509,61 @@ def declared_twice(previews: list[Preview]) -> list[str]:
 # ---- the report -------------------------------------------------------------------------------
 
 
-def build(preview: Preview, client: GraphClient) -> Report:
+def build(preview: Preview, client: GraphClient | Apps) -> Report:
     """Read what the preview's steps touch from Graph (reads only) and work out every number's
-    route before and after."""
-    report = Report(preview)
+    route before and after, per app: `client` reads for the default provider's app, `Apps`
+    also for explicit providers' (`waba_webhooks.commands.apps`). Raises
+    `AppTokenMissingError` for an app whose token it lacks."""
+    apps = client if isinstance(client, Apps) else Apps(client)
     changing = [s for s in preview.steps if s.op != "same"]
+    groups = by_app(changing, apps)
+    if len(groups) <= 1:
+        reader, steps = next(iter(groups.values()), (apps.default, changing))
+        return _build_one(preview, reader, steps, None)
+    report = Report(preview)
+    for app_id, (reader, steps) in groups.items():
+        part = _build_one(preview, reader, steps, app_id)
+        report.numbers += part.numbers
+        report.overrides += part.overrides
+        report.app_changes += part.app_changes
+        report.warnings += [f"app {app_id}: {warning}" for warning in part.warnings]
+        report.wabas_read = list(dict.fromkeys([*report.wabas_read, *part.wabas_read]))
+        report.phones_read = list(dict.fromkeys([*report.phones_read, *part.phones_read]))
+    return report
+
+
+class _HasProvider(Protocol):
+    @property
+    def provider(self) -> str | None: ...
+
+
+_Step = TypeVar("_Step", bound=_HasProvider)
+
+
+def by_app(steps: list[_Step], apps: Apps) -> dict[str | None, tuple[GraphClient, list[_Step]]]:
+    """The steps (or records) by the app they act for, each with a client of that app. One
+    app (however many providers name it) is one group, under None: a report names apps only
+    when there are several."""
+    providers = list(dict.fromkeys(s.provider for s in steps))
+    if not any(providers):
+        return {None: (apps.default, steps)} if steps else {}
+    groups: dict[str | None, tuple[GraphClient, list[_Step]]] = {}
+    app_of = {p: apps.app_of(p) for p in providers}
+    for provider in providers:
+        app_id = app_of[provider]
+        if app_id not in groups:
+            groups[app_id] = (apps.client(provider), [])
+    for step in steps:
+        groups[app_of[step.provider]][1].append(step)
+    if len(groups) == 1:
+        return {None: next(iter(groups.values()))}
+    return groups
+
+
+def _build_one(preview: Preview, client: GraphClient, changing: list[OverrideStep],
+               app: str | None) -> Report:
+    """The report of the steps of one app."""
+    report = Report(preview)
     waba_ids, phone_ids = _targets(changing)
     app_steps = any(d is not None and d.app is not None for s in changing for d in (s.old, s.new))
     if app_steps:
@@ -517,15 +578,19 @@ def build(preview: Preview, client: GraphClient) -> Report:
     causes: dict[Target, list[OverrideChange]] = {}
     for change in report.overrides:
         causes.setdefault(change.target, []).append(change)
+    app_moved = any(change.applies for change in report.app_changes)
     for phone_id in sorted(live.numbers):
         number = live.numbers[phone_id]
         waba_id = live.number_waba.get(phone_id)
         after = world.route(phone_id)
-        why = _why(causes.get(("phone", phone_id), []),
-                   causes.get(("waba", waba_id), []) if waba_id else [],
-                   before[phone_id], after, report.app_changes)
+        reasons = why(before[phone_id], after,
+                      phone=_step_words(causes.get(("phone", phone_id), []), _PHONE_WHY),
+                      waba=_step_words(causes.get(("waba", waba_id), []) if waba_id else [],
+                                       _WABA_WHY),
+                      app="via app callback URL" if app_moved else None)
         report.numbers.append(NumberRoute(phone_id, number.display_phone_number, waba_id,
-                                          before[phone_id], after, why))
+                                          before[phone_id], after, reasons, app))
+    report.overrides = [dataclasses.replace(c, app=app) for c in report.overrides]
     for (kind, object_id), message in sorted(live.unreadable.items()):
         noun = "WABA" if kind == "waba" else "phone number"
         report.warnings.append(f"{noun} {object_id} could not be read from Graph: {message}")
@@ -549,38 +614,52 @@ _WABA_WHY = {"create": "via WABA override", "update": "via WABA override",
              "replace": "via replace (WABA override)", "delete": "delete (WABA override)"}
 
 
-def _why(phone: list[OverrideChange], waba: list[OverrideChange], before: Route,
-         after: Route, app: Iterable[AppChange] = ()) -> tuple[str, ...]:
+def _step_words(changes: list[OverrideChange], words: Mapping[str, str]) -> list[str]:
+    """What each change that moved an override did, in the report's words."""
+    return ["cleared (not listed)" if change.effect == "clear" else words[change.step.op]
+            for change in changes if change.effect not in ("conflict", "keep")]
+
+
+def why(before: Route, after: Route, *, phone: Iterable[str] = (), waba: Iterable[str] = (),
+        subscription: Iterable[str] = (), app: str | None = None) -> tuple[str, ...]:
+    """Why a number's route moved: the attribution `review` and `drift` share, each giving the
+    words for its kind of change. `phone`: what changed the number's own override (always a
+    cause); `subscription`: our app's subscription to its WABA (a cause before the WABA's
+    override); `waba`: its WABA's override (a cause where the WABA rule is involved, or where
+    nothing is delivered); `app`: the words for a move of the app's callback URL, when the
+    app's own subscription changed (a cause where the app's rule is involved; a dropped or added
+    ``messages`` field, or a removed subscription, says so instead)."""
     reasons: dict[str, None] = {}
-    if any(change.applies for change in app):
+    rules = (before.rule, after.rule)
+    if app is not None:
         if after.note == NO_MESSAGES_FIELD != before.note:
             reasons["messages field dropped"] = None
         elif before.note == NO_MESSAGES_FIELD != after.note:
             reasons["messages field added"] = None
         elif after.rule == NONE and before.rule != NONE:
             reasons["app subscription removed"] = None
-        elif APP in (before.rule, after.rule):
-            reasons["via app callback URL"] = None
-    for change in phone:
-        if change.effect == "clear":
-            reasons["cleared (not listed)"] = None
-        elif change.effect not in ("conflict", "keep"):
-            reasons[_PHONE_WHY[change.step.op]] = None
-    if WABA in (before.rule, after.rule) or before.rule == NONE or after.rule == NONE:
-        for change in waba:
-            if change.effect not in ("conflict", "keep"):
-                reasons[_WABA_WHY[change.step.op]] = None
+        elif APP in rules:
+            reasons[app] = None
+    reasons.update(dict.fromkeys(phone))
+    subscription = list(subscription)
+    if subscription:
+        reasons.update(dict.fromkeys(subscription))
+    elif WABA in rules or NONE in rules:
+        reasons.update(dict.fromkeys(waba))
     return tuple(reasons)
 
 
-def build_for_stacks(documents: list[object], client: GraphClient) -> tuple[Report, set[str]]:
+def build_for_stacks(documents: list[object],
+                     client: GraphClient | Apps) -> tuple[Report, set[str]]:
     """The report of the decoded previews of several stacks (one for one) as one table, and the
     plaintext secrets the documents hold (to mask)."""
     found: set[str] = set()
     previews = []
+    apps = client if isinstance(client, Apps) else Apps(client)
+    apps.learn(documents)
     for document in documents:
         found |= pv.plaintext_secrets(document)
         previews.append(pv.parse(document))
-    report = build(merge(previews), client)
+    report = build(merge(previews), apps)
     report.warnings.extend(declared_twice(previews))
     return report, found

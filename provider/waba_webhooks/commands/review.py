@@ -19,6 +19,7 @@ from pathlib import Path
 from ..errors import GraphError, WabaWebhooksError
 from ..graph import GraphClient
 from . import preview as pv
+from .apps import Apps
 from .render import (
     FOLDED,
     MIN_MASKED_SECRET,
@@ -114,6 +115,9 @@ def run(args: argparse.Namespace) -> int:
         try:
             document = json.loads(text)
             pv.parse(document)
+        except pv.UnreadableError as error:
+            print(f"review: {name}: {error}", file=sys.stderr)
+            return 1
         except (ValueError, pv.PreviewFormatError) as error:
             print(f"review: {name} is not `pulumi preview --json` output: {error}",
                   file=sys.stderr)
@@ -121,11 +125,12 @@ def run(args: argparse.Namespace) -> int:
         documents.append(document)
     try:
         settings = config.load()
-        client = graph.client_for(settings)
-        report, secrets = build_for_stacks(documents, client)
+        apps = Apps(graph.client_for(settings))
+        report, secrets = build_for_stacks(documents, apps)
     except (GraphError, WabaWebhooksError) as error:
         print(f"review: {error}", file=sys.stderr)
         return 1
+    secrets |= apps.secrets()
     if settings.access_token:
         secrets.add(settings.access_token)
     if settings.app_secret:  # and so the app access token, {app-id}|{app-secret}
@@ -138,15 +143,15 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def report_for_stacks(documents: list[object], client: GraphClient,
+def report_for_stacks(documents: list[object], client: GraphClient | Apps,
                       secrets: Iterable[str] = ()) -> str:
     """One Markdown report for the decoded previews of several stacks (one for one)."""
     report, found = build_for_stacks(documents, client)
     return render(report, found | set(secrets))
 
 
-def report_for(document: Mapping[str, object], client: GraphClient,
+def report_for(document: Mapping[str, object], client: GraphClient | Apps,
                secrets: Iterable[str] = ()) -> str:
     """The Markdown report of a decoded preview document (for programs and tests)."""
-    found = pv.plaintext_secrets(document) | set(secrets)
-    return render(build(pv.parse(document), client), found)
+    report, found = build_for_stacks([document], client)
+    return render(report, found | set(secrets))

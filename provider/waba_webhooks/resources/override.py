@@ -7,7 +7,7 @@ single-override resources subclass `OverrideProvider`, which adds their common `
 overrides (`WabaRouting`) applies them to each one exactly as the single resources do:
 
 - `takeover`: may a create write where an override may already be set?
-- `clear_allowed`: may a delete clear what it finds?
+- `ours_to_clear` (and `clear_allowed`, which says why not): may a delete clear what it finds?
 
 Providers keep no state when the program pickles them (``configure()`` runs later, in the
 provider process), so their pickled form in state is a reference to the class: a few dozen bytes,
@@ -152,15 +152,18 @@ def require_token(token: str | None, where: str) -> str:
     return token
 
 
+def ours_to_clear(current: str | None, ours: str | None) -> bool:
+    """The delete rule: an override is cleared only while it is what this stack set (someone
+    who changed it since owns it now)."""
+    return current is not None and current == ours
+
+
 def clear_allowed(noun: str, object_id: str, current: str | None, ours: str | None) -> bool:
-    """Clear only what this stack set: if someone changed the override since, leave it and say
-    so (`warn_left_as_is`)."""
-    if current is None:
-        return False
-    if current != ours:
+    """Clear only what this stack set (`ours_to_clear`): if someone changed the override
+    since, leave it and say so (`warn_left_as_is`)."""
+    if current is not None and not ours_to_clear(current, ours):
         warn_left_as_is(noun, object_id, ours, current)
-        return False
-    return True
+    return ours_to_clear(current, ours)
 
 
 def warn_left_as_is(noun: str, object_id: str, ours: str | None, current: str) -> None:
