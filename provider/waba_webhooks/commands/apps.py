@@ -33,10 +33,15 @@ ACCESS_TOKEN_ENV = KEYS["access_token"][1]
 APP_SECRET_ENV = KEYS["app_secret"][1]
 
 
-def token_variable(provider_urn: str, setting: str = ACCESS_TOKEN_ENV) -> str:
+def provider_name(provider: str) -> str:
+    """The resource name of a provider, from its URN or a ``<URN>::<id>`` reference."""
+    parts = provider.split("::")
+    return parts[3] if len(parts) > 3 else parts[-1]
+
+
+def token_variable(provider: str, setting: str = ACCESS_TOKEN_ENV) -> str:
     """The environment variable that holds an explicit provider's token (or app secret)."""
-    name = provider_urn.rsplit("::", 1)[-1]
-    return f"{setting}_{re.sub(r'[^A-Za-z0-9]', '_', name).upper()}"
+    return f"{setting}_{re.sub(r'[^A-Za-z0-9]', '_', provider_name(provider)).upper()}"
 
 
 class AppTokenMissingError(ConfigurationError):
@@ -63,7 +68,7 @@ class Apps:
         if provider not in self._clients:
             variable = token_variable(provider)
             token = self._environ.get(variable)
-            name = provider.rsplit("::", 1)[-1]
+            name = provider_name(provider)
             if not token:
                 app = self._app_ids.get(provider)
                 raise AppTokenMissingError(
