@@ -5,19 +5,22 @@ drift, 1 error), for a scheduled CI job.
 *Recorded* comes from the stacks' own JSON: ``pulumi refresh --preview-only --json`` or
 ``pulumi preview --refresh --json`` both print, for every resource of the stack, a ``refresh``
 step whose ``oldState`` is the state the stack holds (a vanished object's is a ``delete`` step in
-the first). Neither carries what the read found in a form to rely on (Pulumi v3.260.0:
-``refresh --preview-only``'s ``newState`` equals its ``oldState``; DESIGN.md section 2), so
-*live* is read from Graph here, read-only, as ``review`` reads it: our app's subscription and
-override per WABA and every number's ``webhook_configuration`` (the ``phone_numbers`` edge),
-other numbers one by one. Each number's route (Meta's precedence: phone override, WABA
-override, the app's callback URL) is worked out in both worlds; the report lists the numbers
-whose route differs and the overrides that moved.
+the first), read by `waba_webhooks.commands.states` whichever door made it (dynamic or native,
+a mixed stack too). Neither carries what the read found in a form to rely on
+(``refresh --preview-only``'s ``newState`` equals its ``oldState``), so *live* is read from
+Graph here, read-only, as ``review`` reads it, with each app's own token
+(`waba_webhooks.commands.apps`): our app's subscription and override per WABA and every
+number's ``webhook_configuration`` (the ``phone_numbers`` edge), other numbers one by one. Each
+number's route (Meta's precedence: phone override, WABA override, the app's callback URL) is
+worked out in both worlds; the report lists the numbers whose route differs, why
+(`waba_webhooks.commands.report.why`, shared with ``review``), and the overrides that moved.
 
 Only what the stacks own counts: a `WabaRouting` records every number of its WABA (listed,
 unlisted overrides, numbers without one) and the app's subscription to the WABA; a
 `WabaCallbackOverride` its WABA's override; a `PhoneCallbackOverride` its number's; an
 `AppWebhookSubscription` the app's callback URL and fields (read with the app token, so the app
-secret is needed). With ``--business ID`` the report
+secret is needed). A record it cannot read is an error naming the resource, never "no drift".
+With ``--business ID`` the report
 also lists the business's WABAs (owned and client) that our app is subscribed to and no
 resource covers (*unmanaged*): a new client's WABA, whose messages go to the app's callback
 URL until someone adds it to the table. Unmanaged WABAs alone exit 2 as well: noticing them is
@@ -55,7 +58,7 @@ from .render import (
     write_reports,
 )
 from .report import Live, NumberRoute, Target, World, by_app, read_live, why
-from .states import Resource, UnreadableError, read
+from .states import Resource, UnreadableError, properties_of, read
 
 #: Exit statuses, as ``terraform plan -detailed-exitcode``.
 NO_DRIFT, ERROR, DRIFT = 0, 1, 2
@@ -104,13 +107,20 @@ class AppRecord:
     active: bool | None
 
 
+#: The outputs of a `WabaRouting` that record what its last read found.
+WABA_OVERRIDE, UNLISTED_OVERRIDES, SUBSCRIBED = properties_of(
+    WABA_ROUTING, "waba_callback_uri", "unlisted_overrides", "subscribed")
+#: The outputs of an `AppWebhookSubscription` that record what its last read found.
+LIVE_FIELDS, APP_ID, ACTIVE = properties_of(APP_SUBSCRIPTION, "live_fields", "app_id", "active")
+
+
 def _app_record(resource: Resource, outputs: Mapping[str, Any]) -> AppRecord:
     # live_fields: what Meta held at the last read or write; fields: what was declared.
-    live = resource.names("live_fields", outputs) if outputs.get("live_fields") else ()
+    live = resource.names(LIVE_FIELDS, outputs) if outputs.get(LIVE_FIELDS) else ()
     fields = live or resource.names(app_rules.FIELDS, outputs)
-    app_id = outputs.get("app_id")
+    app_id = outputs.get(APP_ID)
     url = resource.uri(app_rules.CALLBACK_URL, outputs)
-    active = outputs.get("active")
+    active = outputs.get(ACTIVE)
     return AppRecord(app_id if isinstance(app_id, str) else None,
                      url if isinstance(url, str) else None,
                      fields if isinstance(fields, tuple) else (),
@@ -130,11 +140,13 @@ def _routing_record(resource: Resource) -> tuple[Declared, dict[str, bool]]:
             "it has not been read from Graph since it was created; run `pulumi refresh` once")
     phones: dict[str, Uri] = dict.fromkeys(
         resource.id_list(routing_rules.NUMBERS_WITHOUT_OVERRIDE, outputs), None)
-    for key in ("unlisted_overrides", routing_rules.PHONE_NUMBERS):
+    for key in (UNLISTED_OVERRIDES, routing_rules.PHONE_NUMBERS):
         found = resource.uri_map(key, outputs)
-        phones.update(found if isinstance(found, dict) else {})
-    subscribed = outputs.get("subscribed")
-    return (Declared(wabas={waba_id: resource.uri("waba_callback_uri", outputs)},
+        if not isinstance(found, dict):  # a secret map: nothing to compare with
+            raise resource.unreadable(key, str(found), "a map of phone number id to URL")
+        phones.update(found)
+    subscribed = outputs.get(SUBSCRIBED)
+    return (Declared(wabas={waba_id: resource.uri(WABA_OVERRIDE, outputs)},
                      phones=phones, whole_wabas=frozenset({waba_id})),
             {waba_id: subscribed} if isinstance(subscribed, bool) else {})
 

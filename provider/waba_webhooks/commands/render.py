@@ -22,6 +22,7 @@ from pathlib import Path
 
 from . import fit
 from . import preview as pv
+from .apps import provider_name
 from .preview import KNOWN_AFTER_APPLY, Opaque, OverrideStep, Preview, Uri
 from .report import (
     APP,
@@ -279,7 +280,7 @@ def _steps_details(preview: Preview) -> list[fit.Block]:
         f"{len(others)} on other resources; {preview.unchanged} resources unchanged"
         "</summary>", ""]
     if ours or others:
-        rows = [f"| {step.op} | `{plain(step.name)}` | {step.kind.name} | "
+        rows = [f"| {step.op} | `{plain(step.name)}`{_provider(step)} | {step.kind.name} | "
                 f"{cell(_declared_ids(step))} | {cell(_declared_uris(step))} |"
                 for step in ours]
         for op, urn in others:
@@ -290,6 +291,11 @@ def _steps_details(preview: Preview) -> list[fit.Block]:
                              "| --- | --- | --- | --- | --- |"], rows, "resource steps"), ""]
     lines.append("</details>")
     return lines
+
+
+def _provider(step: OverrideStep) -> str:
+    """`` (provider `name`)`` for a resource of an explicit provider."""
+    return f" (provider `{plain(provider_name(step.provider))}`)" if step.provider else ""
 
 
 #: Objects a resource step lists by id before it only counts them (a `WabaRouting` of 450

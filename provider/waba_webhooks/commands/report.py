@@ -20,6 +20,13 @@ falls back to the app's callback URL is listed when that URL moves.
 
 The previews of several stacks of a set are `merge`d into one, so a WABA that moves between them
 shows as one move. Verify tokens are never read from the preview.
+
+Routes are per Meta app. Steps of resources of explicit providers are grouped by the app they
+act for (`by_app`; `waba_webhooks.commands.apps` gives each its token), each app's part read and
+applied on its own, and the report's rows name their app where there are several. The rules
+a step follows are the resources' own (`waba_webhooks.resources.override.takeover`,
+``ours_to_clear``, `waba_webhooks.resources.app_subscription.same_fields`), and `why` a number
+moved is the attribution ``drift`` uses too.
 """
 
 from __future__ import annotations

@@ -184,6 +184,15 @@ class Resource:
         return raw
 
 
+def properties_of(kind: Kind, *names: str) -> tuple[str, ...]:
+    """`names`, each checked to be a property of `kind` (its ``Outputs``): a command that reads
+    an output by name fails at once, not silently, if the kind renames it."""
+    missing = [name for name in names if name not in kind.properties]
+    if missing:
+        raise LookupError(f"{kind.name} has no output {', '.join(missing)}")
+    return names
+
+
 def opaque(raw: Any) -> Opaque | None:
     """`KNOWN_AFTER_APPLY` or `SECRET` for a value the JSON does not show, else None."""
     if isinstance(raw, str):
