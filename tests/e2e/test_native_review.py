@@ -262,3 +262,71 @@ def test_a_typescript_stack_reports_as_the_dynamic_one(engine, dynamic, world, t
         run("stack", "rm", "test", "--yes", "--force")
     assert done.routing_type == "whatsapp:index:WabaRouting"
     assert done.reports == dynamic
+
+
+# ---- two apps in one YAML stack -----------------------------------------------------------------
+
+SUPPORT_WABA, SUPPORT_NUMBERS = "102290129340399", ("106540352242924", "106540352242925")
+
+
+def test_a_stack_of_two_apps_is_read_with_each_apps_token(engine, world, tmp_path, pulumi_home):
+    """Our phone override and, through an explicit provider, the other app's WABA override on
+    the same WABA: review and drift read each with its own app's token
+    (``WHATSAPP_ACCESS_TOKEN_OTHERAPP`` for provider ``otherApp``), name the app on every row,
+    and exit 1 without that token."""
+    emulator, receiver = world.emulator, world.receiver
+    emulator.admin.seed(load())
+    other = next(a for a in emulator.admin.state()["apps"] if a["id"] != emulator.app_id)
+    token = {"WHATSAPP_ACCESS_TOKEN_OTHERAPP": other["access_tokens"][0]}
+    text = program(keep=("phone",), otherApp={
+        "type": "pulumi:providers:whatsapp",
+        "properties": {"accessToken": "${otherToken}", "appId": other["id"],
+                       "graphUrl": "${graphUrl}", "allowHttpLoopback": True}}, otherWaba={
+        "type": "whatsapp:index:WabaCallbackOverride",
+        "properties": {"wabaId": SUPPORT_WABA, "callbackUri": "${otherUrl}",
+                       "verifyToken": "${verifyToken}"},
+        "options": {"provider": "${otherApp}"}})
+    text["config"] = {"verifyToken": {"type": "string", "secret": True},
+                      "phoneUrl": {"type": "string"}, "otherUrl": {"type": "string"},
+                      "otherToken": {"type": "string", "secret": True},
+                      "graphUrl": {"type": "string"}}
+    stack = yaml_stack(tmp_path, emulator, pulumi_home, receiver, text,
+                       phoneUrl=receiver.url_for("phone"), otherUrl=receiver.url_for("other"),
+                       graphUrl=emulator.url)
+    stack.stack.set_config("e2e:otherToken",
+                           auto.ConfigValue(other["access_tokens"][0], secret=True))
+    pulumi = cli(stack)
+    try:
+        pulumi("up", "--yes")
+        stack.stack.set_config("e2e:otherUrl", auto.ConfigValue(receiver.url_for("other/v2")))
+        printed = pulumi("preview", "--json")
+        done = run_cli(emulator, "review", stdin=printed, **token)
+        assert done.returncode == 0, done.stderr
+        report = done.stdout
+        assert "| phone number | app | before | after | rule | why |" in report, report
+        assert (f"| {other['id']} | `{receiver.url_for('other')}` | "
+                f"`{receiver.url_for('other/v2')}` | WABA | via WABA override |") in report
+        assert f"| WABA {SUPPORT_WABA} (app {other['id']}) | `otherWaba` | update |" in report
+        assert "`otherWaba` (provider `otherApp`)" in report
+        assert other["access_tokens"][0] not in report
+        missing = run_cli(emulator, "review", stdin=printed)
+        assert missing.returncode == 1 and missing.stdout == "", missing.stdout
+        assert "WHATSAPP_ACCESS_TOKEN_OTHERAPP" in missing.stderr and "`otherApp`" in missing.stderr
+
+        stack.stack.set_config("e2e:otherUrl", auto.ConfigValue(receiver.url_for("other")))
+        emulator.admin.set_waba_override(SUPPORT_WABA, other["id"], "https://by-hand.example/o")
+        refreshed = pulumi("refresh", "--preview-only", "--json")
+        done = run_cli(emulator, "drift", stdin=refreshed, **token)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert f"| WABA {SUPPORT_WABA} (app {other['id']}) | `otherWaba` |" in done.stdout
+        drifted = [line for line in done.stdout.split("### Overrides")[0].splitlines()
+                   if line.startswith("| <details>") or line.startswith("| 1065")]
+        assert drifted and all(f"| {other['id']} |" in line for line in drifted), done.stdout
+        missing = run_cli(emulator, "drift", stdin=refreshed)
+        assert missing.returncode == 1 and missing.stdout == ""
+        assert "WHATSAPP_ACCESS_TOKEN_OTHERAPP" in missing.stderr
+        pulumi("destroy", "--yes")
+    finally:
+        stack.export()
+        stack.stack.workspace.remove_stack("test", force=True)
+    assert stack.leaked(DEFAULT_TOKEN, other["access_tokens"][0], receiver.verify_token) == []

@@ -524,9 +524,10 @@ def build(preview: Preview, client: GraphClient | Apps) -> Report:
     apps = client if isinstance(client, Apps) else Apps(client)
     changing = [s for s in preview.steps if s.op != "same"]
     groups = by_app(changing, apps)
-    if len(groups) <= 1:
-        reader, steps = next(iter(groups.values()), (apps.default, changing))
-        return _build_one(preview, reader, steps, None)
+    if not groups:
+        return _build_one(preview, apps.default, changing, None)
+    if list(groups) == [None]:
+        return _build_one(preview, *groups[None], None)
     report = Report(preview)
     for app_id, (reader, steps) in groups.items():
         part = _build_one(preview, reader, steps, app_id)
@@ -548,9 +549,9 @@ _Step = TypeVar("_Step", bound=_HasProvider)
 
 
 def by_app(steps: list[_Step], apps: Apps) -> dict[str | None, tuple[GraphClient, list[_Step]]]:
-    """The steps (or records) by the app they act for, each with a client of that app. One
-    app (however many providers name it) is one group, under None: a report names apps only
-    when there are several."""
+    """The steps (or records) by the app they act for, each with a client of that app. Steps
+    of the command's own app only (however many providers name it) are one group, under None:
+    a report names apps only where some of its rows are another app's."""
     providers = list(dict.fromkeys(s.provider for s in steps))
     if not any(providers):
         return {None: (apps.default, steps)} if steps else {}
@@ -562,7 +563,7 @@ def by_app(steps: list[_Step], apps: Apps) -> dict[str | None, tuple[GraphClient
             groups[app_id] = (apps.client(provider), [])
     for step in steps:
         groups[app_of[step.provider]][1].append(step)
-    if len(groups) == 1:
+    if set(groups) == {apps.app_of(None)}:
         return {None: next(iter(groups.values()))}
     return groups
 
