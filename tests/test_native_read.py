@@ -290,3 +290,20 @@ def test_one_app_through_two_providers_is_one_app(emulator):
     report = review.report_for(two_apps_preview(ours, True), apps)
     assert "| phone number | before | after | rule | why |" in report
     assert f"(app {DEFAULT_APP_ID})" not in report
+
+
+def test_secrets_as_the_engine_prints_them_are_never_read(client):
+    """`[secret]`, or with --show-secrets the secret signature form with its plaintext: either
+    way the verify token is not read, and the plaintext never reaches the report."""
+    native = nativized(golden("preview_waba_change.json"))
+    plaintext = "SHOWN-VERIFY-TOKEN-0d9b4f"
+    for step in native["steps"]:
+        for key in ("oldState", "newState"):
+            inputs = (step.get(key) or {}).get("inputs") or {}
+            if "verifyToken" in inputs:
+                inputs["verifyToken"] = {"4dabf18193072939515e22adb298388d":
+                                         "1b47061264138c4ac30d75fd1eb44270",
+                                         "plaintext": json.dumps(plaintext)}
+    report = review.report_for(native, client)
+    assert report == (GOLDEN / "review_waba_change.md").read_text()
+    assert plaintext not in report

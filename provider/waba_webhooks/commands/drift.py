@@ -506,7 +506,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         f"Compare what one or more stacks recorded ({EXPECTED}, one file per stack, or stdin) "
         "with the live routing read from Graph (read-only; settings from the environment: "
-        "WHATSAPP_ACCESS_TOKEN, WHATSAPP_GRAPH_URL, ...), and print a Markdown report. "
+        "WHATSAPP_ACCESS_TOKEN, WHATSAPP_GRAPH_URL, ...; for the resources of an explicit "
+        "provider NAME, its app's token in WHATSAPP_ACCESS_TOKEN_<NAME>), and print a "
+        "Markdown report. "
         "Exit status: 0 no drift, 2 drift (or unmanaged WABAs), 1 error.")
     parser.add_argument("files", nargs="*", metavar="REFRESH_JSON",
                         help="files of refresh preview JSON, one per stack (default: stdin)")

@@ -93,7 +93,11 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "route before and after, for a pull request. Reads the affected WABAs and numbers "
         "from Graph (read-only) with settings from the environment (WHATSAPP_ACCESS_TOKEN, "
         "WHATSAPP_GRAPH_URL, ...); with WHATSAPP_APP_SECRET it reads the app's "
-        "subscription too, for app-level changes."
+        "subscription too, for app-level changes. Resources of an explicit provider "
+        "(pulumi:providers:whatsapp) NAME are read with its app's token, "
+        "WHATSAPP_ACCESS_TOKEN_<NAME> (NAME in capitals, other characters as _). Exit status: "
+        "0 report printed, 1 error (also a resource it cannot read, a missing app token), "
+        "2 input that is not preview JSON."
     )
     parser.add_argument("preview", nargs="*", default=["-"], metavar="PREVIEW_JSON",
                         help="the file `pulumi preview --json` wrote (default: stdin); several: "
