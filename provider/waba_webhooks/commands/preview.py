@@ -111,8 +111,8 @@ def _waba_routing(resource: Resource) -> Declared:
     return Declared(
         wabas={waba_id: uri} if uri is not None else {},
         phones=numbers if isinstance(numbers, dict) else {},
-        exclusive_wabas=frozenset({waba_id}) if resource.choice(
-            routing_rules.UNLISTED) == routing_rules.CLEAR else frozenset(),
+        exclusive_wabas=frozenset({waba_id}) if routing_rules.clears_unlisted(
+            {routing_rules.UNLISTED: resource.choice(routing_rules.UNLISTED)}) else frozenset(),
         whole_wabas=frozenset({waba_id}), adopt_existing=adopt, unresolved=unresolved)
 
 

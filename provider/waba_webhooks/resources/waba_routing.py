@@ -183,7 +183,7 @@ def plan(live: LiveRouting, news: Mapping[str, Any], olds: Mapping[str, Any]) ->
                 assert current is not None
                 where = CALLBACK_URI if phone_id is None else f"{PHONE_NUMBERS}[{phone_id!r}]"
                 result.conflicts.append(Conflict(noun, object_id, current, want, input=where))
-        elif current is not None and news.get(UNLISTED) == CLEAR:
+        elif current is not None and clears_unlisted(news):
             result.writes.append(Write(noun, object_id, None))
         elif current is not None and before is not None:
             # No longer listed: clear it if it is still what this stack set.
@@ -199,6 +199,12 @@ def plan(live: LiveRouting, news: Mapping[str, Any], olds: Mapping[str, Any]) ->
     result.strangers = [phone_id for phone_id in wanted if phone_id not in live.numbers]
     result.subscribe = not live.subscribed and routed(news)
     return result
+
+
+def clears_unlisted(props: Mapping[str, Any]) -> bool:
+    """Under ``unlisted="clear"`` the resource owns every override of our app on its WABA:
+    those on numbers it does not list go, and the WABA's when it declares none."""
+    return props.get(UNLISTED) == CLEAR
 
 
 def routed(props: Mapping[str, Any]) -> bool:
@@ -250,7 +256,7 @@ def effective_routing(outs: Mapping[str, Any]) -> dict[str, dict[str, str | None
 def pending(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
     """Whether the last read found work for an `up` that the inputs do not show: overrides to
     clear under ``unlisted="clear"``, or our app no longer subscribed to a routed WABA."""
-    if news.get(UNLISTED) == CLEAR and (
+    if clears_unlisted(news) and (
         olds.get("unlisted_overrides")
         or (news.get(CALLBACK_URI) is None and olds.get("waba_callback_uri"))
     ):
@@ -434,7 +440,7 @@ def _implied_inputs(outs: Mapping[str, Any]) -> dict[str, Any]:
     ``unlisted="clear"`` the unlisted overrides are included too: the preview then shows them
     going."""
     inputs = {name: outs[name] for name in INPUTS if outs.get(name) is not None}
-    if outs.get(UNLISTED) == CLEAR:
+    if clears_unlisted(outs):
         inputs[PHONE_NUMBERS] = {**outs.get("unlisted_overrides", {}), **outs[PHONE_NUMBERS]}
         if outs.get(CALLBACK_URI) is None and outs.get("waba_callback_uri") is not None:
             inputs[CALLBACK_URI] = outs["waba_callback_uri"]
