@@ -39,8 +39,8 @@ def test_one_waba_routing_per_waba_with_the_waba_id_then_the_apps_subscription()
         [waba("11", override="https://a.example/w"), waba("22", numbers={"221": None}),
          waba("11")], app_id="777")
     assert json.loads(document.to_json()) == {"resources": [
-        {"type": "whatsapp:index:WabaRouting", "name": "routing-11", "id": "11"},
-        {"type": "whatsapp:index:WabaRouting", "name": "routing-22", "id": "22"},
+        {"type": "whatsapp:index:WabaRouting", "name": "waba-routing-11", "id": "11"},
+        {"type": "whatsapp:index:WabaRouting", "name": "waba-routing-22", "id": "22"},
         {"type": "whatsapp:index:AppWebhookSubscription", "name": "app-subscription",
          "id": "777"},
     ]}
@@ -56,7 +56,7 @@ def test_the_types_are_the_kinds_tokens():
 
 def test_without_an_app_id_only_the_wabas():
     document = import_document.build([waba("11")])
-    assert [spec["name"] for spec in document.resources] == ["routing-11"]
+    assert [spec["name"] for spec in document.resources] == ["waba-routing-11"]
 
 
 def test_names_are_stable_unique_and_valid_identifiers_in_every_language():
@@ -108,8 +108,9 @@ def test_writes_the_document_instead_of_the_table_reading_only(world, capsys, tm
     assert out == ""
     resources = json.loads(target.read_text())["resources"]
     subscribed = [w for w in seeded.WABA_IDS if w != seeded.UNSUBSCRIBED]
-    assert resources == [{"type": "whatsapp:index:WabaRouting", "name": f"routing-{w}", "id": w}
-                         for w in subscribed]
+    assert resources == [
+        {"type": "whatsapp:index:WabaRouting", "name": f"waba-routing-{w}", "id": w}
+        for w in subscribed]
     # The unsubscribed WABA holds an override of ours: left out, and the summary says why.
     assert f"not in the import document: WABA {seeded.UNSUBSCRIBED}: our app is not " \
            "subscribed" in err
@@ -123,7 +124,7 @@ def test_dash_prints_the_document(world, capsys):
     code, out, err = discover(capsys, "--waba", seeded.WABA_IDS[0], "--import-file", "-")
     assert code == 0, err
     assert json.loads(out) == {"resources": [
-        {"type": "whatsapp:index:WabaRouting", "name": f"routing-{seeded.WABA_IDS[0]}",
+        {"type": "whatsapp:index:WabaRouting", "name": f"waba-routing-{seeded.WABA_IDS[0]}",
          "id": seeded.WABA_IDS[0]}]}
     assert "Import document printed on stdout" in err
 

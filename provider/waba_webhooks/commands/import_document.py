@@ -10,9 +10,11 @@ are live), and, when asked, the app's ``AppWebhookSubscription`` (id: the app id
 tokens are the kinds' own (`waba_webhooks.resources.Kind.token`).
 
 Names are the resources' logical names, and ``pulumi import`` derives the variables of the code
-it generates from them: ``routing-<WABA id>`` and ``app-subscription`` -- stable (ids, never a
-WABA's display name, which its owner can change), unique, and starting with a letter, so every
-language's code generator makes a valid identifier of them.
+it generates from them: ``waba-routing-<WABA id>`` and ``app-subscription``, the names the
+routing-table program gives the same resources (`waba_webhooks.resources.routing`), so a stack
+that later applies the table declares what was imported. They are stable (ids, never a WABA's
+display name, which its owner can change), unique, and start with a letter, so every language's
+code generator makes a valid identifier of them.
 
 A WABA our app is not subscribed to is left out when it holds overrides of ours: imported as they
 are live, they would make the next ``pulumi up`` subscribe the app (a write that starts
@@ -36,7 +38,7 @@ APP_NAME = "app-subscription"
 
 def routing_name(waba_id: str) -> str:
     """The logical name of a WABA's `WabaRouting`."""
-    return f"routing-{waba_id}"
+    return f"waba-routing-{waba_id}"
 
 
 @dataclass(frozen=True)
