@@ -220,11 +220,12 @@ def _write_import(args: argparse.Namespace, client: Any, wabas: list[LiveWaba],
         " and the app's AppWebhookSubscription" if app_id is not None else "")
     say(f"Import document {where}: {kinds}.")
     shown = "FILE" if to_stdout else str(args.import_file)
-    say(f"Next, in the program's project: `pulumi import --file {shown} --out imported.<ts|yaml|"
-        "py>` records each one as it is live (reads only, no Graph write) and writes the code "
-        "that declares it; paste that code into the program and `pulumi preview` shows no "
-        "change. Meta never returns verify tokens, so nothing imported records one: declare "
-        "verifyToken (a secret) before `pulumi up` changes a route; adding it is no change.")
+    say(f"Next, in the program's project: `pulumi import --file {shown} --out imported.ts` "
+        "(imported.yaml for YAML; --generate-code=false for Python) records each one as it is "
+        "live (reads only, no Graph write) and writes the code that declares it; paste that "
+        "code into the program and `pulumi preview` shows no change. Meta never returns verify "
+        "tokens, so nothing imported records one: declare verifyToken (a secret) before "
+        "`pulumi up` changes a route; adding it is no change.")
     if app_id is not None:
         say("  the app's subscription is read and written with the app secret: pulumi config "
             "set --secret whatsapp:appSecret")
