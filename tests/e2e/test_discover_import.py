@@ -81,12 +81,17 @@ def step_import_records_the_live_routing_with_no_write(a: Adoption) -> None:
             ("whatsapp:graphUrl", a.emulator.url, False),
             ("whatsapp:allowHttpLoopback", "true", False)]:
         a.pulumi("config", "set", *(["--secret"] if secret else []), key, value)
-    calls = len(a.emulator.admin.calls())
+    start = len(a.emulator.admin.calls())
     a.pulumi("import", "--file", str(a.document), "--out", str(a.generated), "--yes",
              "--color", "never")
-    assert a.writes() == 0, [c["path"] for c in a.emulator.admin.calls()[calls:]
-                             if c["method"] != "GET"]
-    state = json.loads(a.pulumi("stack", "export").stdout)
+    calls = a.emulator.admin.calls()[start:]
+    assert a.writes() == 0, [c["path"] for c in calls if c["method"] != "GET"]
+    print(f"\n{a.header['runtime']}: pulumi import --file of {len(READABLE)} WabaRouting and "
+          f"the app's subscription: {len(calls)} Graph calls, {a.writes()} writes")
+    exported = a.pulumi("stack", "export").stdout
+    for secret in (a.emulator.token, APP_SECRET):
+        assert secret not in exported + a.generated.read_text()
+    state = json.loads(exported)
     ours = {r["id"]: r for r in state["deployment"]["resources"]
             if r["type"].startswith("whatsapp:index:")}
     assert set(ours) == {*READABLE, a.emulator.app_id}
@@ -96,6 +101,7 @@ def step_import_records_the_live_routing_with_no_write(a: Adoption) -> None:
         assert outputs["phoneNumbers"] == _phone_overrides(w), waba_id
         assert "verifyToken" not in ours[waba_id]["inputs"], "Meta never returns one"
     assert ours[a.emulator.app_id]["outputs"]["callbackUrl"] == business.APP_CALLBACK
+    assert "verifyToken" not in ours[a.emulator.app_id]["inputs"]
     assert a.generated.read_text().strip(), "pulumi import wrote no code"
 
 
