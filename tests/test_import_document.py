@@ -12,11 +12,14 @@ from pathlib import Path
 import pytest
 
 from tests import seeded
+from tests.test_discover import discover, world
 from waba_webhooks.commands import cli, import_document
 from waba_webhooks.commands.estate import LiveWaba
 from waba_webhooks.graph import PhoneNumberRouting
 from waba_webhooks.graph.client import WebhookConfiguration
 from waba_webhooks.resources import APP_SUBSCRIPTION, KINDS, WABA_ROUTING
+
+__all__ = ["world"]  # the seeded world's fixture, shared with the table's tests
 
 APP_SECRET = "EMU-APP-SECRET-lucky-shrub"  # the seeded app's (tests/seeded.py: fixtures.generate)
 ALL = [arg for waba in seeded.WABA_IDS for arg in ("--waba", waba)]
@@ -83,24 +86,6 @@ def test_an_unsubscribed_waba_holding_our_overrides_is_left_out_with_the_reason(
 # ---- the command on the seeded world ------------------------------------------------------------
 
 
-@pytest.fixture
-def world(emulator, monkeypatch):
-    """The seeded world, and settings in the environment as the provider reads them."""
-    seeded.seed(emulator.admin)
-    for key in ("WHATSAPP_APP_ID", "WHATSAPP_API_VERSION", "WHATSAPP_APP_SECRET"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("WHATSAPP_ACCESS_TOKEN", emulator.token)
-    monkeypatch.setenv("WHATSAPP_GRAPH_URL", emulator.url)
-    monkeypatch.setenv("WHATSAPP_ALLOW_HTTP_LOOPBACK", "true")
-    return emulator
-
-
-def discover(capsys, *args: str) -> tuple[int, str, str]:
-    code = cli.main(["discover", *args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_writes_the_document_instead_of_the_table_reading_only(world, capsys, tmp_path: Path):
     target = tmp_path / "import.json"
     code, out, err = discover(capsys, *ALL, "--import-file", str(target))
@@ -147,6 +132,7 @@ def test_the_apps_subscription_on_request(world, capsys, monkeypatch):
 
 def test_the_apps_subscription_needs_the_app_secret_and_a_subscription(world, capsys, tmp_path,
                                                                         monkeypatch):
+    monkeypatch.delenv("WHATSAPP_APP_SECRET", raising=False)
     target = tmp_path / "import.json"
     code, _, err = discover(capsys, *ALL, "--import-file", str(target), "--app-subscription")
     assert code == 1
