@@ -54,6 +54,7 @@ def live(emulator) -> dict[str, Any] | None:
     ({"callback_url": "http://hooks.example.com/webhook"}, "callback_url"),
     ({"callback_url": None}, "callback_url"),
     ({"verify_token": ""}, "verify_token"),
+    ({"verify_token": None}, "verify_token"),  # optional in the schema: only an import has none
     ({"fields": []}, "fields"),
     ({"fields": None}, "fields"),
     ({"fields": "messages"}, "fields"),

@@ -94,9 +94,9 @@ export class AppWebhookSubscription extends pulumi.CustomResource {
      */
     declare public readonly removeOnDestroy: pulumi.Output<boolean>;
     /**
-     * The token Meta sends in the verification call; kept as a secret in state.
+     * The token Meta sends in the verification call; kept as a secret in state. Needed to create or change the subscription; one adopted by `pulumi import` has none until then (Meta never returns it), and declaring it is no change.
      */
-    declare public readonly verifyToken: pulumi.Output<string>;
+    declare public readonly verifyToken: pulumi.Output<string | undefined>;
 
     /**
      * Create a AppWebhookSubscription resource with the given unique name, arguments, and options.
@@ -114,9 +114,6 @@ export class AppWebhookSubscription extends pulumi.CustomResource {
             }
             if (args?.fields === undefined && !opts.urn) {
                 throw new Error("Missing required property 'fields'");
-            }
-            if (args?.verifyToken === undefined && !opts.urn) {
-                throw new Error("Missing required property 'verifyToken'");
             }
             resourceInputs["adoptExisting"] = (args?.adoptExisting) ?? false;
             resourceInputs["callbackUrl"] = args?.callbackUrl;
@@ -172,7 +169,7 @@ export interface AppWebhookSubscriptionArgs {
      */
     removeOnDestroy?: pulumi.Input<boolean | undefined>;
     /**
-     * The token Meta sends in the verification call; kept as a secret in state.
+     * The token Meta sends in the verification call; kept as a secret in state. Needed to create or change the subscription; one adopted by `pulumi import` has none until then (Meta never returns it), and declaring it is no change.
      */
-    verifyToken: pulumi.Input<string>;
+    verifyToken?: pulumi.Input<string | undefined>;
 }

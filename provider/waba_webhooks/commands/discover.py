@@ -14,6 +14,11 @@ its URL already set.
 Meta never returns verify tokens, so the table names one per callback URL host and the summary
 (stderr) lists the ``pulumi config set --secret --path`` commands that fill them in.
 
+``--import-file FILE`` writes, instead of the table, a document for ``pulumi import --file``
+(`import_document`): one native ``WabaRouting`` per WABA read, and with ``--app-subscription``
+the app's ``AppWebhookSubscription``; any language's program adopts them with the code
+``pulumi import`` generates.
+
 Exit status: 0 every WABA read; 3 the table was printed or written, but some WABAs could not be
 read (each named with Meta's reason); 1 nothing printed or written: bad input (an id that is not
 digits, an unreadable stack config) or Graph refused the whole run (a token without access to the
@@ -37,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import validation
 from ..errors import GraphError, WabaWebhooksError
-from . import estate, routing_table, stack_config
+from . import estate, import_document, routing_table, stack_config
 from .estate import LiveWaba, Target, Unreadable
 from .routing_table import (
     APP,
@@ -92,10 +97,18 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
                           help="with --business: only its client WABAs")
     parser.add_argument("--waba", dest="wabas", action="append", default=[], metavar="ID",
                         help="a WABA id to read (repeat for several; combines with --business)")
-    parser.add_argument("--stack-config", type=Path, metavar="FILE",
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--stack-config", type=Path, metavar="FILE",
                         help="merge the table into this Pulumi.<stack>.yaml (entries already "
                              "there kept; its other keys, comments and secrets untouched) "
                              "instead of printing it")
+    output.add_argument("--import-file", type=Path, metavar="FILE",
+                        help="instead of the table, write a `pulumi import --file` document "
+                             "(- for stdout): one native whatsapp:index:WabaRouting per WABA, "
+                             "for a TypeScript, YAML or Python program to adopt")
+    parser.add_argument("--app-subscription", action="store_true",
+                        help="with --import-file: the app's AppWebhookSubscription too (id: "
+                             "the app id; reading it needs WHATSAPP_APP_SECRET)")
     parser.add_argument("--namespace", default=DEFAULT_NAMESPACE,
                         help="config namespace of the routing program (default: %(default)s)")
     parser.add_argument("--parallel", type=int, default=estate.DEFAULT_PARALLEL, metavar="N",
@@ -114,6 +127,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         current = stack_config.read(args.stack_config) if args.stack_config else {}
         settings = config.load()
+        if args.app_subscription and not settings.app_secret:
+            return _fail("--app-subscription: reading the app's subscription takes an app "
+                         "access token: set WHATSAPP_APP_SECRET to the app secret (App Dashboard "
+                         "> App settings > Basic)")
         client = graph.client_for(settings)
         targets, listed = _targets(client, args)
     except GraphError as error:
@@ -138,6 +155,8 @@ def run(args: argparse.Namespace) -> int:
         for failed in unreadable:
             print(f"discover: {failed.target.label()}: {failed.error}", file=sys.stderr)
         return _fail("no WABA could be read; nothing written")
+    if args.import_file is not None:
+        return _write_import(args, client, wabas, unreadable, app)
 
     existing = current.get(key)
     uris = routing_table.live_uris(wabas) | ({app.callback_url} if app else set())
@@ -169,6 +188,50 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_PARTIAL if unreadable else EXIT_OK
 
 
+def _write_import(args: argparse.Namespace, client: Any, wabas: list[LiveWaba],
+                  unreadable: Sequence[Unreadable], app: AppSubscription | None) -> int:
+    """``--import-file``: the `pulumi import --file` document of what was read, and what to do
+    next (stderr)."""
+    app_id: str | None = None
+    if args.app_subscription:
+        if app is None:
+            return _fail("--app-subscription: the app has no webhook subscription for WhatsApp "
+                         "Business Accounts, so there is none to import; nothing written")
+        app_id = client.app_id()
+    document = import_document.build(wabas, app_id)
+    text = document.to_json()
+    to_stdout = str(args.import_file) == "-"
+    try:
+        if to_stdout:
+            sys.stdout.write(text)
+        else:
+            args.import_file.write_text(text, encoding="utf-8")
+    except OSError as error:
+        return _fail(f"{args.import_file}: {error.strerror or error}; nothing written")
+
+    def say(line: str) -> None:
+        print(line, file=sys.stderr)
+
+    _live_summary(wabas, unreadable, "import document")
+    for waba_id, why in document.skipped.items():
+        say(f"not in the import document: WABA {waba_id}: {why}.")
+    where = "printed on stdout" if to_stdout else f"written to {args.import_file}"
+    kinds = f"{len(document.resources) - (app_id is not None)} WabaRouting" + (
+        " and the app's AppWebhookSubscription" if app_id is not None else "")
+    say(f"Import document {where}: {kinds}.")
+    shown = "FILE" if to_stdout else str(args.import_file)
+    say(f"Next, in the program's project: `pulumi import --file {shown} --out imported.ts` "
+        "(imported.yaml for YAML; --generate-code=false for Python) records each one as it is "
+        "live (reads only, no Graph write) and writes the code that declares it; paste that "
+        "code into the program and `pulumi preview` shows no change. Meta never returns verify "
+        "tokens, so nothing imported records one: declare verifyToken (a secret) before "
+        "`pulumi up` changes a route; adding it is no change.")
+    if app_id is not None:
+        say("  the app's subscription is read and written with the app secret: pulumi config "
+            "set --secret whatsapp:appSecret")
+    return EXIT_PARTIAL if unreadable else EXIT_OK
+
+
 def _check_args(args: argparse.Namespace) -> str | None:
     if (args.owned or args.client) and args.business is None:
         return "--owned and --client narrow --business; give --business ID"
@@ -181,6 +244,8 @@ def _check_args(args: argparse.Namespace) -> str | None:
             return f"--waba must be a WABA id (digits), got {waba_id!r}"
     if args.parallel < 1:
         return f"--parallel must be at least 1, got {args.parallel}"
+    if args.app_subscription and args.import_file is None:
+        return "--app-subscription goes with --import-file"
     return None
 
 
@@ -249,29 +314,7 @@ def _summary(wabas: list[LiveWaba], unreadable: Sequence[Unreadable], report: Me
     def say(line: str = "") -> None:
         print(line, file=sys.stderr)
 
-    totals = {PHONE: 0, WABA: 0, APP: 0, NOT_DELIVERED: 0}
-    for waba in wabas:
-        counts = {PHONE: 0, WABA: 0, APP: 0, NOT_DELIVERED: 0}
-        for number in waba.numbers:
-            _, rule = effective(waba, number)
-            counts[rule if rule in counts else NOT_DELIVERED] += 1
-        for rule, n in counts.items():
-            totals[rule] += n
-        if len(wabas) <= 50 or not waba.subscribed:  # an estate of hundreds: totals only
-            say(f"WABA {waba.waba_id}: {waba_note(waba)}; {len(waba.numbers)} numbers: "
-                + _counts(counts))
-        if not waba.subscribed:
-            say(f"  our app is not subscribed to WABA {waba.waba_id}: none of its messages "
-                "webhooks reach the app, whatever the overrides say, so the table lists none "
-                "of its overrides. A routing table entry with a callbackUri subscribes it on "
-                "`pulumi up`.")
-    numbers = sum(len(w.numbers) for w in wabas)
-    say(f"{numbers} phone numbers in {len(wabas)} WABAs: {_counts(totals)}.")
-    for failed in unreadable:
-        say(f"not read: {failed.target.label()}: {failed.reason}")
-    if unreadable:
-        say(f"{len(unreadable)} WABA(s) could not be read: the table lacks them (exit status "
-            f"{EXIT_PARTIAL}). Run discover again once they can be.")
+    _live_summary(wabas, unreadable)
     for entry, why in report.gone:
         say(f"kept, but no longer live: {entry}: {why}. Remove it from the table if it is gone "
             "for good (`pulumi up` fails on it until then).")
@@ -299,6 +342,38 @@ def _summary(wabas: list[LiveWaba], unreadable: Sequence[Unreadable], report: Me
             say(f"  pulumi config set{stack} --secret --path '{tokens_key}.{name}'{shown}")
     say("Then `pulumi preview` shows one create per override; `pulumi up` adopts each one "
         "without a write (its URL is already set).")
+
+
+def _live_summary(wabas: list[LiveWaba], unreadable: Sequence[Unreadable],
+                  written: str = "table") -> None:
+    """What is live, on stderr: each WABA's routing (totals only for more than 50), the WABAs
+    not read (which the `written` table or document lacks)."""
+    def say(line: str = "") -> None:
+        print(line, file=sys.stderr)
+
+    totals = {PHONE: 0, WABA: 0, APP: 0, NOT_DELIVERED: 0}
+    for waba in wabas:
+        counts = {PHONE: 0, WABA: 0, APP: 0, NOT_DELIVERED: 0}
+        for number in waba.numbers:
+            _, rule = effective(waba, number)
+            counts[rule if rule in counts else NOT_DELIVERED] += 1
+        for rule, n in counts.items():
+            totals[rule] += n
+        if len(wabas) <= 50 or not waba.subscribed:  # an estate of hundreds: totals only
+            say(f"WABA {waba.waba_id}: {waba_note(waba)}; {len(waba.numbers)} numbers: "
+                + _counts(counts))
+        if not waba.subscribed and written == "table":
+            say(f"  our app is not subscribed to WABA {waba.waba_id}: none of its messages "
+                "webhooks reach the app, whatever the overrides say, so the table lists none "
+                "of its overrides. A routing table entry with a callbackUri subscribes it on "
+                "`pulumi up`.")
+    numbers = sum(len(w.numbers) for w in wabas)
+    say(f"{numbers} phone numbers in {len(wabas)} WABAs: {_counts(totals)}.")
+    for failed in unreadable:
+        say(f"not read: {failed.target.label()}: {failed.reason}")
+    if unreadable:
+        say(f"{len(unreadable)} WABA(s) could not be read: the {written} lacks them (exit status "
+            f"{EXIT_PARTIAL}). Run discover again once they can be.")
 
 
 def _token_names_used(stack_file: Path | None, key: str, names: Mapping[str, str]) -> set[str]:

@@ -297,11 +297,13 @@ class AppWebhookSubscriptionArgs:
     #: template and account webhooks. ``https://``, at most 200 characters; Meta calls it with
     #: the verify token before accepting it.
     callback_url: pulumi.Input[str]
-    #: The token Meta sends in the verification call; kept as a secret in state.
-    verify_token: pulumi.Input[str]
     #: Every webhook field the app subscribes to (``messages``, ``account_update``...): the
     #: whole set. A field not listed is not delivered anywhere, overrides included.
     fields: pulumi.Input[Sequence[pulumi.Input[str]]]
+    #: The token Meta sends in the verification call; kept as a secret in state. Needed to
+    #: create or change the subscription; one adopted by `pulumi import` has none until then
+    #: (Meta never returns it), and declaring it is no change.
+    verify_token: pulumi.Input[str] | None = None
     #: Ask Meta to include the changed values in the webhooks (default true).
     include_values: pulumi.Input[bool] | None = None
     #: Take over a subscription that differs (another URL or other fields; default: fail).
@@ -325,7 +327,7 @@ class AppWebhookSubscriptionOutputs:
     """
 
     callback_url: pulumi.Output[str]
-    verify_token: pulumi.Output[str]
+    verify_token: pulumi.Output[str | None]
     fields: pulumi.Output[list[str]]
     include_values: pulumi.Output[bool]
     adopt_existing: pulumi.Output[bool]

@@ -15,6 +15,9 @@
 // blanks). Dependencies are installed by whoever prepares the program (`npm install`); this host
 // never installs anything. Our programs need no downloaded plugins (the provider plugin comes from
 // Pulumi.yaml's `plugins.providers`), so dependency discovery always answers "none".
+//
+// It also generates TypeScript from PCL (GenerateProgram, generate.go) for `pulumi import` and
+// `pulumi convert`, with upstream's code generator.
 package main
 
 import (
