@@ -44,10 +44,11 @@ routing (`WabaCallbackOverride`, `PhoneCallbackOverride`, `WabaRouting`,
 `AppWebhookSubscription`, and `Provider`, one per Meta app). Generated from the plugin's schema
 by waba-webhooks' `tools/gen-sdk`; do not edit.
 
-The resources are served by the provider plugin `pulumi-resource-whatsapp`, which
-`pip install waba-webhooks` installs. It is published nowhere Pulumi downloads plugins from:
-tell Pulumi where it is in `Pulumi.yaml` (and set `PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true`
-in CI, so that a plugin not found fails at once instead of a download being tried):
+The resources are served by the provider plugin `pulumi-resource-whatsapp`, which the Python
+package `waba-webhooks` installs (`pip install` of a clone of its repository). It is published
+nowhere Pulumi downloads plugins from: tell Pulumi where it is in `Pulumi.yaml`, and in CI set
+`PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true`, so that a plugin not found fails at once
+instead of after a download attempt:
 
 ```yaml
 plugins:
