@@ -5,9 +5,9 @@ drift, 1 error), for a scheduled CI job.
 *Recorded* comes from the stacks' own JSON: ``pulumi refresh --preview-only --json`` or
 ``pulumi preview --refresh --json`` both print, for every resource of the stack, a ``refresh``
 step whose ``oldState`` is the state the stack holds (a vanished object's is a ``delete`` step in
-the first). Neither carries what the read found in a form to rely on (Pulumi v3.260.0:
-``refresh --preview-only``'s ``newState`` equals its ``oldState``; DESIGN.md section 2), so
-*live* is read from Graph here, read-only, as ``review`` reads it: our app's subscription and
+the first). What the read found is not taken from them (CLI versions differ: v3.260.0's
+``refresh --preview-only`` repeats ``oldState`` as ``newState``, v3.277.0's carries the read),
+so *live* is read from Graph here, read-only, as ``review`` reads it: our app's subscription and
 override per WABA and every number's ``webhook_configuration`` (the ``phone_numbers`` edge),
 other numbers one by one. Each number's route (Meta's precedence: phone override, WABA
 override, the app's callback URL) is worked out in both worlds; the report lists the numbers
