@@ -76,13 +76,13 @@ def test_what_the_state_holds_of_each_secret(engine, tmp_path, emulator, pulumi_
         # Stack config reaches the state: the default provider records it as its inputs.
         assert ciphertext(inputs.get(token_key)), inputs.get(token_key)
         assert ciphertext(inputs.get(secret_key)), inputs.get(secret_key)
+    else:
+        # Read by the provider process from its environment: nowhere in the state.
+        assert token_key not in inputs and secret_key not in inputs, sorted(inputs)
     if door == "dynamic":
         # The SDK's dynamic provider gets every stack config key, other namespaces' too: the
         # program's own secret (here the verify token) is among its recorded inputs.
         assert ciphertext(inputs.get("e2e:verifyToken")), sorted(inputs)
-    else:
-        # Read by the provider process from its environment: nowhere in the state.
-        assert token_key not in inputs and secret_key not in inputs, sorted(inputs)
     # The verify tokens: the resources' inputs and outputs hold them as ciphertext (the
     # dynamic resources' properties keep their Python names).
     verify_token = "verify_token" if door == "dynamic" else "verifyToken"
