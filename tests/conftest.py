@@ -97,7 +97,7 @@ class EmulatorHandle:
     @property
     def routable_phone_ids(self) -> list[str]:
         """Phone number ids whose WABA our app is subscribed to, in fixture order: Meta refuses
-        a phone override elsewhere (DESIGN.md section 1)."""
+        a phone override elsewhere (docs/meta-rules.md)."""
         state = self.admin.state()
         subscribed = {w["id"] for w in state["wabas"] if self.app_id in w["subscriptions"]}
         return [p["id"] for p in state["phone_numbers"] if p["waba_id"] in subscribed]

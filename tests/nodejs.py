@@ -68,8 +68,8 @@ def npm_install(project: Path) -> None:
 def build_sdk(work: Path) -> Path:
     """Copy sdk/nodejs into ``work/sdk``, install its dependencies at the pinned versions, check
     it with ``tsc --noEmit --strict``, compile it, and pack the compiled package as Pulumi's
-    providers publish theirs (``bin/`` with the package.json and README at its root). Returns the
-    tarball (in ``work``)."""
+    providers publish theirs (``bin/`` with the package.json, README and LICENSE at its root).
+    Returns the tarball (in ``work``)."""
     require_tool("node")
     sdk = work / "sdk"
     shutil.copytree(SDK_DIR, sdk, ignore=shutil.ignore_patterns("node_modules", "bin"))
@@ -84,9 +84,11 @@ def build_sdk(work: Path) -> Path:
     npx = require_tool("npx")
     run([npx, "--no-install", "tsc", "--noEmit", "--strict"], sdk)
     run([npx, "--no-install", "tsc"], sdk)  # to bin/, as tsconfig.json says
-    # The published package.json keeps the SDK's ranges, not the pins of this build.
+    # The published package.json keeps the SDK's ranges, not the pins of this build; the
+    # package carries the project's LICENSE (the generator writes none).
     for name in ("package.json", "README.md"):
         shutil.copy(SDK_DIR / name, sdk / "bin" / name)
+    shutil.copy(REPO / "LICENSE", sdk / "bin" / "LICENSE")
     packed = run([require_tool("npm"), "pack", "--pack-destination", str(work),
                   "--loglevel=error"], sdk / "bin")
     tarball = work / packed.stdout.strip().splitlines()[-1]

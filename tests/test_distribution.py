@@ -1,9 +1,10 @@
 """The wheel as a user gets it: installed with pip into a clean virtualenv, its console scripts
-and package data work without the repository.
+and package data work without the repository; the wheel and the sdist carry the license and the
+project's URLs.
 
-The wheel is the one bin/test built (``$WABA_DIST_DIR``, from the sdist, after
-``twine check --strict``); without that variable this module builds one into a temporary
-directory with ``python -m build --wheel``. One virtualenv per module run: pip installs the
+The wheel and the sdist are the ones bin/test built (``$WABA_DIST_DIR``, the wheel from the
+sdist, after ``twine check --strict``); without that variable this module builds both into a
+temporary directory with ``python -m build``. One virtualenv per module run: pip installs the
 wheel and its dependencies from the package index, which takes a while. Outside CI the module
 is skipped when ``build`` is not installed (the ``test`` extra has it); under CI (``CI=true``)
 nothing skips. A build or an install that fails fails the tests.
@@ -12,15 +13,20 @@ nothing skips. A build or an install that fails fails the tests.
 from __future__ import annotations
 
 import ast
+import email.parser
 import importlib.util
 import os
 import subprocess
 import sys
+import tarfile
 import zipfile
 from dataclasses import dataclass
+from email.message import Message
 from pathlib import Path
 
 import pytest
+
+from waba_webhooks.plugin import schema
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DIR = REPO_ROOT / "provider" / "waba_webhooks"
@@ -65,24 +71,36 @@ def repo_version() -> str:
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """bin/test's wheel, else one built now."""
+def dist_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """bin/test's sdist and wheel, else both built now."""
     dist_dir = os.environ.get(DIST_DIR_ENV)
     if dist_dir:
-        wheels = sorted(Path(dist_dir).glob("*.whl"))
-        assert len(wheels) == 1, f"${DIST_DIR_ENV}={dist_dir} holds {len(wheels)} wheels, not 1"
-        return wheels[0]
+        return Path(dist_dir)
     if importlib.util.find_spec("build") is None:
         reason = f"${DIST_DIR_ENV} is not set and `build` is not installed (the test extra)"
         if _ci():
             pytest.fail(f"under CI nothing skips: {reason}", pytrace=False)
         pytest.skip(reason)
     out = tmp_path_factory.mktemp("dist")
-    _check(_run([sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(REPO_ROOT)],
-                timeout=600, cwd=REPO_ROOT), "python -m build --wheel")
-    wheels = sorted(out.glob("*.whl"))
-    assert len(wheels) == 1, f"python -m build made {len(wheels)} wheels in {out}"
-    return wheels[0]
+    _check(_run([sys.executable, "-m", "build", "--outdir", str(out), str(REPO_ROOT)],
+                timeout=600, cwd=REPO_ROOT), "python -m build")
+    return out
+
+
+def _one(dist_dir: Path, pattern: str) -> Path:
+    found = sorted(dist_dir.glob(pattern))
+    assert len(found) == 1, f"{dist_dir} holds {len(found)} files {pattern}, not 1"
+    return found[0]
+
+
+@pytest.fixture(scope="module")
+def wheel(dist_dir: Path) -> Path:
+    return _one(dist_dir, "*.whl")
+
+
+@pytest.fixture(scope="module")
+def sdist(dist_dir: Path) -> Path:
+    return _one(dist_dir, "*.tar.gz")
 
 
 @dataclass
@@ -148,3 +166,52 @@ def test_the_plugin_executable_is_installed(installed: Installed) -> None:
     plugin = installed.bin / "pulumi-resource-whatsapp"
     assert plugin.is_file(), f"{plugin} is missing"
     assert os.access(plugin, os.X_OK), f"{plugin} is not executable"
+
+
+# --------------------------------------------------------------------------- license and URLs
+
+
+def _metadata(text: str) -> Message:
+    return email.parser.Parser().parsestr(text)
+
+
+def _check_metadata(metadata: Message, what: str) -> None:
+    """The core metadata says the license (PEP 639: an SPDX expression and the file) and the
+    project's URLs, as the plugin's schema (and so the Node.js SDK) says them."""
+    assert metadata["License-Expression"] == schema.LICENSE, what
+    assert metadata.get_all("License-File") == ["LICENSE"], what
+    urls = dict(url.split(", ", 1) for url in metadata.get_all("Project-URL") or [])
+    assert urls.get("Repository") == schema.REPOSITORY, (what, urls)
+    assert urls.get("Homepage") == schema.HOMEPAGE, (what, urls)
+
+
+def test_the_wheel_carries_the_license(wheel: Path) -> None:
+    license_text = (REPO_ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert "Apache License" in license_text and "Version 2.0" in license_text
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        [info] = [name for name in names if name.endswith(".dist-info/METADATA")]
+        dist_info = info.rsplit("/", 1)[0]
+        assert f"{dist_info}/licenses/LICENSE" in names, sorted(names)
+        assert archive.read(f"{dist_info}/licenses/LICENSE").decode() == license_text
+        _check_metadata(_metadata(archive.read(info).decode()), wheel.name)
+
+
+def test_the_sdist_carries_the_license(sdist: Path) -> None:
+    root = sdist.name.removesuffix(".tar.gz")
+    with tarfile.open(sdist) as archive:
+        packed = archive.extractfile(f"{root}/LICENSE")
+        assert packed is not None, f"{sdist.name} lacks {root}/LICENSE"
+        assert packed.read().decode() == (REPO_ROOT / "LICENSE").read_text(encoding="utf-8")
+        pkg_info = archive.extractfile(f"{root}/PKG-INFO")
+        assert pkg_info is not None
+        _check_metadata(_metadata(pkg_info.read().decode()), sdist.name)
+
+
+def test_the_installed_package_says_its_license(installed: Installed) -> None:
+    """What `pip show` and license scanners read in the virtualenv."""
+    result = installed.run("python", "-c", "import importlib.metadata as m; "
+                                           "print(m.metadata('waba-webhooks')"
+                                           "['License-Expression'])")
+    _check(result, "importlib.metadata")
+    assert result.stdout.strip() == schema.LICENSE

@@ -273,7 +273,7 @@ def test_phone_override_set_and_cleared_with_an_empty_string(
 def test_a_phone_override_needs_the_app_subscribed_to_the_numbers_waba(
     backend: GraphBackend, verifier: FakeVerifier
 ) -> None:
-    """Inferred (DESIGN.md section 1): refused like a WABA override; clearing still works."""
+    """Inferred (docs/meta-rules.md): refused like a WABA override; clearing still works."""
     with pytest.raises(NotSubscribedError) as excinfo:
         backend.update_phone_webhook(OURS, PHONE_NEW, URL, TOKEN)
     assert (error_of(excinfo), excinfo.value.message) == ((100, None, 400), NOT_SUBSCRIBED)

@@ -19,7 +19,7 @@ One the other way round: the description requires ``status`` on each ``phone_num
 (the page does not cover that endpoint), so the emulator sends ``"status": "LINKED"``.
 
 Where the description's examples and what integrators observe disagree, the emulator follows
-the observed (DESIGN.md section 1), within the description's schemas: a WABA the app cannot see
+the observed (docs/meta-rules.md), within the description's schemas: a WABA the app cannot see
 is 400 / code 100 / subcode 33, not the example's 403 / code 200; verification failures are code
 2200 and the subscribe-first refusal code 100, neither of which the description mentions.
 
@@ -167,7 +167,7 @@ def test_forbidden_and_injected_errors(
     next(w for w in fixture["wabas"] if w["id"] == WABA)["customer_managed"] = True
     emulator.admin.seed(fixture)
     # The description's example answers a WABA without access with 403 / code 200; what is
-    # observed, and what the emulator follows, is 400 / code 100 / subcode 33 (DESIGN.md).
+    # observed, and what the emulator follows, is 400 / code 100 / subcode 33 (docs/meta-rules.md).
     assert exchange(openapi, emulator, "GET", "555/subscribed_apps").status_code == 400
     config = {"override_callback_uri": callback_receiver.url,
               "verify_token": callback_receiver.verify_token}

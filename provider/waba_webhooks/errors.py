@@ -286,7 +286,7 @@ class PhoneOverrideRefusedError(InvalidParameterError):
     likeliest cause: our app is not subscribed to the number's WABA, which Meta answers with
     "(#100) Before override the current callback uri, your app must be subscribed to receive
     messages for WhatsApp Business Account" (observed for WABA overrides, inferred for phone
-    numbers: DESIGN.md section 1)."""
+    numbers: docs/meta-rules.md)."""
 
     hint = (
         "if Meta says the app must be subscribed: declare a WabaCallbackOverride for the "

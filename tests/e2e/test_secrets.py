@@ -15,10 +15,10 @@ from waba_webhooks.emulator import fixtures
 ACCESS_TOKEN = "EAAG-SCAN-ACCESS-7f3a9c1e55b0"
 VERIFY_TOKEN = "SCAN-VERIFY-4e9d77a2c8"
 APP_SECRET = "SCAN-APPSECRET-b81f0d3e6a"
-# -v=8 is the most verbose level at which the pinned engine (v3.260.0) keeps secrets out of its
-# own logs: at -v=9 it logs every marshaled property value, secrets included (fixed upstream
-# after this release, pulumi/pulumi#22420). Nothing of ours logs a secret at any level.
-DEBUG = {"log_verbosity": 8, "log_to_std_err": True, "debug": True}
+# -v=9, the engine's most verbose level: the engine of v3.260.0 logged every marshaled property
+# value there, secrets included (pulumi/pulumi#22420); the pinned one (tools/engine/go.mod) does
+# not. Nothing of ours logs a secret at any level.
+DEBUG = {"log_verbosity": 9, "log_to_std_err": True, "debug": True}
 
 
 @pytest.mark.parametrize("door", ["dynamic", "native"])
@@ -78,6 +78,7 @@ def test_no_token_in_any_output_at_debug_verbosity(engine, tmp_path, emulator, p
     assert any("(#100) rejected" in text for text in stack.outputs), "the failure was not seen"
     scanned = sum(len(text) for text in stack.outputs)
     print(f"\nsecret scan: {len(stack.outputs)} outputs, {scanned} characters (engine stdout and "
-          "stderr at -v=8 with --logtostderr and --debug, error texts, stack export, backend "
+          f"stderr at -v={DEBUG['log_verbosity']} with --logtostderr and --debug, error texts, "
+          "stack export, backend "
           "files, the emulator's call log and verification log): no access token, app secret, "
           "app token or verify token found")

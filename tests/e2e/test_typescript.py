@@ -78,6 +78,12 @@ def test_typescript_preview_import_and_a_second_app(engine: str, ts_project: Pat
     assert [c["path"] for c in other_writes] == [f"/v23.0/{WABA}/subscribed_apps"], calls.made()
     assert all(c["app_id"] == emulator.app_id for c in calls.writes()
                if c not in other_writes)
+    # The explicit provider's token is in the state as its input, encrypted, never plaintext.
+    exported = run("stack", "export").stdout
+    provider = next(r for r in json.loads(exported)["deployment"]["resources"]
+                    if r["urn"].endswith("::pulumi:providers:whatsapp::other"))
+    assert "ciphertext" in provider["inputs"]["accessToken"], provider["inputs"]
+    assert other_app["access_tokens"][0] not in exported
 
     # A URL change: the preview names the number on a line of its own.
     run("config", "set", "numberUrl", url("number/v2"))

@@ -6,9 +6,9 @@ drift, 1 error), for a scheduled CI job.
 ``pulumi preview --refresh --json`` both print, for every resource of the stack, a ``refresh``
 step whose ``oldState`` is the state the stack holds (a vanished object's is a ``delete`` step in
 the first), read by `waba_webhooks.commands.states` whichever door made it (dynamic or native,
-a mixed stack too). Neither carries what the read found in a form to rely on
-(``refresh --preview-only``'s ``newState`` equals its ``oldState``), so *live* is read from
-Graph here, read-only, as ``review`` reads it, with each app's own token
+a mixed stack too). What the read found is not taken from them (CLI versions differ: v3.260.0's
+``refresh --preview-only`` repeats ``oldState`` as ``newState``, v3.277.0's carries the read),
+so *live* is read from Graph here, read-only, as ``review`` reads it, with each app's own token
 (`waba_webhooks.commands.apps`): our app's subscription and override per WABA and every
 number's ``webhook_configuration`` (the ``phone_numbers`` edge), other numbers one by one. Each
 number's route (Meta's precedence: phone override, WABA override, the app's callback URL) is

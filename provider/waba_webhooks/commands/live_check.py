@@ -1,7 +1,7 @@
 """The live check: what Meta's Graph API really says about one test number's webhook routing.
 
 For the day someone has a Meta test account, before a release. It confirms on the live API what the
-emulator assumes (DESIGN.md section 1). By default it only reads and prints: our app (from the
+emulator assumes (docs/meta-rules.md). By default it only reads and prints: our app (from the
 token), with the app secret its own webhook subscription (callback URL, active, fields: ``GET
 /{APP_ID}/subscriptions`` with an app access token), the apps subscribed to the WABA with their
 override callback URIs, the phone number's ``webhook_configuration`` (phone number, WABA, app) and

@@ -1,6 +1,6 @@
 """Meta's hourly call budget per app and WABA, and the emulator's clock. No HTTP in here.
 
-What is known (DESIGN.md section 1, "Budget"):
+What is known (docs/meta-rules.md, "The hourly call budget"):
 
 * The WhatsApp Business Management API allows each app about **200 calls per hour per WABA**,
   **5,000** once the WABA has a registered phone number (heltar.com, "Error Code 80007"; the

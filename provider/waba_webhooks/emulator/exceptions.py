@@ -95,7 +95,7 @@ class ObjectNotFoundError(GraphAPIError):
     Graph's one answer for both, as its message says (tawn33y/whatsapp-cloud-api #7 for a
     WhatsApp id; roughike/flutter_facebook_login #44 shows code, subcode and type). Meta's
     OpenAPI examples answer a WABA without access with HTTP 403, code 200, subcode 1349174
-    instead; the emulator follows what is observed (DESIGN.md section 1).
+    instead; the emulator follows what is observed (docs/meta-rules.md).
     """
 
     def __init__(self, object_id: str, method: str = "GET") -> None:
@@ -136,7 +136,7 @@ class BusinessPermissionError(GraphAPIError):
 
     Status, code and subcode as Meta's OpenAPI description answers ``getOwnedWhatsAppBusiness
     Accounts`` and ``getClientWhatsAppBusinessAccounts`` without permission; the message is
-    Graph's usual one for a business object the token may not manage (DESIGN.md section 1, "A
+    Graph's usual one for a business object the token may not manage (docs/meta-rules.md, "A
     business's WABAs").
     """
 
@@ -212,7 +212,7 @@ class NotSubscribedError(GraphAPIError):
 
     Meta's exact answer to a WABA override in that case (chatwoot/chatwoot #12488, #13154,
     #14713; evolution-api #807): code 100, no subcode. The emulator gives the same answer to a
-    phone number override on such a WABA, which is inferred, not observed (DESIGN.md section 1:
+    phone number override on such a WABA, which is inferred, not observed (docs/meta-rules.md:
     only a test stub in chatwoot shows it).
     """
 

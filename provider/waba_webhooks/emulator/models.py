@@ -6,7 +6,7 @@ returns a JSON-ready dict or raises a :class:`GraphAPIError`. The callback verif
 an injected ``verifier(url, verify_token)`` that returns ``None`` on success or raises
 :class:`VerificationFailed`; the backend never holds its lock while the verifier runs.
 
-Rules (DESIGN.md section 1: Meta's "Webhook Overrides" page, and what integrators observe):
+Rules (docs/meta-rules.md: Meta's "Webhook Overrides" page, and what integrators observe):
 
 * A messages webhook for a phone number goes to the app's phone number override, else to the
   app's override on the phone's WABA, else to the app's callback URL -- and nowhere if the app
@@ -93,7 +93,7 @@ RULE_APP = "application"
 
 MESSAGES_FIELD = "messages"
 #: WABA-level webhook fields, with a sample ``value``: Meta sends them to the app's callback URL
-#: whatever overrides are set (DESIGN.md section 1).
+#: whatever overrides are set (docs/meta-rules.md).
 ACCOUNT_FIELDS: dict[str, dict[str, Any]] = {
     "message_template_status_update": {
         "event": "APPROVED", "message_template_id": 1234567890, "reason": "NONE",
@@ -1158,7 +1158,7 @@ class GraphBackend:
         Refused with code 200 (HTTP 403) for a number of a ``customer_managed`` WABA (observed,
         fazer-ai/chatwoot #568), and, when setting a URL, with Meta's code 100 "must be
         subscribed" answer when the app is not subscribed to the number's WABA. That one is
-        inferred (DESIGN.md section 1, from a test stub in chatwoot): a WABA override is refused
+        inferred (docs/meta-rules.md, from a test stub in chatwoot): a WABA override is refused
         so, and a phone override routes nothing for an unsubscribed app. Clearing is allowed
         either way, so that an override can always be removed.
         """

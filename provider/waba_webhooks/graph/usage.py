@@ -8,7 +8,7 @@ number), over a rolling hour, and reports on every answer (success or error)::
         "call_count": 42, "total_cputime": 3, "total_time": 5,
         "estimated_time_to_regain_access": 0}]}
 
-(percentages, and a wait in minutes once the budget is spent; DESIGN.md section 1). What
+(percentages, and a wait in minutes once the budget is spent; docs/meta-rules.md). What
 `BudgetPacer` does with it, for every thread of one `GraphClient`:
 
 * **Usage per WABA.** The highest of the three percentages of the latest answer about the WABA.

@@ -27,6 +27,12 @@ from ..resources import KINDS
 from ..resources.kind import MODULE, PACKAGE, Kind, attribute_docs, camel
 
 SCHEMA_FILE = "schema.json"
+#: The package's license (an SPDX id), publisher, homepage and repository, as pyproject.toml
+#: states them.
+LICENSE = "Apache-2.0"
+PUBLISHER = "waba-webhooks"
+REPOSITORY = "https://github.com/waba-webhooks/waba-webhooks"
+HOMEPAGE = REPOSITORY
 #: The npm name of the generated Node.js SDK (sdk/nodejs).
 NODEJS_PACKAGE = "@waba-webhooks/whatsapp"
 #: The generated Node.js SDK's README.md.
@@ -38,9 +44,11 @@ routing (`WabaCallbackOverride`, `PhoneCallbackOverride`, `WabaRouting`,
 `AppWebhookSubscription`, and `Provider`, one per Meta app). Generated from the plugin's schema
 by waba-webhooks' `tools/gen-sdk`; do not edit.
 
-The resources are served by the provider plugin `pulumi-resource-whatsapp`, which
-`pip install waba-webhooks` installs; Pulumi never downloads it. Tell Pulumi where it is in
-`Pulumi.yaml`:
+The resources are served by the provider plugin `pulumi-resource-whatsapp`, which the Python
+package `waba-webhooks` installs (`pip install` of a clone of its repository). It is published
+nowhere Pulumi downloads plugins from: tell Pulumi where it is in `Pulumi.yaml`, and in CI set
+`PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true`, so that a plugin not found fails at once
+instead of after a download attempt:
 
 ```yaml
 plugins:
@@ -50,6 +58,8 @@ plugins:
 ```
 
 The provider's settings are the `whatsapp:*` stack config keys (`whatsapp:accessToken`, ...).
+
+Licensed under the Apache License, Version 2.0.
 """
 
 _RST_LITERAL = re.compile(r"``([^`]+)``")
@@ -66,6 +76,12 @@ def schema() -> dict[str, Any]:
                        "callback URLs of WABAs and phone numbers, and the app's own webhook "
                        "subscription.",
         "keywords": ["whatsapp", "meta", "webhooks", "category/utility"],
+        # Who publishes it and under which terms: the generated SDKs' package metadata
+        # (sdk/nodejs/package.json) carries the same values as pyproject.toml.
+        "license": LICENSE,
+        "publisher": PUBLISHER,
+        "homepage": HOMEPAGE,
+        "repository": REPOSITORY,
         "meta": {"moduleFormat": "(.*)"},
         "config": {"variables": settings},
         "provider": {
