@@ -160,9 +160,9 @@ def test_a_table_split_across_shard_stacks_reshards_without_a_write(
             assert all(found == [f"prod-{shard_of(w, 5)}"] for w, found in owners.items())
             moved = [w for w in owners if shard_of(w, 4) != shard_of(w, 5)]
             assert moved and all(shard_of(w, 5) == 5 for w in moved)
-            print(f"\n{door} set resharded 4 -> 5: {len(moved)} of {wabas} WABAs moved, Graph calls during "
-                  f"the move {len(during)} (all GET), {len(watch.samples)} samples, every "
-                  "override present in each")
+            print(f"\n{door} set resharded 4 -> 5: {len(moved)} of {wabas} WABAs moved, Graph "
+                  f"calls during the move {len(during)} (all GET), {len(watch.samples)} "
+                  "samples, every override present in each")
 
             # 3. Nothing left to do on any of the five.
             done = shards_cli(first, "preview", "--prefix", "prod", "--count", "5",

@@ -48,7 +48,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 
@@ -87,7 +87,7 @@ DOORS = (DYNAMIC, NATIVE)
 
 
 @dataclass(frozen=True)
-class _Door:
+class _DoorClasses:
     """The four resource classes of one door (both take the same names and inputs)."""
 
     waba_routing: Callable[..., WabaRoutingOutputs]
@@ -97,9 +97,9 @@ class _Door:
 
 
 _CLASSES = {
-    DYNAMIC: _Door(WabaRouting, WabaCallbackOverride, PhoneCallbackOverride,
+    DYNAMIC: _DoorClasses(WabaRouting, WabaCallbackOverride, PhoneCallbackOverride,
                    AppWebhookSubscription),
-    NATIVE: _Door(native.WabaRouting, native.WabaCallbackOverride,
+    NATIVE: _DoorClasses(native.WabaRouting, native.WabaCallbackOverride,
                   native.PhoneCallbackOverride, native.AppWebhookSubscription),
 }
 
@@ -363,7 +363,7 @@ def apply(table: Mapping[str, Any], verify_tokens: pulumi.Input[Mapping[str, str
     return applied
 
 
-def _declare_app(classes: _Door, route: AppRoute, tokens: pulumi.Output[Mapping[str, str]],
+def _declare_app(classes: _DoorClasses, route: AppRoute, tokens: pulumi.Output[Mapping[str, str]],
                  opts: pulumi.ResourceOptions | None) -> AppWebhookSubscriptionOutputs:
     return classes.app(
         "app-subscription", callback_url=route.callback_url,
@@ -380,7 +380,7 @@ def _retained(opts: pulumi.ResourceOptions | None, waba_id: str | None,
     return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(retain_on_delete=True))
 
 
-def _per_override(classes: _Door, routes: RoutingPlan,
+def _per_override(classes: _DoorClasses, routes: RoutingPlan,
                   tokens: pulumi.Output[Mapping[str, str]], opts: pulumi.ResourceOptions | None,
                   leaving: set[str]) -> AppliedRouting:
     wabas = {
@@ -397,7 +397,8 @@ def _per_override(classes: _Door, routes: RoutingPlan,
         own = _retained(opts, routes.waba_of.get(phone_id), leaving)
         waba = wabas.get(routes.waba_of.get(phone_id, ""))
         return own if waba is None else pulumi.ResourceOptions.merge(
-            own, pulumi.ResourceOptions(depends_on=[waba]))
+            # Either door's class is a pulumi.Resource; its outputs' type does not say so.
+            own, pulumi.ResourceOptions(depends_on=[cast(pulumi.Resource, waba)]))
 
     phones = {
         r.object_id: classes.phone(
@@ -412,7 +413,7 @@ def _per_override(classes: _Door, routes: RoutingPlan,
         wabas=wabas, phones=phones)
 
 
-def _per_waba(classes: _Door, routes: RoutingPlan, tokens: pulumi.Output[Mapping[str, str]],
+def _per_waba(classes: _DoorClasses, routes: RoutingPlan, tokens: pulumi.Output[Mapping[str, str]],
               opts: pulumi.ResourceOptions | None, leaving: set[str]) -> AppliedRouting:
     applied = AppliedRouting(effective=routes.effective, waba_overrides={}, phone_overrides={})
     waba_routes = {r.object_id: r for r in routes.wabas}
