@@ -8,6 +8,10 @@ Stack config (see Pulumi.dev.yaml):
   `WabaRouting` per WABA), ``per-override`` (one resource per override, the earlier form) or
   ``per-override-retained`` (the step that moves a per-override stack to ``per-waba``; see the
   docs/routing-tables.md).
+- ``waba-webhooks:door``: which resources declare it: ``dynamic`` (default: the dynamic
+  resources) or ``native`` (the ``whatsapp`` plugin's, `waba_webhooks.native`; the engine must
+  find ``pulumi-resource-whatsapp``, see docs/installation.md). Switching a stack from
+  ``dynamic`` to ``native`` moves every resource with no Graph call.
 - ``waba-webhooks:shard``: ``"I/K"`` to declare only the WABAs of shard I of K (a stack of a
   set that splits the table, see `waba_webhooks.resources.shard`); absent: every WABA.
 - ``waba-webhooks:reshardTo``: K' while the set moves to K' shards (set and cleared by
@@ -32,6 +36,7 @@ this_shard = shard.parse(shard_value) if shard_value is not None else None
 applied = routing.apply(config.require_object("routing"),
                         config.require_secret_object("verifyTokens"),
                         form=config.get("resources") or routing.PER_WABA,
+                        door=config.get("door") or routing.DYNAMIC,
                         # What is not per WABA (the app's own subscription) belongs to exactly
                         # one stack of a set: shard 1.
                         declare_app=this_shard is None or this_shard.owns_app_wide,

@@ -7,7 +7,11 @@ import pytest
 from pulumi.runtime import rpc
 
 from waba_webhooks import WabaRouting
+from waba_webhooks.commands.stack_state import TYPES
 from waba_webhooks.resources import routing
+
+#: Both doors: the routing table declares the same resources, by the same names, through each.
+DOORS = pytest.mark.parametrize("door", routing.DOORS)
 
 TABLE = {
     "appCallbackUri": "https://hooks.example.com/app",
@@ -108,7 +112,11 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self.resources: dict[str, dict] = {}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
-        self.resources[args.name] = {"type": args.typ, "inputs": dict(args.inputs)}
+        # Inputs by their Python names, whichever door sent them (the native classes send
+        # camelCase), read through the kinds as the commands read a state.
+        kind, door = TYPES[args.typ]
+        self.resources[args.name] = {"type": args.typ, "door": door,
+                                     "inputs": kind.from_wire(dict(args.inputs))}
         return args.name, dict(args.inputs)
 
     def call(self, args: pulumi.runtime.MockCallArgs):
@@ -139,18 +147,23 @@ def run_mocked(body) -> RecordingMocks:
     return mocks
 
 
-def declared(form: str, table=TABLE, **options) -> dict[str, dict]:
-    """The resources `routing.apply` declares, by name, as Pulumi's own test engine sees them."""
+def declared(form: str, table=TABLE, door: str = routing.DYNAMIC,
+             **options) -> dict[str, dict]:
+    """The resources `routing.apply` declares, by name, as Pulumi's own test engine sees them;
+    each of the `door` asked for."""
 
     def program():
-        applied = routing.apply(table, TOKENS, form=form, **options)
+        applied = routing.apply(table, TOKENS, form=form, door=door, **options)
         return pulumi.Output.all(list(applied.waba_overrides.values()),
                                  list(applied.phone_overrides.values()))
 
-    return run_mocked(program).resources
+    resources = run_mocked(program).resources
+    assert {r["door"] for r in resources.values()} <= {door}
+    return resources
 
 
-def test_per_waba_declares_one_routing_per_waba_with_its_tokens():
+@DOORS
+def test_per_waba_declares_one_routing_per_waba_with_its_tokens(door):
     table = {**TABLE, "phoneNumbers": [
         *TABLE["phoneNumbers"],
         {"phoneNumberId": "202", "wabaId": "200", "callbackUri": "https://hooks.example.com/w1",
@@ -159,7 +172,7 @@ def test_per_waba_declares_one_routing_per_waba_with_its_tokens():
          "verifyToken": "west"},
         {"phoneNumberId": "204", "wabaId": "200", "callbackUri": "https://hooks.example.com/v",
          "verifyToken": "vip"}]}
-    resources = declared(routing.PER_WABA, table)
+    resources = declared(routing.PER_WABA, table, door)
     assert sorted(resources) == ["waba-routing-100", "waba-routing-200"]
     east = resources["waba-routing-100"]["inputs"]
     assert east["callback_uri"] == "https://hooks.example.com/east"
@@ -173,9 +186,10 @@ def test_per_waba_declares_one_routing_per_waba_with_its_tokens():
 
 
 # What retain_on_delete does to these is proven with the real engine (tests/e2e/test_migration.py).
+@DOORS
 @pytest.mark.parametrize("form", [routing.PER_OVERRIDE, routing.PER_OVERRIDE_RETAINED])
-def test_per_override_forms_declare_one_resource_per_override(form):
-    resources = declared(form)
+def test_per_override_forms_declare_one_resource_per_override(form, door):
+    resources = declared(form, door=door)
     assert sorted(resources) == ["phone-101", "waba-100"]
     assert resources["phone-101"]["inputs"]["verify_token"] == secret("vip-token")
 
@@ -245,9 +259,10 @@ def test_a_bad_app_block_is_an_error_naming_the_key(app, words):
     assert words in str(caught.value)
 
 
+@DOORS
 @pytest.mark.parametrize("form", routing.FORMS)
-def test_every_form_declares_the_app_subscription_once(form):
-    resources = declared(form, with_app(includeValues=False, removeOnDestroy=True))
+def test_every_form_declares_the_app_subscription_once(form, door):
+    resources = declared(form, with_app(includeValues=False, removeOnDestroy=True), door)
     app = resources["app-subscription"]
     assert app["type"].endswith("AppWebhookSubscription")
     inputs = app["inputs"]
@@ -257,10 +272,33 @@ def test_every_form_declares_the_app_subscription_once(form):
     assert inputs["include_values"] is False and inputs["remove_on_destroy"] is True
 
 
-def test_a_program_can_leave_the_app_subscription_to_another_stack():
-    resources = declared(routing.PER_WABA, with_app(), declare_app=False)
+@DOORS
+def test_a_program_can_leave_the_app_subscription_to_another_stack(door):
+    resources = declared(routing.PER_WABA, with_app(), door, declare_app=False)
     assert "app-subscription" not in resources
     assert sorted(resources) == ["waba-routing-100", "waba-routing-200"]
+
+
+@pytest.mark.parametrize("form", routing.FORMS)
+def test_both_doors_declare_the_same_resources_by_the_same_names(form):
+    """What lets a stack move from one door to the other with no Graph call: the same names,
+    the same kinds, the same inputs; only the type differs (the native one aliases the
+    dynamic)."""
+    dynamic = declared(form, with_app(), routing.DYNAMIC)
+    native = declared(form, with_app(), routing.NATIVE)
+    assert sorted(native) == sorted(dynamic)
+    for name, resource in native.items():
+        kind, _ = TYPES[resource["type"]]
+        assert resource["type"] == kind.token
+        assert dynamic[name]["type"] == kind.dynamic_type
+        assert resource["inputs"] == {key: value for key, value in dynamic[name]["inputs"].items()
+                                      if key != "__provider"}
+
+
+def test_an_unknown_door_is_an_error_naming_the_doors():
+    with pytest.raises(routing.RoutingTableError) as caught:
+        routing.apply(TABLE, TOKENS, door="yaml")
+    assert "the door must be one of dynamic, native, got 'yaml'" in str(caught.value)
 
 
 def test_a_waba_routing_without_phone_numbers_still_has_its_effective_routing():

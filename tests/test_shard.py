@@ -94,10 +94,11 @@ def test_a_shard_plans_its_wabas_with_their_numbers_and_shard_1_the_rest():
     assert routing.in_shard(full, None) is full
 
 
+@pytest.mark.parametrize("door", routing.DOORS)
 @pytest.mark.parametrize("form", [routing.PER_WABA, routing.PER_OVERRIDE])
-def test_each_stack_of_a_set_declares_only_its_shard(form):
-    names = [set(declared(form, table(), shard=shard.Shard(i, 3))) for i in (1, 2, 3)]
-    everything = set(declared(form, table()))
+def test_each_stack_of_a_set_declares_only_its_shard(form, door):
+    names = [set(declared(form, table(), door, shard=shard.Shard(i, 3))) for i in (1, 2, 3)]
+    everything = set(declared(form, table(), door))
     assert set().union(*names) == everything
     assert sum(len(n) for n in names) == len(everything)
     for i, found in enumerate(names, start=1):

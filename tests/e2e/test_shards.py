@@ -1,7 +1,10 @@
 """Shard stacks with the real CLI on the emulator: one routing table of 40 WABAs x 10 numbers
 applied as 4 stacks side by side by ``waba-webhooks shards up``, resharded to 5 with no Graph
 write and no moment without an override, then checked, locked, shrunk to 3 and broken
-(docs/routing-tables.md, "Shard stacks").
+(docs/routing-tables.md, "Shard stacks"); the same steps for a set of native stacks (the
+``whatsapp`` plugin's resources, ``waba-webhooks:door: native``), on a smaller table of 8 WABAs x
+2 numbers. Then a dynamic set moved to the native resources with no Graph call at all, run
+through preview, refresh and destroy.
 
 Steps, in order, each on what the previous left:
 1. ``shards up --prefix prod --count 4 --set-shard --config-from prod-1``: every override set,
@@ -33,13 +36,14 @@ from pulumi import automation as auto
 from tests.conftest import CONSOLE_SCRIPT, EmulatorHandle
 from tests.e2e.conftest import REPO, E2EStack
 from tests.e2e.test_migration import OverrideWatch
+from waba_webhooks.commands import stack_state
 from waba_webhooks.emulator import EmulatorAdmin, EmulatorServer, fixtures
 from waba_webhooks.emulator.receiver import WebhookReceiver
+from waba_webhooks.resources import WABA_ROUTING, routing
 from waba_webhooks.resources.shard import shard_of
 
 TOKENS = {"main": "shards-main-token", "vip": "shards-vip-token",
           "refused": "shards-token-the-receiver-refuses"}
-WABAS, PER_WABA = 40, 10
 #: Generous: a step of 4 or 5 stacks side by side on a busy 2-core machine.
 CLI_TIMEOUT_S = 900
 
@@ -69,17 +73,26 @@ def shards_cli(stack: E2EStack, *args: str) -> subprocess.CompletedProcess[str]:
     return done
 
 
-def waba_owners(stack: E2EStack, names: list[str]) -> dict[str, list[str]]:
-    """WABA id -> the stacks whose state holds its `WabaRouting`."""
+def recorded(stack: E2EStack, name: str) -> list[stack_state.Recorded]:
+    """Our resources in stack `name`'s state, as ``pulumi stack export`` prints it (secrets
+    encrypted), read as the commands read it."""
+    export = subprocess.run(["pulumi", "stack", "export", "--stack", name],
+                            cwd=stack.stack.workspace.work_dir,
+                            env={**os.environ, **stack.env}, capture_output=True, text=True,
+                            check=True).stdout
+    return stack_state.recorded(json.loads(export)["deployment"])
+
+
+def waba_owners(stack: E2EStack, names: list[str], door: str) -> dict[str, list[str]]:
+    """WABA id -> the stacks whose state holds its `WabaRouting`; every resource of ours in
+    their states is of `door`."""
     owners: dict[str, list[str]] = {}
     for name in names:
-        export = subprocess.run(["pulumi", "stack", "export", "--stack", name],
-                                cwd=stack.stack.workspace.work_dir,
-                                env={**os.environ, **stack.env}, capture_output=True, text=True,
-                                check=True).stdout
-        for resource in json.loads(export)["deployment"].get("resources", []):
-            if resource["type"].endswith(":WabaRouting"):
-                owners.setdefault(resource["id"], []).append(name)
+        resources = recorded(stack, name)
+        assert {r.door for r in resources} <= {door}, (name, {r.name: r.door for r in resources})
+        for resource in resources:
+            if resource.kind == WABA_ROUTING:
+                owners.setdefault(resource.id, []).append(name)
     return owners
 
 
@@ -87,11 +100,17 @@ def routed(watch: OverrideWatch) -> dict[str, str]:
     return {k: v for k, v in watch.snapshot().items() if v is not None}
 
 
-# Many pulumi runs of up to 5 stacks at once: on a busy 2-core machine this took 9 minutes.
+# Many pulumi runs of up to 5 stacks at once: on a busy 2-core machine the dynamic set took 9
+# minutes. The native set's table is smaller (the machine is shared); 8 WABAs still give each
+# stack of 3, 4 and 5 a WABA, and 4 WABAs move from 4 stacks to 5.
 @pytest.mark.timeout(2400)
+@pytest.mark.parametrize(("door", "wabas", "per_waba"), [
+    pytest.param(routing.DYNAMIC, 40, 10, id="dynamic"),
+    pytest.param(routing.NATIVE, 8, 2, id="native"),
+])
 def test_a_table_split_across_shard_stacks_reshards_without_a_write(
-        engine, tmp_path: Path, pulumi_home):
-    fixture = fixtures.generate(wabas=WABAS, phones_per_waba=PER_WABA)
+        engine, tmp_path: Path, pulumi_home, door: str, wabas: int, per_waba: int):
+    fixture = fixtures.generate(wabas=wabas, phones_per_waba=per_waba)
     with EmulatorServer(fixture) as server, WebhookReceiver(
             [TOKENS["main"], TOKENS["vip"]]) as receiver:
         admin = EmulatorAdmin(server.url, timeout=60)
@@ -103,6 +122,7 @@ def test_a_table_split_across_shard_stacks_reshards_without_a_write(
         first.stack.set_all_config({
             "waba-webhooks:routing": auto.ConfigValue(json.dumps(table)),
             "waba-webhooks:verifyTokens": auto.ConfigValue(json.dumps(TOKENS), secret=True),
+            "waba-webhooks:door": auto.ConfigValue(door),  # --config-from copies it
         })
         four = [f"prod-{i}" for i in range(1, 5)]
         five = [*four, "prod-5"]
@@ -117,7 +137,7 @@ def test_a_table_split_across_shard_stacks_reshards_without_a_write(
             declared.update({e["phoneNumberId"]: e["callbackUri"] for e in table["phoneNumbers"]})
             before = routed(watch)
             assert before == declared  # 40 WABA + 400 number overrides
-            owners = waba_owners(first, four)
+            owners = waba_owners(first, four, door)
             assert sorted(owners) == sorted(w["id"] for w in fixture["wabas"])
             assert all(found == [f"prod-{shard_of(w, 4)}"] for w, found in owners.items())
             assert len({found[0] for found in owners.values()}) == 4
@@ -130,18 +150,19 @@ def test_a_table_split_across_shard_stacks_reshards_without_a_write(
             assert done.returncode == 0, done.stdout + done.stderr
             during = admin.calls()[calls_before:]
             assert [c for c in during if c["method"] != "GET"] == [], "the reshard wrote to Graph"
+            assert "checked: each WABA's routing is in one stack of the 5" in done.stdout
             assert len(watch.samples) > 1
             for sample in watch.samples:
                 assert {k: v for k, v in sample.items() if v is not None} == before, (
                     "an override was missing or changed during the reshard")
-            owners = waba_owners(first, five)
+            owners = waba_owners(first, five, door)
             assert sorted(owners) == sorted(w["id"] for w in fixture["wabas"])
             assert all(found == [f"prod-{shard_of(w, 5)}"] for w, found in owners.items())
             moved = [w for w in owners if shard_of(w, 4) != shard_of(w, 5)]
             assert moved and all(shard_of(w, 5) == 5 for w in moved)
-            print(f"\nresharded 4 -> 5: {len(moved)} of {WABAS} WABAs moved, Graph calls during "
-                  f"the move {len(during)} (all GET), {len(watch.samples)} samples, every "
-                  "override present in each")
+            print(f"\n{door} set resharded 4 -> 5: {len(moved)} of {wabas} WABAs moved, Graph "
+                  f"calls during the move {len(during)} (all GET), {len(watch.samples)} "
+                  "samples, every override present in each")
 
             # 3. Nothing left to do on any of the five.
             done = shards_cli(first, "preview", "--prefix", "prod", "--count", "5",
@@ -193,7 +214,7 @@ def test_a_table_split_across_shard_stacks_reshards_without_a_write(
             for sample in watch.samples:
                 assert {k: v for k, v in sample.items() if v is not None} == before
             three = five[:3]
-            owners = waba_owners(first, three)
+            owners = waba_owners(first, three, door)
             assert all(found == [f"prod-{shard_of(w, 3)}"] for w, found in owners.items())
             assert sorted(owners) == sorted(w["id"] for w in fixture["wabas"])
             listed = subprocess.run(["pulumi", "stack", "ls", "--json"],
@@ -260,3 +281,93 @@ def test_a_reshard_of_a_set_with_unexpected_shard_keys_runs_nothing(
         for name in ("prod-1", "prod-2"):
             with contextlib.suppress(auto.CommandError):
                 first.stack.workspace.remove_stack(name, force=True)
+
+
+APP_SECRET = "EMU-APP-SECRET-lucky-shrub"  # fixtures.generate's default app
+
+
+def test_a_dynamic_set_moves_to_native_without_a_graph_call(engine, tmp_path: Path, pulumi_home):
+    """Two shard stacks of the dynamic resources (one with the app's subscription) switch to
+    the native door with ``shards up --door native``: no Graph call at all, every resource kept
+    (its id, its shard's stack) under its native type. The native set then refreshes with
+    reads only, previews with no change and no call, and its destroy clears its overrides."""
+    fixture = fixtures.generate(wabas=6, phones_per_waba=2)
+    tokens = {**TOKENS, "app": "shards-app-token"}
+    with EmulatorServer(fixture) as server, WebhookReceiver(
+            [tokens["main"], tokens["vip"], tokens["app"]]) as receiver:
+        admin = EmulatorAdmin(server.url, timeout=60)
+        emulator = EmulatorHandle(server.url, admin, fixtures.DEFAULT_TOKEN,
+                                  fixtures.DEFAULT_APP_ID)
+        table = {**routing_table(fixture, receiver), "appCallbackUri": None,
+                 "app": {"callbackUrl": receiver.url_for("app"), "verifyToken": "app",
+                         "fields": ["messages"], "adoptExisting": True}}
+        first = E2EStack(tmp_path, emulator, pulumi_home, tokens["main"], name="prod-1",
+                         program=REPO / "stacks", project_name="waba-webhooks",
+                         app_secret=APP_SECRET)
+        first.stack.set_all_config({
+            "waba-webhooks:routing": auto.ConfigValue(json.dumps(table)),
+            "waba-webhooks:verifyTokens": auto.ConfigValue(json.dumps(tokens), secret=True),
+        })
+        two = ["prod-1", "prod-2"]
+        watch = OverrideWatch(emulator)
+        figures: dict[str, int] = {}
+        try:
+            done = shards_cli(first, "up", "--prefix", "prod", "--count", "2", "--set-shard",
+                              "--config-from", "prod-1")
+            assert done.returncode == 0, done.stdout + done.stderr
+            before = {name: {(r.kind.name, r.name, r.id) for r in recorded(first, name)}
+                      for name in two}
+            assert ("AppWebhookSubscription", "app-subscription", fixtures.DEFAULT_APP_ID) in (
+                before["prod-1"])
+            owners = waba_owners(first, two, routing.DYNAMIC)
+            assert all(found == [f"prod-{shard_of(w, 2)}"] for w, found in owners.items())
+            live = routed(watch)
+            assert len(live) == 6 + 12
+            app = admin.app_subscription(fixtures.DEFAULT_APP_ID)
+
+            # The move: a preview, then the up, each of both stacks, with no change and no call.
+            for operation in ("preview", "up"):
+                calls = len(admin.calls())
+                done = shards_cli(first, operation, "--prefix", "prod", "--count", "2",
+                                  "--door", "native", "--expect-no-changes")
+                assert done.returncode == 0, done.stdout + done.stderr
+                assert done.stdout.count("| no change |") == 2, done.stdout
+                figures[f"move {operation}"] = len(admin.calls()) - calls
+            assert figures == {"move preview": 0, "move up": 0}, figures
+            after = {name: {(r.kind.name, r.name, r.id) for r in recorded(first, name)}
+                     for name in two}
+            assert after == before
+            assert waba_owners(first, two, routing.NATIVE) == owners
+            assert routed(watch) == live
+            assert admin.app_subscription(fixtures.DEFAULT_APP_ID) == app
+
+            # The native set from now on: refresh reads, a no-change preview calls nothing.
+            calls = len(admin.calls())
+            done = shards_cli(first, "refresh", "--prefix", "prod", "--count", "2")
+            assert done.returncode == 0, done.stdout + done.stderr
+            during = admin.calls()[calls:]
+            assert during and [c for c in during if c["method"] != "GET"] == []
+            figures["refresh"] = len(during)
+            calls = len(admin.calls())
+            done = shards_cli(first, "preview", "--prefix", "prod", "--count", "2",
+                              "--expect-no-changes")
+            assert done.returncode == 0, done.stdout + done.stderr
+            figures["no-change preview"] = len(admin.calls()) - calls
+            assert figures["no-change preview"] == 0
+            assert {r.door for name in two for r in recorded(first, name)} == {routing.NATIVE}
+
+            done = shards_cli(first, "destroy", "--prefix", "prod", "--count", "2")
+            assert done.returncode == 0, done.stdout + done.stderr
+            assert "2 of 2 stacks succeeded" in done.stdout
+            assert routed(watch) == {}
+            assert all(recorded(first, name) == [] for name in two)
+            # Its removeOnDestroy is false: the app keeps its subscription.
+            assert admin.app_subscription(fixtures.DEFAULT_APP_ID)["callback_url"] == (
+                receiver.url_for("app"))
+            print(f"\ndynamic -> native set of 2: {figures} Graph calls")
+        finally:
+            for name in two:
+                with contextlib.suppress(auto.CommandError):
+                    first.stack.workspace.remove_stack(name, force=True)
+            admin.close()
+    assert first.leaked(fixtures.DEFAULT_TOKEN, APP_SECRET, *tokens.values()) == []

@@ -15,7 +15,8 @@ The same retain-then-adopt idea as the move to `WabaRouting` (docs/routing-table
 
 Each step runs its stacks side by side (`stack_set.run_set`) and starts only once the previous one
 succeeded on every stack. Run the command again after a failure: a stack already at ``I/K2`` is
-not marked again, and each step converges.
+not marked again, and each step converges. After step 2 the command reads the K2 stacks' states
+(`stack_state`, either door) and checks that each WABA's routing is in one stack, its shard's.
 """
 
 from __future__ import annotations
@@ -30,9 +31,10 @@ from pathlib import Path
 
 from pulumi import automation as auto
 
-from ..resources import routing
+from ..resources import PHONE, WABA, WABA_ROUTING, routing
 from ..resources.shard import CONFIG_KEY as SHARD_KEY
 from ..resources.shard import RESHARD_KEY, Shard, shard_of
+from . import stack_state
 from .stack_set import (
     ROUTING_KEY,
     Prepare,
@@ -63,6 +65,36 @@ def moves(table: object, count_from: int, count_to: int) -> Counter[tuple[int, i
         if before != after:
             found[(before, after)] += 1
     return found
+
+
+def owners(table: object, states: dict[str, list[stack_state.Recorded]]) -> dict[str, list[str]]:
+    """WABA id -> the stacks (names of `states`, stack -> its recorded resources) whose state
+    holds its routing: its `WabaRouting` or `WabaCallbackOverride`, or the
+    `PhoneCallbackOverride` of one of its numbers (the table says which WABA a number is of)."""
+    waba_of = routing.plan(table).waba_of
+    found: dict[str, list[str]] = {}
+    for name, resources in states.items():
+        for resource in resources:
+            if resource.kind in (WABA_ROUTING, WABA):
+                waba_id: str | None = resource.id
+            elif resource.kind == PHONE:
+                waba_id = waba_of.get(resource.id)
+            else:
+                continue
+            if waba_id is not None and name not in found.setdefault(waba_id, []):
+                found[waba_id].append(name)
+    return found
+
+
+def misplaced(found: dict[str, list[str]], prefix: str, count: int) -> list[str]:
+    """What is wrong with `found` (`owners`) for the set ``prefix-1..count``: a WABA in more
+    than one stack, or in another stack than its shard's; empty when all is well."""
+    problems = []
+    for waba_id, stacks in sorted(found.items()):
+        want = f"{prefix}-{shard_of(waba_id, count)}"
+        if stacks != [want]:
+            problems.append(f"WABA {waba_id} is in {', '.join(stacks)}, not only in {want}")
+    return problems
 
 
 MISSING = object()
@@ -169,6 +201,18 @@ def run(args: argparse.Namespace) -> int:
         print("\nstep 2 failed on some stacks: every override is still set. Fix the cause and "
               "run the command again.")
         return 1
+    try:
+        problems = misplaced(owners(table, {name: stack_state.read(open_stack(name, work_dir))
+                                            for name in new}), prefix, k2)
+    except (stack_state.StateError, auto.CommandError) as error:
+        problems = [str(error).strip()]
+    if problems:
+        print("\nafter step 2 the stacks' states do not split the table as shards of "
+              f"{k2}:", flush=True)
+        for problem in problems:
+            print(f"  {problem}", flush=True)
+        return 1
+    print(f"\nchecked: each WABA's routing is in one stack of the {k2}, its shard's", flush=True)
     retired = [name for name in old[k2:] if _shard_of_stack(name, work_dir) is not MISSING]
     if retired:
         runs = _step(f"step 3 of 3, retire {', '.join(retired)}: only retained resources are "

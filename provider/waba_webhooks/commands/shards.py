@@ -2,7 +2,7 @@
 
     waba-webhooks shards preview|up|refresh|destroy (--stack NAME ... | --prefix P --count K)
         [--parallel N] [--set-shard] [--config-from STACK] [--routing FILE]
-        [--expect-no-changes] [--cwd DIR]
+        [--door dynamic|native] [--expect-no-changes] [--cwd DIR]
     waba-webhooks shards reshard --prefix P --from K --to K2 [--parallel N] [--cwd DIR]
 
 Run from a Pulumi project folder (or ``--cwd``). Each stack runs as its own ``pulumi``
@@ -30,7 +30,16 @@ from pulumi import automation as auto
 from ..resources import routing
 from ..resources.shard import Shard
 from . import reshard
-from .stack_set import OPERATIONS, ROUTING_KEY, Prepare, SetError, run_set, set_shard, summary
+from .stack_set import (
+    DOOR_KEY,
+    OPERATIONS,
+    ROUTING_KEY,
+    Prepare,
+    SetError,
+    run_set,
+    set_shard,
+    summary,
+)
 
 
 def stack_names(stacks: Sequence[str] | None, prefix: str | None,
@@ -83,6 +92,10 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         sub.add_argument("--routing", type=Path, metavar="FILE",
                          help="first set each stack's waba-webhooks:routing to this table (YAML "
                               "or JSON: the table, or a stack config file holding it)")
+        sub.add_argument("--door", choices=routing.DOORS,
+                         help=f"first set each stack's {DOOR_KEY}: the resources the routing "
+                              "program declares (dynamic -> native moves them with no Graph "
+                              "call)")
         sub.add_argument("--expect-no-changes", action="store_true",
                          help="a stack whose operation would change something fails")
         _common(sub)
@@ -115,12 +128,14 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
     def prepare(name: str) -> Prepare | None:
-        if not args.set_shard and table is None:
+        if not args.set_shard and table is None and args.door is None:
             return None
 
         def step(stack: auto.Stack) -> None:
             if table is not None:
                 stack.set_config(ROUTING_KEY, auto.ConfigValue(table))
+            if args.door is not None:
+                stack.set_config(DOOR_KEY, auto.ConfigValue(args.door))
             if args.set_shard:
                 set_shard(stack, Shard(names.index(name) + 1, len(names)))
 

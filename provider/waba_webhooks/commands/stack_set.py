@@ -31,6 +31,8 @@ OPERATIONS = ("preview", "up", "refresh", "destroy")
 #: Config keys a stack of a set never copies from another (`copy_config`).
 PER_STACK_KEYS = (SHARD_KEY, RESHARD_KEY)
 ROUTING_KEY = "waba-webhooks:routing"
+#: Which resources the routing program declares: ``dynamic`` (absent) or ``native``.
+DOOR_KEY = "waba-webhooks:door"
 #: Lines of a failed stack's error output kept in the report.
 ERROR_LINES = 20
 

@@ -33,6 +33,11 @@ default), one `WabaCallbackOverride` / `PhoneCallbackOverride` per routed entry 
 form), or that same form with ``retain_on_delete``: the step that moves a stack from the second
 form to the first without a Graph write (docs/routing-tables.md, "Moving a stack to WabaRouting").
 
+It declares them through one of two doors (`DOORS`): the dynamic resources (the default) or the
+native ``whatsapp`` plugin's (`waba_webhooks.native`). The names are the same in both and each
+native class carries an alias to its dynamic type, so switching a stack's door moves its
+resources with no Graph call (docs/routing-tables.md, "The native door").
+
 With a `Shard` (stack config ``waba-webhooks:shard: "I/K"``) it declares only the WABAs of that
 shard, each with its numbers (`in_shard`); every stack of the set reads the same table.
 """
@@ -40,17 +45,18 @@ shard, each with its numbers (`in_shard`); every stack of the set reads the same
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 
-from .app_subscription import AppWebhookSubscription
-from .phone import PhoneCallbackOverride
+from .. import native
+from .app_subscription import AppWebhookSubscription, AppWebhookSubscriptionOutputs
+from .phone import PhoneCallbackOverride, PhoneCallbackOverrideOutputs
 from .shard import Shard
-from .waba import WabaCallbackOverride
+from .waba import WabaCallbackOverride, WabaCallbackOverrideOutputs
 from .waba_routing import (
     APPLICATION_RULE,
     CLEAR,
@@ -58,6 +64,7 @@ from .waba_routing import (
     PHONE_RULE,
     WABA_RULE,
     WabaRouting,
+    WabaRoutingOutputs,
 )
 
 APPLICATION = APPLICATION_RULE
@@ -71,6 +78,30 @@ PER_OVERRIDE = "per-override"
 #: `PER_OVERRIDE` with ``retain_on_delete``: leaving the stack, they leave the overrides be.
 PER_OVERRIDE_RETAINED = "per-override-retained"
 FORMS = (PER_WABA, PER_OVERRIDE, PER_OVERRIDE_RETAINED)
+
+#: The dynamic resources (`waba_webhooks.WabaRouting`...): Python programs, the default.
+DYNAMIC = "dynamic"
+#: The native ``whatsapp`` plugin's resources (`waba_webhooks.native`).
+NATIVE = "native"
+DOORS = (DYNAMIC, NATIVE)
+
+
+@dataclass(frozen=True)
+class _DoorClasses:
+    """The four resource classes of one door (both take the same names and inputs)."""
+
+    waba_routing: Callable[..., WabaRoutingOutputs]
+    waba: Callable[..., WabaCallbackOverrideOutputs]
+    phone: Callable[..., PhoneCallbackOverrideOutputs]
+    app: Callable[..., AppWebhookSubscriptionOutputs]
+
+
+_CLASSES = {
+    DYNAMIC: _DoorClasses(WabaRouting, WabaCallbackOverride, PhoneCallbackOverride,
+                   AppWebhookSubscription),
+    NATIVE: _DoorClasses(native.WabaRouting, native.WabaCallbackOverride,
+                  native.PhoneCallbackOverride, native.AppWebhookSubscription),
+}
 
 
 class RoutingTableError(ValueError):
@@ -262,20 +293,20 @@ class AppliedRouting:
     waba_overrides: dict[str, pulumi.Output[Any]]
     #: phone number id -> its override, for the numbers the table routes.
     phone_overrides: dict[str, pulumi.Output[Any]]
-    #: The per-WABA form's resources.
-    routings: dict[str, WabaRouting] = field(default_factory=dict)
+    #: The per-WABA form's resources (of either door: both share these outputs).
+    routings: dict[str, WabaRoutingOutputs] = field(default_factory=dict)
     #: The per-override forms' resources.
-    wabas: dict[str, WabaCallbackOverride] = field(default_factory=dict)
-    phones: dict[str, PhoneCallbackOverride] = field(default_factory=dict)
+    wabas: dict[str, WabaCallbackOverrideOutputs] = field(default_factory=dict)
+    phones: dict[str, PhoneCallbackOverrideOutputs] = field(default_factory=dict)
     #: The app's subscription, when the table has an ``app`` block and the program declares it.
-    app: AppWebhookSubscription | None = None
+    app: AppWebhookSubscriptionOutputs | None = None
 
 
 def apply(table: Mapping[str, Any], verify_tokens: pulumi.Input[Mapping[str, str]],
           opts: pulumi.ResourceOptions | None = None, *,
           form: str = PER_WABA, declare_app: bool = True, shard: Shard | None = None,
-          reshard_to: int | None = None) -> AppliedRouting:
-    """Declare the table's resources in one of `FORMS`.
+          reshard_to: int | None = None, door: str = DYNAMIC) -> AppliedRouting:
+    """Declare the table's resources in one of `FORMS`, through one of `DOORS`.
 
     - `PER_WABA`: one `WabaRouting` named ``waba-routing-<WABA id>`` per WABA of the table
       (also for a WABA without an override of its own), with the verify token most of its routes
@@ -302,30 +333,39 @@ def apply(table: Mapping[str, Any], verify_tokens: pulumi.Input[Mapping[str, str
     shard I of K' will not own with ``retain_on_delete``, with their numbers: when they leave
     this stack, their overrides stay set for the stack that adopts them
     (docs/routing-tables.md, "Resharding").
+
+    `door` `DYNAMIC` declares the dynamic resources, `NATIVE` the ``whatsapp`` plugin's, with
+    the same names and inputs; `opts` may then name an explicit `waba_webhooks.native.Provider`
+    (one per Meta app). A stack switched from the first to the second keeps every resource:
+    the native classes' aliases move them to their native types with no Graph call.
     """
     if form not in FORMS:
         raise RoutingTableError(f"the resource form must be one of {', '.join(FORMS)}, "
                                 f"got {form!r}")
+    if door not in DOORS:
+        raise RoutingTableError(f"the door must be one of {', '.join(DOORS)}, got {door!r}")
+    classes = _CLASSES[door]
     routes = in_shard(plan(table), shard)
     tokens = pulumi.Output.secret(verify_tokens)
     leaving: set[str] = set()
     if reshard_to is not None:
         after = Shard(shard.index if shard else 1, reshard_to)
         leaving = {w for w in routes.waba_ids if not after.owns(w)}
-    app = _declare_app(routes.app, tokens, opts) if routes.app and declare_app else None
+    app = (_declare_app(classes, routes.app, tokens, opts)
+           if routes.app and declare_app else None)
     if form == PER_OVERRIDE_RETAINED:
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(retain_on_delete=True))
     if form == PER_WABA:
-        applied = _per_waba(routes, tokens, opts, leaving)
+        applied = _per_waba(classes, routes, tokens, opts, leaving)
     else:
-        applied = _per_override(routes, tokens, opts, leaving)
+        applied = _per_override(classes, routes, tokens, opts, leaving)
     applied.app = app
     return applied
 
 
-def _declare_app(route: AppRoute, tokens: pulumi.Output[Mapping[str, str]],
-                 opts: pulumi.ResourceOptions | None) -> AppWebhookSubscription:
-    return AppWebhookSubscription(
+def _declare_app(classes: _DoorClasses, route: AppRoute, tokens: pulumi.Output[Mapping[str, str]],
+                 opts: pulumi.ResourceOptions | None) -> AppWebhookSubscriptionOutputs:
+    return classes.app(
         "app-subscription", callback_url=route.callback_url,
         verify_token=_named(tokens, route.verify_token_name), fields=list(route.fields),
         include_values=route.include_values, adopt_existing=route.adopt_existing,
@@ -340,10 +380,11 @@ def _retained(opts: pulumi.ResourceOptions | None, waba_id: str | None,
     return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(retain_on_delete=True))
 
 
-def _per_override(routes: RoutingPlan, tokens: pulumi.Output[Mapping[str, str]],
-                  opts: pulumi.ResourceOptions | None, leaving: set[str]) -> AppliedRouting:
+def _per_override(classes: _DoorClasses, routes: RoutingPlan,
+                  tokens: pulumi.Output[Mapping[str, str]], opts: pulumi.ResourceOptions | None,
+                  leaving: set[str]) -> AppliedRouting:
     wabas = {
-        r.object_id: WabaCallbackOverride(
+        r.object_id: classes.waba(
             f"waba-{r.object_id}", waba_id=r.object_id, callback_uri=r.callback_uri,
             verify_token=_named(tokens, r.verify_token_name),
             opts=_retained(opts, r.object_id, leaving))
@@ -356,10 +397,11 @@ def _per_override(routes: RoutingPlan, tokens: pulumi.Output[Mapping[str, str]],
         own = _retained(opts, routes.waba_of.get(phone_id), leaving)
         waba = wabas.get(routes.waba_of.get(phone_id, ""))
         return own if waba is None else pulumi.ResourceOptions.merge(
-            own, pulumi.ResourceOptions(depends_on=[waba]))
+            # Either door's class is a pulumi.Resource; its outputs' type does not say so.
+            own, pulumi.ResourceOptions(depends_on=[cast(pulumi.Resource, waba)]))
 
     phones = {
-        r.object_id: PhoneCallbackOverride(
+        r.object_id: classes.phone(
             f"phone-{r.object_id}", phone_number_id=r.object_id, callback_uri=r.callback_uri,
             verify_token=_named(tokens, r.verify_token_name), opts=after_its_waba(r.object_id))
         for r in routes.phones
@@ -371,7 +413,7 @@ def _per_override(routes: RoutingPlan, tokens: pulumi.Output[Mapping[str, str]],
         wabas=wabas, phones=phones)
 
 
-def _per_waba(routes: RoutingPlan, tokens: pulumi.Output[Mapping[str, str]],
+def _per_waba(classes: _DoorClasses, routes: RoutingPlan, tokens: pulumi.Output[Mapping[str, str]],
               opts: pulumi.ResourceOptions | None, leaving: set[str]) -> AppliedRouting:
     applied = AppliedRouting(effective=routes.effective, waba_overrides={}, phone_overrides={})
     waba_routes = {r.object_id: r for r in routes.wabas}
@@ -382,7 +424,7 @@ def _per_waba(routes: RoutingPlan, tokens: pulumi.Output[Mapping[str, str]],
             r.verify_token_name for r in phones)
         others = {r.object_id: r.verify_token_name for r in phones
                   if r.verify_token_name != default}
-        routing = WabaRouting(
+        routing = classes.waba_routing(
             f"waba-routing-{waba_id}",
             waba_id=waba_id,
             callback_uri=own.callback_uri if own else None,
