@@ -143,7 +143,7 @@ def test_an_unknown_type_of_ours_is_an_error_naming_the_resource():
            "type": "whatsapp:index:WabaRoute", "id": "1"}
     with pytest.raises(stack_state.StateError) as caught:
         stack_state.recorded(state(odd))
-    assert "whatsapp:index:WabaRoute::w: unknown resource type" in str(caught.value)
+    assert "whatsapp:index:WabaRoute::w) is of type whatsapp:index:WabaRoute" in str(caught.value)
     other = {**odd, "type": "aws:s3/bucket:Bucket"}
     assert stack_state.recorded(state(other)) == []
 

@@ -1,15 +1,11 @@
-"""A stack's state (``pulumi stack export``) read as our resources, whichever door made them.
+"""A stack's state (``pulumi stack export``) read as our resources, whichever door made them:
+`waba_webhooks.commands.states` reads each resource the export lists, as it reads the steps of a
+preview, so both take type names and spellings from the kinds alone.
 
-A dynamic resource is recorded as ``pulumi-python:dynamic/waba-webhooks:<Kind>`` with
-snake_case properties (and its pickled provider, ``__provider``); a native one as
-``whatsapp:index:<Kind>`` with camelCase properties, except just after the move from the
-dynamic door: the engine keeps an unchanged resource's outputs as they were until its next
-update or refresh, so a native resource may still carry snake_case outputs. The kinds
-(`waba_webhooks.resources.KINDS`: ``token``, ``dynamic_type``, ``from_wire``) know both type
-names and both spellings; this module keeps no list of its own.
-
-A resource of our packages whose type no kind has (a newer release's, a typo in a YAML program)
-is an error naming it (`StateError`): a command never reads past what it does not understand.
+Just after the move from the dynamic door, a native resource may still carry snake_case outputs
+(the engine keeps an unchanged resource's outputs until its next update or refresh); the kinds'
+`from_wire` reads both spellings. A resource of our packages whose type no kind has is an error
+naming it (`StateError`): a command never reads past what it does not understand.
 """
 
 from __future__ import annotations
@@ -20,25 +16,14 @@ from typing import Any
 
 from pulumi import automation as auto
 
-from ..resources import KINDS, Kind
-from ..resources.kind import DYNAMIC_TYPE, MODULE, PACKAGE
-from ..resources.routing import DYNAMIC, NATIVE
-
-#: Type token -> (kind, door), for both doors' types of every kind.
-TYPES: dict[str, tuple[Kind, str]] = {
-    **{kind.dynamic_type: (kind, DYNAMIC) for kind in KINDS},
-    **{kind.token: (kind, NATIVE) for kind in KINDS},
-}
-#: Type prefixes of our packages (a type with one of them must be a kind's).
-OURS = (DYNAMIC_TYPE.format(""), f"{PACKAGE}:{MODULE}:")
-
+from ..resources import Kind
+from . import states
 
 #: What a secret property reads as.
 SECRET = "[secret]"
-
-
-class StateError(ValueError):
-    """A stack's state holds something this release cannot read; the message names it."""
+#: Type token -> (kind, door): the types `states` knows.
+TYPES = states.TYPES
+StateError = states.UnreadableError
 
 
 @dataclass(frozen=True)
@@ -46,7 +31,7 @@ class Recorded:
     """One of our resources as a stack's state records it."""
 
     kind: Kind
-    #: `DYNAMIC` or `NATIVE`: the door whose type the state records.
+    #: ``dynamic`` or ``native``: the door whose type the state records.
     door: str
     #: The resource's name in the program (the last part of its URN).
     name: str
@@ -65,27 +50,18 @@ def recorded(deployment: Mapping[str, Any]) -> list[Recorded]:
     stack, provider and other packages' resources are left out."""
     found = []
     for resource in deployment.get("resources") or []:
-        type_token = str(resource.get("type", ""))
-        urn = str(resource.get("urn", ""))
-        if type_token not in TYPES:
-            if type_token.startswith(OURS):
-                raise StateError(f"{urn}: unknown resource type {type_token} (known: "
-                                 f"{', '.join(sorted(TYPES))}); is waba-webhooks older than "
-                                 "the program that made this stack?")
+        ours = states.read(str(resource.get("urn", "")), resource)
+        if ours is None:
             continue
-        kind, door = TYPES[type_token]
         found.append(Recorded(
-            kind=kind, door=door, name=urn.rsplit("::", 1)[-1], id=str(resource.get("id", "")),
-            inputs=_python(kind, resource.get("inputs")),
-            outputs=_python(kind, resource.get("outputs")),
-            retained=bool(resource.get("retainOnDelete", False))))
+            kind=ours.kind, door=ours.door, name=ours.name, id=str(resource.get("id", "")),
+            inputs=_masked(ours.kind, ours.inputs), outputs=_masked(ours.kind, ours.outputs),
+            retained=ours.retained))
     return found
 
 
-def _python(kind: Kind, props: Mapping[str, Any] | None) -> dict[str, Any]:
-    """A state's property bag by Python names, its secrets masked."""
-    return {name: SECRET if name in kind.secrets else value
-            for name, value in kind.from_wire(props or {}).items()}
+def _masked(kind: Kind, props: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: SECRET if name in kind.secrets else value for name, value in props.items()}
 
 
 def read(stack: auto.Stack) -> list[Recorded]:

@@ -221,12 +221,18 @@ def read(urn: str, state: Mapping[str, Any], provider: str | None = None) -> Res
         bool(state.get("retainOnDelete")))
 
 
+#: Type token -> (kind, door), for both doors' types of every kind.
+TYPES: dict[str, tuple[Kind, str]] = {
+    **{kind.dynamic_type: (kind, "dynamic") for kind in KINDS},
+    **{kind.token: (kind, "native") for kind in KINDS},
+}
+
+
 def kind_of(urn: str, type_token: str, inputs: Mapping[str, Any]) -> Kind | None:
     """Our kind of a resource type, None for anyone else's; a type of ours that no kind has
     raises `UnreadableError`."""
-    for kind in KINDS:
-        if type_token in (kind.token, kind.dynamic_type):
-            return kind
+    if type_token in TYPES:
+        return TYPES[type_token][0]
     name = urn.rsplit("::", 1)[-1]
     if type_token.startswith((f"{PACKAGE}:", DYNAMIC_TYPE.format(""))):
         raise UnreadableError(
