@@ -52,6 +52,12 @@ plugins:
 The provider's settings are the `whatsapp:*` stack config keys (`whatsapp:accessToken`, ...).
 """
 
+#: The Go module of the generated Go SDK (sdk/go, its own go.mod) and the import path of its
+#: package, `whatsapp` (the path's last element names it), in the module's go/ layout of a
+#: Pulumi provider's Go SDK.
+GO_MODULE = "github.com/waba-webhooks/waba-webhooks/sdk/go"
+GO_IMPORT_PATH = f"{GO_MODULE}/whatsapp"
+
 _RST_LITERAL = re.compile(r"``([^`]+)``")
 
 
@@ -90,6 +96,14 @@ def schema() -> dict[str, Any]:
                 "respectSchemaVersion": True,
                 "dependencies": {"@pulumi/pulumi": "^3.200.0"},
                 "typescriptVersion": "^5.9.3",
+            },
+            # The Go SDK in sdk/go (tools/gen-sdk): the package's import path (its last element,
+            # `whatsapp`, is the package name; rootPackageName would flatten the layout), the
+            # module holding it, and the package version as the plugin version it asks for.
+            "go": {
+                "importBasePath": GO_IMPORT_PATH,
+                "modulePath": GO_MODULE,
+                "respectSchemaVersion": True,
             },
         },
     }
