@@ -52,9 +52,8 @@ plugins:
 The provider's settings are the `whatsapp:*` stack config keys (`whatsapp:accessToken`, ...).
 """
 
-#: The Go module of the generated Go SDK (sdk/go, its own go.mod) and the import path of its
-#: package, `whatsapp` (the path's last element names it), in the module's go/ layout of a
-#: Pulumi provider's Go SDK.
+#: The Go module of the generated Go SDK (sdk/go, with a go.mod of its own) and the import path
+#: of its package, `whatsapp` (sdk/go/whatsapp: the path's last element names it).
 GO_MODULE = "github.com/waba-webhooks/waba-webhooks/sdk/go"
 GO_IMPORT_PATH = f"{GO_MODULE}/whatsapp"
 

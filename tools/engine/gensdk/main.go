@@ -50,8 +50,8 @@ const pulumiSDK = "github.com/pulumi/pulumi/sdk/v3"
 const goDirective = "1.25"
 
 // generators are the languages this program writes an SDK in.
-var generators = map[string]func(*schema.Package, schema.Loader) (map[string][]byte, error){
-	"nodejs": func(pkg *schema.Package, loader schema.Loader) (map[string][]byte, error) {
+var generators = map[string]func(*schema.Package, schema.ReferenceLoader) (map[string][]byte, error){
+	"nodejs": func(pkg *schema.Package, loader schema.ReferenceLoader) (map[string][]byte, error) {
 		return nodejs.GeneratePackage(tool, pkg, nil, nil, false, loader)
 	},
 	"go": generateGo,
@@ -76,7 +76,7 @@ func main() {
 }
 
 func generate(schemaPath, outDir string,
-	generator func(*schema.Package, schema.Loader) (map[string][]byte, error),
+	generator func(*schema.Package, schema.ReferenceLoader) (map[string][]byte, error),
 ) (int, error) {
 	data, err := os.ReadFile(schemaPath)
 	if err != nil {
@@ -125,7 +125,7 @@ func generate(schemaPath, outDir string,
 
 // generateGo is upstream's Go SDK of the package, with a go.mod at its root (see the package
 // comment).
-func generateGo(pkg *schema.Package, _ schema.Loader) (map[string][]byte, error) {
+func generateGo(pkg *schema.Package, _ schema.ReferenceLoader) (map[string][]byte, error) {
 	files, err := gogen.GeneratePackage(tool, pkg, nil)
 	if err != nil {
 		return nil, err
