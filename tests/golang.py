@@ -29,9 +29,10 @@ EXAMPLE_DIR = REPO / "examples" / "go"
 
 def go_env() -> dict[str, str]:
     """The environment of a `go` command: no go.work from further up, modules checked against
-    the go.sum they have (a stale go.sum fails instead of being rewritten)."""
+    the go.sum they have (a stale go.sum fails instead of being rewritten), and -trimpath, as the
+    Go language host builds programs: its builds then find these in Go's build cache."""
     env = {key: value for key, value in os.environ.items() if key != "GOFLAGS"}
-    env.update({"GOWORK": "off", "GOFLAGS": "-mod=readonly -buildvcs=false"})
+    env.update({"GOWORK": "off", "GOFLAGS": "-mod=readonly -buildvcs=false -trimpath"})
     return env
 
 
@@ -63,3 +64,10 @@ def go_program(target: Path, source: str | None = None) -> Path:
         source if source is not None else (EXAMPLE_DIR / "main.go").read_text())
     go(["mod", "edit", f"-replace={GO_MODULE}={SDK_DIR}"], target)
     return target
+
+
+def compile_program(project: Path) -> None:
+    """`go build` of the program, discarding the binary: a compile error fails here with go's
+    message, and the first build of Pulumi's Go SDK on a machine (minutes on 2 cores) happens
+    here, with a long timeout, rather than inside a `pulumi up`, whose host then only links."""
+    go(["build", "-o", os.devnull, "."], project, timeout=1800)

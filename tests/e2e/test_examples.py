@@ -19,7 +19,7 @@ from pulumi import automation as auto
 from tests.e2e.conftest import E2EStack, changes, local_plugin
 from tests.e2e.test_yaml import APP_SECRET, Calls, shape
 from tests.golang import SDK_DIR as GO_SDK_DIR
-from tests.golang import go
+from tests.golang import compile_program, go
 from tests.nodejs import SDK_PACKAGE, npm_install, npm_packages, require_tool, run
 from waba_webhooks.plugin.schema import GO_MODULE
 
@@ -46,6 +46,7 @@ def project(root: Path, language: str, request: pytest.FixtureRequest) -> Path:
     (target / "Pulumi.yaml").write_text(yaml.safe_dump({**text, **local_plugin()}))
     if language == "go":
         go(["mod", "edit", f"-replace={GO_MODULE}={GO_SDK_DIR}"], target)
+        compile_program(target)
     if language == "typescript":
         tarball = request.getfixturevalue("nodejs_sdk_tarball")
         package = json.loads((target / "package.json").read_text())

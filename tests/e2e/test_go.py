@@ -26,7 +26,7 @@ import pytest
 
 from tests.e2e.conftest import local_plugin, pulumi_in
 from tests.e2e.test_yaml import APP_SECRET, Calls
-from tests.golang import go_program
+from tests.golang import compile_program, go_program
 
 GO_HOST = "pulumi-language-go"
 WABA, VIP, SALES, SALES_WABA, SPARE = ("102290129340398", "106540352242922", "106540352242924",
@@ -110,6 +110,7 @@ def test_go_program_up_preview_update_import_destroy(engine: str, tmp_path: Path
                                                      callback_receiver):
     go_host_beside(engine)
     project = go_program(tmp_path / "project", PROGRAM)
+    compile_program(project)
     (project / "Pulumi.yaml").write_text(json.dumps(
         {"name": "go-routing", "runtime": "go", **local_plugin()}))
     run = pulumi_in(engine, project, tmp_path)
