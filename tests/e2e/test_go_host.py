@@ -1,20 +1,26 @@
 """Our Go language host (tools/engine/gohost, `pulumi-language-go`) over gRPC, as the engine asks
 it before it runs a program: which plugins the program needs (from the modules its go.mod
 requires: sdk/go's pulumi-plugin.json names `whatsapp` at the package's version) and what the
-program depends on (`pulumi about`). tests/e2e/test_go.py runs programs with it through the CLI.
+program depends on (`pulumi about`); and that it stops, with the program it runs, when its
+engine is killed. tests/e2e/test_go.py runs programs with it through the CLI.
 A missing host is a failure, never a skip: bin/test's tools/install-engine builds it."""
 
 from __future__ import annotations
 
+import json
+import re
+import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pulumi.runtime.proto import language_pb2, language_pb2_grpc
 
-from tests.e2e.conftest import pinned_engine_version
-from tests.e2e.test_go import go_host_beside
-from tests.golang import go_program
+from tests import processes
+from tests.e2e.conftest import pinned_engine_version, pulumi_in
+from tests.e2e.test_go import GO_HOST, go_host_beside
+from tests.golang import compile_program, go_program
 from tests.plugins import PluginProcess
 from waba_webhooks import __version__
 from waba_webhooks.plugin.schema import GO_MODULE
@@ -66,3 +72,67 @@ def test_program_dependencies_are_the_go_mod_requirements(go_host, tmp_path: Pat
         language_pb2.GetProgramDependenciesRequest(info=info(program))).dependencies
     assert {(d.name, d.version) for d in deps} == {
         ("github.com/pulumi/pulumi/sdk/v3", pinned_engine_version()), (GO_MODULE, "")}
+
+
+#: How tests.processes describes the program binary the host built (a temporary file).
+PROGRAM_BINARY = re.compile(r"pid \d+: \S*/pulumi-go\.\d+")
+
+#: A program still running two minutes on: an output that resolves late.
+SLOW_PROGRAM = """\
+package main
+
+import (
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+func main() {
+	pulumi.Run(func(ctx *pulumi.Context) error {
+		ctx.Export("late", pulumi.String("late").ToStringOutput().ApplyT(func(s string) string {
+			time.Sleep(120 * time.Second)
+			return s
+		}))
+		return nil
+	})
+}
+"""
+
+
+def test_host_and_program_exit_when_the_engine_is_killed(engine: str, tmp_path: Path):
+    """Only the `pulumi` process of a running `up` is killed: our Go host sees its engine stop
+    answering (it checks every 5 s) and exits, interrupting then killing the program binary it
+    built, instead of both waiting for a dead engine."""
+    go_host_beside(engine)
+    project = go_program(tmp_path / "project", SLOW_PROGRAM)
+    compile_program(project)
+    (project / "Pulumi.yaml").write_text(json.dumps({"name": "go-killed", "runtime": "go"}))
+    run = pulumi_in(engine, project, tmp_path)
+    run("stack", "init", "dev", "--secrets-provider", "passphrase")
+    up = subprocess.Popen([engine, "up", "--yes", "--skip-preview", "--non-interactive"],
+                          cwd=project, env=run.env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        hosts: list[int] = []
+        programs: list[int] = []
+        found: dict[int, str] = {}
+        while time.monotonic() < deadline and up.poll() is None and not (hosts and programs):
+            time.sleep(0.2)
+            found = {p.pid: processes.describe(p) for p in processes.session_members(up.pid)}
+            hosts = [pid for pid, what in found.items() if f"{GO_HOST} " in what]
+            # The built program itself (`go build -o` names the same file: not that one).
+            programs = [pid for pid, what in found.items() if PROGRAM_BINARY.fullmatch(what)]
+        assert len(hosts) == len(programs) == 1, (up.poll(), found)
+        up.kill()
+        up.wait(timeout=60)
+        # Bounded, not timed: the host checks its engine every 5 s.
+        left = processes.still_running(
+            [p for p in processes.session_members(up.pid) if p.pid in hosts + programs],
+            grace=60)
+        assert left == [], "outlived its engine: " + "; ".join(processes.describe(p) for p in left)
+    finally:
+        processes.kill_session(up.pid)
+        up.wait(timeout=60)
+        run("cancel", "--yes")  # the killed run's lock
+        run("stack", "rm", "dev", "--yes", "--force")

@@ -149,51 +149,49 @@ func (h *goHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc
 		return &pulumirpc.RunResponse{}, nil
 	}
 
-	program, err := h.compile(ctx, programDir, opts.buildTarget)
-	if err != nil {
-		return nil, fmt.Errorf("error in compiling Go: %w", err)
+	program := opts.buildTarget
+	if program == "" {
+		f, err := os.CreateTemp("", "pulumi-go.*")
+		if err != nil {
+			return nil, fmt.Errorf("unable to create go program temp file: %w", err)
+		}
+		program = f.Name()
+		defer os.Remove(program) // also when the build fails
+		if err := f.Close(); err != nil {
+			return nil, fmt.Errorf("unable to close go program temp file: %w", err)
+		}
 	}
-	if opts.buildTarget == "" {
-		defer os.Remove(program)
+	if err := h.compile(ctx, programDir, program); err != nil {
+		return nil, fmt.Errorf("error in compiling Go: %w", err)
 	}
 	return h.runProgram(ctx, pwd, env, program), nil
 }
 
-// compile builds the Go program in dir with `go build` (as upstream: -buildvcs=false, -trimpath,
-// -ldflags "-w -s") into outfile, or a new temporary file when outfile is empty, and returns its
-// path. The engine shows "Compiling the program ..." meanwhile; go's own output goes to ours.
-func (h *goHost) compile(ctx context.Context, dir, outfile string) (string, error) {
+// compile builds the Go program in dir with `go build` into outfile, as upstream: -buildvcs=false,
+// -trimpath, -ldflags "-w -s". The engine shows "Compiling the program ..." meanwhile; go's own
+// output goes to ours.
+func (h *goHost) compile(ctx context.Context, dir, outfile string) error {
 	h.log(ctx, "Compiling the program ...")
 	if matches, err := filepath.Glob(filepath.Join(dir, "*.go")); err != nil || len(matches) == 0 {
-		return "", fmt.Errorf("Failed to find go files for 'go build' matching %s", //nolint:staticcheck // upstream's text
+		return fmt.Errorf("Failed to find go files for 'go build' matching %s", //nolint:staticcheck // upstream's text
 			filepath.Join(dir, "*.go"))
-	}
-	if outfile == "" {
-		f, err := os.CreateTemp("", "pulumi-go.*")
-		if err != nil {
-			return "", fmt.Errorf("unable to create go program temp file: %w", err)
-		}
-		if err := f.Close(); err != nil {
-			return "", fmt.Errorf("unable to close go program temp file: %w", err)
-		}
-		outfile = f.Name()
 	}
 	gobin, err := executable.FindExecutable("go")
 	if err != nil {
-		return "", fmt.Errorf("unable to find 'go' executable: %w", err)
+		return fmt.Errorf("unable to find 'go' executable: %w", err)
 	}
 	build := exec.CommandContext(ctx, gobin, "build", "-buildvcs=false", "-o", outfile,
 		"-trimpath", "-ldflags", "-w -s")
 	build.Dir = dir
 	build.Stdout, build.Stderr = os.Stdout, os.Stderr
 	if err := build.Run(); err != nil {
-		return "", fmt.Errorf("unable to run `go build`: %w", err)
+		return fmt.Errorf("unable to run `go build`: %w", err)
 	}
 	if ok, err := executable.IsExecutable(outfile); err != nil || !ok {
-		return "", errors.New("go program is not executable, does your program have a 'main' package?")
+		return errors.New("go program is not executable, does your program have a 'main' package?")
 	}
 	h.log(ctx, "Finished compiling")
-	return outfile, nil
+	return nil
 }
 
 // log shows an ephemeral line in the engine's display, as upstream's host does around a build;
