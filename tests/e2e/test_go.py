@@ -32,68 +32,8 @@ GO_HOST = "pulumi-language-go"
 WABA, VIP, SALES, SALES_WABA, SPARE = ("102290129340398", "106540352242922", "106540352242924",
                                        "102290129340399", "106540352242925")
 
-PROGRAM = """\
-package main
-
-import (
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
-	"github.com/waba-webhooks/waba-webhooks/sdk/go/whatsapp"
-)
-
-func main() {
-	pulumi.Run(func(ctx *pulumi.Context) error {
-		cfg := config.New(ctx, "")
-		verifyToken := cfg.RequireSecret("verifyToken")
-		if _, err := whatsapp.NewWabaRouting(ctx, "support", &whatsapp.WabaRoutingArgs{
-			WabaId:       pulumi.String("WABA"),
-			CallbackUri:  pulumi.String(cfg.Require("supportUrl")),
-			PhoneNumbers: pulumi.StringMap{"VIP": pulumi.String(cfg.Require("vipUrl"))},
-			VerifyToken:  verifyToken,
-		}); err != nil {
-			return err
-		}
-		if _, err := whatsapp.NewPhoneCallbackOverride(ctx, "sales", &whatsapp.PhoneCallbackOverrideArgs{
-			PhoneNumberId: pulumi.String("SALES"),
-			CallbackUri:   pulumi.String(cfg.Require("salesUrl")),
-			VerifyToken:   verifyToken,
-		}); err != nil {
-			return err
-		}
-		if _, err := whatsapp.NewAppWebhookSubscription(ctx, "app", &whatsapp.AppWebhookSubscriptionArgs{
-			CallbackUrl:   pulumi.String(cfg.Require("appUrl")),
-			VerifyToken:   verifyToken,
-			Fields:        pulumi.StringArray{pulumi.String("messages"), pulumi.String("account_update")},
-			AdoptExisting: pulumi.Bool(true),
-		}); err != nil {
-			return err
-		}
-		if id := cfg.Get("importId"); id != "" {
-			if _, err := whatsapp.NewPhoneCallbackOverride(ctx, "adopted", &whatsapp.PhoneCallbackOverrideArgs{
-				PhoneNumberId: pulumi.String(id),
-				CallbackUri:   pulumi.String(cfg.Require("adoptedUrl")),
-				VerifyToken:   verifyToken,
-			}, pulumi.Import(pulumi.ID(id))); err != nil {
-				return err
-			}
-		}
-		other, err := whatsapp.NewProvider(ctx, "other", &whatsapp.ProviderArgs{
-			AccessToken:       cfg.RequireSecret("otherToken"),
-			GraphUrl:          pulumi.String(cfg.Require("graphUrl")),
-			AllowHttpLoopback: pulumi.Bool(true),
-		})
-		if err != nil {
-			return err
-		}
-		_, err = whatsapp.NewWabaCallbackOverride(ctx, "other-app", &whatsapp.WabaCallbackOverrideArgs{
-			WabaId:      pulumi.String("WABA"),
-			CallbackUri: pulumi.String(cfg.Require("otherUrl")),
-			VerifyToken: verifyToken,
-		}, pulumi.Provider(other))
-		return err
-	})
-}
-""".replace("WABA", WABA).replace("VIP", VIP).replace("SALES", SALES)
+#: The program (a main.go; tests.golang.go_program gives it examples/go's go.mod and go.sum).
+PROGRAM = Path(__file__).resolve().parent / "go_program" / "main.go"
 
 
 def go_host_beside(cli: str) -> Path:
@@ -109,7 +49,7 @@ def go_host_beside(cli: str) -> Path:
 def test_go_program_up_preview_update_import_destroy(engine: str, tmp_path: Path, emulator,
                                                      callback_receiver):
     go_host_beside(engine)
-    project = go_program(tmp_path / "project", PROGRAM)
+    project = go_program(tmp_path / "project", PROGRAM.read_text())
     compile_program(project)
     (project / "Pulumi.yaml").write_text(json.dumps(
         {"name": "go-routing", "runtime": "go", **local_plugin()}))
@@ -123,7 +63,8 @@ def test_go_program_up_preview_update_import_destroy(engine: str, tmp_path: Path
         ("whatsapp:graphUrl", emulator.url, False), ("whatsapp:allowHttpLoopback", "true", False),
         ("graphUrl", emulator.url, False), ("otherToken", other_app["access_tokens"][0], True),
         ("verifyToken", callback_receiver.verify_token, True),
-        *[(f"{name}Url", url(name), False) for name in ("support", "vip", "sales", "app", "other")]]:
+        *[(f"{name}Url", url(name), False)
+          for name in ("support", "vip", "sales", "app", "other")]]:
         run("config", "set", *(["--secret"] if secret else []), key, value)
     printed: list[str] = []
 
