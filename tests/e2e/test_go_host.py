@@ -1,8 +1,9 @@
 """Our Go language host (tools/engine/gohost, `pulumi-language-go`) over gRPC, as the engine asks
 it before it runs a program: which plugins the program needs (from the modules its go.mod
 requires: sdk/go's pulumi-plugin.json names `whatsapp` at the package's version) and what the
-program depends on (`pulumi about`); and that it stops, with the program it runs, when its
-engine is killed. tests/e2e/test_go.py runs programs with it through the CLI.
+program depends on (`pulumi about`); the runtime options `buildTarget` and `binary`, with what
+the program reads from the host (config, secrets, stack, project, dry run); and that it stops,
+with the program it runs, when its engine is killed. tests/e2e/test_go.py runs programs with it through the CLI.
 A missing host is a failure, never a skip: bin/test's tools/install-engine builds it."""
 
 from __future__ import annotations
@@ -136,3 +137,62 @@ def test_host_and_program_exit_when_the_engine_is_killed(engine: str, tmp_path: 
         up.wait(timeout=60)
         run("cancel", "--yes")  # the killed run's lock
         run("stack", "rm", "dev", "--yes", "--force")
+
+
+#: A program of outputs only: what the host passed it (config, a secret, the stack, the project,
+#: whether it is a preview).
+OUTPUTS_PROGRAM = """\
+package main
+
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+)
+
+func main() {
+	pulumi.Run(func(ctx *pulumi.Context) error {
+		cfg := config.New(ctx, "")
+		ctx.Export("greeting", pulumi.String("hello "+cfg.Require("who")))
+		ctx.Export("stack", pulumi.String(ctx.Stack()))
+		ctx.Export("project", pulumi.String(ctx.Project()))
+		ctx.Export("dryRun", pulumi.Bool(ctx.DryRun()))
+		ctx.Export("token", cfg.RequireSecret("token"))
+		return nil
+	})
+}
+"""
+
+
+def test_build_target_then_a_prebuilt_binary(engine: str, tmp_path: Path):
+    """With the runtime option `buildTarget` the host builds the program there and keeps it; the
+    program gets its config, secret, stack, project and dry-run flag from the host. With the
+    option `binary` naming that file, the host runs it without building: the Go source can be
+    gone, and the preview changes nothing."""
+    go_host_beside(engine)
+    project = go_program(tmp_path / "project", OUTPUTS_PROGRAM)
+    compile_program(project)
+    target = project / "build" / "outputs"
+
+    def runtime(**options: str) -> None:
+        (project / "Pulumi.yaml").write_text(json.dumps(
+            {"name": "go-outputs", "runtime": {"name": "go", "options": options}}))
+
+    runtime(buildTarget="build/outputs")
+    run = pulumi_in(engine, project, tmp_path)
+    run("stack", "init", "dev", "--secrets-provider", "passphrase")
+    run("config", "set", "who", "go")
+    run("config", "set", "--secret", "token", "t0ken-in-go")
+    up = run("up", "--yes", "--color", "never")
+    assert "t0ken-in-go" not in up.stdout + up.stderr
+    assert json.loads(run("stack", "output", "--json").stdout) == {
+        "greeting": "hello go", "stack": "dev", "project": "go-outputs", "dryRun": False,
+        "token": "[secret]"}
+    assert json.loads(run("stack", "output", "--json", "--show-secrets").stdout)["token"] == \
+        "t0ken-in-go"
+    assert target.is_file()
+
+    runtime(binary=str(target))
+    (project / "main.go").unlink()
+    run("preview", "--expect-no-changes", "--color", "never")
+    run("destroy", "--yes")
+    run("stack", "rm", "dev", "--yes")
