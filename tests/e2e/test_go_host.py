@@ -3,8 +3,9 @@ it before it runs a program: which plugins the program needs (from the modules i
 requires: sdk/go's pulumi-plugin.json names `whatsapp` at the package's version) and what the
 program depends on (`pulumi about`); the runtime options `buildTarget` and `binary`, with what
 the program reads from the host (config, secrets, stack, project, dry run); and that it stops,
-with the program it runs, when its engine is killed. tests/e2e/test_go.py runs programs with it through the CLI.
-A missing host is a failure, never a skip: bin/test's tools/install-engine builds it."""
+with the program it runs, when its engine is killed. tests/e2e/test_go.py runs the routing
+program with it against the emulator. A missing host is a failure, never a skip: bin/test's
+tools/install-engine builds it."""
 
 from __future__ import annotations
 
