@@ -33,7 +33,7 @@ def test_sdk_nodejs_is_what_the_generator_writes_from_the_schema(tmp_path: Path)
     """sdk/nodejs is exactly what tools/gen-sdk writes from schema.json today: a schema change
     (or a generator upgrade) without a regenerated SDK fails here."""
     fresh = tmp_path / "nodejs"
-    run([str(GEN_SDK), str(fresh)], tmp_path)
+    run([str(GEN_SDK), "nodejs", str(fresh)], tmp_path)
     want, have = tree(fresh), tree(SDK_DIR)
     stale = sorted(name for name in want.keys() | have.keys() if want.get(name) != have.get(name))
     assert not stale, (f"sdk/nodejs is stale ({', '.join(stale)}): run tools/gen-sdk "

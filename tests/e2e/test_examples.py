@@ -18,7 +18,10 @@ from pulumi import automation as auto
 
 from tests.e2e.conftest import E2EStack, changes, local_plugin
 from tests.e2e.test_yaml import APP_SECRET, Calls, shape
+from tests.golang import SDK_DIR as GO_SDK_DIR
+from tests.golang import compile_program, go
 from tests.nodejs import SDK_PACKAGE, npm_install, npm_packages, require_tool, run
+from waba_webhooks.plugin.schema import GO_MODULE
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 LANGUAGES = sorted(p.name for p in EXAMPLES.iterdir() if (p / "Pulumi.yaml").exists())
@@ -32,7 +35,8 @@ UP_CALLS: dict[str, Counter[tuple[str, str]]] = {}
 def project(root: Path, language: str, request: pytest.FixtureRequest) -> Path:
     """The example copied into `root`/project, its Pulumi.yaml pointing at this checkout's
     plugin (for Python, at the virtualenv running the tests; for TypeScript, its packages
-    installed, the SDK from the tarball of this checkout's, and `tsc --strict` clean)."""
+    installed, the SDK from the tarball of this checkout's, and `tsc --strict` clean; for Go, its
+    `replace` pointing at this checkout's sdk/go)."""
     target = root / "project"
     shutil.copytree(EXAMPLES / language, target,
                     ignore=shutil.ignore_patterns("venv", "node_modules", "__pycache__"))
@@ -40,6 +44,9 @@ def project(root: Path, language: str, request: pytest.FixtureRequest) -> Path:
     if language == "python":
         text["runtime"]["options"]["virtualenv"] = sys.prefix
     (target / "Pulumi.yaml").write_text(yaml.safe_dump({**text, **local_plugin()}))
+    if language == "go":
+        go(["mod", "edit", f"-replace={GO_MODULE}={GO_SDK_DIR}"], target)
+        compile_program(target)
     if language == "typescript":
         tarball = request.getfixturevalue("nodejs_sdk_tarball")
         package = json.loads((target / "package.json").read_text())
@@ -55,7 +62,7 @@ def project(root: Path, language: str, request: pytest.FixtureRequest) -> Path:
 
 
 def test_every_language_has_an_example():
-    assert LANGUAGES == ["python", "typescript", "yaml"]
+    assert LANGUAGES == ["go", "python", "typescript", "yaml"]
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -62,6 +62,11 @@ The provider's settings are the `whatsapp:*` stack config keys (`whatsapp:access
 Licensed under the Apache License, Version 2.0.
 """
 
+#: The Go module of the generated Go SDK (sdk/go, with a go.mod of its own) and the import path
+#: of its package, `whatsapp` (sdk/go/whatsapp: the path's last element names it).
+GO_MODULE = "github.com/waba-webhooks/waba-webhooks/sdk/go"
+GO_IMPORT_PATH = f"{GO_MODULE}/whatsapp"
+
 _RST_LITERAL = re.compile(r"``([^`]+)``")
 
 
@@ -106,6 +111,14 @@ def schema() -> dict[str, Any]:
                 "respectSchemaVersion": True,
                 "dependencies": {"@pulumi/pulumi": "^3.200.0"},
                 "typescriptVersion": "^5.9.3",
+            },
+            # The Go SDK in sdk/go (tools/gen-sdk): the package's import path (its last element,
+            # `whatsapp`, is the package name; rootPackageName would flatten the layout), the
+            # module holding it, and the package version as the plugin version it asks for.
+            "go": {
+                "importBasePath": GO_IMPORT_PATH,
+                "modulePath": GO_MODULE,
+                "respectSchemaVersion": True,
             },
         },
     }

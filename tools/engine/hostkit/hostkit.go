@@ -1,8 +1,8 @@
-// Package hostkit is what this project's language hosts (langhost: Python, nodehost: Node.js)
-// share: the plugin command line, the engine health check, serving the LanguageRuntime on a
-// loopback port, the answers of a host that installs nothing and needs no plugin, and running a
-// program to its end. Each host adds only what its language needs (how to start a program, its
-// runtime options, About).
+// Package hostkit is what this project's language hosts (langhost: Python, nodehost: Node.js,
+// gohost: Go) share: the plugin command line, the engine health check, serving the
+// LanguageRuntime on a loopback port, the answers of a host that installs nothing and needs no
+// plugin, and running a program to its end. Each host adds only what its language needs (how to
+// start a program, its runtime options, About; the Go host also its plugins and dependencies).
 package hostkit
 
 import (
