@@ -13,9 +13,9 @@ from tests.conftest import configured
 from waba_webhooks.config import Settings
 from waba_webhooks.errors import OverrideConflictError
 from waba_webhooks.graph import GraphClient
-from waba_webhooks.resources.override import READ_RESULT_TAKES_INPUTS, OverrideProvider
 from waba_webhooks.resources.phone import PhoneCallbackOverrideProvider
 from waba_webhooks.resources.waba import WabaCallbackOverrideProvider
+from waba_webhooks.rules.base import READ_RESULT_TAKES_INPUTS, OverrideProvider
 
 
 @dataclass

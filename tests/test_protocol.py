@@ -17,10 +17,10 @@ from pulumi.runtime.proto import provider_pb2
 
 from tests.plugins import PluginProcess
 from waba_webhooks.resources.app_subscription import AppWebhookSubscriptionProvider
-from waba_webhooks.resources.override import READ_RESULT_TAKES_INPUTS
 from waba_webhooks.resources.phone import PhoneCallbackOverrideProvider
 from waba_webhooks.resources.waba import WabaCallbackOverrideProvider
 from waba_webhooks.resources.waba_routing import WabaRoutingProvider
+from waba_webhooks.rules.base import READ_RESULT_TAKES_INPUTS
 
 URN_TYPE = "pulumi-python:dynamic/waba-webhooks:{}"
 

@@ -7,7 +7,7 @@ import pytest
 from pulumi.runtime import rpc
 
 from waba_webhooks import WabaRouting
-from waba_webhooks.resources import routing
+from waba_webhooks.tables import routing
 
 TABLE = {
     "appCallbackUri": "https://hooks.example.com/app",

@@ -24,9 +24,9 @@ from pulumi.runtime.rpc import UNKNOWN
 
 from tests.conftest import EmulatorHandle, configured
 from tests.examples import BASE_EXAMPLES, ExampleTally, property_settings
-from waba_webhooks.resources.override import OverrideProvider
 from waba_webhooks.resources.phone import PhoneCallbackOverrideProvider
 from waba_webhooks.resources.waba import WabaCallbackOverrideProvider
+from waba_webhooks.rules.base import OverrideProvider
 
 MAX_EXAMPLES = BASE_EXAMPLES
 SETTINGS = property_settings(MAX_EXAMPLES)

@@ -30,9 +30,9 @@ from pathlib import Path
 
 from pulumi import automation as auto
 
-from ..resources import routing
-from ..resources.shard import CONFIG_KEY as SHARD_KEY
-from ..resources.shard import RESHARD_KEY, Shard, shard_of
+from ..tables import routing
+from ..tables.shard import CONFIG_KEY as SHARD_KEY
+from ..tables.shard import RESHARD_KEY, Shard, shard_of
 from .stack_set import (
     ROUTING_KEY,
     Prepare,

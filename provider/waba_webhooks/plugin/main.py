@@ -1,6 +1,6 @@
 """``pulumi-resource-whatsapp``: the executable the Pulumi engine starts for the ``whatsapp``
 package. It serves `WhatsAppProvider` over gRPC on a loopback port it prints, as every plugin
-does, and stops with its engine (`waba_webhooks.resources.lifeline`)."""
+does, and stops with its engine (`waba_webhooks.lifeline`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from .._version import __version__
 def main() -> None:
     from pulumi.provider.experimental.server import main as serve
 
-    from ..resources import lifeline
+    from .. import lifeline
     from .provider import WhatsAppProvider
 
     if lifeline.watch_engine():

@@ -35,8 +35,8 @@ from pulumi.runtime.rpc import UNKNOWN
 from .. import config
 from ..errors import ConfigurationError, NothingToImportError, WabaWebhooksError
 from ..resources import KINDS
-from ..resources.kind import Kind
-from ..resources.override import GraphProvider, is_unknown
+from ..rules.base import GraphProvider, is_unknown
+from ..rules.kind import Kind
 from . import schema
 
 #: Worker threads for provider calls; each call runs the rules of one resource.

@@ -36,8 +36,7 @@ import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from ..errors import AppSubscriptionConflictError
-from .kind import Kind
-from .override import (
+from ..rules.base import (
     ADOPT_EXISTING,
     VERIFY_TOKEN,
     GraphProvider,
@@ -47,7 +46,8 @@ from .override import (
     read_result,
     require_token,
 )
-from .resource import build_props
+from ..rules.kind import Kind
+from ..rules.props import build_props
 
 if TYPE_CHECKING:
     from ..graph import AppSubscription

@@ -14,15 +14,15 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
-from .kind import Kind
-from .override import (
+from ..rules.base import (
     ADOPT_EXISTING,
     CALLBACK_URI,
     VERIFY_TOKEN,
     OverrideProvider,
     require_token,
 )
-from .resource import build_props
+from ..rules.kind import Kind
+from ..rules.props import build_props
 
 if TYPE_CHECKING:
     from ..graph import WebhookConfiguration

@@ -56,8 +56,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
 from ..errors import GraphError, NotFoundError, RoutingError
-from .kind import Kind
-from .override import (
+from ..rules.base import (
     ADOPT_EXISTING,
     CALLBACK_URI,
     VERIFY_TOKEN,
@@ -73,7 +72,8 @@ from .override import (
     takeover,
     warn_left_as_is,
 )
-from .resource import build_props
+from ..rules.kind import Kind
+from ..rules.props import build_props
 
 if TYPE_CHECKING:
     from pulumi.dynamic import CheckResult

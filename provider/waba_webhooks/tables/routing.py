@@ -47,11 +47,10 @@ from typing import Any
 
 import pulumi
 
-from .app_subscription import AppWebhookSubscription
-from .phone import PhoneCallbackOverride
-from .shard import Shard
-from .waba import WabaCallbackOverride
-from .waba_routing import (
+from ..resources.app_subscription import AppWebhookSubscription
+from ..resources.phone import PhoneCallbackOverride
+from ..resources.waba import WabaCallbackOverride
+from ..resources.waba_routing import (
     APPLICATION_RULE,
     CLEAR,
     KEEP,
@@ -59,6 +58,7 @@ from .waba_routing import (
     WABA_RULE,
     WabaRouting,
 )
+from .shard import Shard
 
 APPLICATION = APPLICATION_RULE
 WABA = WABA_RULE

@@ -203,8 +203,7 @@ class GraphProvider(ResourceProvider):
     def client(self) -> GraphClient:
         """The process-wide Graph client for these settings (in a provider process started by
         the engine, the process then ends with its engine: `lifeline`)."""
-        from .. import graph
-        from . import lifeline
+        from .. import graph, lifeline
 
         lifeline.watch_engine()
         return graph.client_for(self.settings)

@@ -23,7 +23,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .override import GraphProvider
+    from .base import GraphProvider
 
 #: The native plugin's package name, and the module of its resource types.
 PACKAGE = "whatsapp"
