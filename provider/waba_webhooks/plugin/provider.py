@@ -24,7 +24,7 @@ import asyncio
 import contextvars
 import functools
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -36,6 +36,7 @@ from .. import config
 from ..errors import ConfigurationError, NothingToImportError, WabaWebhooksError
 from ..resources import KINDS
 from ..rules.base import GraphProvider, is_unknown
+from ..rules.diff import ChangeKind, PropertyChange
 from ..rules.kind import Kind
 from . import schema
 
@@ -153,19 +154,16 @@ class WhatsAppProvider(api.Provider):
 
     async def diff(self, request: api.DiffRequest) -> api.DiffResponse:
         """The rules' diff, from the old outputs and the new inputs (the engine sends no old
-        inputs), with a line per changed property for ``preview --diff``: per number for maps
-        (``phoneNumbers["106540352242922"]``)."""
+        inputs), with its changes per property for ``preview --diff``."""
         kind = _kind(request.type)
         olds, news = _props(kind, request.old_state), _props(kind, request.new_inputs)
         result = await self._run(kind, self._handler(kind).diff, request.resource_id, olds, news)
-        replaces = [kind.wire_names.get(name, name) for name in result.replaces or []]
-        detailed = detailed_diff(kind, olds, news, set(result.replaces or [])) \
-            if result.changes else {}
+        detailed = detailed_diff(kind, result.properties)
         return api.DiffResponse(
             changes=bool(result.changes),
-            replaces=replaces,
+            replaces=[kind.wire_names[name] for name in result.replaces or []],
             delete_before_replace=bool(result.delete_before_replace),
-            diffs=sorted({re.split(r"[\[.]", path)[0] for path in detailed}),
+            diffs=list(dict.fromkeys(kind.wire_names[c.name] for c in result.properties)),
             detailed_diff=detailed,
         )
 
@@ -235,61 +233,26 @@ class WhatsAppProvider(api.Provider):
             raise WabaWebhooksError(in_wire_words(kind, str(error))) from None
 
 
-def detailed_diff(kind: Kind, olds: Props, news: Props,
-                  replaces: set[str]) -> dict[str, api.PropertyDiff]:
-    """What ``preview --diff`` marks, per input (per key for maps): the old outputs against
-    the new inputs. A value recorded as absent equals an empty one."""
-    result: dict[str, api.PropertyDiff] = {}
-
-    def mark(path: str, old: Any, new: Any, replace: bool) -> None:
-        if _empty(old) and _empty(new):
-            return
-        if _empty(old):
-            kind_ = api.PropertyDiffKind.ADD_REPLACE if replace else api.PropertyDiffKind.ADD
-        elif _empty(new):
-            kind_ = (api.PropertyDiffKind.DELETE_REPLACE if replace
-                     else api.PropertyDiffKind.DELETE)
-        elif old != new or is_unknown(new):
-            kind_ = (api.PropertyDiffKind.UPDATE_REPLACE if replace
-                     else api.PropertyDiffKind.UPDATE)
-        else:
-            return
-        result[path] = api.PropertyDiff(kind_, input_diff=True)
-
-    for name in kind.inputs:
-        default = kind.defaults.get(name)
-        old, new = olds.get(name, default), news.get(name, default)
-        old, new = (default if old is None else old), (default if new is None else new)
-        wire_name = kind.wire_names[name]
-        replace = name in replaces
-        if isinstance(old, Mapping) or isinstance(new, Mapping):
-            old_map = old if isinstance(old, Mapping) else {}
-            new_map = new if isinstance(new, Mapping) else {}
-            if is_unknown(new):
-                mark(wire_name, old, new, replace)
-                continue
-            for key in dict.fromkeys([*old_map, *new_map]):
-                mark(f'{wire_name}["{key}"]', old_map.get(key), new_map.get(key), replace)
-        elif isinstance(old, list) and isinstance(new, list) and sorted(map(str, old)) == \
-                sorted(map(str, new)):
-            continue  # a list of names is a set to Meta: another order is no change
-        elif name == "verify_token" and old is None:
-            continue  # none recorded (an import): declaring one is no change
-        else:
-            mark(wire_name, old, new, replace)
-    if not result:
-        # Work the last read found that no input shows (overrides to clear, an unsubscribed
-        # WABA): name the outputs that carry it.
-        for name in ("unlisted_overrides", "subscribed"):
-            if name in kind.properties:
-                result[kind.wire_names[name]] = api.PropertyDiff(
-                    api.PropertyDiffKind.UPDATE, input_diff=False)
-                break
-    return result
+#: A rule's change -> the engine's kind of property diff, without and with a replace.
+_DIFF_KINDS = {
+    ChangeKind.ADD: (api.PropertyDiffKind.ADD, api.PropertyDiffKind.ADD_REPLACE),
+    ChangeKind.UPDATE: (api.PropertyDiffKind.UPDATE, api.PropertyDiffKind.UPDATE_REPLACE),
+    ChangeKind.DELETE: (api.PropertyDiffKind.DELETE, api.PropertyDiffKind.DELETE_REPLACE),
+}
 
 
-def _empty(value: Any) -> bool:
-    return value is None or value == {} or value == []
+def detailed_diff(kind: Kind, changes: Iterable[PropertyChange]) -> dict[str, api.PropertyDiff]:
+    """The rules' per-property changes as the engine's detailed diff: wire paths
+    (``phoneNumbers["106540352242922"]``) and kinds."""
+    return {wire_path(kind, change): api.PropertyDiff(_DIFF_KINDS[change.kind][change.replace],
+                                                      input_diff=change.input)
+            for change in changes}
+
+
+def wire_path(kind: Kind, change: PropertyChange) -> str:
+    """A change's property path in wire names."""
+    name = kind.wire_names[change.name]
+    return name if change.key is None else f'{name}["{change.key}"]'
 
 
 def _kind(token: str) -> Kind:

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pulumi
-from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import CheckResult, CreateResult, ReadResult, UpdateResult
 
 from ..errors import AppSubscriptionConflictError
 from ..rules.base import (
@@ -41,11 +41,12 @@ from ..rules.base import (
     VERIFY_TOKEN,
     GraphProvider,
     check_token,
-    differs,
+    input_changes,
     is_unknown,
     read_result,
     require_token,
 )
+from ..rules.diff import Diff, PropertyChange
 from ..rules.kind import Kind
 from ..rules.props import build_props
 
@@ -139,11 +140,10 @@ class AppWebhookSubscriptionProvider(GraphProvider):
             (REMOVE_ON_DESTROY, validation.check_bool),
         ))
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> Diff:
         """From state alone (no Graph call): any input change, or drift a refresh recorded,
         updates in place; never a replace (there is one subscription per app)."""
-        changed = [name for name in INPUTS if self._differs(olds, news, name)]
-        return DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
+        return Diff(change for name in INPUTS for change in _changes(olds, news, name))
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         app_id = self.client.app_id()
@@ -246,16 +246,30 @@ class AppWebhookSubscriptionProvider(GraphProvider):
 
     @staticmethod
     def _differs(olds: Mapping[str, Any], news: Mapping[str, Any], name: str) -> bool:
-        if name == FIELDS:
-            new = news.get(FIELDS)
-            return is_unknown(new) or (
-                isinstance(new, list) and any(is_unknown(item) for item in new)
-            ) or not same_fields(olds.get(FIELDS), new)
-        if name == INCLUDE_VALUES:
-            return _include_values(olds) != _include_values(news) or is_unknown(news.get(name))
-        if name == REMOVE_ON_DESTROY:
-            return bool(olds.get(name)) != bool(news.get(name)) or is_unknown(news.get(name))
-        return differs(olds, news, name)
+        return bool(_changes(olds, news, name))
+
+
+def _changes(olds: Mapping[str, Any], news: Mapping[str, Any],
+             name: str) -> list[PropertyChange]:
+    """How input `name` changed: the fields as a set (`same_fields`), an absent
+    ``include_values`` as true, an absent ``remove_on_destroy`` as false."""
+    if name == FIELDS:
+        return input_changes(olds, news, FIELDS, same=_same_known_fields)
+    if name == INCLUDE_VALUES:
+        return input_changes(olds, news, name, True, same=_same_bool)
+    if name == REMOVE_ON_DESTROY:
+        return input_changes(olds, news, name, False, same=_same_bool)
+    return input_changes(olds, news, name)
+
+
+def _same_known_fields(old: Any, new: Any) -> bool:
+    """The same set of fields, every one known."""
+    return not (isinstance(new, list) and any(is_unknown(item) for item in new)) and \
+        same_fields(old, new)
+
+
+def _same_bool(old: Any, new: Any) -> bool:
+    return bool(old) == bool(new)
 
 
 def _include_values(props: Mapping[str, Any]) -> bool:

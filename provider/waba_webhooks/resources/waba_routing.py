@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
 from ..errors import GraphError, NotFoundError, RoutingError
 from ..rules.base import (
@@ -65,13 +65,14 @@ from ..rules.base import (
     Takeover,
     check_token,
     conflict_error,
-    differs,
+    input_changes,
     is_unknown,
     read_result,
     require_token,
     takeover,
     warn_left_as_is,
 )
+from ..rules.diff import ChangeKind, Diff, PropertyChange
 from ..rules.kind import Kind
 from ..rules.props import build_props
 
@@ -247,15 +248,19 @@ def effective_routing(outs: Mapping[str, Any]) -> dict[str, dict[str, str | None
     return result
 
 
-def pending(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
-    """Whether the last read found work for an `up` that the inputs do not show: overrides to
-    clear under ``unlisted="clear"``, or our app no longer subscribed to a routed WABA."""
-    if news.get(UNLISTED) == CLEAR and (
-        olds.get("unlisted_overrides")
-        or (news.get(CALLBACK_URI) is None and olds.get("waba_callback_uri"))
-    ):
-        return True
-    return olds.get("subscribed") is False and routed(news)
+def pending(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[PropertyChange]:
+    """Work the last read found for an `up` that the inputs do not show, as changes of the
+    outputs that carry it: overrides to clear under ``unlisted="clear"`` (on numbers, on the
+    WABA), or our app no longer subscribed to a routed WABA."""
+    found = []
+    if news.get(UNLISTED) == CLEAR:
+        if olds.get("unlisted_overrides"):
+            found.append(PropertyChange("unlisted_overrides", ChangeKind.DELETE, input=False))
+        if news.get(CALLBACK_URI) is None and olds.get("waba_callback_uri"):
+            found.append(PropertyChange("waba_callback_uri", ChangeKind.DELETE, input=False))
+    if olds.get("subscribed") is False and routed(news):
+        found.append(PropertyChange("subscribed", ChangeKind.UPDATE, input=False))
+    return found
 
 
 # ---- the provider -------------------------------------------------------------------------------
@@ -303,13 +308,14 @@ class WabaRoutingProvider(GraphProvider):
             (ADOPT_EXISTING, validation.check_bool),
         ))
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        """From state alone (no Graph call): a new WABA id replaces; any other input change,
-        drift recorded by a refresh, or work the last read found (`pending`) updates."""
-        changed = [name for name in INPUTS if differs(olds, news, name, EMPTY.get(name))]
-        return DiffResult(changes=bool(changed) or pending(olds, news),
-                          replaces=[WABA_ID] if WABA_ID in changed else [],
-                          delete_before_replace=False)
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> Diff:
+        """From state alone (no Graph call), per number for the maps: a new WABA id replaces;
+        any other input change, drift recorded by a refresh, or work the last read found
+        (`pending`) updates."""
+        return Diff([*(change for name in INPUTS
+                       for change in input_changes(olds, news, name, EMPTY.get(name),
+                                                   replace=name == WABA_ID)),
+                     *pending(olds, news)])
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         waba_id = props[WABA_ID]

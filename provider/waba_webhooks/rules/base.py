@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 import inspect
+import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Self
@@ -27,7 +28,6 @@ from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
     ConfigureRequest,
-    DiffResult,
     ReadResult,
     ResourceProvider,
 )
@@ -35,6 +35,7 @@ from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
 from ..errors import OverrideConflictError, VerifyTokenRequiredError
+from .diff import ChangeKind, Diff, PropertyChange
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -126,7 +127,7 @@ def imported(olds: Mapping[str, Any]) -> bool:
     """Whether the recorded inputs are those of an import: the object is recorded without a
     verify token. Meta never returns a token, so `pulumi import` cannot record one; such a
     resource may go without it until a write needs it (`check_token`, `require_token`), and
-    declaring one later is not a change by itself (`differs`)."""
+    declaring one later is not a change by itself (`input_changes`)."""
     return bool(olds) and olds.get(VERIFY_TOKEN) is None
 
 
@@ -208,6 +209,11 @@ class GraphProvider(ResourceProvider):
         lifeline.watch_engine()
         return graph.client_for(self.settings)
 
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> Diff:
+        """The changes from the old state (the last outputs) to the new inputs, per property;
+        every resource has its own."""
+        raise NotImplementedError
+
     def callback_uri_check(self, where: str) -> Check:
         """`validation.check_callback_uri` with this provider's ``allowHttpLoopback`` setting.
         A URI it accepts that Meta may still refuse (`validation.callback_uri_warnings`) gets a
@@ -270,12 +276,11 @@ class OverrideProvider(GraphProvider):
             (ADOPT_EXISTING, validation.check_bool),
         ))
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> Diff:
         """A new id replaces the resource; a new URI or token updates it in place."""
-        changed = [name for name in self.input_names if differs(olds, news, name)]
-        replaces = [self.id_property] if self.id_property in changed else []
-        return DiffResult(changes=bool(changed), replaces=replaces,
-                          delete_before_replace=False)
+        return Diff(change for name in self.input_names
+                    for change in input_changes(olds, news, name,
+                                                replace=name == self.id_property))
 
     # ---- helpers for subclasses ---------------------------------------------------------------
 
@@ -320,20 +325,51 @@ class OverrideProvider(GraphProvider):
         return clear_allowed(self.noun, object_id, current, props.get(CALLBACK_URI))
 
 
-def differs(olds: Mapping[str, Any], news: Mapping[str, Any], name: str,
-            empty: Any = None) -> bool:
-    """Whether input `name` changed between the old state and the new inputs. An absent value
-    equals `empty` (``adopt_existing``: absent and False are the same); an unknown one (known
-    only at `up`) counts as a change."""
+def input_changes(olds: Mapping[str, Any], news: Mapping[str, Any], name: str,
+                  empty: Any = None, *, same: Callable[[Any, Any], bool] | None = None,
+                  replace: bool = False) -> list[PropertyChange]:
+    """How input `name` changed from the old state to the new inputs: not at all, as a whole,
+    or per key of a map (``phone_numbers["<id>"]``). An absent value equals `empty`
+    (``adopt_existing``: absent and False are the same); an unknown one (known only at `up`)
+    is a change; `same` says when two values are equal (default ``==``)."""
     old, new = olds.get(name), news.get(name)
+    old = empty if old is None else old
     if is_unknown(new):
-        return True
+        return _change(name, old, new, replace)
     if name == VERIFY_TOKEN and old is None:
-        return False  # none recorded (an import): declaring one changes nothing at Meta
+        return []  # none recorded (an import): declaring one changes nothing at Meta
+    new = empty if new is None else new
     if name == ADOPT_EXISTING:
-        return bool(old) != bool(new)
-    changed: bool = (empty if old is None else old) != (empty if new is None else new)
-    return changed
+        old, new = bool(old), bool(new)
+    if isinstance(old, Mapping) or isinstance(new, Mapping):
+        old_map = old if isinstance(old, Mapping) else {}
+        new_map = new if isinstance(new, Mapping) else {}
+        return [change for key in dict.fromkeys([*old_map, *new_map])
+                for change in _change(name, old_map.get(key), new_map.get(key), replace, key)]
+    if (same or operator.eq)(old, new):
+        return []
+    return _change(name, old, new, replace)
+
+
+def _change(name: str, old: Any, new: Any, replace: bool,
+            key: str | None = None) -> list[PropertyChange]:
+    """The change from `old` to `new` (none, an add, an update or a delete); a value recorded
+    as absent equals an empty one."""
+    if _empty(old) and _empty(new):
+        return []
+    if _empty(old):
+        kind = ChangeKind.ADD
+    elif _empty(new):
+        kind = ChangeKind.DELETE
+    elif old != new or is_unknown(new):
+        kind = ChangeKind.UPDATE
+    else:
+        return []
+    return [PropertyChange(name, kind, key=key, replace=replace)]
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == {} or value == []
 
 
 def is_unknown(value: Any) -> bool:
