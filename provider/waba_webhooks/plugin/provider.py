@@ -32,7 +32,7 @@ from pulumi.provider.experimental import provider as api
 from pulumi.provider.experimental.property_value import Computed, PropertyValue
 from pulumi.runtime.rpc import UNKNOWN
 
-from .. import config
+from .. import config, graph
 from ..errors import ConfigurationError, NothingToImportError, WabaWebhooksError
 from ..resources import KINDS
 from ..rules.base import GraphProvider, is_unknown
@@ -133,7 +133,8 @@ class WhatsAppProvider(api.Provider):
         args = {key: plain(value) for key, value in request.args.items()}
         self._settings = _settings({key: value for key, value in args.items()
                                     if not is_unknown(value)})
-        self._handlers = {kind.token: kind.provider.configured(self._settings)
+        client = graph.client_for(self._settings)
+        self._handlers = {kind.token: kind.provider.configured(self._settings, client)
                           for kind in KINDS}
         return api.ConfigureResponse(accept_secrets=True, supports_preview=False,
                                      accept_resources=False, accept_outputs=False)
@@ -188,10 +189,7 @@ class WhatsAppProvider(api.Provider):
                     "to another app). Nothing was recorded")
             return api.ReadResponse(resource_id="")
         secrets = secret_names(request.properties) | secret_names(request.inputs)
-        inputs = getattr(result, "inputs", None)
-        if inputs is None:
-            inputs = {name: result.outs[name] for name in kind.inputs  # type: ignore[index]  # reads with an id return outs
-                      if result.outs.get(name) is not None}  # type: ignore[union-attr]  # likewise
+        inputs = result.inputs or {}  # every read that finds something says them (`read_result`)
         return api.ReadResponse(
             resource_id=result.id,
             properties=_wire(kind, result.outs or {}, secrets),

@@ -2,5 +2,6 @@
 
 ``kind`` says what one resource is as both doors see it (`Kind`), ``base`` holds the base of
 every resource's rules (settings, the Graph client, check plumbing) and the rules of overrides
-(takeover, clear), ``diff`` a rule's diff per property, ``props`` builds a resource's inputs in a program.
+(takeover, clear), ``diff`` a rule's diff per property, ``props`` builds a resource's inputs in
+a program.
 """

@@ -179,35 +179,49 @@ class GraphProvider(ResourceProvider):
     serialize_as_secret_always = False
 
     def configure(self, req: ConfigureRequest) -> None:
+        """The dynamic door's configure: the stack's ``whatsapp:*`` settings and their client."""
         from .. import config
 
-        self._settings = config.load(req.config.get)
+        self.use(config.load(req.config.get))
 
     @classmethod
-    def configured(cls, settings: Settings) -> Self:
-        """A provider with these settings (the native door's ``configure()``)."""
-        provider = cls()
-        provider._settings = settings
-        return provider
+    def configured(cls, settings: Settings, client: GraphClient | None = None) -> Self:
+        """Rules with these settings and this client (the native door's configure, one client
+        per provider instance)."""
+        rules = cls()
+        rules.use(settings, client)
+        return rules
+
+    def use(self, settings: Settings, client: GraphClient | None = None) -> None:
+        """Take the settings and the Graph client (`client`, else the process's one for these
+        settings) every call of these rules uses. In a provider process started by the engine,
+        the process then ends with its engine (`lifeline`)."""
+        from .. import graph, lifeline
+
+        self._settings = settings
+        self._client = client or graph.client_for(settings)
+        lifeline.watch_engine()
 
     @property
     def settings(self) -> Settings:
-        """Settings from ``configure()``, else from the environment alone."""
-        settings = self.__dict__.get("_settings")
-        if settings is None:
-            from .. import config
-
-            settings = self._settings = config.load()
-        return settings
+        """The settings handed over at configure time (before it, the environment's)."""
+        if "_settings" not in self.__dict__:
+            self._use_environment()
+        return self._settings
 
     @property
     def client(self) -> GraphClient:
-        """The process-wide Graph client for these settings (in a provider process started by
-        the engine, the process then ends with its engine: `lifeline`)."""
-        from .. import graph, lifeline
+        """The Graph client handed over at configure time (before it, the environment's)."""
+        if "_client" not in self.__dict__:
+            self._use_environment()
+        return self._client
 
-        lifeline.watch_engine()
-        return graph.client_for(self.settings)
+    def _use_environment(self) -> None:
+        """Rules called before any configure (a check of a preview): the environment's
+        settings."""
+        from .. import config
+
+        self.use(config.load())
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> Diff:
         """The changes from the old state (the last outputs) to the new inputs, per property;
