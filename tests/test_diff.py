@@ -10,7 +10,7 @@ import pytest
 from pulumi.output import Unknown
 from pulumi.provider.experimental import provider as api
 
-from waba_webhooks.plugin.provider import detailed_diff
+from waba_webhooks.plugin.adapter import detailed_diff
 from waba_webhooks.resources import APP_SUBSCRIPTION, PHONE, WABA, WABA_ROUTING
 from waba_webhooks.rules.diff import ChangeKind, Diff
 from waba_webhooks.rules.kind import Kind
@@ -91,7 +91,7 @@ CASES: list[tuple[str, Kind, dict[str, Any], dict[str, Any], list[Shown]]] = [
 @pytest.mark.parametrize(("kind", "olds", "news", "expected"),
                          [case[1:] for case in CASES], ids=[case[0] for case in CASES])
 def test_the_rules_diff_names_each_changed_property(kind, olds, news, expected):
-    result = kind.provider().diff("id", dict(olds), dict(news))
+    result = kind.rules().diff("id", dict(olds), dict(news))
     assert isinstance(result, Diff)
     shown = detailed_diff(kind, result.properties)
     assert [(path, change.kind, change.replace, change.input)
@@ -103,7 +103,7 @@ def test_the_rules_diff_names_each_changed_property(kind, olds, news, expected):
 
 
 def test_the_native_door_only_translates_names_and_kinds():
-    result = WABA_ROUTING.provider().diff(
+    result = WABA_ROUTING.rules().diff(
         WABA_ID, dict(ROUTING), {**ROUTING, "waba_id": "102290129340399",
                                  "phone_numbers": {A: URL + "a", B: URL + "b/v2"}})
     shown = detailed_diff(WABA_ROUTING, result.properties)

@@ -40,7 +40,13 @@ MOVED: dict[str, str] = {
     "waba_webhooks.resources.lifeline": "waba_webhooks.lifeline",
     "waba_webhooks.resources.routing": "waba_webhooks.tables.routing",
     "waba_webhooks.resources.shard": "waba_webhooks.tables.shard",
+    "waba_webhooks.plugin.provider": "waba_webhooks.plugin.adapter",
 }
+
+#: Classes renamed in place keep their old name beside the new one, in the same module (states
+#: pickle a provider as module + class name): ``WabaRoutingProvider`` is ``WabaRoutingRules``, and
+#: likewise ``WabaCallbackOverrideProvider``, ``PhoneCallbackOverrideProvider`` and
+#: ``AppWebhookSubscriptionProvider``.
 
 
 class _Alias(importlib.abc.MetaPathFinder, importlib.abc.Loader):

@@ -1,5 +1,5 @@
 """``pulumi-resource-whatsapp``: the executable the Pulumi engine starts for the ``whatsapp``
-package. It serves `WhatsAppProvider` over gRPC on a loopback port it prints, as every plugin
+package. It serves `WhatsAppPlugin` over gRPC on a loopback port it prints, as every plugin
 does, and stops with its engine (`waba_webhooks.lifeline`)."""
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ def main() -> None:
     from pulumi.provider.experimental.server import main as serve
 
     from .. import lifeline
-    from .provider import WhatsAppProvider
+    from .adapter import WhatsAppPlugin
 
     if lifeline.watch_engine():
         log_to_engine(lifeline.engine_address(sys.argv))
-    serve(sys.argv[1:], __version__, WhatsAppProvider())
+    serve(sys.argv[1:], __version__, WhatsAppPlugin())
 
 
 def log_to_engine(address: tuple[str, int] | None) -> None:

@@ -39,7 +39,7 @@ from ..errors import AppSubscriptionConflictError
 from ..rules.base import (
     ADOPT_EXISTING,
     VERIFY_TOKEN,
-    GraphProvider,
+    Rules,
     check_token,
     input_changes,
     is_unknown,
@@ -65,7 +65,7 @@ REMOTE_INPUTS = (CALLBACK_URL, VERIFY_TOKEN, FIELDS, INCLUDE_VALUES)
 
 
 @dataclass(frozen=True)
-class Plan:
+class SubscriptionWrites:
     """The writes that bring the live subscription to the declared one: one POST (Meta
     verifies the URL with the token; it adds `post_fields` and sets the URL) *then* one DELETE
     of `drop` (fields that are live and not declared)."""
@@ -78,8 +78,8 @@ class Plan:
         return bool(self.post_fields or self.drop)
 
 
-def plan(live: AppSubscription | None, props: Mapping[str, Any], *,
-         token_changed: bool = False, include_values_changed: bool = False) -> Plan:
+def subscription_writes(live: AppSubscription | None, props: Mapping[str, Any], *,
+         token_changed: bool = False, include_values_changed: bool = False) -> SubscriptionWrites:
     """What to write so that Meta holds `props`' URL and exactly its fields. A POST carries the
     fields to add, or all declared fields when only the URL, the token or ``include_values``
     changes (a POST must name fields; adding one that is there changes nothing)."""
@@ -94,10 +94,10 @@ def plan(live: AppSubscription | None, props: Mapping[str, Any], *,
         post = tuple(declared)
     else:
         post = ()
-    return Plan(post, drop)
+    return SubscriptionWrites(post, drop)
 
 
-def fields_after(live: AppSubscription | None, steps: Plan) -> list[str]:
+def fields_after(live: AppSubscription | None, steps: SubscriptionWrites) -> list[str]:
     """The fields Meta holds after `steps`, in its order: the live ones that stay, then the
     added ones (a POST appends)."""
     kept = [name for name in (live.fields if live is not None else ()) if name not in steps.drop]
@@ -109,7 +109,7 @@ def same_fields(a: Any, b: Any) -> bool:
     return sorted(a or []) == sorted(b or [])
 
 
-class AppWebhookSubscriptionProvider(GraphProvider):
+class AppWebhookSubscriptionRules(Rules):
     """Create/read/update/delete of the app's webhook subscription for
     ``whatsapp_business_account``."""
 
@@ -150,7 +150,7 @@ class AppWebhookSubscriptionProvider(GraphProvider):
         live = self.client.app_subscription(app_id)
         if live is not None and not _equal(live, props) and not props.get(ADOPT_EXISTING):
             raise _conflict(app_id, live, props)
-        steps = plan(live, props)
+        steps = subscription_writes(live, props)
         self._write(app_id, steps, props)
         return CreateResult(app_id, self._outputs(app_id, live, steps, props))
 
@@ -181,7 +181,7 @@ class AppWebhookSubscriptionProvider(GraphProvider):
             outs = {**olds, **self._inputs(news)}
             return UpdateResult(outs)
         live = self.client.app_subscription(id_)  # read first: it may have changed by hand
-        steps = plan(live, news,
+        steps = subscription_writes(live, news,
                      token_changed=self._differs(olds, news, VERIFY_TOKEN),
                      include_values_changed=self._differs(olds, news, INCLUDE_VALUES))
         self._write(id_, steps, news)
@@ -213,7 +213,7 @@ class AppWebhookSubscriptionProvider(GraphProvider):
 
     # ---- helpers ------------------------------------------------------------------------------
 
-    def _write(self, app_id: str, steps: Plan, props: Mapping[str, Any]) -> None:
+    def _write(self, app_id: str, steps: SubscriptionWrites, props: Mapping[str, Any]) -> None:
         """The POST (adds fields, sets the URL; Meta verifies it) before the DELETE, so every
         field that stays is subscribed throughout."""
         if steps.post_fields:
@@ -235,7 +235,7 @@ class AppWebhookSubscriptionProvider(GraphProvider):
             REMOVE_ON_DESTROY: bool(props.get(REMOVE_ON_DESTROY)),
         }
 
-    def _outputs(self, app_id: str, live: AppSubscription | None, steps: Plan,
+    def _outputs(self, app_id: str, live: AppSubscription | None, steps: SubscriptionWrites,
                  props: Mapping[str, Any]) -> dict[str, Any]:
         return {
             **self._inputs(props),
@@ -379,9 +379,12 @@ class AppWebhookSubscription(AppWebhookSubscriptionOutputs, pulumi.dynamic.Resou
             outputs=OUTPUTS,
             secrets=KIND.secrets,
         )
-        super().__init__(AppWebhookSubscriptionProvider(), resource_name, props, opts)
+        super().__init__(AppWebhookSubscriptionRules(), resource_name, props, opts)
 
 
 KIND = Kind("AppWebhookSubscription", AppWebhookSubscriptionArgs, AppWebhookSubscriptionOutputs,
-            AppWebhookSubscriptionProvider, id_is="the app id", secrets=(VERIFY_TOKEN,),
+            AppWebhookSubscriptionRules, id_is="the app id", secrets=(VERIFY_TOKEN,),
             defaults={INCLUDE_VALUES: True, ADOPT_EXISTING: False, REMOVE_ON_DESTROY: False})
+
+#: The name states made before the rules were called rules pickle (by module and name).
+AppWebhookSubscriptionProvider = AppWebhookSubscriptionRules

@@ -61,7 +61,7 @@ from ..rules.base import (
     CALLBACK_URI,
     VERIFY_TOKEN,
     Conflict,
-    GraphProvider,
+    Rules,
     Takeover,
     check_token,
     conflict_error,
@@ -99,8 +99,9 @@ PHONE_RULE = "phone_number"
 WABA_RULE = "whatsapp_business_account"
 APPLICATION_RULE = "application"
 
-WABA = "WABA"
-PHONE = "phone number"
+#: The two kinds of object a `Write` names, in the words of messages.
+WABA_NOUN = "WABA"
+PHONE_NOUN = "phone number"
 
 
 # ---- what Graph says, what the resource wants, and the writes in between ----------------------
@@ -122,7 +123,7 @@ class LiveRouting:
         """The routing once `writes` are made."""
         waba, numbers = self.waba_override, dict(self.numbers)
         for write in writes:
-            if write.noun == WABA:
+            if write.noun == WABA_NOUN:
                 waba = write.callback_uri
             else:
                 numbers[write.object_id] = write.callback_uri
@@ -140,7 +141,7 @@ class Write:
 
 
 @dataclass
-class Plan:
+class RoutingWrites:
     """What an operation does, decided before any write."""
 
     subscribe: bool = False
@@ -159,11 +160,12 @@ def token_for(props: Mapping[str, Any], phone_id: str | None) -> str | None:
     return own or props.get(VERIFY_TOKEN)
 
 
-def plan(live: LiveRouting, news: Mapping[str, Any], olds: Mapping[str, Any]) -> Plan:
+def routing_writes(live: LiveRouting, news: Mapping[str, Any],
+                   olds: Mapping[str, Any]) -> RoutingWrites:
     """The writes that take `live` to what `news` declares. `olds` is what this resource set
     before (its last outputs; empty for a create): objects in it are ours to change or clear;
     objects new to it follow the no-takeover rule. Pure: no Graph call, no log."""
-    result = Plan()
+    result = RoutingWrites()
     wanted = news.get(PHONE_NUMBERS) or {}
     previous = olds.get(PHONE_NUMBERS) or {}
     adopt = bool(news.get(ADOPT_EXISTING))
@@ -193,10 +195,11 @@ def plan(live: LiveRouting, news: Mapping[str, Any], olds: Mapping[str, Any]) ->
             else:
                 result.left.append((noun, object_id, before, current))
 
-    decide(WABA, news[WABA_ID], live.waba_override, news.get(CALLBACK_URI),
+    decide(WABA_NOUN, news[WABA_ID], live.waba_override, news.get(CALLBACK_URI),
            olds.get(CALLBACK_URI), None)
     for phone_id, current in live.numbers.items():
-        decide(PHONE, phone_id, current, wanted.get(phone_id), previous.get(phone_id), phone_id)
+        decide(PHONE_NOUN, phone_id, current, wanted.get(phone_id), previous.get(phone_id),
+               phone_id)
     result.strangers = [phone_id for phone_id in wanted if phone_id not in live.numbers]
     result.subscribe = not live.subscribed and routed(news)
     return result
@@ -266,7 +269,7 @@ def pending(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[PropertyCh
 # ---- the provider -------------------------------------------------------------------------------
 
 
-class WabaRoutingProvider(GraphProvider):
+class WabaRoutingRules(Rules):
     """Check, diff, create, read, update and delete of our app's routing on one WABA."""
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
@@ -347,7 +350,7 @@ class WabaRoutingProvider(GraphProvider):
                 live = self._read(id_, pool)
             except NotFoundError:
                 return
-            todo = plan(live, {WABA_ID: id_}, props)
+            todo = routing_writes(live, {WABA_ID: id_}, props)
             self._warn(todo)
             self._write(id_, todo, pool)
 
@@ -355,10 +358,11 @@ class WabaRoutingProvider(GraphProvider):
 
     def _converge(self, waba_id: str, news: Mapping[str, Any],
                   olds: Mapping[str, Any]) -> dict[str, Any]:
-        """Read, plan, refuse conflicts before any write, write, and return the outputs."""
+        """Read, decide the writes, refuse conflicts before any write, write, and return the
+        outputs."""
         with self._pool() as pool:
             live = self._read(waba_id, pool)
-            todo = plan(live, news, olds)
+            todo = routing_writes(live, news, olds)
             if todo.strangers:
                 raise RoutingError(
                     f"{PHONE_NUMBERS} lists {', '.join(todo.strangers)}, which our app does not "
@@ -394,7 +398,7 @@ class WabaRoutingProvider(GraphProvider):
                 (c.application for c in configs.values() if c.application), None),
         )
 
-    def _write(self, waba_id: str, todo: Plan, pool: ThreadPoolExecutor) -> None:
+    def _write(self, waba_id: str, todo: RoutingWrites, pool: ThreadPoolExecutor) -> None:
         """Subscribe first when needed, then every write on the pool; raise one `RoutingError`
         listing every failed write once all have been tried."""
         client = self.client
@@ -402,7 +406,7 @@ class WabaRoutingProvider(GraphProvider):
             client.subscribe_app(waba_id)  # a failure here stops everything: nothing else lands
 
         def send(write: Write) -> None:
-            if write.noun == WABA:
+            if write.noun == WABA_NOUN:
                 if write.callback_uri is None:
                     client.clear_waba_override(waba_id)
                 else:
@@ -425,7 +429,7 @@ class WabaRoutingProvider(GraphProvider):
             raise _failed(waba_id, failures, len(sent))
 
     @staticmethod
-    def _warn(todo: Plan) -> None:
+    def _warn(todo: RoutingWrites) -> None:
         for noun, object_id, ours, current in todo.left:
             warn_left_as_is(noun, object_id, ours, current)
 
@@ -556,9 +560,12 @@ class WabaRouting(WabaRoutingOutputs, pulumi.dynamic.Resource, module="waba-webh
             outputs=(CALLBACK_URI, PHONE_NUMBERS, VERIFY_TOKEN, VERIFY_TOKENS, *OUTPUTS),
             secrets=KIND.secrets,
         )
-        super().__init__(WabaRoutingProvider(), resource_name, props, opts)
+        super().__init__(WabaRoutingRules(), resource_name, props, opts)
 
 
-KIND = Kind("WabaRouting", WabaRoutingArgs, WabaRoutingOutputs, WabaRoutingProvider,
+KIND = Kind("WabaRouting", WabaRoutingArgs, WabaRoutingOutputs, WabaRoutingRules,
             id_is="the WABA id", secrets=(VERIFY_TOKEN, VERIFY_TOKENS), replaces=(WABA_ID,),
             defaults={UNLISTED: KEEP, ADOPT_EXISTING: False})
+
+#: The name states made before the rules were called rules pickle (by module and name).
+WabaRoutingProvider = WabaRoutingRules

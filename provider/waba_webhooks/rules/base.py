@@ -1,8 +1,8 @@
 """What every provider of this package shares: settings from ``configure()``, the Graph client,
 ``check()`` plumbing, and the rules for taking over and clearing an override.
 
-`GraphProvider` is the base of every provider (`waba.py`, `phone.py`, `waba_routing.py`); the
-single-override resources subclass `OverrideProvider`, which adds their common ``check()`` and
+`Rules` is the base of every provider (`waba.py`, `phone.py`, `waba_routing.py`); the
+single-override resources subclass `OverrideRules`, which adds their common ``check()`` and
 ``diff()``. The rules are plain functions over plain values so that a resource owning many
 overrides (`WabaRouting`) applies them to each one exactly as the single resources do:
 
@@ -172,7 +172,7 @@ def warn_left_as_is(noun: str, object_id: str, ours: str | None, current: str) -
     )
 
 
-class GraphProvider(ResourceProvider):
+class Rules(ResourceProvider):
     """Settings from ``configure()``, the shared Graph client, and ``check()`` plumbing."""
 
     # Nothing secret is captured, so the pickled provider need not be an encrypted secret.
@@ -265,7 +265,7 @@ class GraphProvider(ResourceProvider):
         return CheckResult(inputs, [CheckFailure(f.property, f.reason) for f in failures])
 
 
-class OverrideProvider(GraphProvider):
+class OverrideRules(Rules):
     """What the two single-override providers share; `id_property` names the input that is the
     resource id."""
 
