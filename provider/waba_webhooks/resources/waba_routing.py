@@ -73,7 +73,7 @@ from ..rules.base import (
     warn_left_as_is,
 )
 from ..rules.diff import ChangeKind, Diff, PropertyChange
-from ..rules.kind import Kind
+from ..rules.kind import Kind, typed
 from ..rules.props import build_props
 
 if TYPE_CHECKING:
@@ -154,78 +154,94 @@ class RoutingWrites:
     left: list[tuple[str, str, str, str]] = field(default_factory=list)
 
 
-def token_for(props: Mapping[str, Any], phone_id: str | None) -> str | None:
-    """The verify token of a route: the number's own in `verify_tokens`, else `verify_token`."""
-    own = (props.get(VERIFY_TOKENS) or {}).get(phone_id) if phone_id else None
-    return own or props.get(VERIFY_TOKEN)
+@dataclass(frozen=True)
+class Routing:
+    """What a `WabaRouting` declares, as its rules read it where every value is known (create,
+    update, delete): `WabaRoutingArgs`' inputs as plain values, an absent one as what it
+    means."""
+
+    waba_id: str
+    verify_token: str | None = None
+    callback_uri: str | None = None
+    phone_numbers: Mapping[str, str] = field(default_factory=dict)
+    verify_tokens: Mapping[str, str] = field(default_factory=dict)
+    unlisted: str = KEEP
+    adopt_existing: bool = False
+
+    @classmethod
+    def of(cls, props: Mapping[str, Any]) -> Routing:
+        """The routing that inputs or recorded outputs (by property name) declare."""
+        return typed(cls, props)
+
+    def token_for(self, phone_id: str | None) -> str | None:
+        """The verify token of a route: the number's own in `verify_tokens`, else
+        `verify_token`."""
+        own = self.verify_tokens.get(phone_id) if phone_id else None
+        return own or self.verify_token
 
 
-def routing_writes(live: LiveRouting, news: Mapping[str, Any],
-                   olds: Mapping[str, Any]) -> RoutingWrites:
+def routing_writes(live: LiveRouting, news: Routing, olds: Routing | None) -> RoutingWrites:
     """The writes that take `live` to what `news` declares. `olds` is what this resource set
-    before (its last outputs; empty for a create): objects in it are ours to change or clear;
+    before (its last outputs; None for a create): objects in it are ours to change or clear;
     objects new to it follow the no-takeover rule. Pure: no Graph call, no log."""
     result = RoutingWrites()
-    wanted = news.get(PHONE_NUMBERS) or {}
-    previous = olds.get(PHONE_NUMBERS) or {}
-    adopt = bool(news.get(ADOPT_EXISTING))
+    before = olds or Routing(news.waba_id)
 
     def decide(noun: str, object_id: str, current: str | None, want: str | None,
-               before: str | None, phone_id: str | None) -> None:
-        token, recorded = token_for(news, phone_id), token_for(olds, phone_id)
-        if want is not None and before is not None:
+               set_before: str | None, phone_id: str | None) -> None:
+        token, recorded = news.token_for(phone_id), before.token_for(phone_id)
+        if want is not None and set_before is not None:
             # Ours: restore drift, apply a new URI, re-verify with a new token (none recorded,
             # after an import: nothing to re-verify).
             if current != want or (recorded is not None and token != recorded):
                 result.writes.append(Write(noun, object_id, want, token))
         elif want is not None:
-            decision = takeover(current, want, adopt)
+            decision = takeover(current, want, news.adopt_existing)
             if decision is Takeover.WRITE:
                 result.writes.append(Write(noun, object_id, want, token))
             elif decision is Takeover.CONFLICT:
                 assert current is not None
                 where = CALLBACK_URI if phone_id is None else f"{PHONE_NUMBERS}[{phone_id!r}]"
                 result.conflicts.append(Conflict(noun, object_id, current, want, input=where))
-        elif current is not None and news.get(UNLISTED) == CLEAR:
+        elif current is not None and news.unlisted == CLEAR:
             result.writes.append(Write(noun, object_id, None))
-        elif current is not None and before is not None:
+        elif current is not None and set_before is not None:
             # No longer listed: clear it if it is still what this stack set.
-            if current == before:
+            if current == set_before:
                 result.writes.append(Write(noun, object_id, None))
             else:
-                result.left.append((noun, object_id, before, current))
+                result.left.append((noun, object_id, set_before, current))
 
-    decide(WABA_NOUN, news[WABA_ID], live.waba_override, news.get(CALLBACK_URI),
-           olds.get(CALLBACK_URI), None)
+    decide(WABA_NOUN, news.waba_id, live.waba_override, news.callback_uri, before.callback_uri,
+           None)
     for phone_id, current in live.numbers.items():
-        decide(PHONE_NOUN, phone_id, current, wanted.get(phone_id), previous.get(phone_id),
-               phone_id)
-    result.strangers = [phone_id for phone_id in wanted if phone_id not in live.numbers]
-    result.subscribe = not live.subscribed and routed(news)
+        decide(PHONE_NOUN, phone_id, current, news.phone_numbers.get(phone_id),
+               before.phone_numbers.get(phone_id), phone_id)
+    result.strangers = [phone_id for phone_id in news.phone_numbers
+                        if phone_id not in live.numbers]
+    result.subscribe = not live.subscribed and routed(news.callback_uri, news.phone_numbers)
     return result
 
 
-def routed(props: Mapping[str, Any]) -> bool:
-    """Whether the inputs route anything (unknown values count as not known to)."""
-    numbers = props.get(PHONE_NUMBERS)
-    uri = props.get(CALLBACK_URI)
-    return (uri is not None and not is_unknown(uri)) or (
-        isinstance(numbers, Mapping) and bool(numbers))
+def routed(callback_uri: Any, phone_numbers: Any) -> bool:
+    """Whether a routing with this WABA URI and these numbers routes anything (unknown values
+    count as not known to)."""
+    return (callback_uri is not None and not is_unknown(callback_uri)) or (
+        isinstance(phone_numbers, Mapping) and bool(phone_numbers))
 
 
-def outputs(waba_id: str, live: LiveRouting, props: Mapping[str, Any],
-            app_id: str) -> dict[str, Any]:
-    """The resource's outputs for `live` routing and its inputs `props` (see the module)."""
-    listed = props.get(PHONE_NUMBERS) or {}
+def outputs(live: LiveRouting, declared: Routing, app_id: str) -> dict[str, Any]:
+    """The resource's outputs for `live` routing and what it `declared` (see the module)."""
+    listed = declared.phone_numbers
     return {
-        WABA_ID: waba_id,
-        CALLBACK_URI: live.waba_override if props.get(CALLBACK_URI) is not None else None,
+        WABA_ID: declared.waba_id,
+        CALLBACK_URI: live.waba_override if declared.callback_uri is not None else None,
         PHONE_NUMBERS: {phone_id: live.numbers[phone_id] for phone_id in listed
                         if live.numbers.get(phone_id) is not None},
-        VERIFY_TOKEN: props.get(VERIFY_TOKEN),
-        VERIFY_TOKENS: props.get(VERIFY_TOKENS) or None,
-        UNLISTED: props.get(UNLISTED) or KEEP,
-        ADOPT_EXISTING: bool(props.get(ADOPT_EXISTING)),
+        VERIFY_TOKEN: declared.verify_token,
+        VERIFY_TOKENS: dict(declared.verify_tokens) or None,
+        UNLISTED: declared.unlisted,
+        ADOPT_EXISTING: declared.adopt_existing,
         "app_id": app_id,
         "app_callback_uri": live.app_callback_uri,
         "waba_callback_uri": live.waba_override,
@@ -261,7 +277,7 @@ def pending(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[PropertyCh
             found.append(PropertyChange("unlisted_overrides", ChangeKind.DELETE, input=False))
         if news.get(CALLBACK_URI) is None and olds.get("waba_callback_uri"):
             found.append(PropertyChange("waba_callback_uri", ChangeKind.DELETE, input=False))
-    if olds.get("subscribed") is False and routed(news):
+    if olds.get("subscribed") is False and routed(news.get(CALLBACK_URI), news.get(PHONE_NUMBERS)):
         found.append(PropertyChange("subscribed", ChangeKind.UPDATE, input=False))
     return found
 
@@ -285,7 +301,8 @@ class WabaRoutingRules(Rules):
         def optional_token(prop: str, value: Any) -> list[Failure]:
             # Required when anything is routed (checked again at `up` if unknown now), except
             # after an import until a write needs it.
-            return check_token(olds)(prop, value) if (routed(news) or value is not None) else []
+            routed_now = routed(news.get(CALLBACK_URI), news.get(PHONE_NUMBERS))
+            return check_token(olds)(prop, value) if (routed_now or value is not None) else []
 
         def uri_map(prop: str, value: Any) -> list[Failure]:
             return validation.check_id_map(prop, value, callback_uri, skip=is_unknown)
@@ -321,11 +338,11 @@ class WabaRoutingRules(Rules):
                      *pending(olds, news)])
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        waba_id = props[WABA_ID]
-        return CreateResult(waba_id, self._converge(waba_id, props, {}))
+        return CreateResult(props[WABA_ID], self._converge(Routing.of(props), None))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(self._converge(id_, news, olds))
+        return UpdateResult(self._converge(Routing.of({**news, WABA_ID: id_}),
+                                           Routing.of({**olds, WABA_ID: id_})))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         with self._pool() as pool:
@@ -339,7 +356,7 @@ class WabaRoutingRules(Rules):
             props = {CALLBACK_URI: live.waba_override,
                      PHONE_NUMBERS: {phone_id: uri for phone_id, uri in live.numbers.items()
                                      if uri is not None}}
-        outs = outputs(id_, live, props, self.client.app_id())
+        outs = outputs(live, Routing.of({**props, WABA_ID: id_}), self.client.app_id())
         return read_result(id_, outs, _implied_inputs(outs))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
@@ -350,16 +367,16 @@ class WabaRoutingRules(Rules):
                 live = self._read(id_, pool)
             except NotFoundError:
                 return
-            todo = routing_writes(live, {WABA_ID: id_}, props)
+            todo = routing_writes(live, Routing(id_), Routing.of({**props, WABA_ID: id_}))
             self._warn(todo)
             self._write(id_, todo, pool)
 
     # ---- the steps ------------------------------------------------------------------------------
 
-    def _converge(self, waba_id: str, news: Mapping[str, Any],
-                  olds: Mapping[str, Any]) -> dict[str, Any]:
+    def _converge(self, news: Routing, olds: Routing | None) -> dict[str, Any]:
         """Read, decide the writes, refuse conflicts before any write, write, and return the
         outputs."""
+        waba_id = news.waba_id
         with self._pool() as pool:
             live = self._read(waba_id, pool)
             todo = routing_writes(live, news, olds)
@@ -375,8 +392,8 @@ class WabaRoutingRules(Rules):
                     require_token(write.verify_token, f"{write.noun} {write.object_id}")
             self._warn(todo)
             self._write(waba_id, todo, pool)
-        return outputs(waba_id, live.after(todo.writes, live.subscribed or todo.subscribe),
-                       news, self.client.app_id())
+        return outputs(live.after(todo.writes, live.subscribed or todo.subscribe), news,
+                       self.client.app_id())
 
     def _read(self, waba_id: str, pool: ThreadPoolExecutor) -> LiveRouting:
         """Our app's routing on the WABA: ``subscribed_apps`` and the ``phone_numbers`` edge at

@@ -20,10 +20,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
     from .base import Rules
+
+    D = TypeVar("D", bound=DataclassInstance)
 
 #: The native plugin's package name, and the module of its resource types.
 PACKAGE = "whatsapp"
@@ -136,6 +140,13 @@ class Kind:
     def from_wire(self, props: Mapping[str, Any]) -> dict[str, Any]:
         """Top-level wire names back to the Python names."""
         return {self.python_names.get(key, key): value for key, value in props.items()}
+
+
+def typed(cls: type[D], props: Mapping[str, Any]) -> D:
+    """`props` (plain values by property name) as the dataclass `cls` of a kind's rules: an
+    absent or None value takes the field's default."""
+    return cls(**{f.name: props[f.name] for f in dataclasses.fields(cls)
+                  if props.get(f.name) is not None})
 
 
 def _annotations(cls: type) -> dict[str, Any]:
