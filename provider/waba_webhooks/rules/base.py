@@ -1,17 +1,21 @@
-"""What every provider of this package shares: settings from ``configure()``, the Graph client,
-``check()`` plumbing, and the rules for taking over and clearing an override.
+"""What every resource's rules share: settings and the Graph client from ``configure()``,
+``check()`` plumbing, the per-property diff of an input, and the rules for taking over and
+clearing an override.
 
-`Rules` is the base of every provider (`waba.py`, `phone.py`, `waba_routing.py`); the
-single-override resources subclass `OverrideRules`, which adds their common ``check()`` and
-``diff()``. The rules are plain functions over plain values so that a resource owning many
-overrides (`WabaRouting`) applies them to each one exactly as the single resources do:
+`Rules` is the base of every resource's rules (`WabaCallbackOverrideRules`,
+`WabaRoutingRules`...): to Pulumi's dynamic door they are its ``ResourceProvider``, and the
+native door (`waba_webhooks.plugin.adapter`) calls the same methods. The single-override
+resources subclass `OverrideRules`, which adds their common ``check()`` and ``diff()``. The
+rules are plain functions over plain values so that a resource owning many overrides
+(`WabaRouting`) applies them to each one exactly as the single resources do:
 
 - `takeover`: may a create write where an override may already be set?
 - `clear_allowed`: may a delete clear what it finds?
+- `input_changes`: how did one input change (none recorded, an unknown, a map per key)?
 
-Providers keep no state when the program pickles them (``configure()`` runs later, in the
-provider process), so their pickled form in state is a reference to the class: a few dozen bytes,
-nothing secret, and new provider code applies to old resources.
+Rules keep no state when the program pickles them (``configure()`` runs later, in the provider
+process), so their pickled form in state is a reference to the class: a few dozen bytes, nothing
+secret, and new rules apply to old resources.
 """
 
 from __future__ import annotations
@@ -173,7 +177,8 @@ def warn_left_as_is(noun: str, object_id: str, ours: str | None, current: str) -
 
 
 class Rules(ResourceProvider):
-    """Settings from ``configure()``, the shared Graph client, and ``check()`` plumbing."""
+    """The base of a resource's rules: settings and the Graph client handed over at configure
+    time, and ``check()`` plumbing."""
 
     # Nothing secret is captured, so the pickled provider need not be an encrypted secret.
     serialize_as_secret_always = False
@@ -266,7 +271,7 @@ class Rules(ResourceProvider):
 
 
 class OverrideRules(Rules):
-    """What the two single-override providers share; `id_property` names the input that is the
+    """What the rules of the two single-override resources share; `id_property` names the input that is the
     resource id."""
 
     #: Name of the id input (``waba_id`` or ``phone_number_id``).
