@@ -271,8 +271,8 @@ class Rules(ResourceProvider):
 
 
 class OverrideRules(Rules):
-    """What the rules of the two single-override resources share; `id_property` names the input that is the
-    resource id."""
+    """What the rules of the two single-override resources share; `id_property` names the input
+    that is the resource id."""
 
     #: Name of the id input (``waba_id`` or ``phone_number_id``).
     id_property: ClassVar[str]
