@@ -157,7 +157,7 @@ def concurrency(parallel: int | None) -> dict[str, Any]:
     workers = int(match.group(1)) if match else 0
     env_parallel = int(os.environ.get("PULUMI_PARALLEL", "0") or 0)
     engine = parallel or env_parallel or 4 * cpus()
-    from waba_webhooks.plugin.provider import WORKERS
+    from waba_webhooks.plugin.adapter import WORKERS
 
     return {
         "routing_write_concurrency": Settings.write_concurrency,

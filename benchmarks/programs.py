@@ -35,8 +35,8 @@ def per_number() -> Iterator[tuple[str, dict[str, Any]]]:
 def per_waba() -> Iterator[tuple[str, dict[str, Any]]]:
     """(name, inputs) of one `WabaRouting` per WABA, with no WABA override: every number gets its
     own, as in the per-number stacks. With ``waba-webhooks:shard: "I/K"``, only the WABAs of
-    shard I of K, as ``stacks/`` declares a shard stack (`waba_webhooks.resources.shard`)."""
-    from waba_webhooks.resources import shard
+    shard I of K, as ``stacks/`` declares a shard stack (`waba_webhooks.tables.shard`)."""
+    from waba_webhooks.tables import shard
 
     config, count, id_start, base, token = _config()
     numbers = config.require_int("perWaba")

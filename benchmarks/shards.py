@@ -256,7 +256,7 @@ def model(results: dict[str, Any]) -> list[dict[str, Any]]:
 def shard_numbers(results: dict[str, Any], config: dict[str, Any]) -> float:
     """Numbers the single stack of `config` holds: its shard's WABAs x 10 (shards differ in
     size: rendezvous hashing balances them only on average)."""
-    from waba_webhooks.resources.shard import Shard
+    from waba_webhooks.tables.shard import Shard
 
     from .stack import PER_WABA, WABA_ID_START
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from pulumi import automation as auto
 
-from waba_webhooks.resources.kind import camel
+from waba_webhooks.rules.kind import camel
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent

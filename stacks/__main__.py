@@ -1,7 +1,7 @@
 """The routing table of one environment, from stack config, as resources.
 
 Stack config (see Pulumi.dev.yaml):
-- ``waba-webhooks:routing``: the table (plain, reviewable): see `waba_webhooks.resources.routing`.
+- ``waba-webhooks:routing``: the table (plain, reviewable): see `waba_webhooks.tables.routing`.
   Its ``app`` block declares the app's webhook subscription (callback URL and fields).
 - ``waba-webhooks:verifyTokens``: a secret map, name -> verify token, that the table points into.
 - ``waba-webhooks:resources``: how the table is declared: ``per-waba`` (default: one
@@ -13,7 +13,7 @@ Stack config (see Pulumi.dev.yaml):
   find ``pulumi-resource-whatsapp``, see docs/installation.md). Switching a stack from
   ``dynamic`` to ``native`` moves every resource with no Graph call.
 - ``waba-webhooks:shard``: ``"I/K"`` to declare only the WABAs of shard I of K (a stack of a
-  set that splits the table, see `waba_webhooks.resources.shard`); absent: every WABA.
+  set that splits the table, see `waba_webhooks.tables.shard`); absent: every WABA.
 - ``waba-webhooks:reshardTo``: K' while the set moves to K' shards (set and cleared by
   ``waba-webhooks shards reshard``): the WABAs that will leave this stack are declared with
   ``retainOnDelete``.
@@ -27,7 +27,7 @@ subscription as set (callback URL, active, fields), when the table has an ``app`
 
 import pulumi
 
-from waba_webhooks.resources import routing, shard
+from waba_webhooks.tables import routing, shard
 
 config = pulumi.Config()
 shard_value = config.get("shard")

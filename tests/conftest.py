@@ -42,7 +42,7 @@ from tests import processes
 from waba_webhooks.emulator import EmulatorAdmin, EmulatorServer
 from waba_webhooks.emulator.fixtures import DEFAULT_APP_ID, DEFAULT_TOKEN, load
 from waba_webhooks.emulator.receiver import WebhookReceiver
-from waba_webhooks.resources.override import READ_RESULT_TAKES_INPUTS, GraphProvider
+from waba_webhooks.rules.base import READ_RESULT_TAKES_INPUTS, Rules
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 #: Meta's documents the fidelity tests check against, kept in the repository (see their READMEs).
@@ -288,7 +288,7 @@ def openapi() -> OpenAPIChecker:
 # --------------------------------------------------------------------------- providers
 
 
-Provider = TypeVar("Provider", bound=GraphProvider)
+Provider = TypeVar("Provider", bound=Rules)
 
 
 def configured(cls: type[Provider], emulator: EmulatorHandle, **config: Any) -> Provider:

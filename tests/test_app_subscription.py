@@ -1,4 +1,4 @@
-"""`AppWebhookSubscriptionProvider` against the emulator over real HTTP: checks with no Graph
+"""`AppWebhookSubscriptionRules` against the emulator over real HTTP: checks with no Graph
 call, adoption, the no-takeover rule, updates that add before they drop, drift, and a destroy
 that leaves the subscription unless asked."""
 
@@ -12,14 +12,14 @@ import pytest
 from tests.conftest import configured
 from waba_webhooks import errors
 from waba_webhooks.emulator.models import DEFAULT_APP_FIELDS
-from waba_webhooks.resources.app_subscription import AppWebhookSubscriptionProvider
+from waba_webhooks.resources.app_subscription import AppWebhookSubscriptionRules
 
 APP_SECRET = "EMU-APP-SECRET-lucky-shrub"
 
 
 @pytest.fixture
-def provider(emulator) -> AppWebhookSubscriptionProvider:
-    return configured(AppWebhookSubscriptionProvider, emulator,
+def provider(emulator) -> AppWebhookSubscriptionRules:
+    return configured(AppWebhookSubscriptionRules, emulator,
                       **{"whatsapp:appSecret": APP_SECRET})
 
 
@@ -143,7 +143,7 @@ def test_create_where_the_app_has_no_subscription(provider, emulator, props, cal
 
 
 def test_without_the_app_secret_create_fails_naming_the_setting(emulator, props):
-    provider = configured(AppWebhookSubscriptionProvider, emulator)
+    provider = configured(AppWebhookSubscriptionRules, emulator)
     with pytest.raises(errors.ConfigurationError, match="whatsapp:appSecret"):
         provider.create(props)
     assert emulator.admin.counts()["writes"] == 0

@@ -16,25 +16,38 @@ def test_every_old_module_path_is_the_module_that_holds_the_code_now(old, new):
     assert importlib.import_module(old) is importlib.import_module(new)
 
 
-@pytest.mark.parametrize(
-    ("module", "name"),
-    [
-        ("waba_webhooks.phone", "PhoneCallbackOverrideProvider"),
-        ("waba_webhooks.waba", "WabaCallbackOverrideProvider"),
-        ("waba_webhooks.waba_routing", "WabaRoutingProvider"),
-    ],
-)
-def test_a_provider_pickled_by_an_earlier_release_unpickles_in_a_fresh_process(module, name):
-    # What the state of a stack made before the grouping holds: a reference by the old path.
-    blob = pickle.dumps(pickle.loads(_reference(module, name)), protocol=4)
-    code = "import pickle, sys; print(pickle.loads(sys.stdin.buffer.read()).__module__)"
+#: What states made by earlier releases pickle: each provider by module path and class name
+#: (before the grouping into resources/; then in resources/, named ``...Provider``), and the
+#: class that holds its rules now.
+PICKLED = [
+    ("waba_webhooks.phone", "PhoneCallbackOverrideProvider", "PhoneCallbackOverrideRules"),
+    ("waba_webhooks.waba", "WabaCallbackOverrideProvider", "WabaCallbackOverrideRules"),
+    ("waba_webhooks.waba_routing", "WabaRoutingProvider", "WabaRoutingRules"),
+    ("waba_webhooks.resources.phone", "PhoneCallbackOverrideProvider",
+     "PhoneCallbackOverrideRules"),
+    ("waba_webhooks.resources.waba", "WabaCallbackOverrideProvider", "WabaCallbackOverrideRules"),
+    ("waba_webhooks.resources.waba_routing", "WabaRoutingProvider", "WabaRoutingRules"),
+    ("waba_webhooks.resources.app_subscription", "AppWebhookSubscriptionProvider",
+     "AppWebhookSubscriptionRules"),
+]
+
+
+@pytest.mark.parametrize(("module", "name", "now"), PICKLED)
+def test_a_provider_pickled_by_an_earlier_release_unpickles_in_a_fresh_process(module, name, now):
+    # What the state of a stack made by that release holds: a reference by the old path.
+    code = ("import pickle, sys; cls = pickle.loads(sys.stdin.buffer.read()); "
+            "print(cls.__module__, cls.__qualname__)")
     done = subprocess.run(
         [sys.executable, "-c", code], input=_reference(module, name), capture_output=True,
         check=True, timeout=60,
     )
-    now = module.replace("waba_webhooks.", "waba_webhooks.resources.")
-    assert done.stdout.decode().strip() == now
-    assert pickle.loads(blob) is getattr(importlib.import_module(module), name)
+    where = module if module.startswith("waba_webhooks.resources.") else module.replace(
+        "waba_webhooks.", "waba_webhooks.resources.")
+    assert done.stdout.decode().split() == [where, now]
+    # The class loaded is the one that holds the rules now, and pickling it again names it so.
+    rules = pickle.loads(_reference(module, name))
+    assert rules is getattr(importlib.import_module(where), now)
+    assert pickle.loads(pickle.dumps(rules, protocol=4)) is rules
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ import yaml
 from tests import seeded
 from tests.conftest import REPO_ROOT
 from waba_webhooks.commands import cli
-from waba_webhooks.resources import routing
+from waba_webhooks.tables import routing
 
 ALL = [arg for waba in seeded.WABA_IDS for arg in ("--waba", waba)]
 RULES = {"phone_number": "phone number override", "whatsapp_business_account": "WABA override",

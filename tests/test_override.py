@@ -13,14 +13,14 @@ from tests.conftest import configured
 from waba_webhooks.config import Settings
 from waba_webhooks.errors import OverrideConflictError
 from waba_webhooks.graph import GraphClient
-from waba_webhooks.resources.override import READ_RESULT_TAKES_INPUTS, OverrideProvider
-from waba_webhooks.resources.phone import PhoneCallbackOverrideProvider
-from waba_webhooks.resources.waba import WabaCallbackOverrideProvider
+from waba_webhooks.resources.phone import PhoneCallbackOverrideRules
+from waba_webhooks.resources.waba import WabaCallbackOverrideRules
+from waba_webhooks.rules.base import READ_RESULT_TAKES_INPUTS, OverrideRules
 
 
 @dataclass
 class Kind:
-    provider_cls: type[OverrideProvider]
+    provider_cls: type[OverrideRules]
     id_property: str
     object_id: str
     other_id: str
@@ -29,12 +29,12 @@ class Kind:
         client = GraphClient(
             Settings(access_token=emulator.token, graph_url=emulator.url, app_id=emulator.app_id)
         )
-        if self.provider_cls is WabaCallbackOverrideProvider:
+        if self.provider_cls is WabaCallbackOverrideRules:
             return client.waba_override(self.object_id)[1]
         return client.webhook_configuration(self.object_id).phone_number
 
     def set_live(self, emulator, uri: str | None) -> None:
-        if self.provider_cls is WabaCallbackOverrideProvider:
+        if self.provider_cls is WabaCallbackOverrideRules:
             emulator.admin.set_waba_override(self.object_id, emulator.app_id, uri)
         else:
             emulator.admin.set_phone_override(self.object_id, emulator.app_id, uri)
@@ -43,12 +43,12 @@ class Kind:
 @pytest.fixture(params=["waba", "phone"])
 def kind(request, emulator) -> Kind:
     if request.param == "waba":
-        return Kind(WabaCallbackOverrideProvider, "waba_id", *emulator.waba_ids[:2])
-    return Kind(PhoneCallbackOverrideProvider, "phone_number_id", *emulator.phone_ids[:2])
+        return Kind(WabaCallbackOverrideRules, "waba_id", *emulator.waba_ids[:2])
+    return Kind(PhoneCallbackOverrideRules, "phone_number_id", *emulator.phone_ids[:2])
 
 
 @pytest.fixture
-def provider(kind, emulator) -> OverrideProvider:
+def provider(kind, emulator) -> OverrideRules:
     return configured(kind.provider_cls, emulator)
 
 

@@ -6,15 +6,15 @@ import pytest
 from tests.conftest import configured
 from waba_webhooks import errors
 from waba_webhooks.emulator import fixtures
-from waba_webhooks.resources.phone import PhoneCallbackOverrideProvider
-from waba_webhooks.resources.waba import WabaCallbackOverrideProvider
+from waba_webhooks.resources.phone import PhoneCallbackOverrideRules
+from waba_webhooks.resources.waba import WabaCallbackOverrideRules
 
 
 def test_outputs_report_fallbacks_and_the_effective_callback(emulator, callback_receiver):
     phone = emulator.phone_ids[0]
     waba = emulator.waba_of(phone)
     emulator.admin.set_waba_override(waba, emulator.app_id, "https://waba-fallback.example/h")
-    provider = configured(PhoneCallbackOverrideProvider, emulator)
+    provider = configured(PhoneCallbackOverrideRules, emulator)
     result = provider.create(
         {
             "phone_number_id": phone,
@@ -29,7 +29,7 @@ def test_outputs_report_fallbacks_and_the_effective_callback(emulator, callback_
 
 def test_update_refreshes_the_fallbacks(emulator, callback_receiver):
     phone = emulator.phone_ids[0]
-    provider = configured(PhoneCallbackOverrideProvider, emulator)
+    provider = configured(PhoneCallbackOverrideRules, emulator)
     props = {
         "phone_number_id": phone,
         "callback_uri": callback_receiver.url,
@@ -45,7 +45,7 @@ def test_update_refreshes_the_fallbacks(emulator, callback_receiver):
 
 def test_a_messages_webhook_follows_the_override(emulator, callback_receiver):
     phone = emulator.phone_ids[0]
-    provider = configured(PhoneCallbackOverrideProvider, emulator)
+    provider = configured(PhoneCallbackOverrideRules, emulator)
     provider.create(
         {
             "phone_number_id": phone,
@@ -70,7 +70,7 @@ def test_a_number_of_a_waba_the_app_is_not_subscribed_to_fails_with_what_to_do(
     phone = phone_of(emulator, waba)
     props = {"phone_number_id": phone, "callback_uri": callback_receiver.url,
              "verify_token": callback_receiver.verify_token}
-    provider = configured(PhoneCallbackOverrideProvider, emulator)
+    provider = configured(PhoneCallbackOverrideRules, emulator)
     with pytest.raises(errors.PhoneOverrideRefusedError) as caught:
         provider.create(dict(props))
     text = str(caught.value)
@@ -79,7 +79,7 @@ def test_a_number_of_a_waba_the_app_is_not_subscribed_to_fails_with_what_to_do(
     assert callback_receiver.verify_token not in text
     assert emulator.phone_override(phone) is None
     # Doing what it says works: a WabaCallbackOverride on the WABA subscribes the app.
-    configured(WabaCallbackOverrideProvider, emulator).create(
+    configured(WabaCallbackOverrideRules, emulator).create(
         {"waba_id": waba, "callback_uri": callback_receiver.url + "/waba",
          "verify_token": callback_receiver.verify_token})
     provider.create(dict(props))
@@ -94,7 +94,7 @@ def test_a_number_of_a_customer_managed_waba_fails_naming_the_likely_cause(
     next(w for w in fixture["wabas"] if w["id"] == emulator.waba_of(phone))[
         "customer_managed"] = True
     emulator.admin.seed(fixture)
-    provider = configured(PhoneCallbackOverrideProvider, emulator)
+    provider = configured(PhoneCallbackOverrideRules, emulator)
     with pytest.raises(errors.PhoneNumberPermissionError) as caught:
         provider.create({"phone_number_id": phone, "callback_uri": callback_receiver.url,
                          "verify_token": callback_receiver.verify_token})
@@ -108,7 +108,7 @@ def test_a_failed_verification_names_the_url_and_status_but_not_the_token(
     emulator, callback_receiver
 ):
     phone = emulator.phone_ids[0]
-    provider = configured(PhoneCallbackOverrideProvider, emulator)
+    provider = configured(PhoneCallbackOverrideRules, emulator)
     with pytest.raises(errors.CallbackVerificationError) as caught:
         provider.create({"phone_number_id": phone, "callback_uri": callback_receiver.url,
                          "verify_token": "not-the-receivers-token"})

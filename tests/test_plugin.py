@@ -20,7 +20,7 @@ from pulumi.runtime.rpc import UNKNOWN
 
 from tests.plugins import PluginProcess
 from waba_webhooks.plugin import schema
-from waba_webhooks.plugin.provider import plain, wire
+from waba_webhooks.plugin.adapter import plain_value, wire_value
 
 TYPE = "whatsapp:index:{}"
 
@@ -42,11 +42,11 @@ class WhatsAppPlugin(PluginProcess):
 
 
 def struct(props: dict[str, Any], secrets: tuple[str, ...] = ()) -> Any:
-    return PropertyValue.marshal_map({k: wire(v, k in secrets) for k, v in props.items()})
+    return PropertyValue.marshal_map({k: wire_value(v, k in secrets) for k, v in props.items()})
 
 
 def values(message: Any) -> dict[str, Any]:
-    return {k: plain(v) for k, v in PropertyValue.unmarshal_map(message).items()}
+    return {k: plain_value(v) for k, v in PropertyValue.unmarshal_map(message).items()}
 
 
 def secret_keys(message: Any) -> set[str]:

@@ -16,11 +16,11 @@ from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2
 
 from tests.plugins import PluginProcess
-from waba_webhooks.resources.app_subscription import AppWebhookSubscriptionProvider
-from waba_webhooks.resources.override import READ_RESULT_TAKES_INPUTS
-from waba_webhooks.resources.phone import PhoneCallbackOverrideProvider
-from waba_webhooks.resources.waba import WabaCallbackOverrideProvider
-from waba_webhooks.resources.waba_routing import WabaRoutingProvider
+from waba_webhooks.resources.app_subscription import AppWebhookSubscriptionRules
+from waba_webhooks.resources.phone import PhoneCallbackOverrideRules
+from waba_webhooks.resources.waba import WabaCallbackOverrideRules
+from waba_webhooks.resources.waba_routing import WabaRoutingRules
+from waba_webhooks.rules.base import READ_RESULT_TAKES_INPUTS
 
 URN_TYPE = "pulumi-python:dynamic/waba-webhooks:{}"
 
@@ -66,14 +66,14 @@ def process(emulator) -> Iterator[ProviderProcess]:
         process.stop()
 
 
-@pytest.mark.parametrize("cls", [WabaCallbackOverrideProvider, PhoneCallbackOverrideProvider])
+@pytest.mark.parametrize("cls", [WabaCallbackOverrideRules, PhoneCallbackOverrideRules])
 def test_full_lifecycle_over_grpc(process, emulator, callback_receiver, cls):
     id_prop = cls.id_property
-    object_id = (emulator.waba_ids if cls is WabaCallbackOverrideProvider else emulator.phone_ids)[
+    object_id = (emulator.waba_ids if cls is WabaCallbackOverrideRules else emulator.phone_ids)[
         0
     ]
     name = (
-        "WabaCallbackOverride" if cls is WabaCallbackOverrideProvider else ("PhoneCallbackOverride")
+        "WabaCallbackOverride" if cls is WabaCallbackOverrideRules else ("PhoneCallbackOverride")
     )
     urn = f"urn:pulumi:test::waba-webhooks::{URN_TYPE.format(name)}::r"
     provider = serialize_provider(cls())
@@ -146,7 +146,7 @@ def test_full_lifecycle_over_grpc(process, emulator, callback_receiver, cls):
 
     # Drift: a refresh reports it in the outputs; SDKs whose ReadResult takes inputs record it
     # in the inputs too, older ones leave the engine the inputs it has.
-    set_live = (emulator.admin.set_waba_override if cls is WabaCallbackOverrideProvider
+    set_live = (emulator.admin.set_waba_override if cls is WabaCallbackOverrideRules
                 else emulator.admin.set_phone_override)
     set_live(object_id, emulator.app_id, "https://changed-by-hand.example/hook")
     drifted = stub.Read(
@@ -173,7 +173,7 @@ def test_errors_reach_the_engine_with_metas_fields_and_no_token(
         "waba_id": emulator.waba_ids[0],
         "callback_uri": callback_receiver.url,
         "verify_token": "wrong-token-for-this-receiver",
-        "__provider": serialize_provider(WabaCallbackOverrideProvider()),
+        "__provider": serialize_provider(WabaCallbackOverrideRules()),
     }
     with pytest.raises(grpc.RpcError) as caught:
         process.stub.Create(provider_pb2.CreateRequest(urn=urn, properties=struct(props)))
@@ -196,7 +196,7 @@ def test_waba_routing_lifecycle_over_grpc(process, emulator, callback_receiver):
         "callback_uri": callback_receiver.url,
         "phone_numbers": {n: callback_receiver.url_for(f"p/{n}") for n in numbers},
         "verify_token": callback_receiver.verify_token,
-        "__provider": serialize_provider(WabaRoutingProvider()),
+        "__provider": serialize_provider(WabaRoutingRules()),
     }
     stub = process.stub
     bad = stub.Check(provider_pb2.CheckRequest(urn=urn, olds=struct({}), news=struct(
@@ -244,7 +244,7 @@ def test_waba_routing_lifecycle_over_grpc(process, emulator, callback_receiver):
     assert emulator.is_subscribed(waba)
 
 
-@pytest.mark.parametrize("cls", [WabaCallbackOverrideProvider, PhoneCallbackOverrideProvider])
+@pytest.mark.parametrize("cls", [WabaCallbackOverrideRules, PhoneCallbackOverrideRules])
 def test_check_passes_values_known_only_after_apply(process, emulator, cls):
     """A callback URI computed from another resource's output is unknown at preview: the
     provider process hands check() an `Unknown`, which must pass (it is checked at `up`)."""
@@ -279,7 +279,7 @@ def test_app_subscription_lifecycle_over_grpc(app_process, emulator, callback_re
     destroy that leaves the subscription, and no secret in anything the engine gets."""
     urn = f"urn:pulumi:test::waba-webhooks::{URN_TYPE.format('AppWebhookSubscription')}::r"
     emulator.admin.set_app_subscription(emulator.app_id, None, None)
-    provider = serialize_provider(AppWebhookSubscriptionProvider())
+    provider = serialize_provider(AppWebhookSubscriptionRules())
     news = {"callback_url": callback_receiver.url, "verify_token": callback_receiver.verify_token,
             "fields": ["messages", "account_update"], "__provider": provider}
     stub = app_process.stub
@@ -340,7 +340,7 @@ def test_the_provider_process_ends_when_its_engine_is_gone(emulator, callback_re
         urn = f"urn:pulumi:test::waba-webhooks::{URN_TYPE.format('PhoneCallbackOverride')}::r"
         news = struct({"phone_number_id": phone, "callback_uri": callback_receiver.url,
                        "verify_token": callback_receiver.verify_token,
-                       "__provider": serialize_provider(PhoneCallbackOverrideProvider())})
+                       "__provider": serialize_provider(PhoneCallbackOverrideRules())})
         checked = process.stub.Check(provider_pb2.CheckRequest(urn=urn, olds=struct({}),
                                                                news=news))
         process.stub.Create(provider_pb2.CreateRequest(urn=urn, properties=checked.inputs))

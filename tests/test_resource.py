@@ -8,7 +8,7 @@ import pulumi
 import pytest
 
 from waba_webhooks.errors import ImportNotSupportedError
-from waba_webhooks.resources.resource import build_props
+from waba_webhooks.rules.props import build_props
 
 
 def test_declaring_resources_loads_no_http_stack():

@@ -8,7 +8,7 @@ from pulumi.runtime import rpc
 
 from waba_webhooks import WabaRouting
 from waba_webhooks.commands.stack_state import TYPES
-from waba_webhooks.resources import routing
+from waba_webhooks.tables import routing
 
 #: Both doors: the routing table declares the same resources, by the same names, through each.
 DOORS = pytest.mark.parametrize("door", routing.DOORS)

@@ -5,7 +5,7 @@ from collections import Counter
 import pytest
 
 from tests.test_routing import declared
-from waba_webhooks.resources import routing, shard
+from waba_webhooks.tables import routing, shard
 
 WABAS = [str(200_000_000_000_000 + i) for i in range(1000)]
 

@@ -1,7 +1,7 @@
 """Property-based tests of both providers' ``check()``: any input, no exception, no Graph call.
 
-Every property runs against four providers -- `WabaCallbackOverrideProvider` and
-`PhoneCallbackOverrideProvider`, each with ``whatsapp:allowHttpLoopback`` on and off -- configured
+Every property runs against four providers -- `WabaCallbackOverrideRules` and
+`PhoneCallbackOverrideRules`, each with ``whatsapp:allowHttpLoopback`` on and off -- configured
 against the emulator, which must see no call at all. Hypothesis is driven from a nested
 ``@given`` function so that the function-scoped ``emulator`` fixture is set up once per test.
 
@@ -24,9 +24,9 @@ from pulumi.runtime.rpc import UNKNOWN
 
 from tests.conftest import EmulatorHandle, configured
 from tests.examples import BASE_EXAMPLES, ExampleTally, property_settings
-from waba_webhooks.resources.override import OverrideProvider
-from waba_webhooks.resources.phone import PhoneCallbackOverrideProvider
-from waba_webhooks.resources.waba import WabaCallbackOverrideProvider
+from waba_webhooks.resources.phone import PhoneCallbackOverrideRules
+from waba_webhooks.resources.waba import WabaCallbackOverrideRules
+from waba_webhooks.rules.base import OverrideRules
 
 MAX_EXAMPLES = BASE_EXAMPLES
 SETTINGS = property_settings(MAX_EXAMPLES)
@@ -39,11 +39,11 @@ EXAMPLES = TALLY.counts
 # --------------------------------------------------------------------------- providers
 
 
-def providers(emulator: EmulatorHandle) -> list[tuple[OverrideProvider, bool]]:
+def providers(emulator: EmulatorHandle) -> list[tuple[OverrideRules, bool]]:
     """Both providers, with http:// to loopback allowed and not: ``(provider, allowed)``."""
     return [
         (configured(cls, emulator, **{"whatsapp:allowHttpLoopback": flag}), flag == "true")
-        for cls in (WabaCallbackOverrideProvider, PhoneCallbackOverrideProvider)
+        for cls in (WabaCallbackOverrideRules, PhoneCallbackOverrideRules)
         for flag in ("true", "false")
     ]
 
@@ -289,8 +289,8 @@ def any_inputs(draw: st.DrawFn, id_property: str) -> dict[str, Any]:
 
 
 def provider_and_inputs(
-    pool: list[tuple[OverrideProvider, bool]],
-) -> st.SearchStrategy[tuple[OverrideProvider, bool, dict[str, Any], dict[str, Any]]]:
+    pool: list[tuple[OverrideRules, bool]],
+) -> st.SearchStrategy[tuple[OverrideRules, bool, dict[str, Any], dict[str, Any]]]:
     """``(provider, allow_http_loopback, olds, news)`` for any of the providers."""
     return st.sampled_from(pool).flatmap(
         lambda entry: st.tuples(
@@ -346,7 +346,7 @@ def test_check_never_raises(emulator: EmulatorHandle) -> None:
 
     @SETTINGS
     @given(provider_and_inputs(pool))
-    def prop(case: tuple[OverrideProvider, bool, dict[str, Any], dict[str, Any]]) -> None:
+    def prop(case: tuple[OverrideRules, bool, dict[str, Any], dict[str, Any]]) -> None:
         provider, _, olds, news = case
         EXAMPLES["check never raises"] += 1
         result = provider.check(olds, news)
@@ -363,7 +363,7 @@ def test_every_failure_names_its_property(emulator: EmulatorHandle) -> None:
 
     @SETTINGS
     @given(provider_and_inputs(pool))
-    def prop(case: tuple[OverrideProvider, bool, dict[str, Any], dict[str, Any]]) -> None:
+    def prop(case: tuple[OverrideRules, bool, dict[str, Any], dict[str, Any]]) -> None:
         provider, _, olds, news = case
         EXAMPLES["failures name their property"] += 1
         known = {provider.id_property, *COMMON}
@@ -399,7 +399,7 @@ def test_a_verify_token_is_never_echoed(emulator: EmulatorHandle) -> None:
         | printable_tokens.filter(lambda t: len(t) >= 4) | long_text.filter(lambda t: len(t) >= 4),
     )
     def prop(
-        case: tuple[OverrideProvider, bool, dict[str, Any], dict[str, Any]], token: str
+        case: tuple[OverrideRules, bool, dict[str, Any], dict[str, Any]], token: str
     ) -> None:
         provider, _, olds, news = case
         EXAMPLES["verify token never echoed"] += 1
@@ -435,7 +435,7 @@ def test_valid_inputs_pass(emulator: EmulatorHandle) -> None:
                       "callback_uri": "https://hooks.example.com/whatsapp/webhook"}),
         {},
     )
-    def prop(case: tuple[OverrideProvider, dict[str, Any]], olds: dict[str, Any]) -> None:
+    def prop(case: tuple[OverrideRules, dict[str, Any]], olds: dict[str, Any]) -> None:
         provider, news = case
         EXAMPLES["valid inputs pass"] += 1
         result = provider.check(olds, news)
@@ -451,7 +451,7 @@ def test_ids_tokens_and_flags_are_accepted_exactly_when_valid(emulator: Emulator
 
     @SETTINGS
     @given(st.sampled_from(pool), id_values, token_values, bool_values)
-    def prop(entry: tuple[OverrideProvider, bool], id_value: Any, token: Any, adopt: Any) -> None:
+    def prop(entry: tuple[OverrideRules, bool], id_value: Any, token: Any, adopt: Any) -> None:
         provider, _ = entry
         EXAMPLES["ids, tokens, flags accepted iff valid"] += 1
         news = {provider.id_property: id_value, "callback_uri": "https://example.com/hook",
@@ -503,7 +503,7 @@ def test_accepted_callback_uris_are_https_or_loopback_http(emulator: EmulatorHan
     @given(st.sampled_from(pool), uri_values)
     @example(pool[0], "https://[::1]/")
     @example(pool[0], "http://[::1%25eth0]:8080/")
-    def prop(entry: tuple[OverrideProvider, bool], uri: Any) -> None:
+    def prop(entry: tuple[OverrideRules, bool], uri: Any) -> None:
         provider, allow_http_loopback = entry
         EXAMPLES["accepted callback URIs are https"] += 1
         news = {provider.id_property: "1", "callback_uri": uri, "verify_token": "token"}
@@ -540,7 +540,7 @@ def test_callback_uris_without_a_host_are_rejected(emulator: EmulatorHandle) -> 
     @given(st.sampled_from(pool), st.sampled_from(["https", "HTTPS", "http"]),
            st.integers(0, 65535), path, st.just("") | query.map(lambda q: "?" + q))
     @example(pool[0], "https", 443, "/hook", "")
-    def prop(entry: tuple[OverrideProvider, bool], scheme: str, port: int, path_: str,
+    def prop(entry: tuple[OverrideRules, bool], scheme: str, port: int, path_: str,
              query_: str) -> None:
         provider, _ = entry
         uri = f"{scheme}://:{port}{path_}{query_}"
@@ -567,7 +567,7 @@ def test_backslash_urls_are_rejected_or_unambiguous(emulator: EmulatorHandle) ->
     )
     @example(allowing[0], "http", "127.0.0.1", ":1", "\\", "@example.com")
     def prop(
-        entry: tuple[OverrideProvider, bool], scheme: str, host: str, port: str, slash: str,
+        entry: tuple[OverrideRules, bool], scheme: str, host: str, port: str, slash: str,
         after: str,
     ) -> None:
         provider, _ = entry

@@ -6,11 +6,11 @@ import pytest
 from tests.conftest import configured
 from waba_webhooks import errors
 from waba_webhooks.graph import client as graph
-from waba_webhooks.resources.waba import WabaCallbackOverrideProvider
+from waba_webhooks.resources.waba import WabaCallbackOverrideRules
 
 
 def test_outputs_name_the_app_the_override_belongs_to(emulator, callback_receiver):
-    provider = configured(WabaCallbackOverrideProvider, emulator)
+    provider = configured(WabaCallbackOverrideRules, emulator)
     waba = emulator.waba_ids[0]
     result = provider.create(
         {
@@ -24,7 +24,7 @@ def test_outputs_name_the_app_the_override_belongs_to(emulator, callback_receive
 
 
 def test_delete_keeps_the_app_subscribed_and_never_calls_delete(emulator, callback_receiver):
-    provider = configured(WabaCallbackOverrideProvider, emulator)
+    provider = configured(WabaCallbackOverrideRules, emulator)
     waba = emulator.waba_ids[0]
     props = {
         "waba_id": waba,
@@ -41,7 +41,7 @@ def test_app_id_is_found_with_one_lookup_when_not_configured(emulator, callback_
     # The process-wide client for these settings may already know the app id from an earlier
     # test: start from a new one, as a new provider process does.
     graph.client_for.cache_clear()
-    provider = configured(WabaCallbackOverrideProvider, emulator, **{"whatsapp:appId": ""})
+    provider = configured(WabaCallbackOverrideRules, emulator, **{"whatsapp:appId": ""})
     for waba in emulator.waba_ids[:2]:
         provider.create(
             {
@@ -63,7 +63,7 @@ def override_writes(emulator) -> list[object]:
 def test_create_on_a_never_subscribed_waba_subscribes_first_then_sets_the_override(
     emulator, callback_receiver, capsys, adopt_existing
 ):
-    provider = configured(WabaCallbackOverrideProvider, emulator)
+    provider = configured(WabaCallbackOverrideRules, emulator)
     [waba] = emulator.never_subscribed_waba_ids
     provider.create({
         "waba_id": waba,
@@ -82,7 +82,7 @@ def test_create_on_a_never_subscribed_waba_subscribes_first_then_sets_the_overri
 
 
 def test_create_on_a_subscribed_waba_writes_the_override_only(emulator, callback_receiver):
-    provider = configured(WabaCallbackOverrideProvider, emulator)
+    provider = configured(WabaCallbackOverrideRules, emulator)
     waba = emulator.waba_ids[0]
     assert emulator.is_subscribed(waba)
     provider.create({"waba_id": waba, "callback_uri": callback_receiver.url,
@@ -92,7 +92,7 @@ def test_create_on_a_subscribed_waba_writes_the_override_only(emulator, callback
 
 
 def test_update_after_the_app_was_unsubscribed_subscribes_it_again(emulator, callback_receiver):
-    provider = configured(WabaCallbackOverrideProvider, emulator)
+    provider = configured(WabaCallbackOverrideRules, emulator)
     waba = emulator.waba_ids[0]
     props = {"waba_id": waba, "callback_uri": callback_receiver.url,
              "verify_token": callback_receiver.verify_token}
@@ -106,7 +106,7 @@ def test_update_after_the_app_was_unsubscribed_subscribes_it_again(emulator, cal
 def test_a_failed_verification_names_the_url_and_status_but_not_the_token(
     emulator, callback_receiver
 ):
-    provider = configured(WabaCallbackOverrideProvider, emulator)
+    provider = configured(WabaCallbackOverrideRules, emulator)
     [waba] = emulator.never_subscribed_waba_ids
     with pytest.raises(errors.CallbackVerificationError) as caught:
         provider.create({"waba_id": waba, "callback_uri": callback_receiver.url,

@@ -14,9 +14,11 @@ from waba_webhooks.emulator import fixtures
 from waba_webhooks.errors import OverrideConflictError, RoutingError
 from waba_webhooks.resources.waba_routing import (
     LiveRouting,
-    WabaRoutingProvider,
+    Routing,
+    RoutingWrites,
+    WabaRoutingRules,
     effective_routing,
-    plan,
+    routing_writes,
 )
 
 WABAS, NUMBERS = 2, 25
@@ -41,8 +43,8 @@ def numbers(fleet, waba) -> list[str]:
 
 
 @pytest.fixture
-def provider(emulator) -> WabaRoutingProvider:
-    return configured(WabaRoutingProvider, emulator)
+def provider(emulator) -> WabaRoutingRules:
+    return configured(WabaRoutingRules, emulator)
 
 
 @pytest.fixture
@@ -70,7 +72,13 @@ def live_phone_overrides(emulator, numbers: list[str]) -> dict[str, str]:
     return {n: uri for n in numbers if (uri := emulator.phone_override(n)) is not None}
 
 
-# ---- plan: the writes between live and wanted, without Graph ------------------------------------
+# ---- routing_writes: the writes between live and wanted, without Graph ------------------------
+
+
+def writes(live: LiveRouting, news: dict[str, Any], olds: dict[str, Any]) -> RoutingWrites:
+    """`routing_writes` of inputs and recorded outputs (none: a create) by property name."""
+    return routing_writes(live, Routing.of(news),
+                          Routing.of({"waba_id": news["waba_id"], **olds}) if olds else None)
 
 
 def live_of(numbers: dict[str, str | None], waba: str | None = None,
@@ -78,67 +86,67 @@ def live_of(numbers: dict[str, str | None], waba: str | None = None,
     return LiveRouting(subscribed, waba, numbers, "https://app.example/hook")
 
 
-def test_plan_writes_only_what_differs_and_adopts_equal_urls():
+def test_writes_writes_only_what_differs_and_adopts_equal_urls():
     live = live_of({"1": "https://a.example/", "2": None, "3": "https://c.example/"})
     news = {"waba_id": "9", "phone_numbers": {"1": "https://a.example/", "2": "https://b.example/"},
             "verify_token": "t"}
-    todo = plan(live, news, {})
+    todo = writes(live, news, {})
     assert [(w.object_id, w.callback_uri) for w in todo.writes] == [("2", "https://b.example/")]
     assert todo.conflicts == [] and todo.strangers == [] and todo.subscribe is False
 
 
-def test_plan_refuses_to_take_over_unless_adopting():
+def test_writes_refuses_to_take_over_unless_adopting():
     live = live_of({"1": "https://someone.example/", "2": "https://other.example/"})
     news = {"waba_id": "9", "phone_numbers": {"1": "https://a.example/", "2": "https://b.example/"},
             "verify_token": "t"}
-    assert [c.object_id for c in plan(live, news, {}).conflicts] == ["1", "2"]
-    adopting = plan(live, {**news, "adopt_existing": True}, {})
+    assert [c.object_id for c in writes(live, news, {}).conflicts] == ["1", "2"]
+    adopting = writes(live, {**news, "adopt_existing": True}, {})
     assert adopting.conflicts == [] and len(adopting.writes) == 2
 
 
-def test_plan_restores_drift_on_what_it_manages():
+def test_writes_restores_drift_on_what_it_manages():
     live = live_of({"1": "https://by-hand.example/"})
     wanted = {"waba_id": "9", "phone_numbers": {"1": "https://a.example/"}, "verify_token": "t"}
-    todo = plan(live, wanted, {"phone_numbers": {"1": "https://by-hand.example/"},
-                               "verify_token": "t"})
+    todo = writes(live, wanted, {"phone_numbers": {"1": "https://by-hand.example/"},
+                                 "verify_token": "t"})
     assert todo.conflicts == [] and [w.callback_uri for w in todo.writes] == ["https://a.example/"]
 
 
-def test_plan_clears_a_number_no_longer_listed_only_if_unchanged():
+def test_writes_clears_a_number_no_longer_listed_only_if_unchanged():
     live = live_of({"1": "https://a.example/", "2": "https://by-hand.example/"})
     olds = {"phone_numbers": {"1": "https://a.example/", "2": "https://b.example/"}}
-    todo = plan(live, {"waba_id": "9"}, olds)
+    todo = writes(live, {"waba_id": "9"}, olds)
     assert [(w.object_id, w.callback_uri) for w in todo.writes] == [("1", None)]
     assert todo.left == [("phone number", "2", "https://b.example/", "https://by-hand.example/")]
 
 
-def test_plan_keeps_or_clears_unlisted_overrides():
+def test_writes_keeps_or_clears_unlisted_overrides():
     live = live_of({"1": None, "2": "https://by-hand.example/"}, waba="https://w.example/")
-    keep = plan(live, {"waba_id": "9", "phone_numbers": {}}, {})
+    keep = writes(live, {"waba_id": "9", "phone_numbers": {}}, {})
     assert keep.writes == []
-    clear = plan(live, {"waba_id": "9", "unlisted": "clear"}, {})
+    clear = writes(live, {"waba_id": "9", "unlisted": "clear"}, {})
     assert sorted((w.noun, w.object_id) for w in clear.writes) == [
         ("WABA", "9"), ("phone number", "2")]
 
 
-def test_plan_rewrites_on_a_new_verify_token():
+def test_writes_rewrites_on_a_new_verify_token():
     live = live_of({"1": "https://a.example/", "2": "https://b.example/"})
     olds = {"phone_numbers": {"1": "https://a.example/", "2": "https://b.example/"},
             "verify_token": "old"}
     news = {**olds, "waba_id": "9", "verify_tokens": {"2": "old"}, "verify_token": "new"}
-    assert [w.object_id for w in plan(live, news, olds).writes] == ["1"]
+    assert [w.object_id for w in writes(live, news, olds).writes] == ["1"]
 
 
-def test_plan_subscribes_first_only_when_routing_an_unsubscribed_waba():
+def test_writes_subscribes_first_only_when_routing_an_unsubscribed_waba():
     news = {"waba_id": "9", "phone_numbers": {"1": "https://a.example/"}, "verify_token": "t"}
-    assert plan(live_of({"1": None}, subscribed=False), news, {}).subscribe is True
-    assert plan(live_of({"1": None}, subscribed=True), news, {}).subscribe is False
-    assert plan(live_of({"1": None}, subscribed=False), {"waba_id": "9"}, {}).subscribe is False
+    assert writes(live_of({"1": None}, subscribed=False), news, {}).subscribe is True
+    assert writes(live_of({"1": None}, subscribed=True), news, {}).subscribe is False
+    assert writes(live_of({"1": None}, subscribed=False), {"waba_id": "9"}, {}).subscribe is False
 
 
-def test_plan_names_listed_numbers_of_another_waba():
-    todo = plan(live_of({"1": None}), {"waba_id": "9", "phone_numbers": {"7": "https://x.example/"},
-                                       "verify_token": "t"}, {})
+def test_writes_names_listed_numbers_of_another_waba():
+    todo = writes(live_of({"1": None}), {"waba_id": "9", "verify_token": "t",
+                                         "phone_numbers": {"7": "https://x.example/"}}, {})
     assert todo.strangers == ["7"]
 
 
@@ -254,7 +262,7 @@ def test_create_refuses_numbers_of_another_waba(provider, props, fleet, emulator
 
 def test_create_on_an_unsubscribed_waba_subscribes_first(emulator, callback_receiver):
     emulator.admin.seed(fixtures.generate(wabas=1, phones_per_waba=3, subscribed=False))
-    provider = configured(WabaRoutingProvider, emulator)
+    provider = configured(WabaRoutingRules, emulator)
     waba, numbers = emulator.waba_ids[0], emulator.phone_ids
     provider.create({"waba_id": waba, "callback_uri": callback_receiver.url,
                      "phone_numbers": {numbers[0]: callback_receiver.url_for("p")},
@@ -276,7 +284,7 @@ def test_read_costs_two_calls_whatever_the_number_count(provider, props, emulato
 
 
 def test_read_number_by_number_when_batch_reads_are_off(emulator, props, waba):
-    provider = configured(WabaRoutingProvider, emulator, **{"whatsapp:batchReads": "false"})
+    provider = configured(WabaRoutingRules, emulator, **{"whatsapp:batchReads": "false"})
     provider.create(dict(props))
     before = counted(emulator)
     result = provider.read(waba, dict(props))
@@ -368,7 +376,7 @@ def test_failed_writes_are_all_listed_and_the_next_run_makes_exactly_those(
         emulator, callback_receiver):
     emulator.admin.seed(fixtures.generate(wabas=1, phones_per_waba=100))
     waba, numbers = emulator.waba_ids[0], emulator.phone_ids
-    provider = configured(WabaRoutingProvider, emulator)
+    provider = configured(WabaRoutingRules, emulator)
     props = {"waba_id": waba, "verify_token": callback_receiver.verify_token,
              "phone_numbers": {n: callback_receiver.url_for(f"p/{n}") for n in numbers}}
     failing = numbers[5:100:15]  # 7 numbers, spread over the pool's batches

@@ -2,8 +2,9 @@
 
 A dynamic resource's provider is pickled into the stack's state *by reference*: the state of a
 stack created before the package was grouped into ``resources/``, ``graph/`` and ``commands/``
-names ``waba_webhooks.phone.PhoneCallbackOverrideProvider`` and the like, and the engine unpickles
-that path on every refresh, update and destroy. Each old path below is an alias of the module
+names ``waba_webhooks.phone.PhoneCallbackOverrideProvider`` and the like, and the engine
+unpickles that path on every refresh, update and destroy; programs may import modules that later
+left ``resources/`` for ``rules/`` and ``tables/``. Each old path below is an alias of the module
 that now holds the code (the same module object, so classes and ``isinstance`` agree); it is
 imported only when something asks for the old name, so the new layout costs nothing at import.
 """
@@ -22,9 +23,9 @@ MOVED: dict[str, str] = {
     "waba_webhooks.waba": "waba_webhooks.resources.waba",
     "waba_webhooks.phone": "waba_webhooks.resources.phone",
     "waba_webhooks.waba_routing": "waba_webhooks.resources.waba_routing",
-    "waba_webhooks.override": "waba_webhooks.resources.override",
-    "waba_webhooks.resource": "waba_webhooks.resources.resource",
-    "waba_webhooks.routing": "waba_webhooks.resources.routing",
+    "waba_webhooks.override": "waba_webhooks.rules.base",
+    "waba_webhooks.resource": "waba_webhooks.rules.props",
+    "waba_webhooks.routing": "waba_webhooks.tables.routing",
     "waba_webhooks.usage": "waba_webhooks.graph.usage",
     "waba_webhooks.cli": "waba_webhooks.commands.cli",
     "waba_webhooks.discover": "waba_webhooks.commands.discover",
@@ -32,7 +33,20 @@ MOVED: dict[str, str] = {
     "waba_webhooks.preview": "waba_webhooks.commands.preview",
     "waba_webhooks.review": "waba_webhooks.commands.review",
     "waba_webhooks.live_check": "waba_webhooks.commands.live_check",
+    # resources/ holds the resources alone; what they share, and the routing tables, moved out.
+    "waba_webhooks.resources.override": "waba_webhooks.rules.base",
+    "waba_webhooks.resources.kind": "waba_webhooks.rules.kind",
+    "waba_webhooks.resources.resource": "waba_webhooks.rules.props",
+    "waba_webhooks.resources.lifeline": "waba_webhooks.lifeline",
+    "waba_webhooks.resources.routing": "waba_webhooks.tables.routing",
+    "waba_webhooks.resources.shard": "waba_webhooks.tables.shard",
+    "waba_webhooks.plugin.provider": "waba_webhooks.plugin.adapter",
 }
+
+#: Classes renamed in place keep their old name beside the new one, in the same module (states
+#: pickle a provider as module + class name): ``WabaRoutingProvider`` is ``WabaRoutingRules``, and
+#: likewise ``WabaCallbackOverrideProvider``, ``PhoneCallbackOverrideProvider`` and
+#: ``AppWebhookSubscriptionProvider``.
 
 
 class _Alias(importlib.abc.MetaPathFinder, importlib.abc.Loader):

@@ -30,11 +30,11 @@ import pulumi
 from . import config
 from .resources import APP_SUBSCRIPTION, PHONE, WABA, WABA_ROUTING
 from .resources.app_subscription import AppWebhookSubscriptionArgs, AppWebhookSubscriptionOutputs
-from .resources.kind import PACKAGE, Kind
 from .resources.phone import PhoneCallbackOverrideArgs, PhoneCallbackOverrideOutputs
-from .resources.resource import build_props
 from .resources.waba import WabaCallbackOverrideArgs, WabaCallbackOverrideOutputs
 from .resources.waba_routing import WabaRoutingArgs, WabaRoutingOutputs
+from .rules.kind import PACKAGE, Kind
+from .rules.props import build_props
 
 __all__ = [
     "AppWebhookSubscription",

@@ -15,7 +15,7 @@ import pytest
 from pulumi.automation.errors import CommandError
 
 from tests.e2e.conftest import E2EStack, changes
-from waba_webhooks.resources.override import READ_RESULT_TAKES_INPUTS
+from waba_webhooks.rules.base import READ_RESULT_TAKES_INPUTS
 
 APP_SECRET = "EMU-APP-SECRET-lucky-shrub"  # the default fixture's app
 PHONE = "106540352242922"  # a number of the default fixture, no override

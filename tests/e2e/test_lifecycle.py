@@ -12,8 +12,8 @@ import pytest
 from pulumi.automation.errors import CommandError
 
 from tests.e2e.conftest import changes
-from waba_webhooks.resources.kind import camel
-from waba_webhooks.resources.override import READ_RESULT_TAKES_INPUTS
+from waba_webhooks.rules.base import READ_RESULT_TAKES_INPUTS
+from waba_webhooks.rules.kind import camel
 
 
 @dataclass

@@ -39,8 +39,9 @@ from tests.e2e.test_migration import OverrideWatch
 from waba_webhooks.commands import stack_state
 from waba_webhooks.emulator import EmulatorAdmin, EmulatorServer, fixtures
 from waba_webhooks.emulator.receiver import WebhookReceiver
-from waba_webhooks.resources import WABA_ROUTING, routing
-from waba_webhooks.resources.shard import shard_of
+from waba_webhooks.resources import WABA_ROUTING
+from waba_webhooks.tables import routing
+from waba_webhooks.tables.shard import shard_of
 
 TOKENS = {"main": "shards-main-token", "vip": "shards-vip-token",
           "refused": "shards-token-the-receiver-refuses"}

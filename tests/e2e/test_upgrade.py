@@ -1,10 +1,12 @@
 """Upgrading the package under an existing stack.
 
-A stack is created by the code of the last release before the package was grouped into
-``resources/``, ``graph/`` and ``commands/`` (commit `BEFORE_GROUPING`, taken from this repository's
-history): its state pickles each provider by the old module path (``waba_webhooks.phone...``).
-The code of this checkout then refreshes, updates and destroys it with the real CLI: no error,
-and no Graph write but the ones each step asks for.
+A stack is created by the code of an earlier release, taken from this repository's history:
+the last one before the package was grouped into ``resources/``, ``graph/`` and ``commands/``
+(`BEFORE_GROUPING`: its state pickles each provider by the old module path,
+``waba_webhooks.phone...``), and the last one before the rule classes were named ``*Rules`` and
+what they share left ``resources/`` (`BEFORE_RULES`: ``waba_webhooks.resources.phone`` and
+``PhoneCallbackOverrideProvider``...). The code of this checkout then refreshes, updates and
+destroys it with the real CLI: no error, and no Graph write but the ones each step asks for.
 """
 
 from __future__ import annotations
@@ -23,19 +25,38 @@ from tests.e2e.conftest import PROGRAM, REPO, E2EStack, changes
 
 #: The last landed commit before the grouping (the stacks users have were made by it).
 BEFORE_GROUPING = "c3d4838e82679f3cc89ae0013e6423cdaad50e64"
-OLD_PATHS = (b"waba_webhooks.waba\x94", b"waba_webhooks.phone\x94", b"waba_webhooks.waba_routing")
+#: The last landed commit before the rule classes were renamed and rules/, tables/ made.
+BEFORE_RULES = "5e202ffcc60225fae522be1c2833489fce23a254"
+#: Resource name -> what its pickled provider names in a state of this checkout's code.
+NOW = {"waba": (b"waba_webhooks.resources.waba\x94", b"WabaCallbackOverrideRules"),
+       "phone": (b"waba_webhooks.resources.phone\x94", b"PhoneCallbackOverrideRules"),
+       "routing": (b"waba_webhooks.resources.waba_routing\x94", b"WabaRoutingRules")}
+#: Each earlier release, and what its state's pickled providers name (resource name -> the
+#: module path and the class name).
+RELEASES = {
+    BEFORE_GROUPING: {
+        "waba": (b"waba_webhooks.waba\x94", b"WabaCallbackOverrideProvider"),
+        "phone": (b"waba_webhooks.phone\x94", b"PhoneCallbackOverrideProvider"),
+        "routing": (b"waba_webhooks.waba_routing\x94", b"WabaRoutingProvider"),
+    },
+    BEFORE_RULES: {
+        "waba": (b"waba_webhooks.resources.waba\x94", b"WabaCallbackOverrideProvider"),
+        "phone": (b"waba_webhooks.resources.phone\x94", b"PhoneCallbackOverrideProvider"),
+        "routing": (b"waba_webhooks.resources.waba_routing\x94", b"WabaRoutingProvider"),
+    },
+}
 
 
-def earlier_release(into: Path) -> Path:
-    """The package and e2e program as `BEFORE_GROUPING` had them, under ``into``."""
+def earlier_release(into: Path, commit: str) -> Path:
+    """The package and e2e program as `commit` had them, under ``into``."""
     try:
         archive = subprocess.run(
-            ["git", "-C", str(REPO), "archive", "--format=tar", BEFORE_GROUPING,
+            ["git", "-C", str(REPO), "archive", "--format=tar", commit,
              "provider/waba_webhooks", "tests/e2e/program"],
             capture_output=True, check=True, timeout=120,
         ).stdout
     except subprocess.CalledProcessError as error:
-        pytest.fail(f"the upgrade test needs commit {BEFORE_GROUPING} in the repository's "
+        pytest.fail(f"the upgrade test needs commit {commit} in the repository's "
                     f"history (a full clone, not a shallow one): {error.stderr.decode()}")
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(into, filter="data")
@@ -60,9 +81,10 @@ def provider_blobs(stack: E2EStack) -> dict[str, bytes]:
 
 
 @pytest.mark.e2e
-def test_a_stack_made_by_the_earlier_release_is_refreshed_updated_and_destroyed(
-        engine, tmp_path, emulator, callback_receiver, pulumi_home):
-    old = earlier_release(tmp_path / "old")
+@pytest.mark.parametrize("release", list(RELEASES), ids=["before-grouping", "before-rules"])
+def test_a_stack_made_by_an_earlier_release_is_refreshed_updated_and_destroyed(
+        engine, tmp_path, emulator, callback_receiver, pulumi_home, release):
+    old = earlier_release(tmp_path / "old", release)
     phone = emulator.routable_phone_ids[0]
     waba = emulator.waba_of(phone)
     other_waba = next(w for w in emulator.waba_ids if w != waba and emulator.is_subscribed(w)
@@ -90,9 +112,10 @@ def test_a_stack_made_by_the_earlier_release_is_refreshed_updated_and_destroyed(
     assert changes(earlier.up().summary.resource_changes) == {"create": 4}
     blobs = provider_blobs(earlier)
     assert set(blobs) == {"waba", "phone", "routing"}
-    for name, path in zip(("waba", "phone", "routing"), OLD_PATHS, strict=True):
+    for name, (path, class_name) in RELEASES[release].items():
         assert path in blobs[name], f"{name}'s provider is not pickled by its old path"
-        assert b"waba_webhooks.resources" not in blobs[name]
+        assert class_name in blobs[name], f"{name}'s provider is not pickled by its old name"
+        assert NOW[name][1] not in blobs[name]
 
     # 2. This checkout's code and program take over the same stack and state.
     shutil.copytree(PROGRAM, root / "project", dirs_exist_ok=True,
@@ -117,8 +140,9 @@ def test_a_stack_made_by_the_earlier_release_is_refreshed_updated_and_destroyed(
          f"POST /{phone}",
          f"POST /{other_waba}/subscribed_apps",
          f"POST /{routed}"])
-    # The update ran this checkout's providers: the state now names their new paths.
-    assert all(b"waba_webhooks.resources." in blob for blob in provider_blobs(current).values())
+    # The update ran this checkout's rules: the state now names their new paths and names.
+    for name, blob in provider_blobs(current).items():
+        assert all(part in blob for part in NOW[name]), f"{name}: {blob!r}"
 
     before = writes(emulator)
     assert changes(current.destroy().summary.resource_changes) == {"delete": 4}

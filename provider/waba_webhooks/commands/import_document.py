@@ -11,7 +11,7 @@ tokens are the kinds' own (`waba_webhooks.resources.Kind.token`).
 
 Names are the resources' logical names, and ``pulumi import`` derives the variables of the code
 it generates from them: ``waba-routing-<WABA id>`` and ``app-subscription``, the names the
-routing-table program gives the same resources (`waba_webhooks.resources.routing`), so a stack
+routing-table program gives the same resources (`waba_webhooks.tables.routing`), so a stack
 that later applies the table declares what was imported. They are stable (ids, never a WABA's
 display name, which its owner can change), unique, and start with a letter, so every language's
 code generator makes a valid identifier of them.

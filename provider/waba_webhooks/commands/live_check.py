@@ -79,24 +79,24 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the live check; returns the exit status (see the module's docstring)."""
     try:
-        plan = _plan(args, os.environ)
+        target = _target(args, os.environ)
     except Refused as refusal:
         print(f"live-check: refused, nothing was called: {refusal}", file=sys.stderr)
         return REFUSED
-    client = GraphClient(plan.settings)
+    client = GraphClient(target.settings)
     try:
-        before, app_ok = _read(client, plan)
+        before, app_ok = _read(client, target)
     except errors.GraphError as error:
         print(f"live-check: a read failed: {error}")
         return CHECK_FAILED
-    if plan.write_uri is None:
+    if target.write_uri is None:
         return OK if app_ok else CHECK_FAILED
     try:
         restore_token = _restore_token(before, os.environ)
     except Refused as refusal:
         print(f"live-check: --write refused, nothing was changed: {refusal}", file=sys.stderr)
         return REFUSED
-    status = _write_and_restore(client, plan, before, restore_token)
+    status = _write_and_restore(client, target, before, restore_token)
     return max(status, OK if app_ok else CHECK_FAILED)
 
 
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 @dataclass(frozen=True)
-class Plan:
+class CheckTarget:
     """What to check, from the arguments and the environment."""
 
     settings: config.Settings
@@ -121,7 +121,7 @@ class Plan:
     write_token: str | None
 
 
-def _plan(args: argparse.Namespace, environ: Mapping[str, str]) -> Plan:
+def _target(args: argparse.Namespace, environ: Mapping[str, str]) -> CheckTarget:
     try:
         settings = config.load(environ=environ)
     except errors.ConfigurationError as error:
@@ -149,7 +149,7 @@ def _plan(args: argparse.Namespace, environ: Mapping[str, str]) -> Plan:
     if problems:
         raise Refused("; ".join(problems))
     assert waba_id is not None and phone_id is not None
-    return Plan(settings, waba_id, phone_id, write_uri, write_token)
+    return CheckTarget(settings, waba_id, phone_id, write_uri, write_token)
 
 
 def _in_ci(environ: Mapping[str, str]) -> bool:
@@ -186,14 +186,14 @@ def _restore_token(before: WebhookConfiguration,
 # ---- the checks ---------------------------------------------------------------------------------
 
 
-def _read(client: GraphClient, plan: Plan) -> tuple[WebhookConfiguration, bool]:
+def _read(client: GraphClient, target: CheckTarget) -> tuple[WebhookConfiguration, bool]:
     """Print what the API says; return the number's routing and whether the app's subscription
     could be read (or was not asked for)."""
     app_id = client.app_id()
     print(f"app {app_id} (the access token's)")
-    app_ok = _print_app_subscription(client, app_id, bool(plan.settings.app_secret))
-    apps = client.subscribed_apps(plan.waba_id)
-    print(f"WABA {plan.waba_id}: {len(apps)} subscribed app(s)")
+    app_ok = _print_app_subscription(client, app_id, bool(target.settings.app_secret))
+    apps = client.subscribed_apps(target.waba_id)
+    print(f"WABA {target.waba_id}: {len(apps)} subscribed app(s)")
     for app in apps:
         ours = " (ours)" if app.app_id == app_id else ""
         override = app.override_callback_uri or "no override callback URI"
@@ -201,11 +201,11 @@ def _read(client: GraphClient, plan: Plan) -> tuple[WebhookConfiguration, bool]:
     if app_id not in {app.app_id for app in apps}:
         print("  our app is not subscribed: Meta sends it none of this WABA's webhooks, and "
               "refuses overrides until it is (a phone number override: inferred)")
-    routing = client.webhook_configuration(plan.phone_number_id)
-    print(f"phone number {plan.phone_number_id}, webhook_configuration for our app:")
+    routing = client.webhook_configuration(target.phone_number_id)
+    print(f"phone number {target.phone_number_id}, webhook_configuration for our app:")
     _print_routing(routing)
-    numbers = client.phone_numbers(plan.waba_id)
-    listed = next((n for n in numbers if n.phone_number_id == plan.phone_number_id), None)
+    numbers = client.phone_numbers(target.waba_id)
+    listed = next((n for n in numbers if n.phone_number_id == target.phone_number_id), None)
     what = f"batch read of the WABA's numbers (phone_numbers edge): {len(numbers)} number(s); "
     if listed is None:
         print(what + "this number is NOT listed (is it a number of this WABA?)")
@@ -250,16 +250,16 @@ def _print_routing(routing: WebhookConfiguration) -> None:
           f"({routing.effective_rule})")
 
 
-def _write_and_restore(client: GraphClient, plan: Plan, before: WebhookConfiguration,
+def _write_and_restore(client: GraphClient, target: CheckTarget, before: WebhookConfiguration,
                        restore_token: str | None) -> int:
     """Set the override, read it back, and put back what was there, whatever happens."""
-    uri, phone = plan.write_uri, plan.phone_number_id
-    assert uri is not None and plan.write_token is not None
+    uri, phone = target.write_uri, target.phone_number_id
+    assert uri is not None and target.write_token is not None
     status = OK
     try:
         print(f"setting phone number {phone}'s override callback URI to {uri} "
               "(Meta verifies it first)")
-        client.set_phone_override(phone, uri, plan.write_token)
+        client.set_phone_override(phone, uri, target.write_token)
         after = client.webhook_configuration(phone)
         if after.phone_number == uri:
             print(f"read back: {uri}, messages webhooks go to {after.effective}")

@@ -22,7 +22,7 @@ from ..resources import app_subscription as app_rules
 from ..resources import phone as phone_rules
 from ..resources import waba as waba_rules
 from ..resources import waba_routing as routing_rules
-from ..resources.override import ADOPT_EXISTING, CALLBACK_URI
+from ..rules.base import ADOPT_EXISTING, CALLBACK_URI
 from .states import (
     KNOWN_AFTER_APPLY,
     SECRET,
@@ -180,7 +180,7 @@ class Preview:
     #: Resources the preview leaves as they are (its change summary; it prints no step for them).
     unchanged: int = 0
     #: The WABAs the stack's routing table names (a ``<namespace>:routing`` config value, as
-    #: `waba_webhooks.resources.routing` reads it): the numbers an app-level change moves,
+    #: `waba_webhooks.tables.routing` reads it): the numbers an app-level change moves,
     #: though the preview prints no step for their unchanged resources.
     table_wabas: tuple[str, ...] = ()
 

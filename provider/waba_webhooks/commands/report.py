@@ -24,7 +24,7 @@ shows as one move. Verify tokens are never read from the preview.
 Routes are per Meta app. Steps of resources of explicit providers are grouped by the app they
 act for (`by_app`; `waba_webhooks.commands.apps` gives each its token), each app's part read and
 applied on its own, and the report's rows name their app where there are several. The rules
-a step follows are the resources' own (`waba_webhooks.resources.override.takeover`,
+a step follows are the resources' own (`waba_webhooks.rules.base.takeover`,
 ``ours_to_clear``, `waba_webhooks.resources.app_subscription.same_fields`), and `why` a number
 moved is the attribution ``drift`` uses too.
 """
@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 from ..errors import ConfigurationError, GraphError, NotFoundError, PermissionDeniedError
 from ..graph import GraphClient, PhoneNumberRouting
 from ..resources.app_subscription import same_fields
-from ..resources.override import Takeover, ours_to_clear, takeover
+from ..rules.base import Takeover, ours_to_clear, takeover
 from . import preview as pv
 from .apps import Apps
 from .preview import Opaque, OverrideStep, Preview, Uri

@@ -31,9 +31,10 @@ from pathlib import Path
 
 from pulumi import automation as auto
 
-from ..resources import PHONE, WABA, WABA_ROUTING, routing
-from ..resources.shard import CONFIG_KEY as SHARD_KEY
-from ..resources.shard import RESHARD_KEY, Shard, shard_of
+from ..resources import PHONE, WABA, WABA_ROUTING
+from ..tables import routing
+from ..tables.shard import CONFIG_KEY as SHARD_KEY
+from ..tables.shard import RESHARD_KEY, Shard, shard_of
 from . import stack_state
 from .stack_set import (
     ROUTING_KEY,

@@ -27,8 +27,8 @@ from pathlib import Path
 import yaml
 from pulumi import automation as auto
 
-from ..resources import routing
-from ..resources.shard import Shard
+from ..tables import routing
+from ..tables.shard import Shard
 from . import reshard
 from .stack_set import (
     DOOR_KEY,

@@ -24,8 +24,8 @@ from typing import Any, TextIO
 
 from pulumi import automation as auto
 
-from ..resources.shard import CONFIG_KEY as SHARD_KEY
-from ..resources.shard import RESHARD_KEY, Shard
+from ..tables.shard import CONFIG_KEY as SHARD_KEY
+from ..tables.shard import RESHARD_KEY, Shard
 
 OPERATIONS = ("preview", "up", "refresh", "destroy")
 #: Config keys a stack of a set never copies from another (`copy_config`).

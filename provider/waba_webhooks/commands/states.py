@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..resources import KINDS, Kind
-from ..resources.kind import DYNAMIC_TYPE, PACKAGE
+from ..rules.kind import DYNAMIC_TYPE, PACKAGE
 
 #: How Pulumi prints a value it will know only after apply.
 UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"

@@ -1,6 +1,6 @@
 """``pulumi-resource-whatsapp``: the executable the Pulumi engine starts for the ``whatsapp``
-package. It serves `WhatsAppProvider` over gRPC on a loopback port it prints, as every plugin
-does, and stops with its engine (`waba_webhooks.resources.lifeline`)."""
+package. It serves `WhatsAppPlugin` over gRPC on a loopback port it prints, as every plugin
+does, and stops with its engine (`waba_webhooks.lifeline`)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from .._version import __version__
 def main() -> None:
     from pulumi.provider.experimental.server import main as serve
 
-    from ..resources import lifeline
-    from .provider import WhatsAppProvider
+    from .. import lifeline
+    from .adapter import WhatsAppPlugin
 
     if lifeline.watch_engine():
         log_to_engine(lifeline.engine_address(sys.argv))
-    serve(sys.argv[1:], __version__, WhatsAppProvider())
+    serve(sys.argv[1:], __version__, WhatsAppPlugin())
 
 
 def log_to_engine(address: tuple[str, int] | None) -> None:

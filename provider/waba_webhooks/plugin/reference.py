@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..resources.kind import camel
+from ..rules.kind import camel
 from . import schema
 
 HEADER = "<!-- Generated from schema.json by `python -m waba_webhooks.plugin.reference "\

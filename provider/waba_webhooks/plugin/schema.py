@@ -1,7 +1,7 @@
 """The plugin's Pulumi package schema, generated from the resource kinds and the settings.
 
 Every property's name, type, description, secrecy and whether it replaces the resource come
-from the kinds (`waba_webhooks.resources.kind.Kind`); every config key from
+from the kinds (`waba_webhooks.rules.kind.Kind`); every config key from
 `waba_webhooks.config`. ``schema.json`` beside this module is this schema as JSON, checked in so
 that the plugin serves it without building it; ``python -m waba_webhooks.plugin.schema`` writes
 it again, and a test fails when it is stale.
@@ -24,7 +24,7 @@ import pulumi
 from .. import config
 from .._version import __version__
 from ..resources import KINDS
-from ..resources.kind import MODULE, PACKAGE, Kind, attribute_docs, camel
+from ..rules.kind import MODULE, PACKAGE, Kind, attribute_docs, camel
 
 SCHEMA_FILE = "schema.json"
 #: The package's license (an SPDX id), publisher, homepage and repository, as pyproject.toml

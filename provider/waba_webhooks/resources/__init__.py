@@ -1,12 +1,11 @@
-"""The Pulumi resources, one per file with its provider and ``Args`` type.
+"""The Pulumi resources, one per file with its rules, its ``Args`` and its ``Outputs``.
 
-``override`` holds what every provider shares (configure, the Graph client, check plumbing, the
-takeover and delete rules), ``resource`` how a resource's property bag is built, and ``routing``
-turns the routing table of stack config into resources.
+What they share lives beside them: `waba_webhooks.rules` (the kinds, the base of the rules, a
+resource's inputs in a program); `waba_webhooks.tables` turns a routing table into them.
 """
 
+from ..rules.kind import Kind
 from .app_subscription import KIND as APP_SUBSCRIPTION
-from .kind import Kind
 from .phone import KIND as PHONE
 from .waba import KIND as WABA
 from .waba_routing import KIND as WABA_ROUTING

@@ -28,26 +28,28 @@ moment lacks a field that stays; read is one GET; delete makes none unless
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pulumi
-from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import CheckResult, CreateResult, ReadResult, UpdateResult
 
 from ..errors import AppSubscriptionConflictError
-from .kind import Kind
-from .override import (
+from ..rules.base import (
     ADOPT_EXISTING,
     VERIFY_TOKEN,
-    GraphProvider,
+    Rules,
     check_token,
-    differs,
+    input_changes,
     is_unknown,
     read_result,
     require_token,
 )
-from .resource import build_props
+from ..rules.diff import Diff, PropertyChange
+from ..rules.kind import Kind, typed
+from ..rules.props import build_props
 
 if TYPE_CHECKING:
     from ..graph import AppSubscription
@@ -64,7 +66,31 @@ REMOTE_INPUTS = (CALLBACK_URL, VERIFY_TOKEN, FIELDS, INCLUDE_VALUES)
 
 
 @dataclass(frozen=True)
-class Plan:
+class Subscription:
+    """What an `AppWebhookSubscription` declares, as its rules read it where every value is
+    known (create, read, update, delete): `AppWebhookSubscriptionArgs`' inputs as plain
+    values, an absent one as what it means."""
+
+    callback_url: str
+    #: None where the resource was imported (Meta never returns a verify token).
+    verify_token: str | None = None
+    fields: Sequence[str] = ()
+    include_values: bool = True
+    adopt_existing: bool = False
+    remove_on_destroy: bool = False
+
+    @classmethod
+    def of(cls, props: Mapping[str, Any]) -> Subscription:
+        """The subscription that inputs or recorded outputs (by property name) declare."""
+        return typed(cls, props)
+
+    def properties(self) -> dict[str, Any]:
+        """Its properties by name, as state records them."""
+        return {**dataclasses.asdict(self), FIELDS: list(self.fields)}
+
+
+@dataclass(frozen=True)
+class SubscriptionWrites:
     """The writes that bring the live subscription to the declared one: one POST (Meta
     verifies the URL with the token; it adds `post_fields` and sets the URL) *then* one DELETE
     of `drop` (fields that are live and not declared)."""
@@ -77,26 +103,27 @@ class Plan:
         return bool(self.post_fields or self.drop)
 
 
-def plan(live: AppSubscription | None, props: Mapping[str, Any], *,
-         token_changed: bool = False, include_values_changed: bool = False) -> Plan:
-    """What to write so that Meta holds `props`' URL and exactly its fields. A POST carries the
-    fields to add, or all declared fields when only the URL, the token or ``include_values``
-    changes (a POST must name fields; adding one that is there changes nothing)."""
-    declared = list(props[FIELDS])
+def subscription_writes(live: AppSubscription | None, declared: Subscription, *,
+                        token_changed: bool = False,
+                        include_values_changed: bool = False) -> SubscriptionWrites:
+    """What to write so that Meta holds the `declared` URL and exactly its fields. A POST
+    carries the fields to add, or all declared fields when only the URL, the token or
+    ``include_values`` changes (a POST must name fields; adding one that is there changes
+    nothing)."""
     live_fields = list(live.fields) if live is not None else []
-    add = tuple(name for name in declared if name not in live_fields)
-    drop = tuple(name for name in live_fields if name not in declared)
-    url_changed = live is None or live.callback_url != props[CALLBACK_URL]
+    add = tuple(name for name in declared.fields if name not in live_fields)
+    drop = tuple(name for name in live_fields if name not in declared.fields)
+    url_changed = live is None or live.callback_url != declared.callback_url
     if add:
         post: tuple[str, ...] = add
     elif url_changed or token_changed or include_values_changed:
-        post = tuple(declared)
+        post = tuple(declared.fields)
     else:
         post = ()
-    return Plan(post, drop)
+    return SubscriptionWrites(post, drop)
 
 
-def fields_after(live: AppSubscription | None, steps: Plan) -> list[str]:
+def fields_after(live: AppSubscription | None, steps: SubscriptionWrites) -> list[str]:
     """The fields Meta holds after `steps`, in its order: the live ones that stay, then the
     added ones (a POST appends)."""
     kept = [name for name in (live.fields if live is not None else ()) if name not in steps.drop]
@@ -108,7 +135,7 @@ def same_fields(a: Any, b: Any) -> bool:
     return sorted(a or []) == sorted(b or [])
 
 
-class AppWebhookSubscriptionProvider(GraphProvider):
+class AppWebhookSubscriptionRules(Rules):
     """Create/read/update/delete of the app's webhook subscription for
     ``whatsapp_business_account``."""
 
@@ -139,20 +166,20 @@ class AppWebhookSubscriptionProvider(GraphProvider):
             (REMOVE_ON_DESTROY, validation.check_bool),
         ))
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> Diff:
         """From state alone (no Graph call): any input change, or drift a refresh recorded,
         updates in place; never a replace (there is one subscription per app)."""
-        changed = [name for name in INPUTS if self._differs(olds, news, name)]
-        return DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
+        return Diff(change for name in INPUTS for change in _changes(olds, news, name))
 
     def create(self, props: dict[str, Any]) -> CreateResult:
+        declared = Subscription.of(props)
         app_id = self.client.app_id()
         live = self.client.app_subscription(app_id)
-        if live is not None and not _equal(live, props) and not props.get(ADOPT_EXISTING):
-            raise _conflict(app_id, live, props)
-        steps = plan(live, props)
-        self._write(app_id, steps, props)
-        return CreateResult(app_id, self._outputs(app_id, live, steps, props))
+        if live is not None and not _equal(live, declared) and not declared.adopt_existing:
+            raise _conflict(app_id, live, declared)
+        steps = subscription_writes(live, declared)
+        self._write(app_id, steps, declared)
+        return CreateResult(app_id, self._outputs(app_id, live, steps, declared))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         live = self.client.app_subscription(id_)
@@ -161,13 +188,12 @@ class AppWebhookSubscriptionProvider(GraphProvider):
             # creates it again.
             return ReadResult("", {})
         # Drift in the fields shows as a new list; the same set keeps the declared order.
-        declared: Any = props.get(FIELDS)
-        fields = (list(declared) if declared is not None and same_fields(declared, live.fields)
+        recorded: Any = props.get(FIELDS)
+        fields = (list(recorded) if recorded is not None and same_fields(recorded, live.fields)
                   else list(live.fields))
         outs = {
-            **self._inputs(props),
-            CALLBACK_URL: live.callback_url,
-            FIELDS: fields,
+            **Subscription.of({**props, CALLBACK_URL: live.callback_url,
+                               FIELDS: fields}).properties(),
             "app_id": id_,
             "active": live.active,
             "live_fields": list(live.fields),
@@ -178,20 +204,21 @@ class AppWebhookSubscriptionProvider(GraphProvider):
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         if not any(self._differs(olds, news, name) for name in REMOTE_INPUTS):
             # adopt_existing or remove_on_destroy alone: nothing changes at Meta.
-            outs = {**olds, **self._inputs(news)}
-            return UpdateResult(outs)
+            return UpdateResult({**olds, **Subscription.of(news).properties()})
+        declared = Subscription.of(news)
         live = self.client.app_subscription(id_)  # read first: it may have changed by hand
-        steps = plan(live, news,
-                     token_changed=self._differs(olds, news, VERIFY_TOKEN),
-                     include_values_changed=self._differs(olds, news, INCLUDE_VALUES))
-        self._write(id_, steps, news)
-        return UpdateResult(self._outputs(id_, live, steps, news))
+        steps = subscription_writes(
+            live, declared, token_changed=self._differs(olds, news, VERIFY_TOKEN),
+            include_values_changed=self._differs(olds, news, INCLUDE_VALUES))
+        self._write(id_, steps, declared)
+        return UpdateResult(self._outputs(id_, live, steps, declared))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        if not props.get(REMOVE_ON_DESTROY):
+        recorded = Subscription.of(props)
+        if not recorded.remove_on_destroy:
             pulumi.log.warn(
                 f"app {id_}: left the app's webhook subscription as it is (callback URL "
-                f"{props.get(CALLBACK_URL)}, fields {', '.join(props.get(FIELDS) or [])}): "
+                f"{recorded.callback_url}, fields {', '.join(recorded.fields)}): "
                 "removing it would stop every webhook of the app, messages, templates and "
                 "account alike. To remove it on destroy, set remove_on_destroy=True and run "
                 "`pulumi up` before the destroy; or remove it in the App Dashboard"
@@ -200,10 +227,10 @@ class AppWebhookSubscriptionProvider(GraphProvider):
         live = self.client.app_subscription(id_)
         if live is None:
             return
-        if live.callback_url != props.get(CALLBACK_URL):
+        if live.callback_url != recorded.callback_url:
             pulumi.log.warn(
                 f"app {id_}: left the app's webhook subscription as it is, because its callback "
-                f"URL was changed outside this stack (this stack set {props.get(CALLBACK_URL)}, "
+                f"URL was changed outside this stack (this stack set {recorded.callback_url}, "
                 f"it is now {live.callback_url})"
             )
             return
@@ -213,32 +240,22 @@ class AppWebhookSubscriptionProvider(GraphProvider):
 
     # ---- helpers ------------------------------------------------------------------------------
 
-    def _write(self, app_id: str, steps: Plan, props: Mapping[str, Any]) -> None:
+    def _write(self, app_id: str, steps: SubscriptionWrites, declared: Subscription) -> None:
         """The POST (adds fields, sets the URL; Meta verifies it) before the DELETE, so every
         field that stays is subscribed throughout."""
         if steps.post_fields:
-            token = require_token(props.get(VERIFY_TOKEN), f"app {app_id}")
+            token = require_token(declared.verify_token, f"app {app_id}")
             self.client.subscribe_app_webhooks(
-                app_id, props[CALLBACK_URL], token, steps.post_fields,
-                include_values=_include_values(props))
+                app_id, declared.callback_url, token, steps.post_fields,
+                include_values=declared.include_values)
         if steps.drop:
             self.client.unsubscribe_app_fields(app_id, steps.drop)
 
     @staticmethod
-    def _inputs(props: Mapping[str, Any]) -> dict[str, Any]:
+    def _outputs(app_id: str, live: AppSubscription | None, steps: SubscriptionWrites,
+                 declared: Subscription) -> dict[str, Any]:
         return {
-            CALLBACK_URL: props.get(CALLBACK_URL),
-            VERIFY_TOKEN: props.get(VERIFY_TOKEN),
-            FIELDS: list(props.get(FIELDS) or []),
-            INCLUDE_VALUES: _include_values(props),
-            ADOPT_EXISTING: bool(props.get(ADOPT_EXISTING)),
-            REMOVE_ON_DESTROY: bool(props.get(REMOVE_ON_DESTROY)),
-        }
-
-    def _outputs(self, app_id: str, live: AppSubscription | None, steps: Plan,
-                 props: Mapping[str, Any]) -> dict[str, Any]:
-        return {
-            **self._inputs(props),
+            **declared.properties(),
             "app_id": app_id,
             "active": live.active if live is not None and not steps.writes else True,
             "live_fields": fields_after(live, steps),
@@ -246,36 +263,46 @@ class AppWebhookSubscriptionProvider(GraphProvider):
 
     @staticmethod
     def _differs(olds: Mapping[str, Any], news: Mapping[str, Any], name: str) -> bool:
-        if name == FIELDS:
-            new = news.get(FIELDS)
-            return is_unknown(new) or (
-                isinstance(new, list) and any(is_unknown(item) for item in new)
-            ) or not same_fields(olds.get(FIELDS), new)
-        if name == INCLUDE_VALUES:
-            return _include_values(olds) != _include_values(news) or is_unknown(news.get(name))
-        if name == REMOVE_ON_DESTROY:
-            return bool(olds.get(name)) != bool(news.get(name)) or is_unknown(news.get(name))
-        return differs(olds, news, name)
+        return bool(_changes(olds, news, name))
 
 
-def _include_values(props: Mapping[str, Any]) -> bool:
-    value = props.get(INCLUDE_VALUES)
-    return True if value is None else bool(value)
+def _changes(olds: Mapping[str, Any], news: Mapping[str, Any],
+             name: str) -> list[PropertyChange]:
+    """How input `name` changed: the fields as a set (`same_fields`), an absent
+    ``include_values`` as true, an absent ``remove_on_destroy`` as false."""
+    if name == FIELDS:
+        return input_changes(olds, news, FIELDS, same=_same_known_fields)
+    if name == INCLUDE_VALUES:
+        return input_changes(olds, news, name, True, same=_same_bool)
+    if name == REMOVE_ON_DESTROY:
+        return input_changes(olds, news, name, False, same=_same_bool)
+    return input_changes(olds, news, name)
 
 
-def _equal(live: AppSubscription, props: Mapping[str, Any]) -> bool:
+def _same_known_fields(old: Any, new: Any) -> bool:
+    """The same set of fields, every one known."""
+    return not (isinstance(new, list) and any(is_unknown(item) for item in new)) and \
+        same_fields(old, new)
+
+
+def _same_bool(old: Any, new: Any) -> bool:
+    return bool(old) == bool(new)
+
+
+def _equal(live: AppSubscription, declared: Subscription) -> bool:
     """The live subscription is the declared one: same URL, same set of fields."""
-    return live.callback_url == props[CALLBACK_URL] and same_fields(live.fields, props[FIELDS])
+    return live.callback_url == declared.callback_url and same_fields(live.fields,
+                                                                      declared.fields)
 
 
 def _conflict(app_id: str, live: AppSubscription,
-              props: Mapping[str, Any]) -> AppSubscriptionConflictError:
+              declared: Subscription) -> AppSubscriptionConflictError:
     differences = []
-    if live.callback_url != props[CALLBACK_URL]:
+    if live.callback_url != declared.callback_url:
         differences.append(f"its callback URL is {live.callback_url}, this stack declares "
-                           f"{props[CALLBACK_URL]}")
-    missing = [name for name in props[FIELDS] if name not in live.fields]
-    extra = [name for name in live.fields if name not in props[FIELDS]]
+                           f"{declared.callback_url}")
+    missing = [name for name in declared.fields if name not in live.fields]
+    extra = [name for name in live.fields if name not in declared.fields]
     if missing:
         differences.append(f"it lacks {', '.join(missing)}")
     if extra:
@@ -367,9 +394,12 @@ class AppWebhookSubscription(AppWebhookSubscriptionOutputs, pulumi.dynamic.Resou
             outputs=OUTPUTS,
             secrets=KIND.secrets,
         )
-        super().__init__(AppWebhookSubscriptionProvider(), resource_name, props, opts)
+        super().__init__(AppWebhookSubscriptionRules(), resource_name, props, opts)
 
 
 KIND = Kind("AppWebhookSubscription", AppWebhookSubscriptionArgs, AppWebhookSubscriptionOutputs,
-            AppWebhookSubscriptionProvider, id_is="the app id", secrets=(VERIFY_TOKEN,),
+            AppWebhookSubscriptionRules, id_is="the app id", secrets=(VERIFY_TOKEN,),
             defaults={INCLUDE_VALUES: True, ADOPT_EXISTING: False, REMOVE_ON_DESTROY: False})
+
+#: The name states made before the rules were called rules pickle (by module and name).
+AppWebhookSubscriptionProvider = AppWebhookSubscriptionRules

@@ -14,15 +14,15 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
-from .kind import Kind
-from .override import (
+from ..rules.base import (
     ADOPT_EXISTING,
     CALLBACK_URI,
     VERIFY_TOKEN,
-    OverrideProvider,
+    OverrideRules,
     require_token,
 )
-from .resource import build_props
+from ..rules.kind import Kind
+from ..rules.props import build_props
 
 if TYPE_CHECKING:
     from ..graph import WebhookConfiguration
@@ -32,7 +32,7 @@ PHONE_NUMBER_ID = "phone_number_id"
 FALLBACK_OUTPUTS = ("waba_callback_uri", "app_callback_uri", "effective_callback_uri")
 
 
-class PhoneCallbackOverrideProvider(OverrideProvider):
+class PhoneCallbackOverrideRules(OverrideRules):
     """Create/read/update/delete of a phone number override callback URI for the token's app."""
 
     id_property = PHONE_NUMBER_ID
@@ -142,10 +142,13 @@ class PhoneCallbackOverride(PhoneCallbackOverrideOutputs, pulumi.dynamic.Resourc
             outputs=FALLBACK_OUTPUTS,
             secrets=KIND.secrets,
         )
-        super().__init__(PhoneCallbackOverrideProvider(), resource_name, props, opts)
+        super().__init__(PhoneCallbackOverrideRules(), resource_name, props, opts)
 
 
 KIND = Kind("PhoneCallbackOverride", PhoneCallbackOverrideArgs, PhoneCallbackOverrideOutputs,
-            PhoneCallbackOverrideProvider, id_is="the phone number id",
-            secrets=(VERIFY_TOKEN,), replaces=(PhoneCallbackOverrideProvider.id_property,),
+            PhoneCallbackOverrideRules, id_is="the phone number id",
+            secrets=(VERIFY_TOKEN,), replaces=(PhoneCallbackOverrideRules.id_property,),
             defaults={ADOPT_EXISTING: False})
+
+#: The name states made before the rules were called rules pickle (by module and name).
+PhoneCallbackOverrideProvider = PhoneCallbackOverrideRules

@@ -15,20 +15,20 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
-from .kind import Kind
-from .override import (
+from ..rules.base import (
     ADOPT_EXISTING,
     CALLBACK_URI,
     VERIFY_TOKEN,
-    OverrideProvider,
+    OverrideRules,
     require_token,
 )
-from .resource import build_props
+from ..rules.kind import Kind
+from ..rules.props import build_props
 
 WABA_ID = "waba_id"
 
 
-class WabaCallbackOverrideProvider(OverrideProvider):
+class WabaCallbackOverrideRules(OverrideRules):
     """Create/read/update/delete of a WABA override callback URI for the token's app."""
 
     id_property = WABA_ID
@@ -141,10 +141,13 @@ class WabaCallbackOverride(WabaCallbackOverrideOutputs, pulumi.dynamic.Resource,
             outputs=("app_id",),
             secrets=KIND.secrets,
         )
-        super().__init__(WabaCallbackOverrideProvider(), resource_name, props, opts)
+        super().__init__(WabaCallbackOverrideRules(), resource_name, props, opts)
 
 
 KIND = Kind("WabaCallbackOverride", WabaCallbackOverrideArgs, WabaCallbackOverrideOutputs,
-            WabaCallbackOverrideProvider, id_is="the WABA id",
-            secrets=(VERIFY_TOKEN,), replaces=(WabaCallbackOverrideProvider.id_property,),
+            WabaCallbackOverrideRules, id_is="the WABA id",
+            secrets=(VERIFY_TOKEN,), replaces=(WabaCallbackOverrideRules.id_property,),
             defaults={ADOPT_EXISTING: False})
+
+#: The name states made before the rules were called rules pickle (by module and name).
+WabaCallbackOverrideProvider = WabaCallbackOverrideRules

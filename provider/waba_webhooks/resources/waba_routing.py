@@ -53,27 +53,28 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
 from ..errors import GraphError, NotFoundError, RoutingError
-from .kind import Kind
-from .override import (
+from ..rules.base import (
     ADOPT_EXISTING,
     CALLBACK_URI,
     VERIFY_TOKEN,
     Conflict,
-    GraphProvider,
+    Rules,
     Takeover,
     check_token,
     conflict_error,
-    differs,
+    input_changes,
     is_unknown,
     read_result,
     require_token,
     takeover,
     warn_left_as_is,
 )
-from .resource import build_props
+from ..rules.diff import ChangeKind, Diff, PropertyChange
+from ..rules.kind import Kind, typed
+from ..rules.props import build_props
 
 if TYPE_CHECKING:
     from pulumi.dynamic import CheckResult
@@ -98,8 +99,9 @@ PHONE_RULE = "phone_number"
 WABA_RULE = "whatsapp_business_account"
 APPLICATION_RULE = "application"
 
-WABA = "WABA"
-PHONE = "phone number"
+#: The two kinds of object a `Write` names, in the words of messages.
+WABA_NOUN = "WABA"
+PHONE_NOUN = "phone number"
 
 
 # ---- what Graph says, what the resource wants, and the writes in between ----------------------
@@ -121,7 +123,7 @@ class LiveRouting:
         """The routing once `writes` are made."""
         waba, numbers = self.waba_override, dict(self.numbers)
         for write in writes:
-            if write.noun == WABA:
+            if write.noun == WABA_NOUN:
                 waba = write.callback_uri
             else:
                 numbers[write.object_id] = write.callback_uri
@@ -139,7 +141,7 @@ class Write:
 
 
 @dataclass
-class Plan:
+class RoutingWrites:
     """What an operation does, decided before any write."""
 
     subscribe: bool = False
@@ -152,52 +154,72 @@ class Plan:
     left: list[tuple[str, str, str, str]] = field(default_factory=list)
 
 
-def token_for(props: Mapping[str, Any], phone_id: str | None) -> str | None:
-    """The verify token of a route: the number's own in `verify_tokens`, else `verify_token`."""
-    own = (props.get(VERIFY_TOKENS) or {}).get(phone_id) if phone_id else None
-    return own or props.get(VERIFY_TOKEN)
+@dataclass(frozen=True)
+class Routing:
+    """What a `WabaRouting` declares, as its rules read it where every value is known (create,
+    update, delete): `WabaRoutingArgs`' inputs as plain values, an absent one as what it
+    means."""
+
+    waba_id: str
+    verify_token: str | None = None
+    callback_uri: str | None = None
+    phone_numbers: Mapping[str, str] = field(default_factory=dict)
+    verify_tokens: Mapping[str, str] = field(default_factory=dict)
+    unlisted: str = KEEP
+    adopt_existing: bool = False
+
+    @classmethod
+    def of(cls, props: Mapping[str, Any]) -> Routing:
+        """The routing that inputs or recorded outputs (by property name) declare."""
+        return typed(cls, props)
+
+    def token_for(self, phone_id: str | None) -> str | None:
+        """The verify token of a route: the number's own in `verify_tokens`, else
+        `verify_token`."""
+        own = self.verify_tokens.get(phone_id) if phone_id else None
+        return own or self.verify_token
 
 
-def plan(live: LiveRouting, news: Mapping[str, Any], olds: Mapping[str, Any]) -> Plan:
+def routing_writes(live: LiveRouting, news: Routing, olds: Routing | None) -> RoutingWrites:
     """The writes that take `live` to what `news` declares. `olds` is what this resource set
-    before (its last outputs; empty for a create): objects in it are ours to change or clear;
+    before (its last outputs; None for a create): objects in it are ours to change or clear;
     objects new to it follow the no-takeover rule. Pure: no Graph call, no log."""
-    result = Plan()
-    wanted = news.get(PHONE_NUMBERS) or {}
-    previous = olds.get(PHONE_NUMBERS) or {}
-    adopt = bool(news.get(ADOPT_EXISTING))
+    result = RoutingWrites()
+    before = olds or Routing(news.waba_id)
 
     def decide(noun: str, object_id: str, current: str | None, want: str | None,
-               before: str | None, phone_id: str | None) -> None:
-        token, recorded = token_for(news, phone_id), token_for(olds, phone_id)
-        if want is not None and before is not None:
+               set_before: str | None, phone_id: str | None) -> None:
+        token, recorded = news.token_for(phone_id), before.token_for(phone_id)
+        if want is not None and set_before is not None:
             # Ours: restore drift, apply a new URI, re-verify with a new token (none recorded,
             # after an import: nothing to re-verify).
             if current != want or (recorded is not None and token != recorded):
                 result.writes.append(Write(noun, object_id, want, token))
         elif want is not None:
-            decision = takeover(current, want, adopt)
+            decision = takeover(current, want, news.adopt_existing)
             if decision is Takeover.WRITE:
                 result.writes.append(Write(noun, object_id, want, token))
             elif decision is Takeover.CONFLICT:
                 assert current is not None
                 where = CALLBACK_URI if phone_id is None else f"{PHONE_NUMBERS}[{phone_id!r}]"
                 result.conflicts.append(Conflict(noun, object_id, current, want, input=where))
-        elif current is not None and clears_unlisted(news):
+        elif current is not None and news.unlisted == CLEAR:
             result.writes.append(Write(noun, object_id, None))
-        elif current is not None and before is not None:
+        elif current is not None and set_before is not None:
             # No longer listed: clear it if it is still what this stack set.
-            if current == before:
+            if current == set_before:
                 result.writes.append(Write(noun, object_id, None))
             else:
-                result.left.append((noun, object_id, before, current))
+                result.left.append((noun, object_id, set_before, current))
 
-    decide(WABA, news[WABA_ID], live.waba_override, news.get(CALLBACK_URI),
-           olds.get(CALLBACK_URI), None)
+    decide(WABA_NOUN, news.waba_id, live.waba_override, news.callback_uri, before.callback_uri,
+           None)
     for phone_id, current in live.numbers.items():
-        decide(PHONE, phone_id, current, wanted.get(phone_id), previous.get(phone_id), phone_id)
-    result.strangers = [phone_id for phone_id in wanted if phone_id not in live.numbers]
-    result.subscribe = not live.subscribed and routed(news)
+        decide(PHONE_NOUN, phone_id, current, news.phone_numbers.get(phone_id),
+               before.phone_numbers.get(phone_id), phone_id)
+    result.strangers = [phone_id for phone_id in news.phone_numbers
+                        if phone_id not in live.numbers]
+    result.subscribe = not live.subscribed and routed(news.callback_uri, news.phone_numbers)
     return result
 
 
@@ -207,27 +229,25 @@ def clears_unlisted(props: Mapping[str, Any]) -> bool:
     return props.get(UNLISTED) == CLEAR
 
 
-def routed(props: Mapping[str, Any]) -> bool:
-    """Whether the inputs route anything (unknown values count as not known to)."""
-    numbers = props.get(PHONE_NUMBERS)
-    uri = props.get(CALLBACK_URI)
-    return (uri is not None and not is_unknown(uri)) or (
-        isinstance(numbers, Mapping) and bool(numbers))
+def routed(callback_uri: Any, phone_numbers: Any) -> bool:
+    """Whether a routing with this WABA URI and these numbers routes anything (unknown values
+    count as not known to)."""
+    return (callback_uri is not None and not is_unknown(callback_uri)) or (
+        isinstance(phone_numbers, Mapping) and bool(phone_numbers))
 
 
-def outputs(waba_id: str, live: LiveRouting, props: Mapping[str, Any],
-            app_id: str) -> dict[str, Any]:
-    """The resource's outputs for `live` routing and its inputs `props` (see the module)."""
-    listed = props.get(PHONE_NUMBERS) or {}
+def outputs(live: LiveRouting, declared: Routing, app_id: str) -> dict[str, Any]:
+    """The resource's outputs for `live` routing and what it `declared` (see the module)."""
+    listed = declared.phone_numbers
     return {
-        WABA_ID: waba_id,
-        CALLBACK_URI: live.waba_override if props.get(CALLBACK_URI) is not None else None,
+        WABA_ID: declared.waba_id,
+        CALLBACK_URI: live.waba_override if declared.callback_uri is not None else None,
         PHONE_NUMBERS: {phone_id: live.numbers[phone_id] for phone_id in listed
                         if live.numbers.get(phone_id) is not None},
-        VERIFY_TOKEN: props.get(VERIFY_TOKEN),
-        VERIFY_TOKENS: props.get(VERIFY_TOKENS) or None,
-        UNLISTED: props.get(UNLISTED) or KEEP,
-        ADOPT_EXISTING: bool(props.get(ADOPT_EXISTING)),
+        VERIFY_TOKEN: declared.verify_token,
+        VERIFY_TOKENS: dict(declared.verify_tokens) or None,
+        UNLISTED: declared.unlisted,
+        ADOPT_EXISTING: declared.adopt_existing,
         "app_id": app_id,
         "app_callback_uri": live.app_callback_uri,
         "waba_callback_uri": live.waba_override,
@@ -253,21 +273,25 @@ def effective_routing(outs: Mapping[str, Any]) -> dict[str, dict[str, str | None
     return result
 
 
-def pending(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
-    """Whether the last read found work for an `up` that the inputs do not show: overrides to
-    clear under ``unlisted="clear"``, or our app no longer subscribed to a routed WABA."""
-    if clears_unlisted(news) and (
-        olds.get("unlisted_overrides")
-        or (news.get(CALLBACK_URI) is None and olds.get("waba_callback_uri"))
-    ):
-        return True
-    return olds.get("subscribed") is False and routed(news)
+def pending(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[PropertyChange]:
+    """Work the last read found for an `up` that the inputs do not show, as changes of the
+    outputs that carry it: overrides to clear under ``unlisted="clear"`` (on numbers, on the
+    WABA), or our app no longer subscribed to a routed WABA."""
+    found = []
+    if clears_unlisted(news):
+        if olds.get("unlisted_overrides"):
+            found.append(PropertyChange("unlisted_overrides", ChangeKind.DELETE, input=False))
+        if news.get(CALLBACK_URI) is None and olds.get("waba_callback_uri"):
+            found.append(PropertyChange("waba_callback_uri", ChangeKind.DELETE, input=False))
+    if olds.get("subscribed") is False and routed(news.get(CALLBACK_URI), news.get(PHONE_NUMBERS)):
+        found.append(PropertyChange("subscribed", ChangeKind.UPDATE, input=False))
+    return found
 
 
 # ---- the provider -------------------------------------------------------------------------------
 
 
-class WabaRoutingProvider(GraphProvider):
+class WabaRoutingRules(Rules):
     """Check, diff, create, read, update and delete of our app's routing on one WABA."""
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
@@ -283,7 +307,8 @@ class WabaRoutingProvider(GraphProvider):
         def optional_token(prop: str, value: Any) -> list[Failure]:
             # Required when anything is routed (checked again at `up` if unknown now), except
             # after an import until a write needs it.
-            return check_token(olds)(prop, value) if (routed(news) or value is not None) else []
+            routed_now = routed(news.get(CALLBACK_URI), news.get(PHONE_NUMBERS))
+            return check_token(olds)(prop, value) if (routed_now or value is not None) else []
 
         def uri_map(prop: str, value: Any) -> list[Failure]:
             return validation.check_id_map(prop, value, callback_uri, skip=is_unknown)
@@ -309,20 +334,21 @@ class WabaRoutingProvider(GraphProvider):
             (ADOPT_EXISTING, validation.check_bool),
         ))
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        """From state alone (no Graph call): a new WABA id replaces; any other input change,
-        drift recorded by a refresh, or work the last read found (`pending`) updates."""
-        changed = [name for name in INPUTS if differs(olds, news, name, EMPTY.get(name))]
-        return DiffResult(changes=bool(changed) or pending(olds, news),
-                          replaces=[WABA_ID] if WABA_ID in changed else [],
-                          delete_before_replace=False)
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> Diff:
+        """From state alone (no Graph call), per number for the maps: a new WABA id replaces;
+        any other input change, drift recorded by a refresh, or work the last read found
+        (`pending`) updates."""
+        return Diff([*(change for name in INPUTS
+                       for change in input_changes(olds, news, name, EMPTY.get(name),
+                                                   replace=name == WABA_ID)),
+                     *pending(olds, news)])
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        waba_id = props[WABA_ID]
-        return CreateResult(waba_id, self._converge(waba_id, props, {}))
+        return CreateResult(props[WABA_ID], self._converge(Routing.of(props), None))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(self._converge(id_, news, olds))
+        return UpdateResult(self._converge(Routing.of({**news, WABA_ID: id_}),
+                                           Routing.of({**olds, WABA_ID: id_})))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         with self._pool() as pool:
@@ -336,7 +362,7 @@ class WabaRoutingProvider(GraphProvider):
             props = {CALLBACK_URI: live.waba_override,
                      PHONE_NUMBERS: {phone_id: uri for phone_id, uri in live.numbers.items()
                                      if uri is not None}}
-        outs = outputs(id_, live, props, self.client.app_id())
+        outs = outputs(live, Routing.of({**props, WABA_ID: id_}), self.client.app_id())
         return read_result(id_, outs, _implied_inputs(outs))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
@@ -347,18 +373,19 @@ class WabaRoutingProvider(GraphProvider):
                 live = self._read(id_, pool)
             except NotFoundError:
                 return
-            todo = plan(live, {WABA_ID: id_}, props)
+            todo = routing_writes(live, Routing(id_), Routing.of({**props, WABA_ID: id_}))
             self._warn(todo)
             self._write(id_, todo, pool)
 
     # ---- the steps ------------------------------------------------------------------------------
 
-    def _converge(self, waba_id: str, news: Mapping[str, Any],
-                  olds: Mapping[str, Any]) -> dict[str, Any]:
-        """Read, plan, refuse conflicts before any write, write, and return the outputs."""
+    def _converge(self, news: Routing, olds: Routing | None) -> dict[str, Any]:
+        """Read, decide the writes, refuse conflicts before any write, write, and return the
+        outputs."""
+        waba_id = news.waba_id
         with self._pool() as pool:
             live = self._read(waba_id, pool)
-            todo = plan(live, news, olds)
+            todo = routing_writes(live, news, olds)
             if todo.strangers:
                 raise RoutingError(
                     f"{PHONE_NUMBERS} lists {', '.join(todo.strangers)}, which our app does not "
@@ -371,8 +398,8 @@ class WabaRoutingProvider(GraphProvider):
                     require_token(write.verify_token, f"{write.noun} {write.object_id}")
             self._warn(todo)
             self._write(waba_id, todo, pool)
-        return outputs(waba_id, live.after(todo.writes, live.subscribed or todo.subscribe),
-                       news, self.client.app_id())
+        return outputs(live.after(todo.writes, live.subscribed or todo.subscribe), news,
+                       self.client.app_id())
 
     def _read(self, waba_id: str, pool: ThreadPoolExecutor) -> LiveRouting:
         """Our app's routing on the WABA: ``subscribed_apps`` and the ``phone_numbers`` edge at
@@ -394,7 +421,7 @@ class WabaRoutingProvider(GraphProvider):
                 (c.application for c in configs.values() if c.application), None),
         )
 
-    def _write(self, waba_id: str, todo: Plan, pool: ThreadPoolExecutor) -> None:
+    def _write(self, waba_id: str, todo: RoutingWrites, pool: ThreadPoolExecutor) -> None:
         """Subscribe first when needed, then every write on the pool; raise one `RoutingError`
         listing every failed write once all have been tried."""
         client = self.client
@@ -402,7 +429,7 @@ class WabaRoutingProvider(GraphProvider):
             client.subscribe_app(waba_id)  # a failure here stops everything: nothing else lands
 
         def send(write: Write) -> None:
-            if write.noun == WABA:
+            if write.noun == WABA_NOUN:
                 if write.callback_uri is None:
                     client.clear_waba_override(waba_id)
                 else:
@@ -425,7 +452,7 @@ class WabaRoutingProvider(GraphProvider):
             raise _failed(waba_id, failures, len(sent))
 
     @staticmethod
-    def _warn(todo: Plan) -> None:
+    def _warn(todo: RoutingWrites) -> None:
         for noun, object_id, ours, current in todo.left:
             warn_left_as_is(noun, object_id, ours, current)
 
@@ -556,9 +583,12 @@ class WabaRouting(WabaRoutingOutputs, pulumi.dynamic.Resource, module="waba-webh
             outputs=(CALLBACK_URI, PHONE_NUMBERS, VERIFY_TOKEN, VERIFY_TOKENS, *OUTPUTS),
             secrets=KIND.secrets,
         )
-        super().__init__(WabaRoutingProvider(), resource_name, props, opts)
+        super().__init__(WabaRoutingRules(), resource_name, props, opts)
 
 
-KIND = Kind("WabaRouting", WabaRoutingArgs, WabaRoutingOutputs, WabaRoutingProvider,
+KIND = Kind("WabaRouting", WabaRoutingArgs, WabaRoutingOutputs, WabaRoutingRules,
             id_is="the WABA id", secrets=(VERIFY_TOKEN, VERIFY_TOKENS), replaces=(WABA_ID,),
             defaults={UNLISTED: KEEP, ADOPT_EXISTING: False})
+
+#: The name states made before the rules were called rules pickle (by module and name).
+WabaRoutingProvider = WabaRoutingRules

@@ -1,23 +1,28 @@
-"""What every provider of this package shares: settings from ``configure()``, the Graph client,
-``check()`` plumbing, and the rules for taking over and clearing an override.
+"""What every resource's rules share: settings and the Graph client from ``configure()``,
+``check()`` plumbing, the per-property diff of an input, and the rules for taking over and
+clearing an override.
 
-`GraphProvider` is the base of every provider (`waba.py`, `phone.py`, `waba_routing.py`); the
-single-override resources subclass `OverrideProvider`, which adds their common ``check()`` and
-``diff()``. The rules are plain functions over plain values so that a resource owning many
-overrides (`WabaRouting`) applies them to each one exactly as the single resources do:
+`Rules` is the base of every resource's rules (`WabaCallbackOverrideRules`,
+`WabaRoutingRules`...): to Pulumi's dynamic door they are its ``ResourceProvider``, and the
+native door (`waba_webhooks.plugin.adapter`) calls the same methods. The single-override
+resources subclass `OverrideRules`, which adds their common ``check()`` and ``diff()``. The
+rules are plain functions over plain values so that a resource owning many overrides
+(`WabaRouting`) applies them to each one exactly as the single resources do:
 
 - `takeover`: may a create write where an override may already be set?
 - `ours_to_clear` (and `clear_allowed`, which says why not): may a delete clear what it finds?
+- `input_changes`: how did one input change (none recorded, an unknown, a map per key)?
 
-Providers keep no state when the program pickles them (``configure()`` runs later, in the
-provider process), so their pickled form in state is a reference to the class: a few dozen bytes,
-nothing secret, and new provider code applies to old resources.
+Rules keep no state when the program pickles them (``configure()`` runs later, in the provider
+process), so their pickled form in state is a reference to the class: a few dozen bytes, nothing
+secret, and new rules apply to old resources.
 """
 
 from __future__ import annotations
 
 import enum
 import inspect
+import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Self
@@ -27,7 +32,6 @@ from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
     ConfigureRequest,
-    DiffResult,
     ReadResult,
     ResourceProvider,
 )
@@ -35,6 +39,7 @@ from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
 from ..errors import OverrideConflictError, VerifyTokenRequiredError
+from .diff import ChangeKind, Diff, PropertyChange
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -126,7 +131,7 @@ def imported(olds: Mapping[str, Any]) -> bool:
     """Whether the recorded inputs are those of an import: the object is recorded without a
     verify token. Meta never returns a token, so `pulumi import` cannot record one; such a
     resource may go without it until a write needs it (`check_token`, `require_token`), and
-    declaring one later is not a change by itself (`differs`)."""
+    declaring one later is not a change by itself (`input_changes`)."""
     return bool(olds) and olds.get(VERIFY_TOKEN) is None
 
 
@@ -174,43 +179,62 @@ def warn_left_as_is(noun: str, object_id: str, ours: str | None, current: str) -
     )
 
 
-class GraphProvider(ResourceProvider):
-    """Settings from ``configure()``, the shared Graph client, and ``check()`` plumbing."""
+class Rules(ResourceProvider):
+    """The base of a resource's rules: settings and the Graph client handed over at configure
+    time, and ``check()`` plumbing."""
 
     # Nothing secret is captured, so the pickled provider need not be an encrypted secret.
     serialize_as_secret_always = False
 
     def configure(self, req: ConfigureRequest) -> None:
+        """The dynamic door's configure: the stack's ``whatsapp:*`` settings and their client."""
         from .. import config
 
-        self._settings = config.load(req.config.get)
+        self.use(config.load(req.config.get))
 
     @classmethod
-    def configured(cls, settings: Settings) -> Self:
-        """A provider with these settings (the native door's ``configure()``)."""
-        provider = cls()
-        provider._settings = settings
-        return provider
+    def configured(cls, settings: Settings, client: GraphClient | None = None) -> Self:
+        """Rules with these settings and this client (the native door's configure, one client
+        per provider instance)."""
+        rules = cls()
+        rules.use(settings, client)
+        return rules
+
+    def use(self, settings: Settings, client: GraphClient | None = None) -> None:
+        """Take the settings and the Graph client (`client`, else the process's one for these
+        settings) every call of these rules uses. In a provider process started by the engine,
+        the process then ends with its engine (`lifeline`)."""
+        from .. import graph, lifeline
+
+        self._settings = settings
+        self._client = client or graph.client_for(settings)
+        lifeline.watch_engine()
 
     @property
     def settings(self) -> Settings:
-        """Settings from ``configure()``, else from the environment alone."""
-        settings = self.__dict__.get("_settings")
-        if settings is None:
-            from .. import config
-
-            settings = self._settings = config.load()
-        return settings
+        """The settings handed over at configure time (before it, the environment's)."""
+        if "_settings" not in self.__dict__:
+            self._use_environment()
+        return self._settings
 
     @property
     def client(self) -> GraphClient:
-        """The process-wide Graph client for these settings (in a provider process started by
-        the engine, the process then ends with its engine: `lifeline`)."""
-        from .. import graph
-        from . import lifeline
+        """The Graph client handed over at configure time (before it, the environment's)."""
+        if "_client" not in self.__dict__:
+            self._use_environment()
+        return self._client
 
-        lifeline.watch_engine()
-        return graph.client_for(self.settings)
+    def _use_environment(self) -> None:
+        """Rules called before any configure (a check of a preview): the environment's
+        settings."""
+        from .. import config
+
+        self.use(config.load())
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> Diff:
+        """The changes from the old state (the last outputs) to the new inputs, per property;
+        every resource has its own."""
+        raise NotImplementedError
 
     def callback_uri_check(self, where: str) -> Check:
         """`validation.check_callback_uri` with this provider's ``allowHttpLoopback`` setting.
@@ -249,9 +273,9 @@ class GraphProvider(ResourceProvider):
         return CheckResult(inputs, [CheckFailure(f.property, f.reason) for f in failures])
 
 
-class OverrideProvider(GraphProvider):
-    """What the two single-override providers share; `id_property` names the input that is the
-    resource id."""
+class OverrideRules(Rules):
+    """What the rules of the two single-override resources share; `id_property` names the input
+    that is the resource id."""
 
     #: Name of the id input (``waba_id`` or ``phone_number_id``).
     id_property: ClassVar[str]
@@ -274,12 +298,11 @@ class OverrideProvider(GraphProvider):
             (ADOPT_EXISTING, validation.check_bool),
         ))
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> Diff:
         """A new id replaces the resource; a new URI or token updates it in place."""
-        changed = [name for name in self.input_names if differs(olds, news, name)]
-        replaces = [self.id_property] if self.id_property in changed else []
-        return DiffResult(changes=bool(changed), replaces=replaces,
-                          delete_before_replace=False)
+        return Diff(change for name in self.input_names
+                    for change in input_changes(olds, news, name,
+                                                replace=name == self.id_property))
 
     # ---- helpers for subclasses ---------------------------------------------------------------
 
@@ -324,20 +347,51 @@ class OverrideProvider(GraphProvider):
         return clear_allowed(self.noun, object_id, current, props.get(CALLBACK_URI))
 
 
-def differs(olds: Mapping[str, Any], news: Mapping[str, Any], name: str,
-            empty: Any = None) -> bool:
-    """Whether input `name` changed between the old state and the new inputs. An absent value
-    equals `empty` (``adopt_existing``: absent and False are the same); an unknown one (known
-    only at `up`) counts as a change."""
+def input_changes(olds: Mapping[str, Any], news: Mapping[str, Any], name: str,
+                  empty: Any = None, *, same: Callable[[Any, Any], bool] | None = None,
+                  replace: bool = False) -> list[PropertyChange]:
+    """How input `name` changed from the old state to the new inputs: not at all, as a whole,
+    or per key of a map (``phone_numbers["<id>"]``). An absent value equals `empty`
+    (``adopt_existing``: absent and False are the same); an unknown one (known only at `up`)
+    is a change; `same` says when two values are equal (default ``==``)."""
     old, new = olds.get(name), news.get(name)
+    old = empty if old is None else old
     if is_unknown(new):
-        return True
+        return _change(name, old, new, replace)
     if name == VERIFY_TOKEN and old is None:
-        return False  # none recorded (an import): declaring one changes nothing at Meta
+        return []  # none recorded (an import): declaring one changes nothing at Meta
+    new = empty if new is None else new
     if name == ADOPT_EXISTING:
-        return bool(old) != bool(new)
-    changed: bool = (empty if old is None else old) != (empty if new is None else new)
-    return changed
+        old, new = bool(old), bool(new)
+    if isinstance(old, Mapping) or isinstance(new, Mapping):
+        old_map = old if isinstance(old, Mapping) else {}
+        new_map = new if isinstance(new, Mapping) else {}
+        return [change for key in dict.fromkeys([*old_map, *new_map])
+                for change in _change(name, old_map.get(key), new_map.get(key), replace, key)]
+    if (same or operator.eq)(old, new):
+        return []
+    return _change(name, old, new, replace)
+
+
+def _change(name: str, old: Any, new: Any, replace: bool,
+            key: str | None = None) -> list[PropertyChange]:
+    """The change from `old` to `new` (none, an add, an update or a delete); a value recorded
+    as absent equals an empty one."""
+    if _empty(old) and _empty(new):
+        return []
+    if _empty(old):
+        kind = ChangeKind.ADD
+    elif _empty(new):
+        kind = ChangeKind.DELETE
+    elif old != new or is_unknown(new):
+        kind = ChangeKind.UPDATE
+    else:
+        return []
+    return [PropertyChange(name, kind, key=key, replace=replace)]
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == {} or value == []
 
 
 def is_unknown(value: Any) -> bool:

@@ -3,7 +3,7 @@
 
 A kind is its ``Args`` dataclass (the inputs: names, types, which are required, and their
 ``#:`` comments), its ``Outputs`` class (every property the resource reports, with the same
-kind of comments), its provider class (the rules: check, diff, create, read, update, delete),
+kind of comments), its rules class (check, diff, create, read, update, delete),
 which properties are secret and which replace the resource when they change. The plugin's
 ``schema.json`` is generated from these (`waba_webhooks.plugin.schema`); nothing about a
 property is written twice.
@@ -20,10 +20,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from .override import GraphProvider
+    from _typeshed import DataclassInstance
+
+    from .base import Rules
+
+    D = TypeVar("D", bound=DataclassInstance)
 
 #: The native plugin's package name, and the module of its resource types.
 PACKAGE = "whatsapp"
@@ -61,7 +65,7 @@ def attribute_docs(cls: type) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Kind:
-    """A resource kind: its name, its types and the provider class that holds its rules."""
+    """A resource kind: its name, its types and the class that holds its rules."""
 
     #: The resource's name in both doors (``WabaRouting``).
     name: str
@@ -70,8 +74,8 @@ class Kind:
     #: The class that declares every output (a base of both doors' resource classes); its
     #: docstring describes the resource.
     outputs: type
-    #: The provider class with the rules.
-    provider: type[GraphProvider]
+    #: The class with the rules (check, diff, create, read, update, delete).
+    rules: type[Rules]
     #: What the resource id is, in words (``the WABA id``): `pulumi import` takes it.
     id_is: str
     #: Inputs kept as secrets (in state, outputs and the preview).
@@ -136,6 +140,13 @@ class Kind:
     def from_wire(self, props: Mapping[str, Any]) -> dict[str, Any]:
         """Top-level wire names back to the Python names."""
         return {self.python_names.get(key, key): value for key, value in props.items()}
+
+
+def typed(cls: type[D], props: Mapping[str, Any]) -> D:
+    """`props` (plain values by property name) as the dataclass `cls` of a kind's rules: an
+    absent or None value takes the field's default."""
+    return cls(**{f.name: props[f.name] for f in dataclasses.fields(cls)
+                  if props.get(f.name) is not None})
 
 
 def _annotations(cls: type) -> dict[str, Any]:

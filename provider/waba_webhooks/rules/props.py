@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 
 from ..errors import ImportNotSupportedError
-from .override import VERIFY_TOKEN
+from .base import VERIFY_TOKEN
 
 
 def build_props(

@@ -53,11 +53,10 @@ from typing import Any, cast
 import pulumi
 
 from .. import native
-from .app_subscription import AppWebhookSubscription, AppWebhookSubscriptionOutputs
-from .phone import PhoneCallbackOverride, PhoneCallbackOverrideOutputs
-from .shard import Shard
-from .waba import WabaCallbackOverride, WabaCallbackOverrideOutputs
-from .waba_routing import (
+from ..resources.app_subscription import AppWebhookSubscription, AppWebhookSubscriptionOutputs
+from ..resources.phone import PhoneCallbackOverride, PhoneCallbackOverrideOutputs
+from ..resources.waba import WabaCallbackOverride, WabaCallbackOverrideOutputs
+from ..resources.waba_routing import (
     APPLICATION_RULE,
     CLEAR,
     KEEP,
@@ -66,6 +65,7 @@ from .waba_routing import (
     WabaRouting,
     WabaRoutingOutputs,
 )
+from .shard import Shard
 
 APPLICATION = APPLICATION_RULE
 WABA = WABA_RULE
