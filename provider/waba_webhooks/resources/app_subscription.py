@@ -72,9 +72,9 @@ class Subscription:
     values, an absent one as what it means."""
 
     callback_url: str
+    fields: Sequence[str] = ()
     #: None where the resource was imported (Meta never returns a verify token).
     verify_token: str | None = None
-    fields: Sequence[str] = ()
     include_values: bool = True
     adopt_existing: bool = False
     remove_on_destroy: bool = False
