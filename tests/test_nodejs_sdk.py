@@ -9,11 +9,25 @@ second also Node.js, npm and the npm registry. Missing any of them is a failure,
 from __future__ import annotations
 
 import json
+import re
 import tarfile
 from pathlib import Path
 
-from tests.nodejs import GEN_SDK, SDK_DIR, SDK_PACKAGE, run
+import pytest
+
+from tests.nodejs import (
+    GEN_SDK,
+    SDK_DIR,
+    SDK_PACKAGE,
+    build_sdk,
+    installed_version,
+    oldest_pulumi,
+    require_tool,
+    run,
+    sdk_range,
+)
 from waba_webhooks import __version__
+from waba_webhooks.plugin import schema
 
 #: What npm or tsc leave in the SDK directory: never checked in (sdk/nodejs/.gitignore).
 UNTRACKED = {"node_modules", "bin"}
@@ -40,12 +54,10 @@ def test_sdk_nodejs_is_what_the_generator_writes_from_the_schema(tmp_path: Path)
                        "provider/waba_webhooks/plugin/schema.json if the resources changed)")
 
 
-def test_sdk_compiles_strictly_and_packs(nodejs_sdk_tarball: Path):
-    """With its dependencies installed (the pinned @pulumi/pulumi and TypeScript), the SDK passes
-    `tsc --noEmit --strict`, compiles, and `npm pack` of the compiled package gives a tarball with
-    the JavaScript, the type declarations and the package's name and version (the fixture's
-    build_sdk fails the test on any of these steps)."""
-    with tarfile.open(nodejs_sdk_tarball) as packed:
+def check_packed(tarball: Path) -> None:
+    """The packed SDK holds the JavaScript, the type declarations, the package's name and
+    version, and the plugin it needs: its name, version and download location."""
+    with tarfile.open(tarball) as packed:
         names = set(packed.getnames())
         package = json.load(packed.extractfile("package/package.json"))
     for module in ("index", "provider", "wabaCallbackOverride", "phoneCallbackOverride",
@@ -53,4 +65,49 @@ def test_sdk_compiles_strictly_and_packs(nodejs_sdk_tarball: Path):
         assert {f"package/{module}.js", f"package/{module}.d.ts"} <= names, sorted(names)
     assert package["name"] == SDK_PACKAGE
     assert package["version"] == __version__
-    assert package["pulumi"] == {"resource": True, "name": "whatsapp", "version": __version__}
+    assert package["pulumi"] == {"resource": True, "name": "whatsapp", "version": __version__,
+                                 "server": schema.DOWNLOAD_URL}
+    assert package["dependencies"]["@pulumi/pulumi"] == sdk_range()
+
+
+def test_sdk_compiles_strictly_and_packs_with_the_newest_pulumi(nodejs_sdk_tarball: Path):
+    """With the newest @pulumi/pulumi of its range (and the pinned TypeScript), the SDK passes
+    `tsc --noEmit --strict`, compiles and packs (build_sdk fails the test on any of these
+    steps)."""
+    check_packed(nodejs_sdk_tarball)
+
+
+def test_sdk_compiles_strictly_and_packs_with_the_oldest_pulumi(tmp_path: Path):
+    """The same with the floor of the SDK's declared range."""
+    tarball = build_sdk(tmp_path, pulumi=oldest_pulumi())
+    assert installed_version(tmp_path / "sdk", "@pulumi/pulumi") == oldest_pulumi()
+    check_packed(tarball)
+
+
+def test_sdk_compiles_with_what_npm_resolves_by_itself(tmp_path: Path):
+    """With nothing pinned, npm on this machine's Node picks an @pulumi/pulumi inside the range
+    (npm prefers the newest release whose `engines` fits the running Node, else the newest) and
+    the SDK compiles strictly against it."""
+    tarball = build_sdk(tmp_path, pulumi=None)
+    chosen = installed_version(tmp_path / "sdk", "@pulumi/pulumi")
+    assert _version(oldest_pulumi()) <= _version(chosen) < (4,), chosen
+    check_packed(tarball)
+
+
+def test_the_range_starts_where_the_generated_code_compiles(tmp_path: Path):
+    """The floor is not lower than it must be, nor higher: the newest @pulumi/pulumi below it
+    lacks what the generated code calls, so the SDK does not compile against it."""
+    published = json.loads(run([require_tool("npm"), "view", "@pulumi/pulumi", "versions",
+                                "--json"], tmp_path).stdout)
+    below = max((v for v in published if re.fullmatch(r"3\.\d+\.\d+", v)
+                 and _version(v) < _version(oldest_pulumi())), key=_version)
+    try:
+        build_sdk(tmp_path, pulumi=below)
+    except AssertionError as failed:
+        assert "tsc" in str(failed) and "error TS" in str(failed), str(failed)
+    else:
+        pytest.fail(f"the SDK compiles with @pulumi/pulumi {below}: its range could start lower")
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))

@@ -27,6 +27,10 @@ from ..resources import KINDS
 from ..resources.kind import MODULE, PACKAGE, Kind, attribute_docs, camel
 
 SCHEMA_FILE = "schema.json"
+#: Where the engine downloads the plugin from by default: the project's releases, one per
+#: version (the engine fills in ${VERSION}, and appends the archive's name,
+#: pulumi-resource-whatsapp-v<version>-<os>-<arch>.tar.gz). bin/release can set another.
+DOWNLOAD_URL = "https://github.com/waba-webhooks/waba-webhooks/releases/download/v${VERSION}/"
 #: The npm name of the generated Node.js SDK (sdk/nodejs).
 NODEJS_PACKAGE = "@waba-webhooks/whatsapp"
 #: The generated Node.js SDK's README.md.
@@ -38,25 +42,22 @@ routing (`WabaCallbackOverride`, `PhoneCallbackOverride`, `WabaRouting`,
 `AppWebhookSubscription`, and `Provider`, one per Meta app). Generated from the plugin's schema
 by waba-webhooks' `tools/gen-sdk`; do not edit.
 
-The resources are served by the provider plugin `pulumi-resource-whatsapp`, which
-`pip install waba-webhooks` installs; Pulumi never downloads it. Tell Pulumi where it is in
-`Pulumi.yaml`:
-
-```yaml
-plugins:
-  providers:
-    - name: whatsapp
-      path: /path/to/the/directory/of/pulumi-resource-whatsapp
-```
+The resources are served by the provider plugin `whatsapp` of the same version. The Pulumi
+engine downloads and installs it on first use, from the release this SDK names
+(`pluginDownloadURL`); `pulumi plugin install resource whatsapp VERSION --server URL` installs it
+ahead of time. The plugin is Python: the machine needs Python 3.11 or later, and the install
+creates the plugin's own virtualenv (pip, from PyPI).
 
 The provider's settings are the `whatsapp:*` stack config keys (`whatsapp:accessToken`, ...).
 """
 
+
 _RST_LITERAL = re.compile(r"``([^`]+)``")
 
 
-def schema() -> dict[str, Any]:
-    """The package schema, as a dict ready for JSON."""
+def schema(download_url: str = DOWNLOAD_URL) -> dict[str, Any]:
+    """The package schema, as a dict ready for JSON; `download_url` is where the engine
+    downloads the plugin from (the SDKs generated from the schema carry it)."""
     settings = _settings()
     return {
         "name": PACKAGE,
@@ -66,6 +67,7 @@ def schema() -> dict[str, Any]:
                        "callback URLs of WABAs and phone numbers, and the app's own webhook "
                        "subscription.",
         "keywords": ["whatsapp", "meta", "webhooks", "category/utility"],
+        "pluginDownloadURL": download_url,
         "meta": {"moduleFormat": "(.*)"},
         "config": {"variables": settings},
         "provider": {
@@ -79,8 +81,9 @@ def schema() -> dict[str, Any]:
         "language": {
             "python": {"requires": {"pulumi": ">=3.200.0,<4"}},
             # The Node.js SDK in sdk/nodejs (tools/gen-sdk): its npm name, the package version
-            # as its version (not a placeholder), the SDK range the Python side supports, and
-            # the TypeScript it is checked with (@pulumi/pulumi takes TypeScript below 7).
+            # as its version (not a placeholder) and the TypeScript it is checked with
+            # (@pulumi/pulumi takes TypeScript below 7). Its @pulumi/pulumi range is the
+            # generator's own: the oldest SDK that has what the generated code calls.
             "nodejs": {
                 "packageName": NODEJS_PACKAGE,
                 "packageDescription": "WhatsApp Cloud API webhook routing as infrastructure: "
@@ -88,16 +91,24 @@ def schema() -> dict[str, Any]:
                                       "(pulumi-resource-whatsapp, pip install waba-webhooks).",
                 "readme": NODEJS_README,
                 "respectSchemaVersion": True,
-                "dependencies": {"@pulumi/pulumi": "^3.200.0"},
                 "typescriptVersion": "^5.9.3",
             },
         },
     }
 
 
-def render() -> str:
+def render(download_url: str = DOWNLOAD_URL) -> str:
     """The schema as ``schema.json`` holds it."""
-    return json.dumps(schema(), indent=2, sort_keys=False) + "\n"
+    return json.dumps(schema(download_url), indent=2, sort_keys=False) + "\n"
+
+
+def plugin_json(download_url: str = DOWNLOAD_URL) -> str:
+    """``pulumi-plugin.json`` of the Python package, as Pulumi's Python SDKs ship one: the plugin
+    a program that installs the package needs (its name, version and download location), which
+    the Python language host reports to the engine."""
+    spec = schema(download_url)
+    return json.dumps({"resource": True, "name": spec["name"], "version": spec["version"],
+                       "server": spec["pluginDownloadURL"]}, indent=2) + "\n"
 
 
 def checked_in() -> str:
@@ -210,5 +221,20 @@ def _text(doc: str, names: set[str]) -> str:
     return text
 
 
+def main(argv: list[str]) -> None:
+    """``python -m waba_webhooks.plugin.schema [--plugin-json] [--download-url URL]``: the schema
+    (or, with --plugin-json, the package's pulumi-plugin.json) on stdout."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m waba_webhooks.plugin.schema")
+    parser.add_argument("--download-url", default=DOWNLOAD_URL,
+                        help="where the engine downloads the plugin (default: %(default)s)")
+    parser.add_argument("--plugin-json", action="store_true",
+                        help="write pulumi-plugin.json instead of the schema")
+    args = parser.parse_args(argv)
+    sys.stdout.write(plugin_json(args.download_url) if args.plugin_json
+                     else render(args.download_url))
+
+
 if __name__ == "__main__":
-    sys.stdout.write(render())
+    main(sys.argv[1:])
