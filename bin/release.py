@@ -61,7 +61,7 @@ EPOCH = 315532800
 
 
 def plugin_archive_name(version: str, os_name: str, arch: str) -> str:
-    """The file name the engine downloads: pulumi-resource-whatsapp-v<version>-<os>-<arch>.tar.gz."""
+    """The name of the file the engine downloads for a platform."""
     return f"pulumi-resource-{schema.PACKAGE}-v{version}-{os_name}-{arch}.tar.gz"
 
 

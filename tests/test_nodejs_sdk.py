@@ -2,8 +2,13 @@
 tools/gen-sdk (waba-gensdk, tools/engine/gensdk), checked in, and a TypeScript package that
 compiles under `tsc --strict` and packs into a tarball that a program can install.
 
-Both tests need the test engine's bin directory (tools/install-engine, which bin/test runs); the
-second also Node.js, npm and the npm registry. Missing any of them is a failure, never a skip.
+Its @pulumi/pulumi range is the one the generator writes (the oldest SDK that has what the
+generated code calls): the SDK compiles strictly with both ends of it, with what npm picks by
+itself on this machine's Node, and not with the release just below it.
+
+The tests need the test engine's bin directory (tools/install-engine, which bin/test runs); all
+but the first also Node.js, npm and the npm registry. Missing any of them is a failure, never a
+skip.
 """
 
 from __future__ import annotations
@@ -95,8 +100,9 @@ def test_sdk_compiles_with_what_npm_resolves_by_itself(tmp_path: Path):
 
 
 def test_the_range_starts_where_the_generated_code_compiles(tmp_path: Path):
-    """The floor is not lower than it must be, nor higher: the newest @pulumi/pulumi below it
-    lacks what the generated code calls, so the SDK does not compile against it."""
+    """The floor is as low as it can be: the newest @pulumi/pulumi below it lacks what the
+    generated code calls (`runtime.existsResource`, behind each resource's `exists`), so the SDK
+    does not compile against it."""
     published = json.loads(run([require_tool("npm"), "view", "@pulumi/pulumi", "versions",
                                 "--json"], tmp_path).stdout)
     below = max((v for v in published if re.fullmatch(r"3\.\d+\.\d+", v)
@@ -104,7 +110,7 @@ def test_the_range_starts_where_the_generated_code_compiles(tmp_path: Path):
     try:
         build_sdk(tmp_path, pulumi=below)
     except AssertionError as failed:
-        assert "tsc" in str(failed) and "error TS" in str(failed), str(failed)
+        assert "error TS" in str(failed) and "existsResource" in str(failed), str(failed)
     else:
         pytest.fail(f"the SDK compiles with @pulumi/pulumi {below}: its range could start lower")
 
