@@ -11,7 +11,8 @@ plugin's own virtualenv and pip-installs the wheel there) and runs it.
 Each program is an example of examples/ and goes through the same lifecycle as there
 (tests/e2e/test_examples.py: up, a no-change preview, destroy), making the same Graph calls.
 `pulumi plugin install resource whatsapp VERSION --server URL` installs the plugin ahead of
-time, then a program finds it with downloads turned off.
+time, then a program finds it with downloads turned off. A stack made with the plugin from a
+path moves to the downloaded plugin with no change to its resources.
 
 It needs the network to the package registries (npm; PyPI for the plugin's dependencies, which
 pip takes from its cache when it can).
@@ -35,10 +36,11 @@ from typing import Any
 
 import pytest
 import yaml
+from pulumi import automation as auto
 
-from tests.e2e.conftest import E2EStack
-from tests.e2e.test_examples import EXAMPLES, lifecycle
-from tests.e2e.test_yaml import APP_SECRET
+from tests.e2e.conftest import E2EStack, changes, local_plugin
+from tests.e2e.test_examples import EXAMPLES, WABA, lifecycle
+from tests.e2e.test_yaml import APP_SECRET, Calls
 from tests.nodejs import SDK_PACKAGE, npm_install, npm_packages, require_tool, run
 from waba_webhooks import __version__
 
@@ -223,3 +225,43 @@ def test_plugin_install_from_the_server_then_a_program_uses_it(
     stack.env["PATH"] = clean_path()  # downloads stay off (E2EStack's default)
     lifecycle("yaml-installed", stack, emulator, callback_receiver)
     assert release.requests[before + 1:] == []
+
+
+def test_a_stack_moves_from_the_plugin_path_to_the_download(
+        release: Release, engine: str, tmp_path: Path, emulator, callback_receiver):
+    """The upgrade note's move (CHANGELOG.md): a YAML stack made with the plugin from a path in
+    Pulumi.yaml, then the path removed and each resource given the release's version and
+    download location. The next `up` downloads the plugin and replaces only the default
+    provider (its name carries the download location): the resources are unchanged and nothing
+    is written to Meta."""
+    project = copy_example("yaml", tmp_path)
+    program = yaml.safe_load((project / "Pulumi.yaml").read_text())
+    (project / "Pulumi.yaml").write_text(yaml.safe_dump({**program, **local_plugin()},
+                                                        sort_keys=False))
+    home = tmp_path / "home"
+    stack = E2EStack(tmp_path, emulator, home, callback_receiver.verify_token,
+                     app_secret=APP_SECRET)
+    stack.stack.set_all_config({
+        "whatsapp:appId": auto.ConfigValue(emulator.app_id),
+        "verifyToken": auto.ConfigValue(callback_receiver.verify_token, secret=True),
+        **{f"{name}Url": auto.ConfigValue(callback_receiver.url_for(f"moved/{name}"))
+           for name in ("support", "vip", "sales", "app")},
+    })
+    assert changes(stack.up().summary.resource_changes) == {"create": 4}
+
+    for resource in program["resources"].values():
+        resource["options"] = {"version": __version__, "pluginDownloadURL": release.url}
+    (project / "Pulumi.yaml").write_text(yaml.safe_dump(program, sort_keys=False))
+    downloading(stack)
+    before = len(release.requests)
+    calls = Calls(emulator)
+    moved = stack.up()
+    check_downloaded_once(release, before)
+    assert changes(moved.summary.resource_changes) == {"create": 1, "delete": 1}, moved.stdout
+    assert calls.writes() == [], calls.made()
+    providers = [r["urn"].rsplit("::", 1)[1] for r in stack.deployment()["resources"]
+                 if r["type"] == "pulumi:providers:whatsapp"]
+    assert len(providers) == 1 and providers[0].startswith("default_"), providers
+    stack.destroy()
+    assert emulator.waba_override(WABA) is None
+    stack.stack.workspace.remove_stack("test", force=True)
