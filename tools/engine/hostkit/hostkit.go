@@ -65,12 +65,16 @@ func (b *Base) base() *Base { return b }
 // started outlives it.
 func Main(name string, host Host) {
 	// The engine launches plugins as `[--logtostderr] [-v=N] [--tracing URL] ENGINE_ADDRESS`.
-	// The logging flags only matter to glog-based hosts; we accept and ignore them.
+	// The logging flags only matter to glog-based hosts; we accept and ignore them. Older
+	// engines' plugin code (pulumi-yaml's host, built against SDK 3.206, loads schemas with it)
+	// also passes `-root=DIR` and each runtime option as `-OPTION=VALUE`; every request carries
+	// them too, so they are ignored here as well.
 	flags := flag.NewFlagSet(name, flag.ExitOnError)
 	tracing := flags.String("tracing", "", "Zipkin-compatible tracing endpoint")
 	flags.Bool("logtostderr", false, "ignored")
 	flags.Int("v", 0, "ignored")
-	_ = flags.Parse(os.Args[1:]) // ExitOnError: Parse exits on failure.
+	flags.String("root", "", "ignored (the program's root comes with each request)")
+	_ = flags.Parse(withoutOptionFlags(os.Args[1:], flags)) // ExitOnError: Parse exits on failure.
 
 	shutdown, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -110,6 +114,20 @@ func Main(name string, host Host) {
 	if err != nil {
 		Fail(name, err)
 	}
+}
+
+// withoutOptionFlags drops the `-NAME=VALUE` arguments whose NAME `flags` does not define: the
+// runtime options older engines pass as flags.
+func withoutOptionFlags(args []string, flags *flag.FlagSet) []string {
+	kept := make([]string, 0, len(args))
+	for _, arg := range args {
+		name, _, isOption := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		if strings.HasPrefix(arg, "-") && isOption && flags.Lookup(name) == nil {
+			continue
+		}
+		kept = append(kept, arg)
+	}
+	return kept
 }
 
 // Fail reports err as the plugin `name` and exits.
