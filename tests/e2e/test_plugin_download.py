@@ -128,6 +128,12 @@ def installed_plugin(home: Path) -> Path:
     return folder
 
 
+def default_providers(stack: E2EStack) -> list[str]:
+    """The names of the `whatsapp` providers the stack's state records."""
+    return [r["urn"].rsplit("::", 1)[1] for r in stack.deployment()["resources"]
+            if r["type"] == "pulumi:providers:whatsapp"]
+
+
 def check_downloaded_once(release: Release, before: int) -> None:
     asked = release.requests[before:]
     assert asked == [f"/{release.archive()}"], asked
@@ -231,9 +237,9 @@ def test_a_stack_moves_from_the_plugin_path_to_the_download(
         release: Release, engine: str, tmp_path: Path, emulator, callback_receiver):
     """The upgrade note's move (CHANGELOG.md): a YAML stack made with the plugin from a path in
     Pulumi.yaml, then the path removed and each resource given the release's version and
-    download location. The next `up` downloads the plugin and replaces only the default
-    provider (its name carries the download location): the resources are unchanged and nothing
-    is written to Meta."""
+    download location. The next `up` downloads the plugin and changes nothing: no resource
+    changes and no write to Meta; only the default provider the state records is now the one
+    named after the version and download location."""
     project = copy_example("yaml", tmp_path)
     program = yaml.safe_load((project / "Pulumi.yaml").read_text())
     (project / "Pulumi.yaml").write_text(yaml.safe_dump({**program, **local_plugin()},
@@ -248,6 +254,7 @@ def test_a_stack_moves_from_the_plugin_path_to_the_download(
            for name in ("support", "vip", "sales", "app")},
     })
     assert changes(stack.up().summary.resource_changes) == {"create": 4}
+    assert default_providers(stack) == ["default"]
 
     for resource in program["resources"].values():
         resource["options"] = {"version": __version__, "pluginDownloadURL": release.url}
@@ -257,11 +264,10 @@ def test_a_stack_moves_from_the_plugin_path_to_the_download(
     calls = Calls(emulator)
     moved = stack.up()
     check_downloaded_once(release, before)
-    assert changes(moved.summary.resource_changes) == {"create": 1, "delete": 1}, moved.stdout
+    assert changes(moved.summary.resource_changes) == {}, moved.stdout
     assert calls.writes() == [], calls.made()
-    providers = [r["urn"].rsplit("::", 1)[1] for r in stack.deployment()["resources"]
-                 if r["type"] == "pulumi:providers:whatsapp"]
-    assert len(providers) == 1 and providers[0].startswith("default_"), providers
+    [provider] = default_providers(stack)
+    assert provider.startswith(f"default_{__version__.replace('.', '_')}_http"), provider
     stack.destroy()
     assert emulator.waba_override(WABA) is None
     stack.stack.workspace.remove_stack("test", force=True)
