@@ -1,8 +1,8 @@
 // Package hostkit is what this project's language hosts (langhost: Python, nodehost: Node.js)
 // share: the plugin command line, the engine health check, serving the LanguageRuntime on a
 // loopback port, the answers of a host that installs nothing, running a program (or a plugin) to
-// its end, and the package a program needs as the engine takes it (ResourcePackage). Each host adds only what its language needs (how to start a program, its
-// runtime options, About).
+// its end, and the package a program needs as the engine takes it (ResourcePackage). Each host
+// adds only what its language needs (how to start a program, its runtime options, About).
 package hostkit
 
 import (
