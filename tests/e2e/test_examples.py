@@ -70,6 +70,13 @@ def test_example(language, engine, tmp_path, emulator, pulumi_home, callback_rec
     project(tmp_path, language, request)
     stack = E2EStack(tmp_path, emulator, pulumi_home, callback_receiver.verify_token,
                      app_secret=APP_SECRET)
+    lifecycle(language, stack, emulator, callback_receiver)
+
+
+def lifecycle(language: str, stack: E2EStack, emulator, callback_receiver) -> None:
+    """An example's stack (`language` names it in UP_CALLS) through up, a no-change preview and
+    destroy, with the emulator checked after each; its up's Graph calls are those of every other
+    example run so far (tests/e2e/test_plugin_download.py runs them too)."""
     url = {name: callback_receiver.url_for(name) for name in ("support", "vip", "sales", "app")}
     stack.stack.set_all_config({
         "whatsapp:appId": auto.ConfigValue(emulator.app_id),

@@ -2,16 +2,31 @@
 a TypeScript infra repo does besides `up` (which tests/e2e/test_examples.py covers, with the
 same Graph calls as the Python and YAML programs): the preview of a URL change shows the number
 that changes on its own line; the `import` resource option adopts a live override with no
-write; an explicit provider for a second Meta app acts with that app's token only."""
+write; an explicit provider for a second Meta app acts with that app's token only. And the
+SDK's declared @pulumi/pulumi range is true: a program runs with both of its ends, and with
+what npm picks, on each Node.js major we test."""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+
+import pytest
 
 from tests.e2e.conftest import local_plugin, pulumi_in
 from tests.e2e.test_nodejs_host import nodejs_host_beside, ts_project, write_program
 from tests.e2e.test_yaml import Calls
+from tests.nodejs import (
+    NODE_MAJORS,
+    SDK_PACKAGE,
+    install_node,
+    installed_version,
+    npm_install,
+    npm_packages,
+    oldest_pulumi,
+    sdk_range,
+)
 
 __all__ = ["ts_project"]  # the fixture, used by the test below
 
@@ -115,3 +130,77 @@ def test_typescript_preview_import_and_a_second_app(engine: str, ts_project: Pat
     run("stack", "rm", "dev", "--yes")
     state = json.dumps(emulator.admin.calls())
     assert callback_receiver.verify_token not in state
+
+
+#: A program that says which Node.js and which @pulumi/pulumi ran it.
+RANGE_PROGRAM = """
+import * as pulumi from "@pulumi/pulumi";
+import * as whatsapp from "@waba-webhooks/whatsapp";
+
+const config = new pulumi.Config();
+new whatsapp.WabaCallbackOverride("support", {
+    wabaId: config.require("wabaId"),
+    callbackUri: config.require("callbackUri"),
+    verifyToken: config.requireSecret("verifyToken"),
+});
+export const node = process.version;
+export const sdk: string = require("@pulumi/pulumi/package.json").version;
+"""
+
+#: (Node.js, @pulumi/pulumi) of each run: this machine's Node with both ends of the SDK's range
+#: and with what npm picks by itself, then each other Node.js major we test with both ends.
+RANGE_RUNS = [("machine", "oldest"), ("machine", "newest"), ("machine", "npm"),
+              *((major, end) for major in NODE_MAJORS for end in ("oldest", "newest"))]
+
+
+@pytest.mark.parametrize(("node", "end"), RANGE_RUNS,
+                         ids=[f"node-{node}-{end}" for node, end in RANGE_RUNS])
+def test_a_program_runs_with_each_end_of_the_sdk_range_on_each_node(
+        node: str, end: str, engine: str, nodejs_sdk_tarball: Path, tmp_path: Path, emulator,
+        callback_receiver):
+    """A TypeScript program of the SDK goes through `up` (the override is set), a no-change
+    preview and `destroy` (it is gone) with the oldest and the newest @pulumi/pulumi of the
+    SDK's declared range, and with the one npm chooses, on this machine's Node.js and on each
+    other Node.js major of tests/nodejs.py; the program itself reports the Node.js and the SDK
+    that ran it."""
+    nodejs_host_beside(engine)
+    path = os.environ["PATH"]
+    if node != "machine":
+        (tmp_path / "node").mkdir()
+        path = f"{install_node(node, tmp_path / 'node')}{os.pathsep}{path}"
+    pins = npm_packages()
+    pulumi = {"oldest": oldest_pulumi(), "newest": pins["@pulumi/pulumi"], "npm": sdk_range()}
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "package.json").write_text(json.dumps({
+        "name": "ts-range", "private": True,
+        "dependencies": {"@pulumi/pulumi": pulumi[end],
+                         SDK_PACKAGE: f"file:{nodejs_sdk_tarball}"},
+        "devDependencies": {name: pins[name] for name in ("typescript", "ts-node", "@types/node")},
+    }))
+    npm_install(project)
+    sdk = installed_version(project, "@pulumi/pulumi")
+    if end != "npm":
+        assert sdk == pulumi[end]
+    write_program(project, "ts-range", RANGE_PROGRAM, **local_plugin())
+    run = pulumi_in(engine, project, tmp_path)
+    run.env["PATH"] = path  # type: ignore[attr-defined]
+    waba, uri = emulator.waba_ids[0], callback_receiver.url_for(f"range/{node}/{end}")
+    run("stack", "init", "dev", "--secrets-provider", "passphrase")
+    for key, value in [("whatsapp:graphUrl", emulator.url), ("whatsapp:allowHttpLoopback", "true"),
+                       ("wabaId", waba), ("callbackUri", uri)]:
+        run("config", "set", key, value)
+    for key, value in [("whatsapp:accessToken", emulator.token),
+                       ("verifyToken", callback_receiver.verify_token)]:
+        run("config", "set", "--secret", key, value)
+
+    run("up", "--yes", "--color", "never")
+    assert emulator.waba_override(waba) == uri
+    outputs = json.loads(run("stack", "output", "--json").stdout)
+    assert outputs["sdk"] == sdk
+    if node != "machine":
+        assert outputs["node"].startswith(f"v{node}."), outputs
+    run("preview", "--expect-no-changes", "--color", "never")
+    run("destroy", "--yes", "--color", "never")
+    assert emulator.waba_override(waba) is None
+    run("stack", "rm", "dev", "--yes")

@@ -33,6 +33,10 @@ LICENSE = "Apache-2.0"
 PUBLISHER = "waba-webhooks"
 REPOSITORY = "https://github.com/waba-webhooks/waba-webhooks"
 HOMEPAGE = REPOSITORY
+#: Where the engine downloads the plugin from by default: the project's releases, one per
+#: version (the engine fills in ${VERSION}, and appends the archive's name,
+#: pulumi-resource-whatsapp-v<version>-<os>-<arch>.tar.gz). bin/release can set another.
+DOWNLOAD_URL = "https://github.com/waba-webhooks/waba-webhooks/releases/download/v${VERSION}/"
 #: The npm name of the generated Node.js SDK (sdk/nodejs).
 NODEJS_PACKAGE = "@waba-webhooks/whatsapp"
 #: The generated Node.js SDK's README.md.
@@ -44,18 +48,13 @@ routing (`WabaCallbackOverride`, `PhoneCallbackOverride`, `WabaRouting`,
 `AppWebhookSubscription`, and `Provider`, one per Meta app). Generated from the plugin's schema
 by waba-webhooks' `tools/gen-sdk`; do not edit.
 
-The resources are served by the provider plugin `pulumi-resource-whatsapp`, which the Python
-package `waba-webhooks` installs (`pip install` of a clone of its repository). It is published
-nowhere Pulumi downloads plugins from: tell Pulumi where it is in `Pulumi.yaml`, and in CI set
-`PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true`, so that a plugin not found fails at once
-instead of after a download attempt:
-
-```yaml
-plugins:
-  providers:
-    - name: whatsapp
-      path: /path/to/the/directory/of/pulumi-resource-whatsapp
-```
+The resources are served by the provider plugin `whatsapp` of the same version. The Pulumi
+engine downloads and installs it on first use, from the release this SDK names
+(`pluginDownloadURL`); `pulumi plugin install resource whatsapp VERSION --server URL` installs it
+ahead of time. The plugin is Python: the machine needs Python 3.11 or later, and the install
+creates the plugin's own virtualenv (pip, from PyPI).
+Offline, name the folder that holds `pulumi-resource-whatsapp` (installed with the Python
+package `waba-webhooks`) in `Pulumi.yaml`'s `plugins.providers` instead.
 
 The provider's settings are the `whatsapp:*` stack config keys (`whatsapp:accessToken`, ...).
 
@@ -70,8 +69,9 @@ GO_IMPORT_PATH = f"{GO_MODULE}/whatsapp"
 _RST_LITERAL = re.compile(r"``([^`]+)``")
 
 
-def schema() -> dict[str, Any]:
-    """The package schema, as a dict ready for JSON."""
+def schema(download_url: str = DOWNLOAD_URL) -> dict[str, Any]:
+    """The package schema, as a dict ready for JSON; `download_url` is where the engine
+    downloads the plugin from (the SDKs generated from the schema carry it)."""
     settings = _settings()
     return {
         "name": PACKAGE,
@@ -87,6 +87,7 @@ def schema() -> dict[str, Any]:
         "publisher": PUBLISHER,
         "homepage": HOMEPAGE,
         "repository": REPOSITORY,
+        "pluginDownloadURL": download_url,
         "meta": {"moduleFormat": "(.*)"},
         "config": {"variables": settings},
         "provider": {
@@ -100,8 +101,9 @@ def schema() -> dict[str, Any]:
         "language": {
             "python": {"requires": {"pulumi": ">=3.200.0,<4"}},
             # The Node.js SDK in sdk/nodejs (tools/gen-sdk): its npm name, the package version
-            # as its version (not a placeholder), the SDK range the Python side supports, and
-            # the TypeScript it is checked with (@pulumi/pulumi takes TypeScript below 7).
+            # as its version (not a placeholder) and the TypeScript it is checked with
+            # (@pulumi/pulumi takes TypeScript below 7). Its @pulumi/pulumi range is the
+            # generator's own: the oldest SDK that has what the generated code calls.
             "nodejs": {
                 "packageName": NODEJS_PACKAGE,
                 "packageDescription": "WhatsApp Cloud API webhook routing as infrastructure: "
@@ -109,7 +111,6 @@ def schema() -> dict[str, Any]:
                                       "(pulumi-resource-whatsapp, pip install waba-webhooks).",
                 "readme": NODEJS_README,
                 "respectSchemaVersion": True,
-                "dependencies": {"@pulumi/pulumi": "^3.200.0"},
                 "typescriptVersion": "^5.9.3",
             },
             # The Go SDK in sdk/go (tools/gen-sdk): the package's import path (its last element,
@@ -124,9 +125,18 @@ def schema() -> dict[str, Any]:
     }
 
 
-def render() -> str:
+def render(download_url: str = DOWNLOAD_URL) -> str:
     """The schema as ``schema.json`` holds it."""
-    return json.dumps(schema(), indent=2, sort_keys=False) + "\n"
+    return json.dumps(schema(download_url), indent=2, sort_keys=False) + "\n"
+
+
+def plugin_json(download_url: str = DOWNLOAD_URL) -> str:
+    """``pulumi-plugin.json`` of the Python package, as Pulumi's Python SDKs ship one: the plugin
+    a program that installs the package needs (its name, version and download location), which
+    the Python language host reports to the engine."""
+    spec = schema(download_url)
+    return json.dumps({"resource": True, "name": spec["name"], "version": spec["version"],
+                       "server": spec["pluginDownloadURL"]}, indent=2) + "\n"
 
 
 def checked_in() -> str:
@@ -239,5 +249,20 @@ def _text(doc: str, names: set[str]) -> str:
     return text
 
 
+def main(argv: list[str]) -> None:
+    """``python -m waba_webhooks.plugin.schema [--plugin-json] [--download-url URL]``: the schema
+    (or, with --plugin-json, the package's pulumi-plugin.json) on stdout."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m waba_webhooks.plugin.schema")
+    parser.add_argument("--download-url", default=DOWNLOAD_URL,
+                        help="where the engine downloads the plugin (default: %(default)s)")
+    parser.add_argument("--plugin-json", action="store_true",
+                        help="write pulumi-plugin.json instead of the schema")
+    args = parser.parse_args(argv)
+    sys.stdout.write(plugin_json(args.download_url) if args.plugin_json
+                     else render(args.download_url))
+
+
 if __name__ == "__main__":
-    sys.stdout.write(render())
+    main(sys.argv[1:])

@@ -1,8 +1,9 @@
 // Package hostkit is what this project's language hosts (langhost: Python, nodehost: Node.js,
 // gohost: Go) share: the plugin command line, the engine health check, serving the
-// LanguageRuntime on a loopback port, the answers of a host that installs nothing and needs no
-// plugin, and running a program to its end. Each host adds only what its language needs (how to
-// start a program, its runtime options, About; the Go host also its plugins and dependencies).
+// LanguageRuntime on a loopback port, the answers of a host that installs nothing, running a
+// program (or a plugin) to its end, and the package a program needs as the engine takes it
+// (ResourcePackage). Each host adds only what its language needs (how to start a program, its
+// runtime options, About; the Go host also its plugins and dependencies).
 package hostkit
 
 import (
@@ -14,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -64,12 +66,16 @@ func (b *Base) base() *Base { return b }
 // started outlives it.
 func Main(name string, host Host) {
 	// The engine launches plugins as `[--logtostderr] [-v=N] [--tracing URL] ENGINE_ADDRESS`.
-	// The logging flags only matter to glog-based hosts; we accept and ignore them.
+	// The logging flags only matter to glog-based hosts; we accept and ignore them. Older
+	// engines' plugin code (pulumi-yaml's host, built against SDK 3.206, loads schemas with it)
+	// also passes `-root=DIR` and each runtime option as `-OPTION=VALUE`; every request carries
+	// them too, so they are ignored here as well.
 	flags := flag.NewFlagSet(name, flag.ExitOnError)
 	tracing := flags.String("tracing", "", "Zipkin-compatible tracing endpoint")
 	flags.Bool("logtostderr", false, "ignored")
 	flags.Int("v", 0, "ignored")
-	_ = flags.Parse(os.Args[1:]) // ExitOnError: Parse exits on failure.
+	flags.String("root", "", "ignored (the program's root comes with each request)")
+	_ = flags.Parse(withoutOptionFlags(os.Args[1:], flags)) // ExitOnError: Parse exits on failure.
 
 	shutdown, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -111,6 +117,20 @@ func Main(name string, host Host) {
 	}
 }
 
+// withoutOptionFlags drops the `-NAME=VALUE` arguments whose NAME `flags` does not define: the
+// runtime options older engines pass as flags.
+func withoutOptionFlags(args []string, flags *flag.FlagSet) []string {
+	kept := make([]string, 0, len(args))
+	for _, arg := range args {
+		name, _, isOption := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		if strings.HasPrefix(arg, "-") && isOption && flags.Lookup(name) == nil {
+			continue
+		}
+		kept = append(kept, arg)
+	}
+	return kept
+}
+
 // Fail reports err as the plugin `name` and exits.
 func Fail(name string, err error) {
 	fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
@@ -123,11 +143,8 @@ func Fail(name string, err error) {
 // (SIGKILL) when that context is done. `what` names the program in an error.
 func (b *Base) Execute(ctx context.Context, what string,
 	command func(ctx context.Context) *exec.Cmd) *pulumirpc.RunResponse {
-	b.programs.Add(1)
-	defer b.programs.Done()
-	runCtx, cancelRun := context.WithCancel(ctx)
-	defer cancelRun()
-	defer context.AfterFunc(b.Shutdown, cancelRun)()
+	runCtx, done := b.Child(ctx)
+	defer done()
 
 	err := command(runCtx).Run()
 	var exitErr *exec.ExitError
@@ -143,6 +160,31 @@ func (b *Base) Execute(ctx context.Context, what string,
 	default:
 		return &pulumirpc.RunResponse{Error: fmt.Sprintf("failed to run %s: %v", what, err)}
 	}
+}
+
+// Child is the context of a process the host starts for a call whose context is ctx (a program,
+// a plugin): it ends with the call or with this host, whichever comes first, and the host waits
+// for the process before it exits. Call done when the process has exited.
+func (b *Base) Child(ctx context.Context) (child context.Context, done func()) {
+	b.programs.Add(1)
+	child, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(b.Shutdown, cancel)
+	return child, func() {
+		stop()
+		cancel()
+		b.programs.Done()
+	}
+}
+
+// ResourcePackage is a provider plugin a program needs, as a package's metadata names it (a
+// `pulumi` section of package.json, a pulumi-plugin.json): the engine installs it before the
+// program runs (from server, when set) and makes it the default provider of that version.
+// Upstream's hosts send versions with a leading "v"; so does this.
+func ResourcePackage(name, version, server string) *pulumirpc.PackageDependency {
+	if !strings.HasPrefix(version, "v") {
+		version = "v" + version
+	}
+	return &pulumirpc.PackageDependency{Name: name, Kind: "resource", Version: version, Server: server}
 }
 
 // Handshake takes the engine's address: newer engines pass it here as well as on the command
@@ -162,15 +204,15 @@ func (b *Base) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.Plugin
 	return &pulumirpc.PluginInfo{Version: version.Version}, nil
 }
 
-// GetRequiredPlugins answers none: our programs need no downloaded plugin (the provider plugin
-// comes from Pulumi.yaml's `plugins.providers`).
+// GetRequiredPlugins answers none. The engine asks GetRequiredPackages first (and this only of a
+// host that lacks it), as upstream's hosts answer it; each of our hosts has its own.
 func (b *Base) GetRequiredPlugins(
 	context.Context, *pulumirpc.GetRequiredPluginsRequest,
 ) (*pulumirpc.GetRequiredPluginsResponse, error) {
 	return &pulumirpc.GetRequiredPluginsResponse{}, nil
 }
 
-// GetRequiredPackages answers none, as GetRequiredPlugins.
+// GetRequiredPackages answers none; a host that finds its program's packages overrides it.
 func (b *Base) GetRequiredPackages(
 	context.Context, *pulumirpc.GetRequiredPackagesRequest,
 ) (*pulumirpc.GetRequiredPackagesResponse, error) {

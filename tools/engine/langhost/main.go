@@ -8,7 +8,9 @@
 //
 // Supported Pulumi.yaml runtime options: `virtualenv` (resolved against the project root) and
 // `toolchain: pip|uv` (uv implies virtualenv `.venv`, as the dynamic-provider launcher script assumes).
-// Our programs need no downloaded plugins, so dependency discovery always answers "none".
+// A program's dependencies are never installed here (the virtualenv must be prepared); a plugin's
+// are (plugin.go). The packages a program needs are the pulumi-plugin.json files of the
+// distributions its interpreter has installed (packages.go).
 package main
 
 import (
@@ -51,12 +53,17 @@ func (h *pythonHost) About(_ context.Context, req *pulumirpc.AboutRequest) (*pul
 	return &pulumirpc.AboutResponse{Executable: python, Version: ver}, nil
 }
 
-// InstallDependencies never installs anything (there is no network here): it only checks that the
-// configured virtualenv exists, which is what `pulumi install` / `pulumi new` would otherwise create.
+// InstallDependencies of a plugin (is_plugin: the engine installs a Python source plugin) makes
+// its virtualenv and pip-installs its requirements, as upstream's host does (plugin.go). For a
+// program it installs nothing: it only checks that the configured virtualenv exists, which is
+// what `pulumi install` / `pulumi new` would otherwise create.
 func (h *pythonHost) InstallDependencies(
 	req *pulumirpc.InstallDependenciesRequest,
 	stream grpc.ServerStreamingServer[pulumirpc.InstallDependenciesResponse],
 ) error {
+	if req.GetIsPlugin() {
+		return installPluginDependencies(req, stream)
+	}
 	python, venv, err := resolvePython(req.GetInfo())
 	if err != nil {
 		return err

@@ -13,8 +13,8 @@
 // Supported Pulumi.yaml runtime options: `typescript` (default true: run .ts through ts-node),
 // `tsconfig` (path of the tsconfig.json to use) and `nodeargs` (extra arguments for node, split on
 // blanks). Dependencies are installed by whoever prepares the program (`npm install`); this host
-// never installs anything. Our programs need no downloaded plugins (the provider plugin comes from
-// Pulumi.yaml's `plugins.providers`), so dependency discovery always answers "none".
+// never installs anything. The plugins a program needs are those its node_modules' package.json
+// files name, as upstream's host reports them (packages.go).
 //
 // It also generates TypeScript from PCL (GenerateProgram, generate.go) for `pulumi import` and
 // `pulumi convert`, with upstream's code generator.

@@ -1,0 +1,273 @@
+"""The engine fetches the plugin itself, as it does any provider's: bin/release builds the
+artifacts with a loopback download location (``--download-url http://127.0.0.1:PORT/``), a
+loopback HTTP server serves that dist/, and each program runs with automatic plugin acquisition
+on (no ``plugins:`` path, no PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION), a fresh PULUMI_HOME,
+and no ``pulumi-resource-whatsapp`` on PATH, as on a machine where nothing of ours was
+installed. On the first ``up`` the engine learns the plugin's version and location from the
+program's packages (the SDK's package.json, the wheel's pulumi-plugin.json, the YAML resource
+options), downloads this platform's archive, installs it (the Python language host makes the
+plugin's own virtualenv and pip-installs the wheel there) and runs it.
+
+Each program is an example of examples/ and goes through the same lifecycle as there
+(tests/e2e/test_examples.py: up, a no-change preview, destroy), making the same Graph calls.
+`pulumi plugin install resource whatsapp VERSION --server URL` installs the plugin ahead of
+time, then a program finds it with downloads turned off. A stack made with the plugin from a
+path moves to the downloaded plugin with no change to its resources.
+
+It needs the network to the package registries (npm; PyPI for the plugin's dependencies, which
+pip takes from its cache when it can).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pulumi import automation as auto
+
+from tests.e2e.conftest import E2EStack, changes, local_plugin
+from tests.e2e.test_examples import EXAMPLES, WABA, lifecycle
+from tests.e2e.test_yaml import APP_SECRET, Calls
+from tests.nodejs import SDK_PACKAGE, npm_install, npm_packages, require_tool, run
+from waba_webhooks import __version__
+
+REPO = Path(__file__).resolve().parents[2]
+PLUGIN = "pulumi-resource-whatsapp"
+
+
+@dataclass
+class Release:
+    """dist/ of a bin/release run, served over loopback HTTP."""
+
+    dist: Path
+    url: str
+    #: The paths the server was asked for, in order.
+    requests: list[str] = field(default_factory=list)
+
+    def one(self, pattern: str) -> Path:
+        found = sorted(self.dist.glob(pattern))
+        assert len(found) == 1, (pattern, sorted(p.name for p in self.dist.iterdir()))
+        return found[0]
+
+    def archive(self) -> str:
+        """This machine's plugin archive, as the engine names it."""
+        arch = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}[platform.machine()]
+        return f"{PLUGIN}-v{__version__}-{sys.platform}-{arch}.tar.gz"
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory) -> Iterator[Release]:
+    """bin/release's artifacts in a folder of the module's own, served on a free loopback port
+    (the server stops with the module)."""
+    dist = tmp_path_factory.mktemp("dist")
+    served: list[str] = []
+
+    class Handler(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            served.append(self.path)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Handler, directory=str(dist)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        done = subprocess.run([str(REPO / "bin" / "release"), "--download-url", url,
+                               "--out", str(dist)], cwd=REPO, capture_output=True, text=True,
+                              timeout=900, check=False)
+        assert done.returncode == 0, f"bin/release failed:\n{done.stdout}\n{done.stderr}"
+        yield Release(dist, url, served)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def clean_path() -> str:
+    """PATH without any folder that holds a pulumi-resource-whatsapp (this test run's
+    virtualenv has one): the engine must not find the plugin there."""
+    kept = [d for d in os.environ["PATH"].split(os.pathsep)
+            if d and not (Path(d) / PLUGIN).exists()]
+    path = os.pathsep.join(kept)
+    assert shutil.which(PLUGIN, path=path) is None
+    return path
+
+
+def downloading(stack: E2EStack) -> E2EStack:
+    """The stack's runs with automatic plugin acquisition on and no plugin on PATH."""
+    stack.env.pop("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION")
+    stack.env["PATH"] = clean_path()
+    return stack
+
+
+def copy_example(language: str, root: Path) -> Path:
+    target = root / "project"
+    shutil.copytree(EXAMPLES / language, target,
+                    ignore=shutil.ignore_patterns("venv", "node_modules", "__pycache__"))
+    return target
+
+
+def installed_plugin(home: Path) -> Path:
+    """The plugin's folder in PULUMI_HOME, which must hold the archive's files and the virtualenv
+    the install made."""
+    folder = home / "plugins" / f"resource-whatsapp-v{__version__}"
+    assert (folder / "PulumiPlugin.yaml").is_file(), sorted(home.rglob("*"))[:50]
+    assert (folder / "venv" / "bin" / "python").exists()
+    return folder
+
+
+def default_providers(stack: E2EStack) -> list[str]:
+    """The names of the `whatsapp` providers the stack's state records."""
+    return [r["urn"].rsplit("::", 1)[1] for r in stack.deployment()["resources"]
+            if r["type"] == "pulumi:providers:whatsapp"]
+
+
+def check_downloaded_once(release: Release, before: int) -> None:
+    asked = release.requests[before:]
+    assert asked == [f"/{release.archive()}"], asked
+
+
+def test_typescript_program_gets_the_plugin_from_the_release(
+        release: Release, engine: str, tmp_path: Path, emulator, callback_receiver):
+    """The TypeScript example with the released SDK tarball: the engine downloads and installs
+    the plugin on the first `up` (the SDK's package.json names its version and location)."""
+    project = copy_example("typescript", tmp_path)
+    pins = npm_packages()
+    package = json.loads((project / "package.json").read_text())
+    package["dependencies"] = {"@pulumi/pulumi": pins["@pulumi/pulumi"],
+                               SDK_PACKAGE: f"file:{release.one('*.tgz')}"}
+    package["devDependencies"] = {name: pins[name]
+                                  for name in ("typescript", "ts-node", "@types/node")}
+    (project / "package.json").write_text(json.dumps(package, indent=2))
+    npm_install(project)
+    run([require_tool("npx"), "--no-install", "tsc", "--noEmit", "--strict"], project)
+
+    home = tmp_path / "home"
+    before = len(release.requests)
+    stack = downloading(E2EStack(tmp_path, emulator, home, callback_receiver.verify_token,
+                                 app_secret=APP_SECRET))
+    lifecycle("typescript-downloaded", stack, emulator, callback_receiver)
+    check_downloaded_once(release, before)
+    installed_plugin(home)
+
+
+def test_yaml_program_gets_the_plugin_from_its_resource_options(
+        release: Release, engine: str, tmp_path: Path, emulator, callback_receiver):
+    """The YAML example with each resource's `version` and `pluginDownloadURL` options, as
+    Pulumi YAML declares a package that is not in the registry."""
+    project = copy_example("yaml", tmp_path)
+    program = yaml.safe_load((project / "Pulumi.yaml").read_text())
+    for resource in program["resources"].values():
+        resource["options"] = {"version": __version__, "pluginDownloadURL": release.url}
+    (project / "Pulumi.yaml").write_text(yaml.safe_dump(program, sort_keys=False))
+
+    home = tmp_path / "home"
+    before = len(release.requests)
+    stack = downloading(E2EStack(tmp_path, emulator, home, callback_receiver.verify_token,
+                                 app_secret=APP_SECRET))
+    lifecycle("yaml-downloaded", stack, emulator, callback_receiver)
+    check_downloaded_once(release, before)
+    installed_plugin(home)
+
+
+def test_python_program_of_the_native_classes_gets_the_plugin_from_the_wheel(
+        release: Release, engine: str, tmp_path: Path, emulator, callback_receiver):
+    """The Python example in a virtualenv where the released wheel is pip-installed: the
+    wheel's pulumi-plugin.json names the plugin, and the Python language host reports it."""
+    project = copy_example("python", tmp_path)
+    venv = tmp_path / "venv"
+    run([sys.executable, "-m", "venv", str(venv)], tmp_path)
+    run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
+         str(release.one("*.whl"))], tmp_path, timeout=900)
+    program = yaml.safe_load((project / "Pulumi.yaml").read_text())
+    program["runtime"]["options"]["virtualenv"] = str(venv)
+    (project / "Pulumi.yaml").write_text(yaml.safe_dump(program, sort_keys=False))
+
+    home = tmp_path / "home"
+    before = len(release.requests)
+    stack = downloading(E2EStack(tmp_path, emulator, home, callback_receiver.verify_token,
+                                 app_secret=APP_SECRET))
+    lifecycle("python-downloaded", stack, emulator, callback_receiver)
+    check_downloaded_once(release, before)
+    installed_plugin(home)
+
+
+def test_plugin_install_from_the_server_then_a_program_uses_it(
+        release: Release, engine: str, tmp_path: Path, emulator, callback_receiver):
+    """`pulumi plugin install resource whatsapp VERSION --server URL` downloads and installs the
+    plugin; `pulumi plugin ls` lists it; then the YAML example (no download location, downloads
+    turned off) runs with it."""
+    home = tmp_path / "home"
+    env = {**os.environ, "PULUMI_HOME": str(home), "PULUMI_SKIP_UPDATE_CHECK": "true",
+           "PATH": clean_path()}
+    env.pop("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", None)
+    before = len(release.requests)
+    install = subprocess.run([engine, "plugin", "install", "resource", "whatsapp", __version__,
+                              "--server", release.url], env=env, capture_output=True,
+                             text=True, timeout=900, check=False)
+    assert install.returncode == 0, f"{install.stdout}\n{install.stderr}"
+    check_downloaded_once(release, before)
+    installed_plugin(home)
+    listed = subprocess.run([engine, "plugin", "ls", "--json"], env=env, capture_output=True,
+                            text=True, check=True)
+    assert [(p["name"], p["kind"], p["version"]) for p in json.loads(listed.stdout)] == [
+        ("whatsapp", "resource", __version__)]
+
+    copy_example("yaml", tmp_path)
+    stack = E2EStack(tmp_path, emulator, home, callback_receiver.verify_token,
+                     app_secret=APP_SECRET)
+    stack.env["PATH"] = clean_path()  # downloads stay off (E2EStack's default)
+    lifecycle("yaml-installed", stack, emulator, callback_receiver)
+    assert release.requests[before + 1:] == []
+
+
+def test_a_stack_moves_from_the_plugin_path_to_the_download(
+        release: Release, engine: str, tmp_path: Path, emulator, callback_receiver):
+    """The upgrade note's move (CHANGELOG.md): a YAML stack made with the plugin from a path in
+    Pulumi.yaml, then the path removed and each resource given the release's version and
+    download location. The next `up` downloads the plugin and changes nothing: no resource
+    changes and no write to Meta; only the default provider the state records is now the one
+    named after the version and download location."""
+    project = copy_example("yaml", tmp_path)
+    program = yaml.safe_load((project / "Pulumi.yaml").read_text())
+    (project / "Pulumi.yaml").write_text(yaml.safe_dump({**program, **local_plugin()},
+                                                        sort_keys=False))
+    home = tmp_path / "home"
+    stack = E2EStack(tmp_path, emulator, home, callback_receiver.verify_token,
+                     app_secret=APP_SECRET)
+    stack.stack.set_all_config({
+        "whatsapp:appId": auto.ConfigValue(emulator.app_id),
+        "verifyToken": auto.ConfigValue(callback_receiver.verify_token, secret=True),
+        **{f"{name}Url": auto.ConfigValue(callback_receiver.url_for(f"moved/{name}"))
+           for name in ("support", "vip", "sales", "app")},
+    })
+    assert changes(stack.up().summary.resource_changes) == {"create": 4}
+    assert default_providers(stack) == ["default"]
+
+    for resource in program["resources"].values():
+        resource["options"] = {"version": __version__, "pluginDownloadURL": release.url}
+    (project / "Pulumi.yaml").write_text(yaml.safe_dump(program, sort_keys=False))
+    downloading(stack)
+    before = len(release.requests)
+    calls = Calls(emulator)
+    moved = stack.up()
+    check_downloaded_once(release, before)
+    assert changes(moved.summary.resource_changes) == {}, moved.stdout
+    assert calls.writes() == [], calls.made()
+    [provider] = default_providers(stack)
+    assert provider.startswith(f"default_{__version__.replace('.', '_')}_http"), provider
+    stack.destroy()
+    assert emulator.waba_override(WABA) is None
+    stack.stack.workspace.remove_stack("test", force=True)
