@@ -49,8 +49,8 @@ type AppWebhookSubscription struct {
 	LiveFields pulumi.StringArrayOutput `pulumi:"liveFields"`
 	// Remove the whole subscription on destroy, stopping every webhook of the app (default: destroy leaves it and warns).
 	RemoveOnDestroy pulumi.BoolOutput `pulumi:"removeOnDestroy"`
-	// The token Meta sends in the verification call; kept as a secret in state.
-	VerifyToken pulumi.StringOutput `pulumi:"verifyToken"`
+	// The token Meta sends in the verification call; kept as a secret in state. Needed to create or change the subscription; one adopted by `pulumi import` has none until then (Meta never returns it), and declaring it is no change.
+	VerifyToken pulumi.StringPtrOutput `pulumi:"verifyToken"`
 }
 
 // NewAppWebhookSubscription registers a new resource with the given unique name, arguments, and options.
@@ -65,9 +65,6 @@ func NewAppWebhookSubscription(ctx *pulumi.Context,
 	}
 	if args.Fields == nil {
 		return nil, errors.New("invalid value for required argument 'Fields'")
-	}
-	if args.VerifyToken == nil {
-		return nil, errors.New("invalid value for required argument 'VerifyToken'")
 	}
 	if args.AdoptExisting == nil {
 		args.AdoptExisting = pulumi.BoolPtr(false)
@@ -85,7 +82,7 @@ func NewAppWebhookSubscription(ctx *pulumi.Context,
 	})
 	opts = append(opts, aliases)
 	if args.VerifyToken != nil {
-		args.VerifyToken = pulumi.ToSecret(args.VerifyToken).(pulumi.StringInput)
+		args.VerifyToken = pulumi.ToSecret(args.VerifyToken).(pulumi.StringPtrInput)
 	}
 	secrets := pulumi.AdditionalSecretOutputs([]string{
 		"verifyToken",
@@ -140,8 +137,8 @@ type appWebhookSubscriptionArgs struct {
 	IncludeValues *bool `pulumi:"includeValues"`
 	// Remove the whole subscription on destroy, stopping every webhook of the app (default: destroy leaves it and warns).
 	RemoveOnDestroy *bool `pulumi:"removeOnDestroy"`
-	// The token Meta sends in the verification call; kept as a secret in state.
-	VerifyToken string `pulumi:"verifyToken"`
+	// The token Meta sends in the verification call; kept as a secret in state. Needed to create or change the subscription; one adopted by `pulumi import` has none until then (Meta never returns it), and declaring it is no change.
+	VerifyToken *string `pulumi:"verifyToken"`
 }
 
 // The set of arguments for constructing a AppWebhookSubscription resource.
@@ -156,8 +153,8 @@ type AppWebhookSubscriptionArgs struct {
 	IncludeValues pulumi.BoolPtrInput
 	// Remove the whole subscription on destroy, stopping every webhook of the app (default: destroy leaves it and warns).
 	RemoveOnDestroy pulumi.BoolPtrInput
-	// The token Meta sends in the verification call; kept as a secret in state.
-	VerifyToken pulumi.StringInput
+	// The token Meta sends in the verification call; kept as a secret in state. Needed to create or change the subscription; one adopted by `pulumi import` has none until then (Meta never returns it), and declaring it is no change.
+	VerifyToken pulumi.StringPtrInput
 }
 
 func (AppWebhookSubscriptionArgs) ElementType() reflect.Type {
@@ -237,9 +234,9 @@ func (o AppWebhookSubscriptionOutput) RemoveOnDestroy() pulumi.BoolOutput {
 	return o.ApplyT(func(v *AppWebhookSubscription) pulumi.BoolOutput { return v.RemoveOnDestroy }).(pulumi.BoolOutput)
 }
 
-// The token Meta sends in the verification call; kept as a secret in state.
-func (o AppWebhookSubscriptionOutput) VerifyToken() pulumi.StringOutput {
-	return o.ApplyT(func(v *AppWebhookSubscription) pulumi.StringOutput { return v.VerifyToken }).(pulumi.StringOutput)
+// The token Meta sends in the verification call; kept as a secret in state. Needed to create or change the subscription; one adopted by `pulumi import` has none until then (Meta never returns it), and declaring it is no change.
+func (o AppWebhookSubscriptionOutput) VerifyToken() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *AppWebhookSubscription) pulumi.StringPtrOutput { return v.VerifyToken }).(pulumi.StringPtrOutput)
 }
 
 func init() {
