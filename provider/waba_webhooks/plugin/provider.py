@@ -175,7 +175,7 @@ class WhatsAppProvider(api.Provider):
         result = await self._run(kind, self._handler(kind).create, props)
         return api.CreateResponse(
             resource_id=result.id,
-            properties=_wire(kind, result.outs, secret_names(request.properties)))  # type: ignore[arg-type]  # our creates all return outs
+            properties=_outputs(kind, result.outs, secret_names(request.properties)))  # type: ignore[arg-type]  # our creates all return outs
 
     async def read(self, request: api.ReadRequest) -> api.ReadResponse:
         kind = _kind(request.type)
@@ -196,7 +196,7 @@ class WhatsAppProvider(api.Provider):
                       if result.outs.get(name) is not None}  # type: ignore[union-attr]  # likewise
         return api.ReadResponse(
             resource_id=result.id,
-            properties=_wire(kind, result.outs or {}, secrets),
+            properties=_outputs(kind, result.outs or {}, secrets),
             inputs=_wire(kind, inputs, secrets),
         )
 
@@ -205,7 +205,7 @@ class WhatsAppProvider(api.Provider):
         olds, news = _props(kind, request.olds), _props(kind, request.news)
         result = await self._run(kind, self._handler(kind).update, request.resource_id, olds, news)
         secrets = secret_names(request.olds) | secret_names(request.news)
-        return api.UpdateResponse(properties=_wire(kind, result.outs or {}, secrets))
+        return api.UpdateResponse(properties=_outputs(kind, result.outs or {}, secrets))
 
     async def delete(self, request: api.DeleteRequest) -> None:
         kind = _kind(request.type)
@@ -307,6 +307,12 @@ def _props(kind: Kind, props: Mapping[str, PropertyValue]) -> Props:
 def _wire(kind: Kind, props: Mapping[str, Any], secrets: set[str]) -> dict[str, PropertyValue]:
     secret = {*(kind.wire_names[name] for name in kind.secrets), *secrets}
     return {name: wire(value, name in secret) for name, value in kind.to_wire(props).items()}
+
+
+def _outputs(kind: Kind, outs: Mapping[str, Any], secrets: set[str]) -> dict[str, PropertyValue]:
+    """A resource's outputs on the wire, with those the kind computes from the others
+    (`Kind.computed`: a `WabaRouting`'s ``effective``)."""
+    return _wire(kind, kind.with_computed(outs), secrets)
 
 
 def _settings(args: Mapping[str, Any]) -> config.Settings:

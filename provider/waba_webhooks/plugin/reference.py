@@ -69,8 +69,13 @@ def _provider(package: dict[str, Any]) -> str:
         "The default provider reads each key as stack config, `whatsapp:<key>` (`pulumi config "
         "set --secret whatsapp:accessToken ...`); an explicit provider "
         "(`pulumi:providers:whatsapp` in YAML, `waba_webhooks.native.Provider` in Python) takes "
-        "them as its inputs. A key left out falls back to its environment variable. Changing "
-        "a setting never replaces a resource.\n\n"
+        "them as its inputs. A key left out falls back to its environment variable, through "
+        "every door: for the default provider and the dynamic resources the plugin (or the "
+        "dynamic provider) reads it; for an explicit provider the generated SDK reads the "
+        "variables of the keys that are not secrets (the schema's `defaultInfo`) and records "
+        "their values as inputs, and the plugin reads those of the secrets "
+        "(`WHATSAPP_ACCESS_TOKEN`, `WHATSAPP_APP_SECRET`) when it starts, so they never pass "
+        "through the program. Changing a setting never replaces a resource.\n\n"
         + _table(rows) + "\n"
     )
 
@@ -111,6 +116,8 @@ def _row(name: str, spec: dict[str, Any], *, python: str, required: bool = False
         notes.append("replaces")
     if "default" in spec:
         notes.append(f"default `{_value(spec['default'])}`")
+    for variable in spec.get("defaultInfo", {}).get("environment", []):
+        notes.append(f"environment `{variable}`")
     description = spec.get("description", "").replace("\n", " ").replace("|", "\\|")
     return [f"`{name}`", f"`{python}`", _type(spec), ", ".join(notes), description]
 

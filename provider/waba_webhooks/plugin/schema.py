@@ -116,6 +116,9 @@ def _resource(kind: Kind) -> dict[str, Any]:
             camel(name): _property(hints[name], outputs.get(name, ""), names,
                                    secret=name in kind.secrets)
             for name in kind.properties
+        } | {
+            camel(name): _property(kind.computed_hint(name), kind.computed_doc(name), names)
+            for name in kind.computed
         },
         "required": [camel(name) for name in kind.properties if not _optional(hints[name])],
         "inputProperties": {
@@ -142,9 +145,19 @@ def _settings() -> dict[str, Any]:
     defaults = {f.name: f.default for f in dataclasses.fields(config.Settings)}
     result: dict[str, Any] = {}
     for name, (key, env) in config.KEYS.items():
+        secret = name in config.SECRET_SETTINGS
         prop = _property(hints[name], docs.get(name, ""), set(config.KEYS),
-                         secret=name in config.SECRET_SETTINGS, default=defaults[name])
-        prop["description"] += f" Environment variable: `{env}`."
+                         secret=secret, default=defaults[name])
+        if secret:
+            # Read by the plugin from its own environment when the input is absent: an SDK
+            # reading it would send the value as a plain input, recorded in state as it is.
+            prop["description"] += (f" Environment variable: `{env}`, read by the plugin "
+                                    "when this is not set.")
+        else:
+            # Pulumi's convention: the generated SDKs read the variable when the input is not
+            # given (`utilities.getEnv...` in Node.js), before the default.
+            prop["defaultInfo"] = {"environment": [env]}
+            prop["description"] += f" Environment variable: `{env}`."
         result[key] = prop
     return result
 
