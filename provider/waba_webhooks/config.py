@@ -66,8 +66,8 @@ class Settings:
     """Everything the Graph client needs; the token is kept out of ``repr``."""
 
     #: A system-user (or user) access token with ``whatsapp_business_management``: every Graph
-    #: call but the app subscription's is made with it. Kept out of ``repr`` and logs; an explicit provider's inputs, this one
-    #: included, are recorded in state as ciphertext.
+    #: call but the app subscription's is made with it. Kept out of ``repr`` and logs; an
+    #: explicit provider's inputs, this one included, are recorded in state as ciphertext.
     access_token: str | None = field(default=None, repr=False)
     #: The Meta app whose routing this is (digits); looked up once with ``GET /app`` when unset.
     app_id: str | None = None
