@@ -135,9 +135,11 @@ def test_schema_names_each_settings_variable_where_sdks_read_it():
     variables = schema.schema()["config"]["variables"]
     for name, (key, env) in config.KEYS.items():
         for spec in (provider[key], variables[key]):
+            # No `default`: an SDK would send it (and Node.js's `getEnvNumber(...) || 5` would
+            # turn a variable's 0 into 5); the plugin applies the defaults.
+            assert "default" not in spec
             if name in config.SECRET_SETTINGS:
-                assert "defaultInfo" not in spec and "default" not in spec
-                assert spec["secret"] is True
+                assert "defaultInfo" not in spec and spec["secret"] is True
             else:
                 assert spec["defaultInfo"] == {"environment": [env]}
             assert f"`{env}`" in spec["description"]
@@ -153,3 +155,4 @@ def test_generated_typescript_provider_reads_the_environment_before_the_default(
             assert "getEnv" not in lines[key], lines[key]
         else:
             assert f'("{env}")' in lines[key] and "utilities.getEnv" in lines[key], lines[key]
+            assert "||" not in lines[key], lines[key]  # no default in the program

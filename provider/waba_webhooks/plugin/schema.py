@@ -146,8 +146,10 @@ def _settings() -> dict[str, Any]:
     result: dict[str, Any] = {}
     for name, (key, env) in config.KEYS.items():
         secret = name in config.SECRET_SETTINGS
-        prop = _property(hints[name], docs.get(name, ""), set(config.KEYS),
-                         secret=secret, default=defaults[name])
+        # No schema `default`: the generated SDKs would send it, where Node.js's
+        # `getEnvNumber(...) || 5` also turns a variable's 0 or false into the default. An
+        # absent setting reaches the plugin absent, and `config.load` applies the default.
+        prop = _property(hints[name], docs.get(name, ""), set(config.KEYS), secret=secret)
         if secret:
             # Read by the plugin from its own environment when the input is absent: an SDK
             # reading it would send the value as a plain input, recorded in state as it is.
@@ -155,11 +157,18 @@ def _settings() -> dict[str, Any]:
                                     "when this is not set.")
         else:
             # Pulumi's convention: the generated SDKs read the variable when the input is not
-            # given (`utilities.getEnv...` in Node.js), before the default.
+            # given (`utilities.getEnv...` in Node.js).
             prop["defaultInfo"] = {"environment": [env]}
             prop["description"] += f" Environment variable: `{env}`."
+        if defaults[name] is not None:
+            prop["description"] += f" Default: `{_literal(defaults[name])}`."
         result[key] = prop
     return result
+
+
+def _literal(value: Any) -> str:
+    """A value as the schema's languages write it (``false``, not ``False``)."""
+    return json.dumps(value) if isinstance(value, bool) else str(value)
 
 
 def _property(hint: Any, doc: str, names: set[str], *, secret: bool = False,
