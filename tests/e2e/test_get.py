@@ -59,7 +59,8 @@ def test_python_native_get_reads_what_is_live_and_writes_nothing(get_stack, emul
     assert effective[NUMBER] == {"callbackUri": live["phone"], "rule": "phone_number"}
     assert effective[OTHER_NUMBER] == {"callbackUri": live["waba"],
                                        "rule": "whatsapp_business_account"}
-    assert outputs["routing"]["unlistedOverrides"] == {NUMBER: live["phone"]}
+    # As an import does, the read takes every override of ours on the WABA as listed.
+    assert outputs["routing"]["phoneNumbers"] == {NUMBER: live["phone"]}
     assert outputs["app"]["callbackUrl"] == app_callback
     resources = get_stack.deployment()["resources"]
     read = [r for r in resources if r["type"].startswith("whatsapp:index:")]

@@ -24,7 +24,7 @@ if waba_id := wanted("wabaId"):
     pulumi.export("waba", {"callbackUri": waba.callback_uri, "appId": waba.app_id})
     routing = native.WabaRouting.get("routing", waba_id)
     pulumi.export("routing", {"effective": routing.effective,
-                              "unlistedOverrides": routing.unlisted_overrides})
+                              "phoneNumbers": routing.phone_numbers})
 if phone_id := wanted("phoneId"):
     phone = native.PhoneCallbackOverride.get("phone", phone_id)
     pulumi.export("phone", {"callbackUri": phone.callback_uri,
