@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from waba_webhooks import config
-from waba_webhooks.plugin import schema
 from waba_webhooks.errors import ConfigurationError
+from waba_webhooks.plugin import schema
 
 
 def test_defaults():

@@ -81,7 +81,7 @@ export interface ProviderArgs {
      */
     batchReads?: pulumi.Input<boolean | undefined>;
     /**
-     * Share of a WABA's hourly call budget (Meta's `call_count`, in %) above which calls to it are spaced out; 100 turns pacing off. See `waba_webhooks.usage`. Environment variable: `WHATSAPP_BUDGET_PACING_PERCENT`. Default: `80.0`.
+     * Share of a WABA's hourly call budget (Meta's `call_count`, in %) above which calls to it are spaced out; 100 turns pacing off. See `waba_webhooks.usage`. Environment variable: `WHATSAPP_BUDGET_PACING_PERCENT`. Default: `80`.
      */
     budgetPacingPercent?: pulumi.Input<number | undefined>;
     /**
@@ -93,11 +93,11 @@ export interface ProviderArgs {
      */
     maxRetries?: pulumi.Input<number | undefined>;
     /**
-     * The longest one Graph call may spend waiting between retries, in seconds. Environment variable: `WHATSAPP_RETRY_BUDGET_SECONDS`. Default: `60.0`.
+     * The longest one Graph call may spend waiting between retries, in seconds. Environment variable: `WHATSAPP_RETRY_BUDGET_SECONDS`. Default: `60`.
      */
     retryBudgetSeconds?: pulumi.Input<number | undefined>;
     /**
-     * Read timeout of one HTTP request, in seconds (connect timeout is a third of it, max 10 s). Environment variable: `WHATSAPP_TIMEOUT_SECONDS`. Default: `30.0`.
+     * Read timeout of one HTTP request, in seconds (connect timeout is a third of it, max 10 s). Environment variable: `WHATSAPP_TIMEOUT_SECONDS`. Default: `30`.
      */
     timeoutSeconds?: pulumi.Input<number | undefined>;
     /**

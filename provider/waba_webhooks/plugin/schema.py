@@ -167,7 +167,10 @@ def _settings() -> dict[str, Any]:
 
 
 def _literal(value: Any) -> str:
-    """A value as the schema's languages write it (``false``, not ``False``)."""
+    """A value as the schema's languages write it (``false``, not ``False``; ``60``, not
+    ``60.0``)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     return json.dumps(value) if isinstance(value, bool) else str(value)
 
 

@@ -74,7 +74,7 @@ Object.defineProperty(exports, "batchReads", {
 });
 
 /**
- * Share of a WABA's hourly call budget (Meta's `call_count`, in %) above which calls to it are spaced out; 100 turns pacing off. See `waba_webhooks.usage`. Environment variable: `WHATSAPP_BUDGET_PACING_PERCENT`. Default: `80.0`.
+ * Share of a WABA's hourly call budget (Meta's `call_count`, in %) above which calls to it are spaced out; 100 turns pacing off. See `waba_webhooks.usage`. Environment variable: `WHATSAPP_BUDGET_PACING_PERCENT`. Default: `80`.
  */
 export declare const budgetPacingPercent: number | undefined;
 Object.defineProperty(exports, "budgetPacingPercent", {
@@ -107,7 +107,7 @@ Object.defineProperty(exports, "maxRetries", {
 });
 
 /**
- * The longest one Graph call may spend waiting between retries, in seconds. Environment variable: `WHATSAPP_RETRY_BUDGET_SECONDS`. Default: `60.0`.
+ * The longest one Graph call may spend waiting between retries, in seconds. Environment variable: `WHATSAPP_RETRY_BUDGET_SECONDS`. Default: `60`.
  */
 export declare const retryBudgetSeconds: number | undefined;
 Object.defineProperty(exports, "retryBudgetSeconds", {
@@ -118,7 +118,7 @@ Object.defineProperty(exports, "retryBudgetSeconds", {
 });
 
 /**
- * Read timeout of one HTTP request, in seconds (connect timeout is a third of it, max 10 s). Environment variable: `WHATSAPP_TIMEOUT_SECONDS`. Default: `30.0`.
+ * Read timeout of one HTTP request, in seconds (connect timeout is a third of it, max 10 s). Environment variable: `WHATSAPP_TIMEOUT_SECONDS`. Default: `30`.
  */
 export declare const timeoutSeconds: number | undefined;
 Object.defineProperty(exports, "timeoutSeconds", {
