@@ -233,8 +233,8 @@ class InvalidTokenError(GraphError):
     hint = (
         "set a valid token: `pulumi config set --secret whatsapp:accessToken <token>` or the "
         "WHATSAPP_ACCESS_TOKEN environment variable for the default provider, the accessToken "
-        "input for an explicit provider (then run `pulumi up` before refresh or destroy, or "
-        "give them --run-program: they use the provider inputs recorded in state)"
+        "input for an explicit provider. A token set in config or as an input reaches refresh "
+        "and destroy once a `pulumi up` has recorded it (the docs' token rotation runbook)"
     )
 
     @property
