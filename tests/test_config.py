@@ -1,9 +1,12 @@
 """Provider settings: stack config first, environment second, clear errors."""
 
+from pathlib import Path
+
 import pytest
 
 from waba_webhooks import config
 from waba_webhooks.errors import ConfigurationError
+from waba_webhooks.plugin import schema
 
 
 def test_defaults():
@@ -118,3 +121,38 @@ def test_missing_app_secret_names_both_ways_to_set_it():
         config.load({}, environ={}).require_app_secret()
     assert "whatsapp:appSecret" in str(caught.value)
     assert "WHATSAPP_APP_SECRET" in str(caught.value)
+
+
+# ---- the environment fallback in the schema and the generated SDK ------------------------------
+
+SDK_PROVIDER = Path(__file__).resolve().parents[1] / "sdk" / "nodejs" / "provider.ts"
+
+
+def test_schema_names_each_settings_variable_where_sdks_read_it():
+    """Pulumi's convention, `defaultInfo.environment`, for every setting but the secrets (an
+    SDK would send those as plain inputs, recorded in state); the plugin reads theirs."""
+    provider = schema.schema()["provider"]["inputProperties"]
+    variables = schema.schema()["config"]["variables"]
+    for name, (key, env) in config.KEYS.items():
+        for spec in (provider[key], variables[key]):
+            # No `default`: an SDK would send it (and Node.js's `getEnvNumber(...) || 5` would
+            # turn a variable's 0 into 5); the plugin applies the defaults.
+            assert "default" not in spec
+            if name in config.SECRET_SETTINGS:
+                assert "defaultInfo" not in spec and spec["secret"] is True
+            else:
+                assert spec["defaultInfo"] == {"environment": [env]}
+            assert f"`{env}`" in spec["description"]
+
+
+def test_generated_typescript_provider_reads_the_environment_before_the_default():
+    """A `new whatsapp.Provider(...)` without a setting sends the variable's value, else the
+    default; it never reads a secret's variable."""
+    lines = {line.split('"')[1]: line for line in SDK_PROVIDER.read_text().splitlines()
+             if 'resourceInputs["' in line}
+    for name, (key, env) in config.KEYS.items():
+        if name in config.SECRET_SETTINGS:
+            assert "getEnv" not in lines[key], lines[key]
+        else:
+            assert f'("{env}")' in lines[key] and "utilities.getEnv" in lines[key], lines[key]
+            assert "||" not in lines[key], lines[key]  # no default in the program

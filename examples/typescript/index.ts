@@ -26,6 +26,6 @@ const app = new whatsapp.AppWebhookSubscription("app", {
     adoptExisting: true,
 });
 
-export const routedNumbers = support.phoneNumbers;
+export const effective = support.effective;  // phone number id -> {callbackUri, rule}
 export const salesEffective = sales.effectiveCallbackUri;
 export const appFields = app.liveFields;

@@ -66,13 +66,15 @@ class Settings:
     """Everything the Graph client needs; the token is kept out of ``repr``."""
 
     #: A system-user (or user) access token with ``whatsapp_business_management``: every Graph
-    #: call but the app subscription's is made with it. Kept out of ``repr``, state and logs.
+    #: call but the app subscription's is made with it. Kept out of ``repr`` and logs; an
+    #: explicit provider's inputs, this one included, are recorded in state as ciphertext.
     access_token: str | None = field(default=None, repr=False)
     #: The Meta app whose routing this is (digits); looked up once with ``GET /app`` when unset.
     app_id: str | None = None
     #: The app secret (App Dashboard > App settings > Basic). Only `AppWebhookSubscription`
     #: needs it: ``/{app-id}/subscriptions`` takes an app access token, ``{app-id}|{secret}``,
-    #: which the Graph client forms in memory. Kept out of ``repr``, state and logs.
+    #: which the Graph client forms in memory. Kept out of ``repr`` and logs; an explicit
+    #: provider's inputs, this one included, are recorded in state as ciphertext.
     app_secret: str | None = field(default=None, repr=False)
     #: The Graph API version in every path (``v23.0``).
     api_version: str = DEFAULT_API_VERSION

@@ -18,6 +18,10 @@ from typing import Any, TypeVar
 
 # Codes from Meta's Graph API error reference that decide what the caller does next.
 TOKEN_CODES = frozenset({102, 190})
+# Code 190's subcodes for a token that worked and no longer does: 458 the app was removed,
+# 460 the session was invalidated (a password change, or Meta or an admin revoked it), 463 it
+# expired, 464 and 467 the user or token is no longer valid, 492 an invalid session.
+TOKEN_ENDED_SUBCODES = frozenset({458, 460, 463, 464, 467, 492})
 PERMISSION_CODES = frozenset({3, 10, *range(200, 300)})
 RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, 80007, 80008, 130429})
 TRANSIENT_CODES = frozenset({1, 2})
@@ -223,12 +227,26 @@ class GraphConnectionError(RetryableError):
 
 
 class InvalidTokenError(GraphError):
-    """The access token is invalid, expired or missing (code 190)."""
+    """The access token is invalid, expired or missing (code 190); with a subcode of
+    `TOKEN_ENDED_SUBCODES`, a token that worked was revoked or expired (`ended`)."""
 
     hint = (
-        "set a valid token with `pulumi config set --secret whatsapp:accessToken <token>` "
-        "or the WHATSAPP_ACCESS_TOKEN environment variable"
+        "set a valid token: `pulumi config set --secret whatsapp:accessToken <token>` or the "
+        "WHATSAPP_ACCESS_TOKEN environment variable for the default provider, the accessToken "
+        "input for an explicit provider. A token set in config or as an input reaches refresh "
+        "and destroy once a `pulumi up` has recorded it (the docs' token rotation runbook)"
     )
+
+    @property
+    def ended(self) -> bool:
+        """Whether Meta says the token worked and was revoked or has expired."""
+        return self.subcode in TOKEN_ENDED_SUBCODES
+
+    def describe(self, *, hint: bool) -> str:
+        text = super().describe(hint=hint)
+        if self.ended:
+            text = f"Meta no longer accepts this access token (revoked or expired): {text}"
+        return text
 
 
 class PermissionDeniedError(GraphError):
@@ -314,9 +332,14 @@ class AppTokenRequiredError(InvalidTokenError):
         "the app's webhook subscription needs an app access token, which the provider forms "
         "from the app id and the app secret: set the app secret (App Dashboard > App settings "
         "> Basic) with `pulumi config set --secret whatsapp:appSecret <secret>` or the "
-        "WHATSAPP_APP_SECRET environment variable, and check whatsapp:appId (WHATSAPP_APP_ID) "
-        "names the same app"
+        "WHATSAPP_APP_SECRET environment variable (the default provider) or the appSecret "
+        "input (an explicit provider), and check whatsapp:appId (WHATSAPP_APP_ID) names the "
+        "same app. After a reset of the app secret, the old one no longer works"
     )
+
+    def describe(self, *, hint: bool) -> str:
+        # Not InvalidTokenError's: the access token is not the one refused.
+        return GraphError.describe(self, hint=hint)
 
 
 class AppSubscriptionRefusedError(InvalidParameterError):

@@ -5,6 +5,7 @@ The same four kinds as the dynamic resources (`waba_webhooks.WabaRouting`...), w
 SDK's dynamic provider. What that gives a Python program:
 
 - ``pulumi import`` and the ``import_`` resource option;
+- ``get``: a resource read by its id from what is live, recorded and never written;
 - explicit providers, one per Meta app (`Provider`), so that several apps' routing lives in one
   program;
 - no pickled provider in state, and more than 4 resource operations at once.
@@ -23,7 +24,7 @@ with no write and no replace::
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 import pulumi
 
@@ -86,13 +87,26 @@ class _NativeResource(pulumi.CustomResource, Generic[A]):
         if unknown:
             raise TypeError(f"{kind.name} got unknown inputs {', '.join(unknown)}; its inputs "
                             f"are {', '.join(kind.inputs)}")
+        reading = opts is not None and opts.id is not None
         props, opts = build_props(
             args, opts, inputs,
-            outputs=[name for name in kind.properties if name not in kind.inputs],
+            # A read (`get`) resolves every property from what is live.
+            outputs=kind.properties if reading else
+            [name for name in kind.properties if name not in kind.inputs],
             secrets=kind.secrets, importable=True)
         opts = pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=kind.dynamic_type)]))
         super().__init__(kind.token, resource_name, props, opts)
+
+    @classmethod
+    def get(cls, resource_name: str, id: pulumi.Input[str],
+            opts: pulumi.ResourceOptions | None = None) -> Self:
+        """The resource whose id is `id` (what the kind's id is: a WABA id, a phone number id,
+        the app id), read from what is live through the plugin, as Pulumi's ``get`` of a
+        generated SDK: the stack records it, never writes it, and a destroy leaves it as it
+        is. Finding nothing of this provider's app there fails the run."""
+        return cls(resource_name, opts=pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(id=id)))
 
     def translate_input_property(self, prop: str) -> str:
         return self._kind.wire_names.get(prop, prop)

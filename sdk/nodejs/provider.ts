@@ -35,17 +35,17 @@ export class Provider extends pulumi.ProviderResource {
         opts = opts || {};
         {
             resourceInputs["accessToken"] = args?.accessToken ? pulumi.secret(args.accessToken) : undefined;
-            resourceInputs["allowHttpLoopback"] = pulumi.output((args?.allowHttpLoopback) ?? false).apply(JSON.stringify);
-            resourceInputs["apiVersion"] = (args?.apiVersion) ?? "v23.0";
-            resourceInputs["appId"] = args?.appId;
+            resourceInputs["allowHttpLoopback"] = pulumi.output((args?.allowHttpLoopback) ?? utilities.getEnvBoolean("WHATSAPP_ALLOW_HTTP_LOOPBACK")).apply(JSON.stringify);
+            resourceInputs["apiVersion"] = (args?.apiVersion) ?? utilities.getEnv("WHATSAPP_API_VERSION");
+            resourceInputs["appId"] = (args?.appId) ?? utilities.getEnv("WHATSAPP_APP_ID");
             resourceInputs["appSecret"] = args?.appSecret ? pulumi.secret(args.appSecret) : undefined;
-            resourceInputs["batchReads"] = pulumi.output((args?.batchReads) ?? true).apply(JSON.stringify);
-            resourceInputs["budgetPacingPercent"] = pulumi.output((args?.budgetPacingPercent) ?? 80).apply(JSON.stringify);
-            resourceInputs["graphUrl"] = (args?.graphUrl) ?? "https://graph.facebook.com";
-            resourceInputs["maxRetries"] = pulumi.output((args?.maxRetries) ?? 5).apply(JSON.stringify);
-            resourceInputs["retryBudgetSeconds"] = pulumi.output((args?.retryBudgetSeconds) ?? 60).apply(JSON.stringify);
-            resourceInputs["timeoutSeconds"] = pulumi.output((args?.timeoutSeconds) ?? 30).apply(JSON.stringify);
-            resourceInputs["writeConcurrency"] = pulumi.output((args?.writeConcurrency) ?? 8).apply(JSON.stringify);
+            resourceInputs["batchReads"] = pulumi.output((args?.batchReads) ?? utilities.getEnvBoolean("WHATSAPP_BATCH_READS")).apply(JSON.stringify);
+            resourceInputs["budgetPacingPercent"] = pulumi.output((args?.budgetPacingPercent) ?? utilities.getEnvNumber("WHATSAPP_BUDGET_PACING_PERCENT")).apply(JSON.stringify);
+            resourceInputs["graphUrl"] = (args?.graphUrl) ?? utilities.getEnv("WHATSAPP_GRAPH_URL");
+            resourceInputs["maxRetries"] = pulumi.output((args?.maxRetries) ?? utilities.getEnvNumber("WHATSAPP_MAX_RETRIES")).apply(JSON.stringify);
+            resourceInputs["retryBudgetSeconds"] = pulumi.output((args?.retryBudgetSeconds) ?? utilities.getEnvNumber("WHATSAPP_RETRY_BUDGET_SECONDS")).apply(JSON.stringify);
+            resourceInputs["timeoutSeconds"] = pulumi.output((args?.timeoutSeconds) ?? utilities.getEnvNumber("WHATSAPP_TIMEOUT_SECONDS")).apply(JSON.stringify);
+            resourceInputs["writeConcurrency"] = pulumi.output((args?.writeConcurrency) ?? utilities.getEnvNumber("WHATSAPP_WRITE_CONCURRENCY")).apply(JSON.stringify);
         }
         opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts);
         super(Provider.__pulumiType, name, resourceInputs, opts);
@@ -57,15 +57,15 @@ export class Provider extends pulumi.ProviderResource {
  */
 export interface ProviderArgs {
     /**
-     * A system-user (or user) access token with `whatsapp_business_management`: every Graph call but the app subscription's is made with it. Kept out of `repr`, state and logs. Environment variable: `WHATSAPP_ACCESS_TOKEN`.
+     * A system-user (or user) access token with `whatsapp_business_management`: every Graph call but the app subscription's is made with it. Kept out of `repr` and logs; an explicit provider's inputs, this one included, are recorded in state as ciphertext. Environment variable: `WHATSAPP_ACCESS_TOKEN`, read by the plugin when this is not set.
      */
     accessToken?: pulumi.Input<string | undefined>;
     /**
-     * Accept `http://` override callback URIs whose host is loopback (local emulator use). Environment variable: `WHATSAPP_ALLOW_HTTP_LOOPBACK`.
+     * Accept `http://` override callback URIs whose host is loopback (local emulator use). Environment variable: `WHATSAPP_ALLOW_HTTP_LOOPBACK`. Default: `false`.
      */
     allowHttpLoopback?: pulumi.Input<boolean | undefined>;
     /**
-     * The Graph API version in every path (`v23.0`). Environment variable: `WHATSAPP_API_VERSION`.
+     * The Graph API version in every path (`v23.0`). Environment variable: `WHATSAPP_API_VERSION`. Default: `v23.0`.
      */
     apiVersion?: pulumi.Input<string | undefined>;
     /**
@@ -73,35 +73,35 @@ export interface ProviderArgs {
      */
     appId?: pulumi.Input<string | undefined>;
     /**
-     * The app secret (App Dashboard > App settings > Basic). Only `AppWebhookSubscription` needs it: `/{app-id}/subscriptions` takes an app access token, `{app-id}|{secret}`, which the Graph client forms in memory. Kept out of `repr`, state and logs. Environment variable: `WHATSAPP_APP_SECRET`.
+     * The app secret (App Dashboard > App settings > Basic). Only `AppWebhookSubscription` needs it: `/{app-id}/subscriptions` takes an app access token, `{app-id}|{secret}`, which the Graph client forms in memory. Kept out of `repr` and logs; an explicit provider's inputs, this one included, are recorded in state as ciphertext. Environment variable: `WHATSAPP_APP_SECRET`, read by the plugin when this is not set.
      */
     appSecret?: pulumi.Input<string | undefined>;
     /**
-     * Read a WABA's routing from its `phone_numbers` edge with field expansion (one call per page); false: list the numbers, then read each one's `webhook_configuration`. Environment variable: `WHATSAPP_BATCH_READS`.
+     * Read a WABA's routing from its `phone_numbers` edge with field expansion (one call per page); false: list the numbers, then read each one's `webhook_configuration`. Environment variable: `WHATSAPP_BATCH_READS`. Default: `true`.
      */
     batchReads?: pulumi.Input<boolean | undefined>;
     /**
-     * Share of a WABA's hourly call budget (Meta's `call_count`, in %) above which calls to it are spaced out; 100 turns pacing off. See `waba_webhooks.usage`. Environment variable: `WHATSAPP_BUDGET_PACING_PERCENT`.
+     * Share of a WABA's hourly call budget (Meta's `call_count`, in %) above which calls to it are spaced out; 100 turns pacing off. See `waba_webhooks.usage`. Environment variable: `WHATSAPP_BUDGET_PACING_PERCENT`. Default: `80`.
      */
     budgetPacingPercent?: pulumi.Input<number | undefined>;
     /**
-     * Where the Graph API is: Meta's, or a local emulator (`http://` only for loopback). Environment variable: `WHATSAPP_GRAPH_URL`.
+     * Where the Graph API is: Meta's, or a local emulator (`http://` only for loopback). Environment variable: `WHATSAPP_GRAPH_URL`. Default: `https://graph.facebook.com`.
      */
     graphUrl?: pulumi.Input<string | undefined>;
     /**
-     * Attempts after the first one for retryable failures. Environment variable: `WHATSAPP_MAX_RETRIES`.
+     * Attempts after the first one for retryable failures. Environment variable: `WHATSAPP_MAX_RETRIES`. Default: `5`.
      */
     maxRetries?: pulumi.Input<number | undefined>;
     /**
-     * The longest one Graph call may spend waiting between retries, in seconds. Environment variable: `WHATSAPP_RETRY_BUDGET_SECONDS`.
+     * The longest one Graph call may spend waiting between retries, in seconds. Environment variable: `WHATSAPP_RETRY_BUDGET_SECONDS`. Default: `60`.
      */
     retryBudgetSeconds?: pulumi.Input<number | undefined>;
     /**
-     * Read timeout of one HTTP request, in seconds (connect timeout is a third of it, max 10 s). Environment variable: `WHATSAPP_TIMEOUT_SECONDS`.
+     * Read timeout of one HTTP request, in seconds (connect timeout is a third of it, max 10 s). Environment variable: `WHATSAPP_TIMEOUT_SECONDS`. Default: `30`.
      */
     timeoutSeconds?: pulumi.Input<number | undefined>;
     /**
-     * Graph calls one `WabaRouting` operation makes at once on its WABA (its worker pool). Environment variable: `WHATSAPP_WRITE_CONCURRENCY`.
+     * Graph calls one `WabaRouting` operation makes at once on its WABA (its worker pool). Environment variable: `WHATSAPP_WRITE_CONCURRENCY`. Default: `8`.
      */
     writeConcurrency?: pulumi.Input<number | undefined>;
 }

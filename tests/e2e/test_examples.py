@@ -93,9 +93,11 @@ def lifecycle(language: str, stack: E2EStack, emulator, callback_receiver) -> No
     subscription = emulator.admin.app_subscription(emulator.app_id)
     assert subscription["callback_url"] == url["app"]
     assert sorted(f["name"] for f in subscription["fields"]) == ["account_update", "messages"]
-    if "effective" in stack.stack.outputs():
-        assert stack.stack.outputs()["effective"].value[VIP] == {
-            "callbackUri": url["vip"], "rule": "phone_number"}
+    # Every example exports the WabaRouting's effective routing, the same map in each language.
+    effective = stack.stack.outputs()["effective"].value
+    assert effective[VIP] == {"callbackUri": url["vip"], "rule": "phone_number"}
+    assert {entry["rule"] for number, entry in effective.items() if number != VIP} <= {
+        "whatsapp_business_account"}
 
     calls = Calls(emulator)
     assert changes(stack.preview().change_summary) == {}

@@ -137,6 +137,21 @@ class EmulatorAdmin:
         """Change an app's dashboard callback URL."""
         self._call("PUT", f"/apps/{app_id}", json={"callback_url": url})
 
+    def add_access_token(self, app_id: str, token: str) -> None:
+        """Give the app a new access token (as Business Manager generates a system user's)."""
+        self._call("POST", f"/apps/{app_id}/access_tokens", json={"access_token": token})
+
+    def revoke_access_token(self, token: str, reason: str = "invalidated") -> str:
+        """Meta stops accepting `token`: it answers code 190 with subcode 460 (``invalidated``,
+        as for a revoked token) or 463 (``expired``). Returns the token's app id."""
+        return str(self._call("POST", "/access_tokens/revoke",
+                              json={"access_token": token, "reason": reason})["app_id"])
+
+    def reset_app_secret(self, app_id: str, app_secret: str) -> None:
+        """The app's secret is reset (App Dashboard > App settings > Basic): app access tokens
+        formed from the old one answer code 190."""
+        self._call("PUT", f"/apps/{app_id}/app_secret", json={"app_secret": app_secret})
+
     def app_subscription(self, app_id: str) -> dict[str, Any] | None:
         """The app's webhook subscription for ``whatsapp_business_account`` as Graph's GET
         shows it (``object``, ``callback_url``, ``active``, ``fields`` as ``[{"name",

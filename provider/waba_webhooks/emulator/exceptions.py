@@ -63,6 +63,27 @@ class InvalidTokenError(GraphAPIError):
         )
 
 
+#: Why Meta no longer accepts a token that once worked -> (error_subcode, Meta's message). Graph's
+#: documented subcodes of code 190: 463, the token has expired; 460, the session was
+#: invalidated (a password change, or Meta ended it: what an admin's revocation answers).
+REVOKED_TOKEN_ANSWERS: dict[str, tuple[int, str]] = {
+    "expired": (463, "Error validating access token: Session has expired. The current time is "
+                     "later than the token's expiry."),
+    "invalidated": (460, "Error validating access token: The session has been invalidated "
+                         "because the user changed their password or Facebook has changed the "
+                         "session for security reasons."),
+}
+
+
+class RevokedTokenError(GraphAPIError):
+    """Code 190 with a subcode: a token that worked before was revoked or has expired
+    (`REVOKED_TOKEN_ANSWERS`), HTTP 401 like any unusable token."""
+
+    def __init__(self, reason: str) -> None:
+        subcode, message = REVOKED_TOKEN_ANSWERS[reason]
+        super().__init__(message, code=190, error_subcode=subcode, http_status=401)
+
+
 class AppTokenRequiredError(GraphAPIError):
     """Code 15: ``/{app-id}/subscriptions`` was called with a token that is not an app access
     token (``{app-id}|{app-secret}``), e.g. a system user token.

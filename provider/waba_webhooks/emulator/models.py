@@ -60,6 +60,7 @@ from urllib.parse import urlsplit
 from ..validation import APP_WEBHOOK_FIELDS, is_loopback_host
 from .budget import default_hourly_budget
 from .exceptions import (
+    REVOKED_TOKEN_ANSWERS,
     AppTokenRequiredError,
     BusinessPermissionError,
     CallbackVerificationError,
@@ -69,6 +70,7 @@ from .exceptions import (
     NotSubscribedError,
     ObjectNotFoundError,
     PermissionDeniedError,
+    RevokedTokenError,
     UnknownAliasError,
     VerificationFailed,
 )
@@ -141,6 +143,9 @@ class App:
     callback_url: str
     app_secret: str
     access_tokens: list[str] = field(default_factory=list)
+    #: Tokens of this app that Meta no longer accepts -> why (``expired``, ``invalidated``):
+    #: they answer code 190 with that reason's subcode.
+    revoked_tokens: dict[str, str] = field(default_factory=dict)
     #: Subscribed field name -> the API version it was subscribed with (empty: none).
     fields: dict[str, str] = field(default_factory=dict)
     #: Subscriptions for other objects (``page``, ``user``...), fixture only: object ->
@@ -505,6 +510,17 @@ def _objects(container: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
     return items
 
 
+def _parse_revoked(raw: Any, where: str) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping) or not all(
+            isinstance(token, str) and token and reason in REVOKED_TOKEN_ANSWERS
+            for token, reason in raw.items()):
+        raise InvalidFixtureError(f"{where}: revoked_tokens must map tokens to one of "
+                                  f"{', '.join(REVOKED_TOKEN_ANSWERS)}")
+    return dict(raw)
+
+
 def _parse_apps(fixture: Mapping[str, Any]) -> dict[str, App]:
     apps: dict[str, App] = {}
     for raw in _objects(fixture, "apps"):
@@ -519,6 +535,7 @@ def _parse_apps(fixture: Mapping[str, Any]) -> dict[str, App]:
             callback_url=callback_url,
             app_secret=_require(raw, "app_secret", str, where),
             access_tokens=list(tokens),
+            revoked_tokens=_parse_revoked(raw.get("revoked_tokens"), where),
             fields=_parse_app_fields(raw.get("fields"), callback_url, where),
             other_subscriptions=_parse_other_subscriptions(raw.get("other_subscriptions"), where),
         )
@@ -750,6 +767,8 @@ class GraphBackend:
                         "callback_url": a.callback_url,
                         "app_secret": a.app_secret,
                         "access_tokens": list(a.access_tokens),
+                        **({"revoked_tokens": dict(a.revoked_tokens)}
+                           if a.revoked_tokens else {}),
                         # Fields only when not the default, like a hand-written fixture.
                         **({"fields": _fields_json(a.fields)} if a.fields != _parse_app_fields(
                             None, a.callback_url, "") else {}),
@@ -816,11 +835,55 @@ class GraphBackend:
         return None
 
     def authenticate(self, token: str | None) -> str:
-        """Return the calling app's id, or raise code 190 for a missing or unknown token."""
+        """Return the calling app's id, or raise code 190: with a subcode for a revoked or
+        expired token, without one for a missing or unknown token."""
         app_id = self.app_for_token(token)
         if app_id is None:
-            raise InvalidTokenError()
+            reason = self._revoked(token)
+            raise RevokedTokenError(reason) if reason else InvalidTokenError()
         return app_id
+
+    def _revoked(self, token: str | None) -> str | None:
+        with self._lock:
+            for app in self._apps.values():
+                if token and token in app.revoked_tokens:
+                    return app.revoked_tokens[token]
+        return None
+
+    # ----------------------------------------------------------------- credentials (admin)
+
+    def add_access_token(self, app_id: str, token: str) -> None:
+        """A new token of the app (a system user's, generated in Business Manager)."""
+        if not token or "|" in token:
+            raise InvalidParameterError("Param access_token must be a token without '|'")
+        with self._lock:
+            if any(token in app.access_tokens for app in self._apps.values()):
+                raise InvalidParameterError("Param access_token is already a token")
+            app = self._app(app_id)
+            app.revoked_tokens.pop(token, None)
+            app.access_tokens.append(token)
+
+    def revoke_access_token(self, token: str, reason: str) -> str:
+        """Meta stops accepting `token` (`reason`: ``expired`` or ``invalidated``); returns the
+        id of its app."""
+        if reason not in REVOKED_TOKEN_ANSWERS:
+            raise InvalidParameterError(
+                f"Param reason must be one of {', '.join(REVOKED_TOKEN_ANSWERS)}")
+        with self._lock:
+            for app in self._apps.values():
+                if token in app.access_tokens:
+                    app.access_tokens.remove(token)
+                    app.revoked_tokens[token] = reason
+                    return app.id
+        raise InvalidParameterError("Param access_token is not a token of any app")
+
+    def reset_app_secret(self, app_id: str, app_secret: str) -> None:
+        """App Dashboard > App settings > Basic > Reset: the app has a new secret, and app
+        access tokens formed from the old one answer code 190."""
+        if not app_secret or "|" in app_secret:
+            raise InvalidParameterError("Param app_secret must be a secret without '|'")
+        with self._lock:
+            self._app(app_id).app_secret = app_secret
 
     def app_for_app_token(self, token: str | None) -> str | None:
         """Return the id of the app whose app access token (``{app-id}|{app-secret}``) this is,

@@ -649,6 +649,19 @@ class EmulatorApp:
                 url = _str_param(body, "callback_url", required=True)
                 backend.force_app_callback(args["object_id"], url or "")
                 return {"success": True}
+            case ("POST", "access_token"):
+                token = _str_param(body, "access_token", required=True)
+                backend.add_access_token(args["object_id"], token or "")
+                return {"success": True}
+            case ("POST", "revoke_token"):
+                token = _str_param(body, "access_token", required=True)
+                reason = _str_param(body, "reason") or "invalidated"
+                return {"success": True,
+                        "app_id": backend.revoke_access_token(token or "", reason)}
+            case ("PUT", "app_secret"):
+                secret = _str_param(body, "app_secret", required=True)
+                backend.reset_app_secret(args["object_id"], secret or "")
+                return {"success": True}
             case ("GET", "app_subscription"):
                 return {"subscription": backend.app_subscription(args["object_id"])}
             case ("PUT", "app_subscription"):

@@ -74,6 +74,13 @@ ADMIN_URLS = Map(
             methods=["PUT"],
         ),
         Rule(f"{ADMIN_PREFIX}/apps/<object_id>", endpoint="app_callback", methods=["PUT"]),
+        # Credentials: a new token of an app, Meta revoking one (the token in the body, never
+        # in a path), an app secret reset in the App Dashboard.
+        Rule(f"{ADMIN_PREFIX}/apps/<object_id>/access_tokens", endpoint="access_token",
+             methods=["POST"]),
+        Rule(f"{ADMIN_PREFIX}/access_tokens/revoke", endpoint="revoke_token", methods=["POST"]),
+        Rule(f"{ADMIN_PREFIX}/apps/<object_id>/app_secret", endpoint="app_secret",
+             methods=["PUT"]),
         # The app's webhook subscription as the App Dashboard edits it (no verification).
         Rule(
             f"{ADMIN_PREFIX}/apps/<object_id>/subscription",

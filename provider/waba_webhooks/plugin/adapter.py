@@ -176,7 +176,7 @@ class WhatsAppPlugin(api.Provider):
         result = await self._run(kind, self._rules_of(kind).create, props)
         return api.CreateResponse(
             resource_id=result.id,
-            properties=_wire_props(kind, result.outs, secret_names(request.properties)))  # type: ignore[arg-type]  # our creates all return outs
+            properties=_outputs(kind, result.outs, secret_names(request.properties)))  # type: ignore[arg-type]  # our creates all return outs
 
     async def read(self, request: api.ReadRequest) -> api.ReadResponse:
         kind = _kind(request.type)
@@ -194,7 +194,7 @@ class WhatsAppPlugin(api.Provider):
         inputs = result.inputs or {}  # every read that finds something says them (`read_result`)
         return api.ReadResponse(
             resource_id=result.id,
-            properties=_wire_props(kind, result.outs or {}, secrets),
+            properties=_outputs(kind, result.outs or {}, secrets),
             inputs=_wire_props(kind, inputs, secrets),
         )
 
@@ -203,7 +203,7 @@ class WhatsAppPlugin(api.Provider):
         olds, news = _rules_props(kind, request.olds), _rules_props(kind, request.news)
         result = await self._run(kind, self._rules_of(kind).update, request.resource_id, olds, news)
         secrets = secret_names(request.olds) | secret_names(request.news)
-        return api.UpdateResponse(properties=_wire_props(kind, result.outs or {}, secrets))
+        return api.UpdateResponse(properties=_outputs(kind, result.outs or {}, secrets))
 
     async def delete(self, request: api.DeleteRequest) -> None:
         kind = _kind(request.type)
@@ -274,6 +274,12 @@ def _wire_props(kind: Kind, props: Mapping[str, Any],
     `secrets` (wire names) secret."""
     secret = {*(kind.wire_names[name] for name in kind.secrets), *secrets}
     return {name: wire_value(value, name in secret) for name, value in kind.to_wire(props).items()}
+
+
+def _outputs(kind: Kind, outs: Mapping[str, Any], secrets: set[str]) -> dict[str, PropertyValue]:
+    """A resource's outputs on the wire, with those the kind computes from the others
+    (`Kind.computed`: a `WabaRouting`'s ``effective``)."""
+    return _wire_props(kind, kind.with_computed(outs), secrets)
 
 
 def _settings(args: Mapping[str, Any]) -> config.Settings:

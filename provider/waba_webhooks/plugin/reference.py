@@ -68,9 +68,14 @@ def _provider(package: dict[str, Any]) -> str:
         + description + "\n\n"
         "The default provider reads each key as stack config, `whatsapp:<key>` (`pulumi config "
         "set --secret whatsapp:accessToken ...`); an explicit provider "
-        "(`pulumi:providers:whatsapp` in YAML, `waba_webhooks.native.Provider` in Python) takes "
-        "them as its inputs. A key left out falls back to its environment variable. Changing "
-        "a setting never replaces a resource.\n\n"
+        "(`pulumi:providers:whatsapp` in YAML, `new whatsapp.Provider(...)` in TypeScript, "
+        "`waba_webhooks.native.Provider` in Python) takes them as its inputs. A key left out "
+        "falls back to its environment variable (notes), through every door. The plugin (or "
+        "the dynamic provider) reads the variables of the keys left out when it starts, so the "
+        "secrets' variables (`WHATSAPP_ACCESS_TOKEN`, `WHATSAPP_APP_SECRET`) never pass through "
+        "a program or into state; the generated TypeScript SDK reads the others itself (the "
+        "schema's `defaultInfo`) and records their values as the explicit provider's inputs. "
+        "The defaults are the plugin's. Changing a setting never replaces a resource.\n\n"
         + _table(rows) + "\n"
     )
 
@@ -111,6 +116,8 @@ def _row(name: str, spec: dict[str, Any], *, python: str, required: bool = False
         notes.append("replaces")
     if "default" in spec:
         notes.append(f"default `{_value(spec['default'])}`")
+    for variable in spec.get("defaultInfo", {}).get("environment", []):
+        notes.append(f"environment `{variable}`")
     description = spec.get("description", "").replace("\n", " ").replace("|", "\\|")
     return [f"`{name}`", f"`{python}`", _type(spec), ", ".join(notes), description]
 

@@ -155,6 +155,9 @@ def _resource(kind: Kind) -> dict[str, Any]:
             camel(name): _property(hints[name], outputs.get(name, ""), names,
                                    secret=name in kind.secrets)
             for name in kind.properties
+        } | {
+            camel(name): _property(kind.computed_hint(name), kind.computed_doc(name), names)
+            for name in kind.computed
         },
         "required": [camel(name) for name in kind.properties if not _optional(hints[name])],
         "inputProperties": {
@@ -181,11 +184,33 @@ def _settings() -> dict[str, Any]:
     defaults = {f.name: f.default for f in dataclasses.fields(config.Settings)}
     result: dict[str, Any] = {}
     for name, (key, env) in config.KEYS.items():
-        prop = _property(hints[name], docs.get(name, ""), set(config.KEYS),
-                         secret=name in config.SECRET_SETTINGS, default=defaults[name])
-        prop["description"] += f" Environment variable: `{env}`."
+        secret = name in config.SECRET_SETTINGS
+        # No schema `default`: the generated SDKs would send it, where Node.js's
+        # `getEnvNumber(...) || 5` also turns a variable's 0 or false into the default. An
+        # absent setting reaches the plugin absent, and `config.load` applies the default.
+        prop = _property(hints[name], docs.get(name, ""), set(config.KEYS), secret=secret)
+        if secret:
+            # Read by the plugin from its own environment when the input is absent: an SDK
+            # reading it would send the value as a plain input, recorded in state as it is.
+            prop["description"] += (f" Environment variable: `{env}`, read by the plugin "
+                                    "when this is not set.")
+        else:
+            # Pulumi's convention: the generated SDKs read the variable when the input is not
+            # given (`utilities.getEnv...` in Node.js).
+            prop["defaultInfo"] = {"environment": [env]}
+            prop["description"] += f" Environment variable: `{env}`."
+        if defaults[name] is not None:
+            prop["description"] += f" Default: `{_literal(defaults[name])}`."
         result[key] = prop
     return result
+
+
+def _literal(value: Any) -> str:
+    """A value as the schema's languages write it (``false``, not ``False``; ``60``, not
+    ``60.0``)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return json.dumps(value) if isinstance(value, bool) else str(value)
 
 
 def _property(hint: Any, doc: str, names: set[str], *, secret: bool = False,

@@ -548,7 +548,8 @@ class WabaRoutingOutputs:
     @property
     def effective(self) -> pulumi.Output[dict[str, dict[str, str | None]]]:
         """Phone number id -> ``{"callbackUri", "rule"}`` for every number of the WABA, as last
-        read (computed in the program; not stored in state)."""
+        read. A Python program computes it from the other outputs; the native plugin also
+        returns it, for TypeScript and YAML programs."""
         return pulumi.Output.all(**{name: getattr(self, name) for name in (
             PHONE_NUMBERS, "unlisted_overrides", "waba_callback_uri", "app_callback_uri",
             NUMBERS_WITHOUT_OVERRIDE)}).apply(effective_routing)
@@ -588,7 +589,8 @@ class WabaRouting(WabaRoutingOutputs, pulumi.dynamic.Resource, module="waba-webh
 
 KIND = Kind("WabaRouting", WabaRoutingArgs, WabaRoutingOutputs, WabaRoutingRules,
             id_is="the WABA id", secrets=(VERIFY_TOKEN, VERIFY_TOKENS), replaces=(WABA_ID,),
-            defaults={UNLISTED: KEEP, ADOPT_EXISTING: False})
+            defaults={UNLISTED: KEEP, ADOPT_EXISTING: False},
+            computed={"effective": effective_routing})
 
 #: The name states made before the rules were called rules pickle (by module and name).
 WabaRoutingProvider = WabaRoutingRules

@@ -8,7 +8,7 @@ declare var exports: any;
 const __config = new pulumi.Config("whatsapp");
 
 /**
- * A system-user (or user) access token with `whatsapp_business_management`: every Graph call but the app subscription's is made with it. Kept out of `repr`, state and logs. Environment variable: `WHATSAPP_ACCESS_TOKEN`.
+ * A system-user (or user) access token with `whatsapp_business_management`: every Graph call but the app subscription's is made with it. Kept out of `repr` and logs; an explicit provider's inputs, this one included, are recorded in state as ciphertext. Environment variable: `WHATSAPP_ACCESS_TOKEN`, read by the plugin when this is not set.
  */
 export declare const accessToken: string | undefined;
 Object.defineProperty(exports, "accessToken", {
@@ -19,23 +19,23 @@ Object.defineProperty(exports, "accessToken", {
 });
 
 /**
- * Accept `http://` override callback URIs whose host is loopback (local emulator use). Environment variable: `WHATSAPP_ALLOW_HTTP_LOOPBACK`.
+ * Accept `http://` override callback URIs whose host is loopback (local emulator use). Environment variable: `WHATSAPP_ALLOW_HTTP_LOOPBACK`. Default: `false`.
  */
-export declare const allowHttpLoopback: boolean;
+export declare const allowHttpLoopback: boolean | undefined;
 Object.defineProperty(exports, "allowHttpLoopback", {
     get() {
-        return __config.getObject<boolean>("allowHttpLoopback") ?? false;
+        return __config.getObject<boolean>("allowHttpLoopback") ?? utilities.getEnvBoolean("WHATSAPP_ALLOW_HTTP_LOOPBACK");
     },
     enumerable: true,
 });
 
 /**
- * The Graph API version in every path (`v23.0`). Environment variable: `WHATSAPP_API_VERSION`.
+ * The Graph API version in every path (`v23.0`). Environment variable: `WHATSAPP_API_VERSION`. Default: `v23.0`.
  */
-export declare const apiVersion: string;
+export declare const apiVersion: string | undefined;
 Object.defineProperty(exports, "apiVersion", {
     get() {
-        return __config.get("apiVersion") ?? "v23.0";
+        return __config.get("apiVersion") ?? utilities.getEnv("WHATSAPP_API_VERSION");
     },
     enumerable: true,
 });
@@ -46,13 +46,13 @@ Object.defineProperty(exports, "apiVersion", {
 export declare const appId: string | undefined;
 Object.defineProperty(exports, "appId", {
     get() {
-        return __config.get("appId");
+        return __config.get("appId") ?? utilities.getEnv("WHATSAPP_APP_ID");
     },
     enumerable: true,
 });
 
 /**
- * The app secret (App Dashboard > App settings > Basic). Only `AppWebhookSubscription` needs it: `/{app-id}/subscriptions` takes an app access token, `{app-id}|{secret}`, which the Graph client forms in memory. Kept out of `repr`, state and logs. Environment variable: `WHATSAPP_APP_SECRET`.
+ * The app secret (App Dashboard > App settings > Basic). Only `AppWebhookSubscription` needs it: `/{app-id}/subscriptions` takes an app access token, `{app-id}|{secret}`, which the Graph client forms in memory. Kept out of `repr` and logs; an explicit provider's inputs, this one included, are recorded in state as ciphertext. Environment variable: `WHATSAPP_APP_SECRET`, read by the plugin when this is not set.
  */
 export declare const appSecret: string | undefined;
 Object.defineProperty(exports, "appSecret", {
@@ -63,78 +63,78 @@ Object.defineProperty(exports, "appSecret", {
 });
 
 /**
- * Read a WABA's routing from its `phone_numbers` edge with field expansion (one call per page); false: list the numbers, then read each one's `webhook_configuration`. Environment variable: `WHATSAPP_BATCH_READS`.
+ * Read a WABA's routing from its `phone_numbers` edge with field expansion (one call per page); false: list the numbers, then read each one's `webhook_configuration`. Environment variable: `WHATSAPP_BATCH_READS`. Default: `true`.
  */
-export declare const batchReads: boolean;
+export declare const batchReads: boolean | undefined;
 Object.defineProperty(exports, "batchReads", {
     get() {
-        return __config.getObject<boolean>("batchReads") ?? true;
+        return __config.getObject<boolean>("batchReads") ?? utilities.getEnvBoolean("WHATSAPP_BATCH_READS");
     },
     enumerable: true,
 });
 
 /**
- * Share of a WABA's hourly call budget (Meta's `call_count`, in %) above which calls to it are spaced out; 100 turns pacing off. See `waba_webhooks.usage`. Environment variable: `WHATSAPP_BUDGET_PACING_PERCENT`.
+ * Share of a WABA's hourly call budget (Meta's `call_count`, in %) above which calls to it are spaced out; 100 turns pacing off. See `waba_webhooks.usage`. Environment variable: `WHATSAPP_BUDGET_PACING_PERCENT`. Default: `80`.
  */
-export declare const budgetPacingPercent: number;
+export declare const budgetPacingPercent: number | undefined;
 Object.defineProperty(exports, "budgetPacingPercent", {
     get() {
-        return __config.getObject<number>("budgetPacingPercent") ?? 80;
+        return __config.getObject<number>("budgetPacingPercent") ?? utilities.getEnvNumber("WHATSAPP_BUDGET_PACING_PERCENT");
     },
     enumerable: true,
 });
 
 /**
- * Where the Graph API is: Meta's, or a local emulator (`http://` only for loopback). Environment variable: `WHATSAPP_GRAPH_URL`.
+ * Where the Graph API is: Meta's, or a local emulator (`http://` only for loopback). Environment variable: `WHATSAPP_GRAPH_URL`. Default: `https://graph.facebook.com`.
  */
-export declare const graphUrl: string;
+export declare const graphUrl: string | undefined;
 Object.defineProperty(exports, "graphUrl", {
     get() {
-        return __config.get("graphUrl") ?? "https://graph.facebook.com";
+        return __config.get("graphUrl") ?? utilities.getEnv("WHATSAPP_GRAPH_URL");
     },
     enumerable: true,
 });
 
 /**
- * Attempts after the first one for retryable failures. Environment variable: `WHATSAPP_MAX_RETRIES`.
+ * Attempts after the first one for retryable failures. Environment variable: `WHATSAPP_MAX_RETRIES`. Default: `5`.
  */
-export declare const maxRetries: number;
+export declare const maxRetries: number | undefined;
 Object.defineProperty(exports, "maxRetries", {
     get() {
-        return __config.getObject<number>("maxRetries") ?? 5;
+        return __config.getObject<number>("maxRetries") ?? utilities.getEnvNumber("WHATSAPP_MAX_RETRIES");
     },
     enumerable: true,
 });
 
 /**
- * The longest one Graph call may spend waiting between retries, in seconds. Environment variable: `WHATSAPP_RETRY_BUDGET_SECONDS`.
+ * The longest one Graph call may spend waiting between retries, in seconds. Environment variable: `WHATSAPP_RETRY_BUDGET_SECONDS`. Default: `60`.
  */
-export declare const retryBudgetSeconds: number;
+export declare const retryBudgetSeconds: number | undefined;
 Object.defineProperty(exports, "retryBudgetSeconds", {
     get() {
-        return __config.getObject<number>("retryBudgetSeconds") ?? 60;
+        return __config.getObject<number>("retryBudgetSeconds") ?? utilities.getEnvNumber("WHATSAPP_RETRY_BUDGET_SECONDS");
     },
     enumerable: true,
 });
 
 /**
- * Read timeout of one HTTP request, in seconds (connect timeout is a third of it, max 10 s). Environment variable: `WHATSAPP_TIMEOUT_SECONDS`.
+ * Read timeout of one HTTP request, in seconds (connect timeout is a third of it, max 10 s). Environment variable: `WHATSAPP_TIMEOUT_SECONDS`. Default: `30`.
  */
-export declare const timeoutSeconds: number;
+export declare const timeoutSeconds: number | undefined;
 Object.defineProperty(exports, "timeoutSeconds", {
     get() {
-        return __config.getObject<number>("timeoutSeconds") ?? 30;
+        return __config.getObject<number>("timeoutSeconds") ?? utilities.getEnvNumber("WHATSAPP_TIMEOUT_SECONDS");
     },
     enumerable: true,
 });
 
 /**
- * Graph calls one `WabaRouting` operation makes at once on its WABA (its worker pool). Environment variable: `WHATSAPP_WRITE_CONCURRENCY`.
+ * Graph calls one `WabaRouting` operation makes at once on its WABA (its worker pool). Environment variable: `WHATSAPP_WRITE_CONCURRENCY`. Default: `8`.
  */
-export declare const writeConcurrency: number;
+export declare const writeConcurrency: number | undefined;
 Object.defineProperty(exports, "writeConcurrency", {
     get() {
-        return __config.getObject<number>("writeConcurrency") ?? 8;
+        return __config.getObject<number>("writeConcurrency") ?? utilities.getEnvNumber("WHATSAPP_WRITE_CONCURRENCY");
     },
     enumerable: true,
 });
