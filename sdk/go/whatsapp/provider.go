@@ -24,31 +24,54 @@ func NewProvider(ctx *pulumi.Context,
 	}
 
 	if args.AllowHttpLoopback == nil {
-		args.AllowHttpLoopback = pulumi.BoolPtr(false)
+		if d := internal.GetEnvOrDefault(nil, internal.ParseEnvBool, "WHATSAPP_ALLOW_HTTP_LOOPBACK"); d != nil {
+			args.AllowHttpLoopback = pulumi.BoolPtr(d.(bool))
+		}
 	}
 	if args.ApiVersion == nil {
-		args.ApiVersion = pulumi.StringPtr("v23.0")
+		if d := internal.GetEnvOrDefault(nil, nil, "WHATSAPP_API_VERSION"); d != nil {
+			args.ApiVersion = pulumi.StringPtr(d.(string))
+		}
+	}
+	if args.AppId == nil {
+		if d := internal.GetEnvOrDefault(nil, nil, "WHATSAPP_APP_ID"); d != nil {
+			args.AppId = pulumi.StringPtr(d.(string))
+		}
 	}
 	if args.BatchReads == nil {
-		args.BatchReads = pulumi.BoolPtr(true)
+		if d := internal.GetEnvOrDefault(nil, internal.ParseEnvBool, "WHATSAPP_BATCH_READS"); d != nil {
+			args.BatchReads = pulumi.BoolPtr(d.(bool))
+		}
 	}
 	if args.BudgetPacingPercent == nil {
-		args.BudgetPacingPercent = pulumi.Float64Ptr(80.0)
+		if d := internal.GetEnvOrDefault(nil, internal.ParseEnvFloat, "WHATSAPP_BUDGET_PACING_PERCENT"); d != nil {
+			args.BudgetPacingPercent = pulumi.Float64Ptr(d.(float64))
+		}
 	}
 	if args.GraphUrl == nil {
-		args.GraphUrl = pulumi.StringPtr("https://graph.facebook.com")
+		if d := internal.GetEnvOrDefault(nil, nil, "WHATSAPP_GRAPH_URL"); d != nil {
+			args.GraphUrl = pulumi.StringPtr(d.(string))
+		}
 	}
 	if args.MaxRetries == nil {
-		args.MaxRetries = pulumi.IntPtr(5)
+		if d := internal.GetEnvOrDefault(nil, internal.ParseEnvInt, "WHATSAPP_MAX_RETRIES"); d != nil {
+			args.MaxRetries = pulumi.IntPtr(d.(int))
+		}
 	}
 	if args.RetryBudgetSeconds == nil {
-		args.RetryBudgetSeconds = pulumi.Float64Ptr(60.0)
+		if d := internal.GetEnvOrDefault(nil, internal.ParseEnvFloat, "WHATSAPP_RETRY_BUDGET_SECONDS"); d != nil {
+			args.RetryBudgetSeconds = pulumi.Float64Ptr(d.(float64))
+		}
 	}
 	if args.TimeoutSeconds == nil {
-		args.TimeoutSeconds = pulumi.Float64Ptr(30.0)
+		if d := internal.GetEnvOrDefault(nil, internal.ParseEnvFloat, "WHATSAPP_TIMEOUT_SECONDS"); d != nil {
+			args.TimeoutSeconds = pulumi.Float64Ptr(d.(float64))
+		}
 	}
 	if args.WriteConcurrency == nil {
-		args.WriteConcurrency = pulumi.IntPtr(8)
+		if d := internal.GetEnvOrDefault(nil, internal.ParseEnvInt, "WHATSAPP_WRITE_CONCURRENCY"); d != nil {
+			args.WriteConcurrency = pulumi.IntPtr(d.(int))
+		}
 	}
 	if args.AccessToken != nil {
 		args.AccessToken = pulumi.ToSecret(args.AccessToken).(pulumi.StringPtrInput)
@@ -66,57 +89,57 @@ func NewProvider(ctx *pulumi.Context,
 }
 
 type providerArgs struct {
-	// A system-user (or user) access token with `whatsapp_business_management`: every Graph call but the app subscription's is made with it. Kept out of `repr`, state and logs. Environment variable: `WHATSAPP_ACCESS_TOKEN`.
+	// A system-user (or user) access token with `whatsapp_business_management`: every Graph call but the app subscription's is made with it. Kept out of `repr` and logs; an explicit provider's inputs, this one included, are recorded in state as ciphertext. Environment variable: `WHATSAPP_ACCESS_TOKEN`, read by the plugin when this is not set.
 	AccessToken *string `pulumi:"accessToken"`
-	// Accept `http://` override callback URIs whose host is loopback (local emulator use). Environment variable: `WHATSAPP_ALLOW_HTTP_LOOPBACK`.
+	// Accept `http://` override callback URIs whose host is loopback (local emulator use). Environment variable: `WHATSAPP_ALLOW_HTTP_LOOPBACK`. Default: `false`.
 	AllowHttpLoopback *bool `pulumi:"allowHttpLoopback"`
-	// The Graph API version in every path (`v23.0`). Environment variable: `WHATSAPP_API_VERSION`.
+	// The Graph API version in every path (`v23.0`). Environment variable: `WHATSAPP_API_VERSION`. Default: `v23.0`.
 	ApiVersion *string `pulumi:"apiVersion"`
 	// The Meta app whose routing this is (digits); looked up once with `GET /app` when unset. Environment variable: `WHATSAPP_APP_ID`.
 	AppId *string `pulumi:"appId"`
-	// The app secret (App Dashboard > App settings > Basic). Only `AppWebhookSubscription` needs it: `/{app-id}/subscriptions` takes an app access token, `{app-id}|{secret}`, which the Graph client forms in memory. Kept out of `repr`, state and logs. Environment variable: `WHATSAPP_APP_SECRET`.
+	// The app secret (App Dashboard > App settings > Basic). Only `AppWebhookSubscription` needs it: `/{app-id}/subscriptions` takes an app access token, `{app-id}|{secret}`, which the Graph client forms in memory. Kept out of `repr` and logs; an explicit provider's inputs, this one included, are recorded in state as ciphertext. Environment variable: `WHATSAPP_APP_SECRET`, read by the plugin when this is not set.
 	AppSecret *string `pulumi:"appSecret"`
-	// Read a WABA's routing from its `phone_numbers` edge with field expansion (one call per page); false: list the numbers, then read each one's `webhook_configuration`. Environment variable: `WHATSAPP_BATCH_READS`.
+	// Read a WABA's routing from its `phone_numbers` edge with field expansion (one call per page); false: list the numbers, then read each one's `webhook_configuration`. Environment variable: `WHATSAPP_BATCH_READS`. Default: `true`.
 	BatchReads *bool `pulumi:"batchReads"`
-	// Share of a WABA's hourly call budget (Meta's `call_count`, in %) above which calls to it are spaced out; 100 turns pacing off. See `waba_webhooks.usage`. Environment variable: `WHATSAPP_BUDGET_PACING_PERCENT`.
+	// Share of a WABA's hourly call budget (Meta's `call_count`, in %) above which calls to it are spaced out; 100 turns pacing off. See `waba_webhooks.usage`. Environment variable: `WHATSAPP_BUDGET_PACING_PERCENT`. Default: `80`.
 	BudgetPacingPercent *float64 `pulumi:"budgetPacingPercent"`
-	// Where the Graph API is: Meta's, or a local emulator (`http://` only for loopback). Environment variable: `WHATSAPP_GRAPH_URL`.
+	// Where the Graph API is: Meta's, or a local emulator (`http://` only for loopback). Environment variable: `WHATSAPP_GRAPH_URL`. Default: `https://graph.facebook.com`.
 	GraphUrl *string `pulumi:"graphUrl"`
-	// Attempts after the first one for retryable failures. Environment variable: `WHATSAPP_MAX_RETRIES`.
+	// Attempts after the first one for retryable failures. Environment variable: `WHATSAPP_MAX_RETRIES`. Default: `5`.
 	MaxRetries *int `pulumi:"maxRetries"`
-	// The longest one Graph call may spend waiting between retries, in seconds. Environment variable: `WHATSAPP_RETRY_BUDGET_SECONDS`.
+	// The longest one Graph call may spend waiting between retries, in seconds. Environment variable: `WHATSAPP_RETRY_BUDGET_SECONDS`. Default: `60`.
 	RetryBudgetSeconds *float64 `pulumi:"retryBudgetSeconds"`
-	// Read timeout of one HTTP request, in seconds (connect timeout is a third of it, max 10 s). Environment variable: `WHATSAPP_TIMEOUT_SECONDS`.
+	// Read timeout of one HTTP request, in seconds (connect timeout is a third of it, max 10 s). Environment variable: `WHATSAPP_TIMEOUT_SECONDS`. Default: `30`.
 	TimeoutSeconds *float64 `pulumi:"timeoutSeconds"`
-	// Graph calls one `WabaRouting` operation makes at once on its WABA (its worker pool). Environment variable: `WHATSAPP_WRITE_CONCURRENCY`.
+	// Graph calls one `WabaRouting` operation makes at once on its WABA (its worker pool). Environment variable: `WHATSAPP_WRITE_CONCURRENCY`. Default: `8`.
 	WriteConcurrency *int `pulumi:"writeConcurrency"`
 }
 
 // The set of arguments for constructing a Provider resource.
 type ProviderArgs struct {
-	// A system-user (or user) access token with `whatsapp_business_management`: every Graph call but the app subscription's is made with it. Kept out of `repr`, state and logs. Environment variable: `WHATSAPP_ACCESS_TOKEN`.
+	// A system-user (or user) access token with `whatsapp_business_management`: every Graph call but the app subscription's is made with it. Kept out of `repr` and logs; an explicit provider's inputs, this one included, are recorded in state as ciphertext. Environment variable: `WHATSAPP_ACCESS_TOKEN`, read by the plugin when this is not set.
 	AccessToken pulumi.StringPtrInput
-	// Accept `http://` override callback URIs whose host is loopback (local emulator use). Environment variable: `WHATSAPP_ALLOW_HTTP_LOOPBACK`.
+	// Accept `http://` override callback URIs whose host is loopback (local emulator use). Environment variable: `WHATSAPP_ALLOW_HTTP_LOOPBACK`. Default: `false`.
 	AllowHttpLoopback pulumi.BoolPtrInput
-	// The Graph API version in every path (`v23.0`). Environment variable: `WHATSAPP_API_VERSION`.
+	// The Graph API version in every path (`v23.0`). Environment variable: `WHATSAPP_API_VERSION`. Default: `v23.0`.
 	ApiVersion pulumi.StringPtrInput
 	// The Meta app whose routing this is (digits); looked up once with `GET /app` when unset. Environment variable: `WHATSAPP_APP_ID`.
 	AppId pulumi.StringPtrInput
-	// The app secret (App Dashboard > App settings > Basic). Only `AppWebhookSubscription` needs it: `/{app-id}/subscriptions` takes an app access token, `{app-id}|{secret}`, which the Graph client forms in memory. Kept out of `repr`, state and logs. Environment variable: `WHATSAPP_APP_SECRET`.
+	// The app secret (App Dashboard > App settings > Basic). Only `AppWebhookSubscription` needs it: `/{app-id}/subscriptions` takes an app access token, `{app-id}|{secret}`, which the Graph client forms in memory. Kept out of `repr` and logs; an explicit provider's inputs, this one included, are recorded in state as ciphertext. Environment variable: `WHATSAPP_APP_SECRET`, read by the plugin when this is not set.
 	AppSecret pulumi.StringPtrInput
-	// Read a WABA's routing from its `phone_numbers` edge with field expansion (one call per page); false: list the numbers, then read each one's `webhook_configuration`. Environment variable: `WHATSAPP_BATCH_READS`.
+	// Read a WABA's routing from its `phone_numbers` edge with field expansion (one call per page); false: list the numbers, then read each one's `webhook_configuration`. Environment variable: `WHATSAPP_BATCH_READS`. Default: `true`.
 	BatchReads pulumi.BoolPtrInput
-	// Share of a WABA's hourly call budget (Meta's `call_count`, in %) above which calls to it are spaced out; 100 turns pacing off. See `waba_webhooks.usage`. Environment variable: `WHATSAPP_BUDGET_PACING_PERCENT`.
+	// Share of a WABA's hourly call budget (Meta's `call_count`, in %) above which calls to it are spaced out; 100 turns pacing off. See `waba_webhooks.usage`. Environment variable: `WHATSAPP_BUDGET_PACING_PERCENT`. Default: `80`.
 	BudgetPacingPercent pulumi.Float64PtrInput
-	// Where the Graph API is: Meta's, or a local emulator (`http://` only for loopback). Environment variable: `WHATSAPP_GRAPH_URL`.
+	// Where the Graph API is: Meta's, or a local emulator (`http://` only for loopback). Environment variable: `WHATSAPP_GRAPH_URL`. Default: `https://graph.facebook.com`.
 	GraphUrl pulumi.StringPtrInput
-	// Attempts after the first one for retryable failures. Environment variable: `WHATSAPP_MAX_RETRIES`.
+	// Attempts after the first one for retryable failures. Environment variable: `WHATSAPP_MAX_RETRIES`. Default: `5`.
 	MaxRetries pulumi.IntPtrInput
-	// The longest one Graph call may spend waiting between retries, in seconds. Environment variable: `WHATSAPP_RETRY_BUDGET_SECONDS`.
+	// The longest one Graph call may spend waiting between retries, in seconds. Environment variable: `WHATSAPP_RETRY_BUDGET_SECONDS`. Default: `60`.
 	RetryBudgetSeconds pulumi.Float64PtrInput
-	// Read timeout of one HTTP request, in seconds (connect timeout is a third of it, max 10 s). Environment variable: `WHATSAPP_TIMEOUT_SECONDS`.
+	// Read timeout of one HTTP request, in seconds (connect timeout is a third of it, max 10 s). Environment variable: `WHATSAPP_TIMEOUT_SECONDS`. Default: `30`.
 	TimeoutSeconds pulumi.Float64PtrInput
-	// Graph calls one `WabaRouting` operation makes at once on its WABA (its worker pool). Environment variable: `WHATSAPP_WRITE_CONCURRENCY`.
+	// Graph calls one `WabaRouting` operation makes at once on its WABA (its worker pool). Environment variable: `WHATSAPP_WRITE_CONCURRENCY`. Default: `8`.
 	WriteConcurrency pulumi.IntPtrInput
 }
 

@@ -11,116 +11,142 @@ import (
 
 var _ = internal.GetEnvOrDefault
 
-// A system-user (or user) access token with `whatsapp_business_management`: every Graph call but the app subscription's is made with it. Kept out of `repr`, state and logs. Environment variable: `WHATSAPP_ACCESS_TOKEN`.
+// A system-user (or user) access token with `whatsapp_business_management`: every Graph call but the app subscription's is made with it. Kept out of `repr` and logs; an explicit provider's inputs, this one included, are recorded in state as ciphertext. Environment variable: `WHATSAPP_ACCESS_TOKEN`, read by the plugin when this is not set.
 func GetAccessToken(ctx *pulumi.Context) string {
 	return config.Get(ctx, "whatsapp:accessToken")
 }
 
-// Accept `http://` override callback URIs whose host is loopback (local emulator use). Environment variable: `WHATSAPP_ALLOW_HTTP_LOOPBACK`.
+// Accept `http://` override callback URIs whose host is loopback (local emulator use). Environment variable: `WHATSAPP_ALLOW_HTTP_LOOPBACK`. Default: `false`.
 func GetAllowHttpLoopback(ctx *pulumi.Context) bool {
 	v, err := config.TryBool(ctx, "whatsapp:allowHttpLoopback")
 	if err == nil {
 		return v
 	}
 	var value bool
-	value = false
+	if d := internal.GetEnvOrDefault(nil, internal.ParseEnvBool, "WHATSAPP_ALLOW_HTTP_LOOPBACK"); d != nil {
+		value = d.(bool)
+	}
 	return value
 }
 
-// The Graph API version in every path (`v23.0`). Environment variable: `WHATSAPP_API_VERSION`.
+// The Graph API version in every path (`v23.0`). Environment variable: `WHATSAPP_API_VERSION`. Default: `v23.0`.
 func GetApiVersion(ctx *pulumi.Context) string {
 	v, err := config.Try(ctx, "whatsapp:apiVersion")
 	if err == nil {
 		return v
 	}
 	var value string
-	value = "v23.0"
+	if d := internal.GetEnvOrDefault(nil, nil, "WHATSAPP_API_VERSION"); d != nil {
+		value = d.(string)
+	}
 	return value
 }
 
 // The Meta app whose routing this is (digits); looked up once with `GET /app` when unset. Environment variable: `WHATSAPP_APP_ID`.
 func GetAppId(ctx *pulumi.Context) string {
-	return config.Get(ctx, "whatsapp:appId")
+	v, err := config.Try(ctx, "whatsapp:appId")
+	if err == nil {
+		return v
+	}
+	var value string
+	if d := internal.GetEnvOrDefault(nil, nil, "WHATSAPP_APP_ID"); d != nil {
+		value = d.(string)
+	}
+	return value
 }
 
-// The app secret (App Dashboard > App settings > Basic). Only `AppWebhookSubscription` needs it: `/{app-id}/subscriptions` takes an app access token, `{app-id}|{secret}`, which the Graph client forms in memory. Kept out of `repr`, state and logs. Environment variable: `WHATSAPP_APP_SECRET`.
+// The app secret (App Dashboard > App settings > Basic). Only `AppWebhookSubscription` needs it: `/{app-id}/subscriptions` takes an app access token, `{app-id}|{secret}`, which the Graph client forms in memory. Kept out of `repr` and logs; an explicit provider's inputs, this one included, are recorded in state as ciphertext. Environment variable: `WHATSAPP_APP_SECRET`, read by the plugin when this is not set.
 func GetAppSecret(ctx *pulumi.Context) string {
 	return config.Get(ctx, "whatsapp:appSecret")
 }
 
-// Read a WABA's routing from its `phone_numbers` edge with field expansion (one call per page); false: list the numbers, then read each one's `webhook_configuration`. Environment variable: `WHATSAPP_BATCH_READS`.
+// Read a WABA's routing from its `phone_numbers` edge with field expansion (one call per page); false: list the numbers, then read each one's `webhook_configuration`. Environment variable: `WHATSAPP_BATCH_READS`. Default: `true`.
 func GetBatchReads(ctx *pulumi.Context) bool {
 	v, err := config.TryBool(ctx, "whatsapp:batchReads")
 	if err == nil {
 		return v
 	}
 	var value bool
-	value = true
+	if d := internal.GetEnvOrDefault(nil, internal.ParseEnvBool, "WHATSAPP_BATCH_READS"); d != nil {
+		value = d.(bool)
+	}
 	return value
 }
 
-// Share of a WABA's hourly call budget (Meta's `call_count`, in %) above which calls to it are spaced out; 100 turns pacing off. See `waba_webhooks.usage`. Environment variable: `WHATSAPP_BUDGET_PACING_PERCENT`.
+// Share of a WABA's hourly call budget (Meta's `call_count`, in %) above which calls to it are spaced out; 100 turns pacing off. See `waba_webhooks.usage`. Environment variable: `WHATSAPP_BUDGET_PACING_PERCENT`. Default: `80`.
 func GetBudgetPacingPercent(ctx *pulumi.Context) float64 {
 	v, err := config.TryFloat64(ctx, "whatsapp:budgetPacingPercent")
 	if err == nil {
 		return v
 	}
 	var value float64
-	value = 80.0
+	if d := internal.GetEnvOrDefault(nil, internal.ParseEnvFloat, "WHATSAPP_BUDGET_PACING_PERCENT"); d != nil {
+		value = d.(float64)
+	}
 	return value
 }
 
-// Where the Graph API is: Meta's, or a local emulator (`http://` only for loopback). Environment variable: `WHATSAPP_GRAPH_URL`.
+// Where the Graph API is: Meta's, or a local emulator (`http://` only for loopback). Environment variable: `WHATSAPP_GRAPH_URL`. Default: `https://graph.facebook.com`.
 func GetGraphUrl(ctx *pulumi.Context) string {
 	v, err := config.Try(ctx, "whatsapp:graphUrl")
 	if err == nil {
 		return v
 	}
 	var value string
-	value = "https://graph.facebook.com"
+	if d := internal.GetEnvOrDefault(nil, nil, "WHATSAPP_GRAPH_URL"); d != nil {
+		value = d.(string)
+	}
 	return value
 }
 
-// Attempts after the first one for retryable failures. Environment variable: `WHATSAPP_MAX_RETRIES`.
+// Attempts after the first one for retryable failures. Environment variable: `WHATSAPP_MAX_RETRIES`. Default: `5`.
 func GetMaxRetries(ctx *pulumi.Context) int {
 	v, err := config.TryInt(ctx, "whatsapp:maxRetries")
 	if err == nil {
 		return v
 	}
 	var value int
-	value = 5
+	if d := internal.GetEnvOrDefault(nil, internal.ParseEnvInt, "WHATSAPP_MAX_RETRIES"); d != nil {
+		value = d.(int)
+	}
 	return value
 }
 
-// The longest one Graph call may spend waiting between retries, in seconds. Environment variable: `WHATSAPP_RETRY_BUDGET_SECONDS`.
+// The longest one Graph call may spend waiting between retries, in seconds. Environment variable: `WHATSAPP_RETRY_BUDGET_SECONDS`. Default: `60`.
 func GetRetryBudgetSeconds(ctx *pulumi.Context) float64 {
 	v, err := config.TryFloat64(ctx, "whatsapp:retryBudgetSeconds")
 	if err == nil {
 		return v
 	}
 	var value float64
-	value = 60.0
+	if d := internal.GetEnvOrDefault(nil, internal.ParseEnvFloat, "WHATSAPP_RETRY_BUDGET_SECONDS"); d != nil {
+		value = d.(float64)
+	}
 	return value
 }
 
-// Read timeout of one HTTP request, in seconds (connect timeout is a third of it, max 10 s). Environment variable: `WHATSAPP_TIMEOUT_SECONDS`.
+// Read timeout of one HTTP request, in seconds (connect timeout is a third of it, max 10 s). Environment variable: `WHATSAPP_TIMEOUT_SECONDS`. Default: `30`.
 func GetTimeoutSeconds(ctx *pulumi.Context) float64 {
 	v, err := config.TryFloat64(ctx, "whatsapp:timeoutSeconds")
 	if err == nil {
 		return v
 	}
 	var value float64
-	value = 30.0
+	if d := internal.GetEnvOrDefault(nil, internal.ParseEnvFloat, "WHATSAPP_TIMEOUT_SECONDS"); d != nil {
+		value = d.(float64)
+	}
 	return value
 }
 
-// Graph calls one `WabaRouting` operation makes at once on its WABA (its worker pool). Environment variable: `WHATSAPP_WRITE_CONCURRENCY`.
+// Graph calls one `WabaRouting` operation makes at once on its WABA (its worker pool). Environment variable: `WHATSAPP_WRITE_CONCURRENCY`. Default: `8`.
 func GetWriteConcurrency(ctx *pulumi.Context) int {
 	v, err := config.TryInt(ctx, "whatsapp:writeConcurrency")
 	if err == nil {
 		return v
 	}
 	var value int
-	value = 8
+	if d := internal.GetEnvOrDefault(nil, internal.ParseEnvInt, "WHATSAPP_WRITE_CONCURRENCY"); d != nil {
+		value = d.(int)
+	}
 	return value
 }
