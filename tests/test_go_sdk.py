@@ -14,6 +14,7 @@ from pathlib import Path
 from tests.golang import SDK_DIR, go
 from tests.nodejs import GEN_SDK, run
 from waba_webhooks import __version__
+from waba_webhooks.plugin import schema
 from waba_webhooks.plugin.schema import GO_IMPORT_PATH, GO_MODULE
 
 
@@ -48,6 +49,7 @@ def test_sdk_go_vets_and_builds():
                      "AppWebhookSubscription", "Provider"):
         go(["doc", f"{GO_IMPORT_PATH}.New{resource}"], SDK_DIR)
     assert json.loads((SDK_DIR / "whatsapp" / "pulumi-plugin.json").read_text()) == {
-        "resource": True, "name": "whatsapp", "version": __version__}
+        "resource": True, "name": "whatsapp", "version": __version__,
+        "server": schema.DOWNLOAD_URL}
     go(["vet", "./..."], SDK_DIR)
     go(["build", "./..."], SDK_DIR)
