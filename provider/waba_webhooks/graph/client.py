@@ -135,7 +135,7 @@ class GraphClient:
 
     def __init__(self, settings: Settings, session: requests.Session | None = None) -> None:
         self.settings = settings
-        self._session = session or _new_session(settings.write_concurrency)
+        self._session = session or _new_session(settings.calls_in_flight)
         self._app_id: str | None = settings.app_id
         self._app_id_lock = threading.Lock()  # guards _app_id_lookup only, never a network call
         self._app_id_lookup: Future[str] | None = None
@@ -393,12 +393,11 @@ class GraphClient:
         raise error
 
 
-def _new_session(concurrency: int = 8) -> requests.Session:
+def _new_session(calls_in_flight: int) -> requests.Session:
     session = requests.Session()
-    # The provider process runs up to 4 calls at once, and a `WabaRouting` call up to
-    # `concurrency` Graph calls of its own: keep a warm connection for each.
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(16, 4 * concurrency),
-                          max_retries=0)
+    # A warm connection for every call the process can have in flight (`Settings.
+    # calls_in_flight`): a smaller pool would drop, and later reopen, the connections over.
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=calls_in_flight, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.headers["User-Agent"] = USER_AGENT
