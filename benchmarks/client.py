@@ -21,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import requests
+import tenacity
 
 from waba_webhooks.config import Settings
 from waba_webhooks.emulator import EmulatorServer
@@ -129,9 +130,9 @@ def measure(calls: int = 300) -> dict[str, Any]:
 
     # What GraphClient.request builds before each call: a tenacity.Retrying and its policies.
     def build_retrying() -> Any:
-        return graph.tenacity.Retrying(
-            retry=graph.tenacity.retry_if_exception_type(Exception),
-            stop=graph.tenacity.stop_after_attempt(6) | graph._stop_when_budget_spent(60.0),
+        return tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(Exception),
+            stop=graph._stop_when_spent(6, 60.0),
             wait=graph._wait_for(60.0), reraise=True)
 
     number = 2000

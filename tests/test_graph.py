@@ -6,6 +6,7 @@ import json
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import ClassVar
 
 import pytest
@@ -39,6 +40,28 @@ def test_app_id_is_looked_up_once(client, emulator):
     assert client.app_id() == emulator.app_id
     assert client.app_id() == emulator.app_id
     assert emulator.admin.counts()["by_operation"].get("GET app") == 1
+
+
+def test_no_connection_is_thrown_away_at_full_concurrency(emulator, caplog):
+    """As many calls as the process can have in flight, all at once through one client, each
+    keep their connection afterwards: urllib3 never reports a full pool and drops one."""
+    settings = Settings(access_token=emulator.token, graph_url=emulator.url,
+                        app_id=emulator.app_id, write_concurrency=1)
+    in_flight = settings.calls_in_flight
+    client = GraphClient(settings)
+    emulator.admin.set_latency(300)  # every call still open when the last one starts
+    started = threading.Barrier(in_flight)
+
+    def call(_: int) -> tuple[bool, str | None]:
+        started.wait(timeout=30)
+        return client.waba_override(WABA)
+
+    with (caplog.at_level(logging.WARNING, logger="urllib3.connectionpool"),
+          ThreadPoolExecutor(in_flight) as pool):
+        answers = list(pool.map(call, range(in_flight)))
+    assert answers == [(True, None)] * in_flight
+    assert emulator.admin.counts()["total"] == in_flight
+    assert not [r for r in caplog.records if "pool is full" in r.getMessage()]
 
 
 def test_configured_app_id_needs_no_lookup(emulator):

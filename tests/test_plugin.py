@@ -5,6 +5,8 @@ the newest and the oldest supported SDK."""
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -78,6 +80,20 @@ def test_schema_json_is_generated_from_the_resource_kinds():
         "provider/waba_webhooks/plugin/schema.json is stale: run "
         "`.venv/bin/python -m waba_webhooks.plugin.schema > "
         "provider/waba_webhooks/plugin/schema.json`")
+
+
+def test_the_plugin_starts_without_what_only_a_graph_call_or_a_check_needs():
+    """The engine starts the plugin at every step and waits for its port: the start loads
+    neither the HTTP stack and retry library (loaded at the first Graph call), nor the URI
+    parser (at the first check), nor the emulator or the commands."""
+    code = ("import sys; from waba_webhooks.plugin import main, adapter; adapter.WhatsAppPlugin(); "
+            "print(__import__('json').dumps(sorted(sys.modules)))")
+    loaded = set(json.loads(subprocess.run([sys.executable, "-c", code], check=True,
+                                           capture_output=True, text=True).stdout))
+    assert "waba_webhooks.plugin.adapter" in loaded and "grpc" in loaded
+    for name in ("requests", "urllib3", "tenacity", "rfc3986", "waba_webhooks.emulator",
+                 "waba_webhooks.commands"):
+        assert name not in loaded
 
 
 def test_get_schema_serves_it_and_marks_secrets(plugin):

@@ -148,3 +148,21 @@ def test_hosts_with_underscores_and_explicit_ports_get_warnings(url, words):
         assert "360dialog" in warning and "a warning, not an error" in warning
     if isinstance(url, str) and words:
         assert failures(url) == [], "a warning never fails the check"
+
+
+def test_a_callback_uri_is_parsed_once_for_every_number_and_both_checks(monkeypatch):
+    """A fleet's numbers share a few URIs: the validity and the warning checks of all of them
+    parse each distinct URI once (rfc3986 is the costly part of a check)."""
+    parsed = []
+    split_url = validation.split_url
+    monkeypatch.setattr(validation, "split_url", lambda value: parsed.append(value)
+                        or split_url(value))
+    validation._parts.cache_clear()
+    uris = ["https://hooks_east.example.com:8443/wa", "https://hooks.example.com/a"]
+    for number in range(50):
+        for uri in uris:
+            prop = f'phone_overrides["{number}"]'
+            assert validation.check_callback_uri(prop, uri, allow_http_loopback=False) == []
+            validation.callback_uri_warnings(prop, uri)
+    assert parsed == uris
+    assert len(validation.callback_uri_warnings("x", uris[0])) == 2

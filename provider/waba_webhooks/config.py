@@ -59,6 +59,11 @@ KEYS: dict[str, tuple[str, str]] = {
 #: Settings that are secrets: marked secret in the plugin's schema, never logged.
 SECRET_SETTINGS = frozenset({"access_token", "app_secret"})
 
+#: Provider operations one process runs at once: the native plugin's worker threads. The
+#: dynamic door's engine sends its provider at most 4 at once, and a command reads at most 32
+#: WABAs at once, so this bounds them too.
+OPERATIONS_AT_ONCE = 64
+
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,13 @@ class Settings:
     #: Read a WABA's routing from its ``phone_numbers`` edge with field expansion (one call per
     #: page); false: list the numbers, then read each one's ``webhook_configuration``.
     batch_reads: bool = True
+
+    @property
+    def calls_in_flight(self) -> int:
+        """The most Graph calls one process can have in flight: `OPERATIONS_AT_ONCE`
+        operations, each a `WabaRouting` one with `write_concurrency` calls of its own. The
+        Graph client keeps a connection for each, so none is thrown away at full concurrency."""
+        return OPERATIONS_AT_ONCE * self.write_concurrency
 
     def require_token(self) -> str:
         """The access token, or a `ConfigurationError` that says both ways to set it."""

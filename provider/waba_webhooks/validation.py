@@ -15,10 +15,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import rfc3986
-import rfc3986.exceptions
-import rfc3986.validators
-
 #: Meta's limit on an override callback URI.
 MAX_CALLBACK_URI_LENGTH = 200
 #: Webhook fields of the ``whatsapp_business_account`` object that an app subscribes to
@@ -69,6 +65,11 @@ def split_url(value: str) -> UrlParts | None:
     # instead, since parsers disagree on them (is "\\" part of the host or not?).
     if not set(value) <= _URI_CHARACTERS or _BAD_ESCAPE.search(value):
         return None
+    # Imported here: a plugin step that checks no URL never pays for it.
+    import rfc3986
+    import rfc3986.exceptions
+    import rfc3986.validators
+
     try:
         uri = rfc3986.uri_reference(value).normalize()
         rfc3986.validators.Validator().require_presence_of("scheme", "host").check_validity_of(
@@ -126,16 +127,22 @@ def check_callback_uri(prop: str, value: Any, *, allow_http_loopback: bool) -> l
 
 
 @lru_cache(maxsize=4096)
+def _parts(value: str) -> UrlParts | None:
+    """`split_url`, once per distinct URI for both `_uri_failures` and `_uri_warnings`: a fleet
+    shares a handful of callback URIs, each under many property names, and parsing one costs
+    ~60 µs (rfc3986), which a check() of every number on every preview would pay again."""
+    return split_url(value)
+
+
+@lru_cache(maxsize=4096)
 def _check_uri_string(prop: str, value: str, allow_http_loopback: bool) -> tuple[Failure, ...]:
-    # Cached: a fleet shares a handful of callback URIs, and parsing one costs ~60 µs (rfc3986),
-    # which a check() of every resource on every preview would pay again.
     return tuple(_uri_failures(prop, value, allow_http_loopback))
 
 
 def _uri_failures(prop: str, value: str, allow_http_loopback: bool) -> list[Failure]:
     if any(ch.isspace() or not ch.isprintable() for ch in value):
         return [Failure(prop, f"{prop} must not contain whitespace or control characters")]
-    parts = split_url(value)
+    parts = _parts(value)
     if parts is None:
         return [Failure(prop, f"{prop} must be an absolute https:// URL, got {_show(value)}")]
     if parts.userinfo is not None:
@@ -168,7 +175,7 @@ def callback_uri_warnings(prop: str, value: Any) -> list[str]:
 
 @lru_cache(maxsize=4096)
 def _uri_warnings(prop: str, value: str) -> tuple[str, ...]:
-    parts = split_url(value)
+    parts = _parts(value)
     if parts is None or is_loopback_host(parts.host):
         return ()
     warnings = []

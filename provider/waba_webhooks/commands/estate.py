@@ -98,7 +98,8 @@ def read_one(client: GraphClient, target: Target) -> LiveWaba:
 
 def read_all(client: GraphClient, targets: Iterable[Target], *, parallel: int = DEFAULT_PARALLEL,
              progress: Progress | None = None) -> tuple[list[LiveWaba], list[Unreadable]]:
-    """Read every target (once each, at most ``parallel`` at a time); the WABAs read, in the
+    """Read every target (once each, at most ``parallel`` at a time, and never more than the
+    client keeps connections for: `config.Settings.calls_in_flight`); the WABAs read, in the
     targets' order, and those that could not be. Errors that would fail every WABA alike
     (`errors.InvalidTokenError`, `errors.GraphConnectionError`, anything not from Graph) are
     raised after the workers stop."""
@@ -127,7 +128,8 @@ def read_all(client: GraphClient, targets: Iterable[Target], *, parallel: int = 
         if progress is not None:
             progress.done(target, result if isinstance(result, Unreadable) else None)
 
-    with ThreadPoolExecutor(max(1, parallel), thread_name_prefix="discover") as pool:
+    workers = max(1, min(parallel, client.settings.calls_in_flight))
+    with ThreadPoolExecutor(workers, thread_name_prefix="discover") as pool:
         list(pool.map(work, unique))
     if fatal:
         raise fatal[0]

@@ -32,16 +32,16 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
-
-import requests
-import tenacity
-from requests.adapters import HTTPAdapter
+from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from .._version import __version__
 from ..config import Settings
 from . import usage
+
+if TYPE_CHECKING:  # requests and tenacity are imported at the first call: a plugin step that
+    import requests  # makes none (check, diff, a no-change preview) starts without them
+    import tenacity
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,8 @@ class GraphClient:
 
     def __init__(self, settings: Settings, session: requests.Session | None = None) -> None:
         self.settings = settings
-        self._session = session or _new_session(settings.write_concurrency)
+        self._made_session = session  # made at the first call (`_session`)
+        self._session_lock = threading.Lock()  # guards _made_session only, never a network call
         self._app_id: str | None = settings.app_id
         self._app_id_lock = threading.Lock()  # guards _app_id_lookup only, never a network call
         self._app_id_lookup: Future[str] | None = None
@@ -334,6 +335,17 @@ class GraphClient:
 
     # ---- transport ----------------------------------------------------------------------------
 
+    @property
+    def _session(self) -> requests.Session:
+        """The connection pool, made at the first call by whichever thread comes first."""
+        session = self._made_session
+        if session is None:
+            with self._session_lock:
+                if self._made_session is None:
+                    self._made_session = _new_session(self.settings.calls_in_flight)
+                session = self._made_session
+        return session
+
     def request(self, method: str, path: str, *, params: Mapping[str, str] | None = None,
                 json: Mapping[str, Any] | None = None,
                 token: str | None = None) -> dict[str, Any]:
@@ -341,11 +353,13 @@ class GraphClient:
         `errors.GraphError`. `token` replaces the access token (the app token)."""
         token = token or self.settings.require_token()
         url = f"{self.settings.graph_url}/{self.settings.api_version}/{path}"
+        import tenacity
+
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(errors.RetryableError)
             & tenacity.retry_if_not_exception_type(errors.BudgetExhaustedError),
-            stop=tenacity.stop_after_attempt(self.settings.max_retries + 1)
-            | _stop_when_budget_spent(self.settings.retry_budget_seconds),
+            stop=_stop_when_spent(self.settings.max_retries + 1,
+                                  self.settings.retry_budget_seconds),
             wait=_wait_for(self.settings.retry_budget_seconds),
             before_sleep=_log_retry,
             reraise=True,
@@ -365,8 +379,11 @@ class GraphClient:
                 waba_id=blocked.waba_id, wait_seconds=blocked.wait_seconds,
                 method=method, path=where, retry_after=blocked.wait_seconds,
             )
+        session = self._session
+        import requests
+
         try:
-            response = self._session.request(
+            response = session.request(
                 method, url, params=params, json=body, timeout=self._timeout,
                 headers={"Authorization": f"Bearer {token}"},
             )
@@ -393,12 +410,14 @@ class GraphClient:
         raise error
 
 
-def _new_session(concurrency: int = 8) -> requests.Session:
+def _new_session(calls_in_flight: int) -> requests.Session:
+    import requests
+    from requests.adapters import HTTPAdapter
+
     session = requests.Session()
-    # The provider process runs up to 4 calls at once, and a `WabaRouting` call up to
-    # `concurrency` Graph calls of its own: keep a warm connection for each.
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(16, 4 * concurrency),
-                          max_retries=0)
+    # A warm connection for every call the process can have in flight (`Settings.
+    # calls_in_flight`): a smaller pool would drop, and later reopen, the connections over.
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=calls_in_flight, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.headers["User-Agent"] = USER_AGENT
@@ -504,7 +523,7 @@ def _regain_minutes(raw: str) -> list[float]:
     return found
 
 
-class _wait_for(tenacity.wait.wait_base):
+class _wait_for:
     """Exponential backoff with full jitter (0.5 s, 1 s, 2 s, ... capped at 8 s), or the wait
     Meta asked for when it said one; never past what is left of the call's budget."""
 
@@ -521,13 +540,17 @@ class _wait_for(tenacity.wait.wait_base):
         return min(random.uniform(ceiling / 2, ceiling), left)
 
 
-class _stop_when_budget_spent(tenacity.stop.stop_base):
-    """Stop when the wait Meta asked for does not fit in the budget, or the budget is gone."""
+class _stop_when_spent:
+    """Stop after `attempts` attempts, when the wait Meta asked for does not fit in the budget,
+    or when the budget is gone."""
 
-    def __init__(self, budget_seconds: float) -> None:
+    def __init__(self, attempts: int, budget_seconds: float) -> None:
+        self.attempts = attempts
         self.budget = budget_seconds
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        if retry_state.attempt_number >= self.attempts:
+            return True
         spent = retry_state.seconds_since_start or 0.0
         error = retry_state.outcome.exception() if retry_state.outcome else None
         asked = getattr(error, "retry_after", None) or 0.0

@@ -42,7 +42,7 @@ from ..rules.kind import Kind
 from . import schema
 
 #: Worker threads for provider calls; each call runs the rules of one resource.
-WORKERS = 64
+WORKERS = config.OPERATIONS_AT_ONCE
 
 T = TypeVar("T")
 Props = dict[str, Any]
