@@ -46,7 +46,7 @@ func routing(ctx *pulumi.Context) error {
 		return err
 	}
 
-	ctx.Export("routedNumbers", support.PhoneNumbers)
+	ctx.Export("effective", support.Effective) // phone number id -> {callbackUri, rule}
 	ctx.Export("salesEffective", sales.EffectiveCallbackUri)
 	ctx.Export("appFields", app.LiveFields)
 	return nil
