@@ -53,7 +53,7 @@ export function getVersion(): string {
 
 /** @internal */
 export function resourceOptsDefaults(): any {
-    return { version: getVersion(), pluginDownloadURL: "https://github.com/waba-webhooks/waba-webhooks/releases/download/v${VERSION}/" };
+    return { version: getVersion(), pluginDownloadURL: "https://github.com/waba-webhooks/waba-webhooks/releases/download/v0.2.0/" };
 }
 
 /** @internal */

@@ -33,10 +33,12 @@ LICENSE = "Apache-2.0"
 PUBLISHER = "waba-webhooks"
 REPOSITORY = "https://github.com/waba-webhooks/waba-webhooks"
 HOMEPAGE = REPOSITORY
-#: Where the engine downloads the plugin from by default: the project's releases, one per
-#: version (the engine fills in ${VERSION}, and appends the archive's name,
-#: pulumi-resource-whatsapp-v<version>-<os>-<arch>.tar.gz). bin/release can set another.
-DOWNLOAD_URL = "https://github.com/waba-webhooks/waba-webhooks/releases/download/v${VERSION}/"
+#: Where the engine downloads the plugin from by default: this version's release (the engine
+#: appends the archive's name, pulumi-resource-whatsapp-v<version>-<os>-<arch>.tar.gz).
+#: bin/release can set another. The version is written out, not left as the engine's
+#: ``${VERSION}``: `pulumi import` copies the URL into the program it generates, where
+#: ``${...}`` is an interpolation (PCL and Pulumi YAML refuse it).
+DOWNLOAD_URL = f"{REPOSITORY}/releases/download/v{__version__}/"
 #: The npm name of the generated Node.js SDK (sdk/nodejs).
 NODEJS_PACKAGE = "@waba-webhooks/whatsapp"
 #: The generated Node.js SDK's README.md.
