@@ -54,7 +54,7 @@ MANAGEMENT = "whatsapp_business_management"
 WINDOW_SECONDS = 3600.0
 #: Share of the budget one call takes, in %, on the smallest budget Meta gives (200 an hour).
 LARGEST_CALL_SHARE = 100 / 200
-#: Calls that may queue for one WABA's slots at once: the provider process's 4 threads, or 8
+#: Calls that may queue for one WABA's slots at once: the provider process's worker threads, or 8
 #: writes run in parallel inside one provider call. The gap is at most the retry budget divided
 #: by this, so the last of them still waits less than the retry budget.
 QUEUE = 8
