@@ -88,6 +88,20 @@ def npm_install(project: Path) -> None:
          "--loglevel=error"], project)
 
 
+def depend_on_sdk(project: Path, tarball: Path) -> None:
+    """Make the TypeScript `project` depend on the packed SDK `tarball` and the pinned
+    @pulumi/pulumi and TypeScript tooling, install it, and check it with `tsc --strict`."""
+    pins = npm_packages()
+    package = json.loads((project / "package.json").read_text())
+    package["dependencies"] = {"@pulumi/pulumi": pins["@pulumi/pulumi"],
+                               SDK_PACKAGE: f"file:{tarball}"}
+    package["devDependencies"] = {name: pins[name]
+                                  for name in ("typescript", "ts-node", "@types/node")}
+    (project / "package.json").write_text(json.dumps(package, indent=2))
+    npm_install(project)
+    run([require_tool("npx"), "--no-install", "tsc", "--noEmit", "--strict"], project)
+
+
 def build_sdk(work: Path, pulumi: str | None = PULUMI_NODEJS) -> Path:
     """Copy sdk/nodejs into ``work/sdk``, install its dependencies, check it with
     ``tsc --noEmit --strict``, compile it, and pack the compiled package as bin/release does

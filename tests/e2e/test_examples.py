@@ -6,7 +6,6 @@ so their ``up`` makes the same Graph calls."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import sys
 from collections import Counter
@@ -20,7 +19,7 @@ from tests.e2e.conftest import E2EStack, changes, local_plugin
 from tests.e2e.test_yaml import APP_SECRET, Calls, shape
 from tests.golang import SDK_DIR as GO_SDK_DIR
 from tests.golang import compile_program, go
-from tests.nodejs import SDK_PACKAGE, npm_install, npm_packages, require_tool, run
+from tests.nodejs import depend_on_sdk
 from waba_webhooks.plugin.schema import GO_MODULE
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -48,16 +47,7 @@ def project(root: Path, language: str, request: pytest.FixtureRequest) -> Path:
         go(["mod", "edit", f"-replace={GO_MODULE}={GO_SDK_DIR}"], target)
         compile_program(target)
     if language == "typescript":
-        tarball = request.getfixturevalue("nodejs_sdk_tarball")
-        package = json.loads((target / "package.json").read_text())
-        pins = npm_packages()
-        package["dependencies"] = {"@pulumi/pulumi": pins["@pulumi/pulumi"],
-                                   SDK_PACKAGE: f"file:{tarball}"}
-        package["devDependencies"] = {name: pins[name]
-                                      for name in ("typescript", "ts-node", "@types/node")}
-        (target / "package.json").write_text(json.dumps(package, indent=2))
-        npm_install(target)
-        run([require_tool("npx"), "--no-install", "tsc", "--noEmit", "--strict"], target)
+        depend_on_sdk(target, request.getfixturevalue("nodejs_sdk_tarball"))
     return target
 
 

@@ -41,7 +41,7 @@ from pulumi import automation as auto
 from tests.e2e.conftest import E2EStack, changes, local_plugin
 from tests.e2e.test_examples import EXAMPLES, WABA, lifecycle
 from tests.e2e.test_yaml import APP_SECRET, Calls
-from tests.nodejs import SDK_PACKAGE, npm_install, npm_packages, require_tool, run
+from tests.nodejs import depend_on_sdk, run
 from waba_webhooks import __version__
 
 REPO = Path(__file__).resolve().parents[2]
@@ -144,15 +144,7 @@ def test_typescript_program_gets_the_plugin_from_the_release(
     """The TypeScript example with the released SDK tarball: the engine downloads and installs
     the plugin on the first `up` (the SDK's package.json names its version and location)."""
     project = copy_example("typescript", tmp_path)
-    pins = npm_packages()
-    package = json.loads((project / "package.json").read_text())
-    package["dependencies"] = {"@pulumi/pulumi": pins["@pulumi/pulumi"],
-                               SDK_PACKAGE: f"file:{release.one('*.tgz')}"}
-    package["devDependencies"] = {name: pins[name]
-                                  for name in ("typescript", "ts-node", "@types/node")}
-    (project / "package.json").write_text(json.dumps(package, indent=2))
-    npm_install(project)
-    run([require_tool("npx"), "--no-install", "tsc", "--noEmit", "--strict"], project)
+    depend_on_sdk(project, release.one("*.tgz"))
 
     home = tmp_path / "home"
     before = len(release.requests)
