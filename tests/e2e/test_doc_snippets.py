@@ -1,0 +1,449 @@
+"""Every code block of README.md and docs/ runs or compiles, so the docs are true word for word
+(tests/snippets.py reads the blocks; docs/development.md, "The snippet test", has the rules):
+
+- Python: each block runs as a program under Pulumi's mocks, all in this process; each resource
+  it declares has its inputs checked by its kind's rules (what `pulumi preview` checks first).
+- TypeScript: every block is a file of one project, compiled once with `tsc --strict` against
+  the packed SDK.
+- Go: every block is a program of one module (examples/go's go.mod, sdk/go), checked once with
+  `go vet`.
+- YAML: a block is a Pulumi YAML program (a whole Pulumi.yaml), previewed against the emulator
+  with this checkout's plugin; fragments are parsed.
+- sh: each `waba-webhooks` command (also `bin/live-check`, `python -m waba_webhooks.emulator`)
+  is parsed by the command's own parser; each `pulumi` command's subcommand and flags must be
+  in the pinned CLI's help. Other commands are not run.
+- json: parsed. text: not code.
+
+A block marked ``<!-- fragment -->`` on the line before its fence is skipped (YAML and JSON
+fragments are still parsed). The counts per language are printed (``pytest -s``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+import yaml
+from pulumi import automation as auto
+from pulumi.runtime import rpc
+
+from tests.e2e.conftest import E2EStack, local_plugin
+from tests.e2e.test_yaml import APP_SECRET
+from tests.golang import EXAMPLE_DIR as GO_EXAMPLE
+from tests.golang import SDK_DIR as GO_SDK_DIR
+from tests.golang import go
+from tests.nodejs import depend_on_sdk
+from tests.snippets import LANGUAGES, REPO, Block, all_blocks, blocks_of, counts, to_run
+from tests.test_routing import with_event_loop
+from waba_webhooks.commands.cli import build_parser
+from waba_webhooks.commands.stack_state import TYPES
+from waba_webhooks.plugin.schema import GO_MODULE
+
+#: The stack config the docs' programs read (each program reads some of these keys), with
+#: emulator values; True: secret.
+CONFIG: dict[str, tuple[Any, bool]] = {
+    **{key: (f"doc-{key}", True) for key in (
+        "verifyToken", "supportVerifyToken", "vipVerifyToken", "appVerifyToken",
+        "sandboxToken", "productionToken")},
+    "routing": ({"wabas": [{"wabaId": "102290129340398",
+                            "callbackUri": "https://hooks.example.com/waba-main",
+                            "verifyToken": "main"}],
+                 "phoneNumbers": [{"phoneNumberId": "106540352242922",
+                                   "wabaId": "102290129340398",
+                                   "callbackUri": "https://hooks.example.com/vip",
+                                   "verifyToken": "vip"}]}, False),
+    "verifyTokens": ({"main": "doc-main-token", "vip": "doc-vip-token"}, True),
+}
+#: What the resource pages show, as their headings name it, in this order.
+PAGE_LANGUAGES = {"Python (dynamic)": "python", "Python (native)": "python",
+                  "TypeScript": "typescript", "YAML": "yaml", "Go": "go"}
+RESOURCE_PAGES = sorted(p for p in (REPO / "docs" / "resources").glob("*.md")
+                        if p.name != "index.md")
+TIMES: dict[str, float] = {}
+
+
+@pytest.fixture(autouse=True)
+def timed(request) -> Iterator[None]:
+    """Each test's wall time, printed by the last one."""
+    start = time.monotonic()
+    yield
+    TIMES[request.node.name] = time.monotonic() - start
+
+
+def failed(problems: list[str]) -> str:
+    return f"{len(problems)} block(s) fail:\n\n" + "\n\n".join(problems)
+
+
+# --- the blocks and their marks -------------------------------------------------------------
+
+def test_every_block_names_a_language_the_test_knows():
+    unknown = [f"{b.where}: ```{b.language}" for b in all_blocks() if b.language not in LANGUAGES]
+    assert not unknown, ("a block names no language the snippet test knows (```text for output):"
+                         f" {unknown}")
+
+
+def test_the_fragment_mark_is_the_line_before_the_fence():
+    text = ("```python\nprint(1)\n```\n\n<!-- fragment: part of a program -->\n```python\n"
+            "x(...)\n```\n\n  ```sh\n  pulumi up\n  ```\n")
+    found = blocks_of(REPO / "README.md", text)
+    assert [(b.language, b.fragment, b.text) for b in found] == [
+        ("python", False, "print(1)\n"), ("python", True, "x(...)\n"), ("sh", False, "pulumi up\n")]
+
+
+@pytest.mark.parametrize("page", RESOURCE_PAGES, ids=lambda p: p.stem)
+def test_each_resource_page_shows_its_example_in_each_language(page: Path):
+    lines = page.read_text().splitlines()
+    shown = {}
+    for block in blocks_of(page):
+        heading = next((line[4:].strip() for line in reversed(lines[:block.line - 1])
+                        if line.startswith("### ")), None)
+        if heading in PAGE_LANGUAGES and heading not in shown:
+            shown[heading] = (block.language, block.fragment)
+    assert shown == {heading: (language, False) for heading, language in PAGE_LANGUAGES.items()}
+
+
+# --- Python: every block under Pulumi's mocks -----------------------------------------------
+
+class CheckedMocks(pulumi.runtime.Mocks):
+    """The engine side of a program under test: each resource of ours it declares is checked by
+    its kind's rules, as a preview does before anything else; a read (`get`) is answered with
+    its inputs."""
+
+    def __init__(self) -> None:
+        self.declared: list[str] = []
+        self.failures: list[str] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        self.declared.append(f"{args.typ} {args.name}")
+        read = getattr(args, "resource_id", None)
+        if args.typ in TYPES and not read:
+            kind, _ = TYPES[args.typ]
+            result = kind.rules().check({}, kind.from_wire(revealed(dict(args.inputs))))
+            self.failures += [f"{args.name}: {f.property}: {f.reason}" for f in result.failures]
+        return read or f"{args.name}-id", dict(args.inputs)
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        return {}
+
+
+def revealed(value: Any) -> Any:
+    """A value as the program sent it, with each secret's own value in place of its wrapper."""
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return revealed(value["value"])
+        return {key: revealed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [revealed(item) for item in value]
+    return value
+
+
+def run_python(block: Block) -> CheckedMocks:
+    """Run the block as a Pulumi program of project ``snippets`` with CONFIG."""
+    mocks = CheckedMocks()
+    with_event_loop()
+    pulumi.runtime.set_mocks(mocks, project="snippets", stack="test", preview=True)
+    pulumi.runtime.set_all_config(
+        {f"snippets:{key}": value if isinstance(value, str) else json.dumps(value)
+         for key, (value, _) in CONFIG.items()},
+        [f"snippets:{key}" for key, (_, secret) in CONFIG.items() if secret])
+    code = compile(block.text, block.where, "exec")
+    try:
+        pulumi.runtime.test(lambda: exec(code, {"__name__": "__main__"}))()
+    finally:
+        pulumi.runtime.settings.reset_options(
+            project="project", stack="stack", root_directory="root_directory",
+            organization="organization")
+        pulumi.runtime.set_all_config({})
+    return mocks
+
+
+def test_python_blocks_run_under_mocks():
+    problems = []
+    for block in to_run("python"):
+        try:
+            mocks = run_python(block)
+        except Exception as exc:  # the block's own error, reported with where it is
+            problems.append(f"{block.where}: {type(exc).__name__}: {exc}")
+            continue
+        if not mocks.declared:
+            problems.append(f"{block.where}: declares no resource")
+        problems += [f"{block.where}: {failure}" for failure in mocks.failures]
+    assert not problems, failed(problems)
+
+
+def test_a_python_block_with_a_bad_input_fails(tmp_path):
+    """The mocks' check is the rules' own: a URL Meta refuses fails the block."""
+    block = Block(REPO / "README.md", 1, "python", (
+        "import pulumi\nfrom waba_webhooks import WabaCallbackOverride\n"
+        "WabaCallbackOverride('w', waba_id='102290129340398', callback_uri='http://x.example',"
+        " verify_token=pulumi.Config().require_secret('verifyToken'))\n"), False)
+    assert [f.split(":")[0] for f in run_python(block).failures] == ["w"]
+
+
+# --- TypeScript: one project, one tsc --------------------------------------------------------
+
+def test_typescript_blocks_compile_in_one_tsc_run(tmp_path, nodejs_sdk_tarball):
+    blocks = to_run("typescript")
+    project = tmp_path / "ts"
+    project.mkdir()
+    files = []
+    for block in blocks:
+        name = f"{block.ident}.ts"
+        # Each file a module of its own, as each block is a program's index.ts.
+        (project / name).write_text(block.text + ("\nexport {};\n" if "export " not in
+                                                  block.text else ""))
+        files.append(name)
+    (project / "package.json").write_text(json.dumps({"name": "doc-snippets", "private": True}))
+    (project / "tsconfig.json").write_text(json.dumps({
+        "compilerOptions": {"strict": True, "target": "es2020", "module": "commonjs",
+                            "moduleResolution": "node", "esModuleInterop": True,
+                            "skipLibCheck": True, "noEmit": True},
+        "files": files}))
+    depend_on_sdk(project, nodejs_sdk_tarball)  # npm install, then tsc --noEmit --strict
+
+
+# --- Go: one module, one go vet --------------------------------------------------------------
+
+def test_go_blocks_vet_in_one_module(tmp_path):
+    module = tmp_path / "go"
+    module.mkdir()
+    for name in ("go.mod", "go.sum"):
+        shutil.copy(GO_EXAMPLE / name, module / name)
+    go(["mod", "edit", "-module=docsnippets", f"-replace={GO_MODULE}={GO_SDK_DIR}"], module)
+    blocks = to_run("go")
+    for block in blocks:
+        (module / block.ident).mkdir()
+        (module / block.ident / "main.go").write_text(block.text)
+    listed = go(["list", "./..."], module).stdout.split()
+    assert len(listed) == len(blocks)
+    go(["vet", "./..."], module, timeout=1800)
+
+
+# --- YAML: each program previewed; fragments parsed ------------------------------------------
+
+def test_yaml_and_json_blocks_parse():
+    problems = []
+    for block in all_blocks():
+        try:
+            if block.language == "yaml":
+                yaml.safe_load(block.text)
+            elif block.language == "json":
+                json.loads(block.text)
+        except (yaml.YAMLError, ValueError) as exc:
+            problems.append(f"{block.where}: {exc}")
+    assert not problems, failed(problems)
+
+
+def test_yaml_programs_preview_against_the_emulator(engine, tmp_path, emulator, pulumi_home,
+                                                     callback_receiver):
+    problems = []
+    for block in to_run("yaml"):
+        program = yaml.safe_load(block.text)
+        if not isinstance(program, dict) or program.get("runtime") != "yaml":
+            problems.append(f"{block.where}: not a Pulumi YAML program (runtime: yaml); mark it "
+                            "<!-- fragment --> if it is part of a file")
+            continue
+        root = tmp_path / block.ident
+        (root / "project").mkdir(parents=True)
+        (root / "project" / "Pulumi.yaml").write_text(
+            yaml.safe_dump({**program, **local_plugin()}, sort_keys=False))
+        stack = E2EStack(root, emulator, pulumi_home, callback_receiver.verify_token,
+                         app_secret=APP_SECRET)
+        stack.stack.set_all_config({
+            key: auto.ConfigValue(value if isinstance(value, str) else json.dumps(value),
+                                  secret=secret)
+            for key, (value, secret) in CONFIG.items()})
+        try:
+            result = stack.preview()
+        except auto.errors.CommandError as exc:
+            problems.append(f"{block.where}: {exc}")
+            continue
+        planned = result.change_summary.get("create", 0)
+        if planned < 2:  # the stack and at least one resource
+            problems.append(f"{block.where}: preview plans {result.change_summary}")
+    assert not problems, failed(problems)
+
+
+# --- sh: the commands exist -------------------------------------------------------------------
+
+_SEPARATORS = {"&&", "||", "|", ";", "&"}
+
+
+def commands(text: str) -> list[list[str]]:
+    """The simple commands of a shell block: continuations joined, comments and a ``$ ``
+    prompt dropped, split at ``&&``, ``|``, ``;``, redirections and leading ``VAR=value``
+    assignments left out; ``[`` ``]`` (a synopsis' optional part) and ``...`` (words left out)
+    dropped."""
+    found = []
+    for line in text.replace("\\\n", " ").splitlines():
+        line = re.sub(r"^\s*\$ ", "", line)
+        lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+        lexer.whitespace_split = True
+        lexer.commenters = "#"
+        words: list[str] = []
+        skip_next = False
+        for token in [*lexer, ";"]:
+            if skip_next:
+                skip_next = False
+            elif token in _SEPARATORS:
+                while words and re.fullmatch(r"\w+=.*", words[0]):
+                    words.pop(0)
+                if words:
+                    found.append(words)
+                words = []
+            elif token in {">", ">>", "<", ">&", "2>"}:
+                skip_next = True
+            elif token not in {"...", "…"}:
+                cleaned = token.strip("[]")
+                if cleaned:
+                    words.append(cleaned)
+    return found
+
+
+def our_command(words: list[str]) -> list[str] | None:
+    """The arguments of `waba-webhooks` a command line amounts to, or None if it is not ours."""
+    program = Path(words[0]).name
+    if program == "waba-webhooks":
+        return words[1:]
+    if words[0].endswith("bin/live-check"):
+        return ["live-check", *words[1:]]
+    if program.startswith("python") and words[1:3] == ["-m", "waba_webhooks.emulator"]:
+        return ["emulator", *words[3:]]
+    return None
+
+
+def parse_error(arguments: list[str]) -> str | None:
+    """What `waba-webhooks`'s parser says of the arguments, or None if it accepts them."""
+    parser = build_parser()
+    messages: list[str] = []
+
+    def error(message: str) -> None:
+        messages.append(message)
+        raise SystemExit(2)
+
+    def wire(p: Any) -> None:
+        p.error = error
+        for action in p._actions:
+            for sub in getattr(action, "choices", None) or {}:
+                if hasattr(action.choices[sub], "_actions"):
+                    wire(action.choices[sub])
+
+    wire(parser)
+    try:
+        parser.parse_args(arguments)
+    except SystemExit:
+        return messages[0] if messages else "exited"
+    return None
+
+
+class PulumiHelp:
+    """`pulumi <words> --help` of the pinned CLI, cached: the command path its usage line names,
+    the flags it lists (its own and the global ones) and its subcommands."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.cache: dict[tuple[str, ...], tuple[list[str], set[str], set[str]]] = {}
+
+    def __call__(self, words: tuple[str, ...]) -> tuple[list[str], set[str], set[str]]:
+        if words not in self.cache:
+            done = subprocess.run(["pulumi", *words, "--help"], capture_output=True, text=True,
+                                  check=False, env={**os.environ, "PULUMI_HOME": str(self.home),
+                                                    "PULUMI_SKIP_UPDATE_CHECK": "true"})
+            text = done.stdout + done.stderr
+            usage = re.search(r"^Usage:\s*\n\s*(pulumi(?: [\w-]+)*)", text, flags=re.MULTILINE)
+            path = usage.group(1).split()[1:] if usage else []
+            subcommands = set(re.findall(r"^  ([\w-]+)\s{2,}", text.split(
+                "Available Commands:", 1)[1], flags=re.MULTILINE)) if (
+                "Available Commands:" in text) else set()
+            self.cache[words] = (path, set(re.findall(r"--[\w-]+", text)), subcommands)
+        return self.cache[words]
+
+
+def pulumi_problem(words: list[str], help: PulumiHelp) -> str | None:
+    positional = tuple(w for w in words[1:] if not w.startswith("-"))
+    path, flags, subcommands = help(positional)
+    if not path or list(positional[:len(path)]) != path:
+        return f"no such pulumi command: {' '.join(words)}"
+    if subcommands and len(positional) > len(path):
+        return f"pulumi {' '.join(path)} has no subcommand {positional[len(path)]}"
+    unknown = [w.split("=")[0] for w in words if w.startswith("--") and w.split("=")[0] not in
+               flags]
+    return f"pulumi {' '.join(path)} has no flag {unknown}" if unknown else None
+
+
+def shell_problems(block_text: str, help: PulumiHelp) -> tuple[int, list[str]]:
+    """(how many commands were checked, what is wrong with them)."""
+    checked, problems = 0, []
+    for words in commands(block_text):
+        arguments = our_command(words)
+        if arguments is not None:
+            checked += 1
+            error = parse_error(arguments)
+            if error:
+                problems.append(f"{' '.join(words)}: {error}")
+        elif Path(words[0]).name == "pulumi":
+            checked += 1
+            problem = pulumi_problem(words, help)
+            if problem:
+                problems.append(problem)
+    return checked, problems
+
+
+def test_shell_blocks_name_commands_and_flags_that_exist(engine, tmp_path):
+    help = PulumiHelp(tmp_path)
+    problems, checked = [], 0
+    for block in to_run("sh"):
+        n, found = shell_problems(block.text, help)
+        checked += n
+        problems += [f"{block.where}: {problem}" for problem in found]
+    assert not problems, failed(problems)
+    assert checked >= 30, checked
+
+
+@pytest.mark.parametrize("text", [
+    "waba-webhooks discover --bussiness 1",
+    "waba-webhooks shards up --prefix prod --count 8 --nope",
+    "bin/live-check --waba 1",
+    "pulumi preview --no-such-flag",
+    "pulumi stack inti prod",
+    "pulumi nothing",
+])
+def test_a_wrong_command_or_flag_is_found(engine, tmp_path, text):
+    checked, problems = shell_problems(text, PulumiHelp(tmp_path))
+    assert checked == 1 and len(problems) == 1, problems
+
+
+def test_a_shell_block_is_split_into_commands():
+    text = ("$ pulumi up --yes  # comment\nA=1 B=2 waba-webhooks drift x.json \\\n"
+            "    --business 1 > out.md && echo done\nwaba-webhooks shards up --stack a ...\n"
+            "python -m waba_webhooks.emulator --port 1 [--latency-ms 0]\n")
+    assert commands(text) == [
+        ["pulumi", "up", "--yes"], ["waba-webhooks", "drift", "x.json", "--business", "1"],
+        ["echo", "done"], ["waba-webhooks", "shards", "up", "--stack", "a"],
+        ["python", "-m", "waba_webhooks.emulator", "--port", "1", "--latency-ms", "0"]]
+
+
+# --- the figures -------------------------------------------------------------------------------
+
+def test_counts_per_language(capsys):
+    """Last in the file: how many blocks of each language ran and how many are fragments, and
+    how long each test took."""
+    figures = counts()
+    with capsys.disabled():
+        print("\ndoc snippets: " + ", ".join(
+            f"{language} {c['run']} run / {c['fragment']} fragments"
+            for language, c in sorted(figures.items())))
+        print("doc snippet test times: " + ", ".join(
+            f"{name} {seconds:.1f} s" for name, seconds in TIMES.items()))
+    for language in PAGE_LANGUAGES.values():
+        assert figures[language]["run"] >= len(RESOURCE_PAGES), (language, figures[language])
