@@ -20,6 +20,7 @@ fragments are still parsed). The counts per language are printed (``pytest -s``)
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -44,6 +45,7 @@ from tests.golang import SDK_DIR as GO_SDK_DIR
 from tests.golang import go
 from tests.nodejs import depend_on_sdk
 from tests.snippets import LANGUAGES, REPO, Block, all_blocks, blocks_of, counts, to_run
+from tests.test_command_docs import _subparsers
 from tests.test_routing import with_event_loop
 from waba_webhooks.commands.cli import build_parser
 from waba_webhooks.commands.stack_state import TYPES
@@ -192,7 +194,10 @@ def test_a_python_block_with_a_bad_input_fails(tmp_path):
 
 # --- TypeScript: one project, one tsc --------------------------------------------------------
 
-def test_typescript_blocks_compile_in_one_tsc_run(tmp_path, nodejs_sdk_tarball):
+def test_typescript_blocks_compile_in_one_tsc_run(tmp_path, nodejs_sdk_tarball, monkeypatch):
+    # npm takes what its cache has without asking the registry again (the SDK's build
+    # installed the same packages this session).
+    monkeypatch.setenv("npm_config_prefer_offline", "true")
     blocks = to_run("typescript")
     project = tmp_path / "ts"
     project.mkdir()
@@ -244,34 +249,81 @@ def test_yaml_and_json_blocks_parse():
     assert not problems, failed(problems)
 
 
+#: What a Pulumi YAML program of the docs may hold, to be merged with the others.
+_YAML_SECTIONS = {"name", "runtime", "description", "config", "variables", "resources", "outputs"}
+
+
+def merged_yaml(blocks: list[Block]) -> tuple[dict[str, Any], dict[str, str], list[str]]:
+    """One Pulumi YAML program declaring what every block declares, so that one preview runs
+    them all: each block's resources, variables and outputs keep their properties and options
+    word for word under the block's prefix (``b3-support``), its references renamed with them;
+    config declarations are shared. Returns the program, prefix -> block, and the blocks that
+    are not programs."""
+    program: dict[str, Any] = {"name": "doc-snippets", "runtime": "yaml", "config": {},
+                               "variables": {}, "resources": {}, "outputs": {}}
+    prefixes, problems = {}, []
+    for i, block in enumerate(blocks):
+        parsed = yaml.safe_load(block.text)
+        if not isinstance(parsed, dict) or parsed.get("runtime") != "yaml" or (
+                set(parsed) - _YAML_SECTIONS):
+            problems.append(f"{block.where}: not a Pulumi YAML program (runtime: yaml, "
+                            f"{sorted(_YAML_SECTIONS)}); mark it <!-- fragment --> if it is "
+                            "part of a file")
+            continue
+        prefix = f"b{i}"
+        prefixes[prefix] = block.where
+        names = [*parsed.get("resources", {}), *parsed.get("variables", {})]
+        text = block.text
+        for name in sorted(names, key=len, reverse=True):
+            text = re.sub(r"\$\{" + re.escape(name) + r"(?=[.\[}])", "${" + f"{prefix}-{name}",
+                          text)
+        renamed = yaml.safe_load(text)
+        program["config"].update(renamed.get("config", {}))
+        for section in ("variables", "resources", "outputs"):
+            program[section].update({f"{prefix}-{name}": value
+                                     for name, value in renamed.get(section, {}).items()})
+    return {key: value for key, value in program.items() if value}, prefixes, problems
+
+
+def test_yaml_programs_merge_word_for_word():
+    block = Block(REPO / "README.md", 1, "yaml", (
+        "name: x\nruntime: yaml\nconfig:\n  token: {type: string}\nresources:\n"
+        "  vip-line:\n    type: whatsapp:index:PhoneCallbackOverride\n"
+        "    properties: {verifyToken: '${token}', callbackUri: https://a.example/x}\n"
+        "    options: {version: 0.2.0}\n"
+        "outputs:\n  uri: ${vip-line.effectiveCallbackUri}\n"), False)
+    program, prefixes, problems = merged_yaml([block, Block(REPO, 2, "yaml", "a: 1\n", False)])
+    assert len(problems) == 1 and "not a Pulumi YAML program" in problems[0]
+    assert prefixes == {"b0": "README.md:1"}
+    assert program["resources"] == {"b0-vip-line": {
+        "type": "whatsapp:index:PhoneCallbackOverride",
+        "properties": {"verifyToken": "${token}", "callbackUri": "https://a.example/x"},
+        "options": {"version": "0.2.0"}}}
+    assert program["outputs"] == {"b0-uri": "${b0-vip-line.effectiveCallbackUri}"}
+
+
 def test_yaml_programs_preview_against_the_emulator(engine, tmp_path, emulator, pulumi_home,
                                                      callback_receiver):
-    problems = []
-    for block in to_run("yaml"):
-        program = yaml.safe_load(block.text)
-        if not isinstance(program, dict) or program.get("runtime") != "yaml":
-            problems.append(f"{block.where}: not a Pulumi YAML program (runtime: yaml); mark it "
-                            "<!-- fragment --> if it is part of a file")
-            continue
-        root = tmp_path / block.ident
-        (root / "project").mkdir(parents=True)
-        (root / "project" / "Pulumi.yaml").write_text(
-            yaml.safe_dump({**program, **local_plugin()}, sort_keys=False))
-        stack = E2EStack(root, emulator, pulumi_home, callback_receiver.verify_token,
-                         app_secret=APP_SECRET)
-        stack.stack.set_all_config({
-            key: auto.ConfigValue(value if isinstance(value, str) else json.dumps(value),
-                                  secret=secret)
-            for key, (value, secret) in CONFIG.items()})
-        try:
-            result = stack.preview()
-        except auto.errors.CommandError as exc:
-            problems.append(f"{block.where}: {exc}")
-            continue
-        planned = result.change_summary.get("create", 0)
-        if planned < 2:  # the stack and at least one resource
-            problems.append(f"{block.where}: preview plans {result.change_summary}")
+    """Every YAML program in one preview (`merged_yaml`) with this checkout's plugin: each
+    resource planned, none refused by its check."""
+    blocks = to_run("yaml")
+    program, prefixes, problems = merged_yaml(blocks)
     assert not problems, failed(problems)
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "Pulumi.yaml").write_text(
+        yaml.safe_dump({**program, **local_plugin()}, sort_keys=False))
+    stack = E2EStack(tmp_path, emulator, pulumi_home, callback_receiver.verify_token,
+                     app_secret=APP_SECRET)
+    stack.stack.set_all_config({
+        key: auto.ConfigValue(value if isinstance(value, str) else json.dumps(value),
+                              secret=secret)
+        for key, (value, secret) in CONFIG.items()})
+    try:
+        result = stack.preview()
+    except auto.errors.CommandError as exc:
+        pytest.fail(f"the docs' YAML programs ({prefixes}) fail their preview:\n{exc}")
+    # The stack and every resource of every block.
+    assert result.change_summary == {"create": 1 + len(program["resources"])}, prefixes
 
 
 # --- sh: the commands exist -------------------------------------------------------------------
@@ -282,8 +334,7 @@ _SEPARATORS = {"&&", "||", "|", ";", "&"}
 def commands(text: str) -> list[list[str]]:
     """The simple commands of a shell block: continuations joined, comments and a ``$ ``
     prompt dropped, split at ``&&``, ``|``, ``;``, redirections and leading ``VAR=value``
-    assignments left out; ``[`` ``]`` (a synopsis' optional part) and ``...`` (words left out)
-    dropped."""
+    assignments left out; ``[`` ``]`` (a synopsis' optional part) dropped."""
     found = []
     for line in text.replace("\\\n", " ").splitlines():
         line = re.sub(r"^\s*\$ ", "", line)
@@ -303,7 +354,7 @@ def commands(text: str) -> list[list[str]]:
                 words = []
             elif token in {">", ">>", "<", ">&", "2>"}:
                 skip_next = True
-            elif token not in {"...", "…"}:
+            else:
                 cleaned = token.strip("[]")
                 if cleaned:
                     words.append(cleaned)
@@ -331,12 +382,11 @@ def parse_error(arguments: list[str]) -> str | None:
         messages.append(message)
         raise SystemExit(2)
 
-    def wire(p: Any) -> None:
-        p.error = error
-        for action in p._actions:
-            for sub in getattr(action, "choices", None) or {}:
-                if hasattr(action.choices[sub], "_actions"):
-                    wire(action.choices[sub])
+    def wire(p: argparse.ArgumentParser) -> None:
+        p.error = error  # type: ignore[method-assign]
+        p.allow_abbrev = False  # a flag in the docs is written whole
+        for sub in _subparsers(p).values():
+            wire(sub)
 
     wire(parser)
     try:
@@ -348,31 +398,35 @@ def parse_error(arguments: list[str]) -> str | None:
 
 class PulumiHelp:
     """`pulumi <words> --help` of the pinned CLI, cached: the command path its usage line names,
-    the flags it lists (its own and the global ones) and its subcommands."""
+    the names of its last word (aliases: ``init`` of ``stack new``), the flags it lists (its own
+    and the global ones) and its subcommands."""
 
     def __init__(self, home: Path) -> None:
         self.home = home
-        self.cache: dict[tuple[str, ...], tuple[list[str], set[str], set[str]]] = {}
+        self.cache: dict[tuple[str, ...], tuple[list[str], set[str], set[str], set[str]]] = {}
 
-    def __call__(self, words: tuple[str, ...]) -> tuple[list[str], set[str], set[str]]:
+    def __call__(self, words: tuple[str, ...]) -> tuple[list[str], set[str], set[str], set[str]]:
         if words not in self.cache:
             done = subprocess.run(["pulumi", *words, "--help"], capture_output=True, text=True,
                                   check=False, env={**os.environ, "PULUMI_HOME": str(self.home),
                                                     "PULUMI_SKIP_UPDATE_CHECK": "true"})
             text = done.stdout + done.stderr
-            usage = re.search(r"^Usage:\s*\n\s*(pulumi(?: [\w-]+)*)", text, flags=re.MULTILINE)
+            usage = re.search(r"^Usage:\n\s*(pulumi(?: [\w-]+)*)", text, flags=re.MULTILINE)
             path = usage.group(1).split()[1:] if usage else []
-            subcommands = set(re.findall(r"^  ([\w-]+)\s{2,}", text.split(
-                "Available Commands:", 1)[1], flags=re.MULTILINE)) if (
-                "Available Commands:" in text) else set()
-            self.cache[words] = (path, set(re.findall(r"--[\w-]+", text)), subcommands)
+            aliases = re.search(r"^Aliases:\n\s*(.*)$", text, flags=re.MULTILINE)
+            names = {*(aliases.group(1).replace(" ", "").split(",") if aliases else []),
+                     *path[-1:]}
+            listed = text.split("Available Commands:", 1)[1] if "Available Commands:" in text else ""
+            subcommands = set(re.findall(r"^  ([\w-]+)\s{2,}", listed, flags=re.MULTILINE))
+            self.cache[words] = (path, names, set(re.findall(r"--[\w-]+", text)), subcommands)
         return self.cache[words]
 
 
 def pulumi_problem(words: list[str], help: PulumiHelp) -> str | None:
     positional = tuple(w for w in words[1:] if not w.startswith("-"))
-    path, flags, subcommands = help(positional)
-    if not path or list(positional[:len(path)]) != path:
+    path, names, flags, subcommands = help(positional)
+    typed = list(positional[:len(path)])
+    if not path or typed[:-1] != path[:-1] or typed[-1] not in names:
         return f"no such pulumi command: {' '.join(words)}"
     if subcommands and len(positional) > len(path):
         return f"pulumi {' '.join(path)} has no subcommand {positional[len(path)]}"
@@ -425,7 +479,7 @@ def test_a_wrong_command_or_flag_is_found(engine, tmp_path, text):
 
 def test_a_shell_block_is_split_into_commands():
     text = ("$ pulumi up --yes  # comment\nA=1 B=2 waba-webhooks drift x.json \\\n"
-            "    --business 1 > out.md && echo done\nwaba-webhooks shards up --stack a ...\n"
+            "    --business 1 > out.md && echo done\nwaba-webhooks shards up --stack a\n"
             "python -m waba_webhooks.emulator --port 1 [--latency-ms 0]\n")
     assert commands(text) == [
         ["pulumi", "up", "--yes"], ["waba-webhooks", "drift", "x.json", "--business", "1"],
