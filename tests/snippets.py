@@ -10,6 +10,7 @@ the line ``<!-- fragment -->`` (a reason may follow a colon: ``<!-- fragment: a 
 from __future__ import annotations
 
 import re
+import shlex
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,3 +96,36 @@ def counts() -> dict[str, Counter[str]]:
     for block in all_blocks():
         result.setdefault(block.language, Counter())["fragment" if block.fragment else "run"] += 1
     return result
+
+
+_SEPARATORS = {"&&", "||", "|", ";", "&"}
+
+
+def commands(text: str) -> list[list[str]]:
+    """The simple commands of a shell block: continuations joined, comments and a ``$ ``
+    prompt dropped, split at ``&&``, ``|``, ``;``, redirections and leading ``VAR=value``
+    assignments left out; ``[`` ``]`` (a synopsis' optional part) dropped."""
+    found = []
+    for line in text.replace("\\\n", " ").splitlines():
+        line = re.sub(r"^\s*\$ ", "", line)
+        lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+        lexer.whitespace_split = True
+        lexer.commenters = "#"
+        words: list[str] = []
+        skip_next = False
+        for token in [*lexer, ";"]:
+            if skip_next:
+                skip_next = False
+            elif token in _SEPARATORS:
+                while words and re.fullmatch(r"\w+=.*", words[0]):
+                    words.pop(0)
+                if words:
+                    found.append(words)
+                words = []
+            elif token in {">", ">>", "<", ">&", "2>"}:
+                skip_next = True
+            else:
+                cleaned = token.strip("[]")
+                if cleaned:
+                    words.append(cleaned)
+    return found

@@ -24,7 +24,6 @@ import argparse
 import json
 import os
 import re
-import shlex
 import shutil
 import subprocess
 import time
@@ -44,7 +43,7 @@ from tests.golang import EXAMPLE_DIR as GO_EXAMPLE
 from tests.golang import SDK_DIR as GO_SDK_DIR
 from tests.golang import go
 from tests.nodejs import depend_on_sdk
-from tests.snippets import LANGUAGES, REPO, Block, all_blocks, blocks_of, counts, to_run
+from tests.snippets import LANGUAGES, REPO, Block, all_blocks, blocks_of, commands, counts, to_run
 from tests.test_command_docs import _subparsers
 from tests.test_routing import with_event_loop
 from waba_webhooks.commands.cli import build_parser
@@ -327,39 +326,6 @@ def test_yaml_programs_preview_against_the_emulator(engine, tmp_path, emulator, 
 
 
 # --- sh: the commands exist -------------------------------------------------------------------
-
-_SEPARATORS = {"&&", "||", "|", ";", "&"}
-
-
-def commands(text: str) -> list[list[str]]:
-    """The simple commands of a shell block: continuations joined, comments and a ``$ ``
-    prompt dropped, split at ``&&``, ``|``, ``;``, redirections and leading ``VAR=value``
-    assignments left out; ``[`` ``]`` (a synopsis' optional part) dropped."""
-    found = []
-    for line in text.replace("\\\n", " ").splitlines():
-        line = re.sub(r"^\s*\$ ", "", line)
-        lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
-        lexer.whitespace_split = True
-        lexer.commenters = "#"
-        words: list[str] = []
-        skip_next = False
-        for token in [*lexer, ";"]:
-            if skip_next:
-                skip_next = False
-            elif token in _SEPARATORS:
-                while words and re.fullmatch(r"\w+=.*", words[0]):
-                    words.pop(0)
-                if words:
-                    found.append(words)
-                words = []
-            elif token in {">", ">>", "<", ">&", "2>"}:
-                skip_next = True
-            else:
-                cleaned = token.strip("[]")
-                if cleaned:
-                    words.append(cleaned)
-    return found
-
 
 def our_command(words: list[str]) -> list[str] | None:
     """The arguments of `waba-webhooks` a command line amounts to, or None if it is not ours."""
