@@ -382,7 +382,7 @@ class PulumiHelp:
             aliases = re.search(r"^Aliases:\n\s*(.*)$", text, flags=re.MULTILINE)
             names = {*(aliases.group(1).replace(" ", "").split(",") if aliases else []),
                      *path[-1:]}
-            listed = text.split("Available Commands:", 1)[1] if "Available Commands:" in text else ""
+            listed = text.partition("Available Commands:")[2]
             subcommands = set(re.findall(r"^  ([\w-]+)\s{2,}", listed, flags=re.MULTILINE))
             self.cache[words] = (path, names, set(re.findall(r"--[\w-]+", text)), subcommands)
         return self.cache[words]
