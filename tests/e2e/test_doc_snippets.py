@@ -4,7 +4,7 @@
 - Python: each block runs as a program under Pulumi's mocks, all in this process; each resource
   it declares has its inputs checked by its kind's rules (what `pulumi preview` checks first).
 - TypeScript: every block is a file of one project, compiled once with `tsc --strict` against
-  the packed SDK.
+  the packed SDK, with the TypeScript of examples/.
 - Go: every block is a program of one module (examples/go's go.mod, sdk/go), checked once with
   `go vet`.
 - YAML: a block is a Pulumi YAML program (a whole Pulumi.yaml), previewed against the emulator
@@ -28,6 +28,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,7 @@ CONFIG: dict[str, tuple[Any, bool]] = {
                                    "verifyToken": "vip"}]}, False),
     "verifyTokens": ({"main": "doc-main-token", "vip": "doc-vip-token"}, True),
 }
-#: What the resource pages show, as their headings name it, in this order.
+#: What each resource page shows, by the heading above each block.
 PAGE_LANGUAGES = {"Python (dynamic)": "python", "Python (native)": "python",
                   "TypeScript": "typescript", "YAML": "yaml", "Go": "go"}
 RESOURCE_PAGES = sorted(p for p in (REPO / "docs" / "resources").glob("*.md")
@@ -206,6 +207,11 @@ def test_typescript_blocks_compile_in_one_tsc_run(tmp_path, nodejs_sdk_tarball, 
         # Each file a module of its own, as each block is a program's index.ts.
         (project / name).write_text(block.text + ("\nexport {};\n" if "export " not in
                                                   block.text else ""))
+        files.append(name)
+    # The examples' TypeScript too (their READMEs' run does not check types), in the same run.
+    for source in sorted((REPO / "examples").glob("*/*.ts")):
+        name = f"examples-{source.parent.name}-{source.name}"
+        shutil.copy(source, project / name)
         files.append(name)
     (project / "package.json").write_text(json.dumps({"name": "doc-snippets", "private": True}))
     (project / "tsconfig.json").write_text(json.dumps({
@@ -421,6 +427,12 @@ def shell_problems(block_text: str, help: PulumiHelp) -> tuple[int, list[str]]:
 
 def test_shell_blocks_name_commands_and_flags_that_exist(engine, tmp_path):
     help = PulumiHelp(tmp_path)
+    # Every `pulumi ... --help` the blocks need, a few at a time, before the checks read them.
+    asked = {tuple(w for w in words[1:] if not w.startswith("-"))
+             for block in to_run("sh") for words in commands(block.text)
+             if Path(words[0]).name == "pulumi"}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(help, asked))
     problems, checked = [], 0
     for block in to_run("sh"):
         n, found = shell_problems(block.text, help)
