@@ -473,7 +473,8 @@ def test_counts_per_language(capsys):
     figures = counts()
     with capsys.disabled():
         print("\ndoc snippets: " + ", ".join(
-            f"{language} {c['run']} run / {c['fragment']} fragments"
+            f"{language} {c['run']} {'not code' if language == 'text' else 'run'} / "
+            f"{c['fragment']} fragments"
             for language, c in sorted(figures.items())))
         print("doc snippet test times: " + ", ".join(
             f"{name} {seconds:.1f} s" for name, seconds in TIMES.items()))
