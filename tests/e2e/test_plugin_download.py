@@ -367,3 +367,55 @@ def test_package_add_of_the_plugin_folder_links_a_python_sdk(
     stack.env["PATH"] = clean_path()  # downloads stay off (E2EStack's default)
     lifecycle("python-package-add", stack, emulator, callback_receiver)
     assert release.requests[before:] == []
+
+
+#: A plugin version a program asks for while this version is installed: older, so that the
+#: engine's exact choice (not the newest installed plugin at or above it) is what the test shows.
+OTHER_VERSION = "0.1.0"
+
+
+def test_a_program_asking_for_another_version_gets_exactly_that_version(
+        release: Release, engine: str, installed_home: Path, tmp_path: Path, emulator,
+        callback_receiver):
+    """The YAML example asks for plugin version X (each resource's `version` option) while Y,
+    this release, is installed: as with any provider, the engine takes only a plugin of exactly
+    version X. With downloads off, `preview` fails saying no plugin of version X is installed,
+    with no Graph call. With
+    downloads on, the engine downloads X's archive from the download location, installs it
+    beside Y and runs the program with it. (X's archive is this release's plugin under X's
+    name: the engine takes a plugin's version from what it asked for.)"""
+    home = tmp_path / "home"
+    shutil.copytree(installed_home, home, symlinks=True)
+    project = copy_example("yaml", tmp_path)
+    program = yaml.safe_load((project / "Pulumi.yaml").read_text())
+    for resource in program["resources"].values():
+        resource["options"] = {"version": OTHER_VERSION, "pluginDownloadURL": release.url}
+    (project / "Pulumi.yaml").write_text(yaml.safe_dump(program, sort_keys=False))
+    stack = E2EStack(tmp_path, emulator, home, callback_receiver.verify_token,
+                     app_secret=APP_SECRET)
+    stack.env["PATH"] = clean_path()  # downloads off (E2EStack's default)
+    stack.stack.set_all_config({
+        "whatsapp:appId": auto.ConfigValue(emulator.app_id),
+        "verifyToken": auto.ConfigValue(callback_receiver.verify_token, secret=True),
+        **{f"{name}Url": auto.ConfigValue(callback_receiver.url_for(f"other/{name}"))
+           for name in ("support", "vip", "sales", "app")},
+    })
+    calls = Calls(emulator)
+    with pytest.raises(auto.CommandError) as missing:
+        stack.preview()
+    assert (f"no resource plugin '{PLUGIN}' found in the workspace at version "
+            f"v{OTHER_VERSION}") in str(missing.value), str(missing.value)
+    assert calls.made() == []
+
+    other = release.dist / release.archive().replace(f"-v{__version__}-", f"-v{OTHER_VERSION}-")
+    shutil.copyfile(release.one(release.archive()), other)
+    try:
+        before = len(release.requests)
+        lifecycle("yaml-other-version", downloading(stack), emulator, callback_receiver)
+        assert release.requests[before:] == [f"/{other.name}"]
+    finally:
+        other.unlink()
+    listed = pulumi(engine, ["plugin", "ls", "--json"], home)
+    assert sorted(p["version"] for p in json.loads(listed.stdout)
+                  if p["name"] == "whatsapp") == sorted([OTHER_VERSION, __version__])
+    assert (home / "plugins" / f"resource-whatsapp-v{OTHER_VERSION}" / "venv").is_dir()
