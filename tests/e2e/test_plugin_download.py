@@ -12,10 +12,13 @@ Each program is an example of examples/ and goes through the same lifecycle as t
 (tests/e2e/test_examples.py: up, a no-change preview, destroy), making the same Graph calls.
 `pulumi plugin install resource whatsapp VERSION --server URL` installs the plugin ahead of
 time, then a program finds it with downloads turned off. A stack made with the plugin from a
-path moves to the downloaded plugin with no change to its resources.
+path moves to the downloaded plugin with no change to its resources. `pulumi package add`
+generates and links a local SDK from the installed plugin (TypeScript) and from a plugin folder
+(Python), and the examples run with it. A program that asks for another plugin version than
+the installed one gets exactly the version it asks for.
 
-It needs the network to the package registries (npm; PyPI for the plugin's dependencies, which
-pip takes from its cache when it can).
+It needs the network to the package registries (npm; PyPI for the plugin's dependencies and the
+Python program's requirements, which pip takes from its cache when it can).
 """
 
 from __future__ import annotations
