@@ -11,8 +11,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	codegen "github.com/pulumi/pulumi/pkg/v3/codegen/python"
@@ -46,10 +44,6 @@ func (h *pythonHost) Link(ctx context.Context, req *pulumirpc.LinkRequest) (*pul
 	if opts.Toolchain != toolchain.Pip {
 		return nil, errors.New("linking a package with toolchain uv is not supported by this language " +
 			"host (use pip)")
-	}
-	requirements := filepath.Join(info.GetProgramDirectory(), "requirements.txt")
-	if _, err := os.Stat(requirements); errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("no pyproject.toml or requirements.txt found in %s", info.GetProgramDirectory())
 	}
 	loader, closeLoader, err := sdkgen.Loader(req)
 	if err != nil {
