@@ -12,10 +12,13 @@ Each program is an example of examples/ and goes through the same lifecycle as t
 (tests/e2e/test_examples.py: up, a no-change preview, destroy), making the same Graph calls.
 `pulumi plugin install resource whatsapp VERSION --server URL` installs the plugin ahead of
 time, then a program finds it with downloads turned off. A stack made with the plugin from a
-path moves to the downloaded plugin with no change to its resources.
+path moves to the downloaded plugin with no change to its resources. `pulumi package add`
+generates and links a local SDK from the installed plugin (TypeScript) and from a plugin folder
+(Python), and the examples run with it. A program that asks for another plugin version than
+the installed one gets exactly the version it asks for.
 
-It needs the network to the package registries (npm; PyPI for the plugin's dependencies, which
-pip takes from its cache when it can).
+It needs the network to the package registries (npm; PyPI for the plugin's dependencies and the
+Python program's requirements, which pip takes from its cache when it can).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import tarfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -41,7 +45,7 @@ from pulumi import automation as auto
 from tests.e2e.conftest import E2EStack, changes, local_plugin
 from tests.e2e.test_examples import EXAMPLES, WABA, lifecycle
 from tests.e2e.test_yaml import APP_SECRET, Calls
-from tests.nodejs import depend_on_sdk, run
+from tests.nodejs import SDK_PACKAGE, depend_on_sdk, npm_packages, run
 from waba_webhooks import __version__
 
 REPO = Path(__file__).resolve().parents[2]
@@ -196,33 +200,54 @@ def test_python_program_of_the_native_classes_gets_the_plugin_from_the_wheel(
     installed_plugin(home)
 
 
-def test_plugin_install_from_the_server_then_a_program_uses_it(
-        release: Release, engine: str, tmp_path: Path, emulator, callback_receiver):
-    """`pulumi plugin install resource whatsapp VERSION --server URL` downloads and installs the
-    plugin; `pulumi plugin ls` lists it; then the YAML example (no download location, downloads
-    turned off) runs with it."""
-    home = tmp_path / "home"
+def cli_env(home: Path) -> dict[str, str]:
+    """The environment of a `pulumi` command a user types: `home` as PULUMI_HOME, no plugin on
+    PATH, automatic plugin acquisition on."""
     env = {**os.environ, "PULUMI_HOME": str(home), "PULUMI_SKIP_UPDATE_CHECK": "true",
            "PATH": clean_path()}
     env.pop("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", None)
+    return env
+
+
+def pulumi(engine: str, args: list[str], home: Path, cwd: Path | None = None,
+           ok: bool = True) -> subprocess.CompletedProcess[str]:
+    """`pulumi ARGS` in `cwd` with `home`; with `ok`, a failure fails the test with its output."""
+    done = subprocess.run([engine, *args], cwd=cwd, env=cli_env(home), capture_output=True,
+                          text=True, timeout=900, check=False)
+    if ok:
+        assert done.returncode == 0, f"pulumi {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
+    return done
+
+
+@pytest.fixture(scope="module")
+def installed_home(release: Release, engine: str, tmp_path_factory) -> Path:
+    """A PULUMI_HOME where `pulumi plugin install resource whatsapp VERSION --server URL`
+    installed the plugin: downloaded once, installed with its virtualenv, listed by
+    `pulumi plugin ls`. The tests that use it add no other plugin to it."""
+    home = tmp_path_factory.mktemp("installed-home")
     before = len(release.requests)
-    install = subprocess.run([engine, "plugin", "install", "resource", "whatsapp", __version__,
-                              "--server", release.url], env=env, capture_output=True,
-                             text=True, timeout=900, check=False)
-    assert install.returncode == 0, f"{install.stdout}\n{install.stderr}"
+    pulumi(engine, ["plugin", "install", "resource", "whatsapp", __version__,
+                    "--server", release.url], home)
     check_downloaded_once(release, before)
     installed_plugin(home)
-    listed = subprocess.run([engine, "plugin", "ls", "--json"], env=env, capture_output=True,
-                            text=True, check=True)
+    listed = pulumi(engine, ["plugin", "ls", "--json"], home)
     assert [(p["name"], p["kind"], p["version"]) for p in json.loads(listed.stdout)] == [
         ("whatsapp", "resource", __version__)]
+    return home
 
+
+def test_plugin_install_from_the_server_then_a_program_uses_it(
+        release: Release, installed_home: Path, tmp_path: Path, emulator, callback_receiver):
+    """`pulumi plugin install resource whatsapp VERSION --server URL` downloads and installs the
+    plugin (installed_home); then the YAML example (no download location, downloads turned off)
+    runs with it."""
+    before = len(release.requests)
     copy_example("yaml", tmp_path)
-    stack = E2EStack(tmp_path, emulator, home, callback_receiver.verify_token,
+    stack = E2EStack(tmp_path, emulator, installed_home, callback_receiver.verify_token,
                      app_secret=APP_SECRET)
     stack.env["PATH"] = clean_path()  # downloads stay off (E2EStack's default)
     lifecycle("yaml-installed", stack, emulator, callback_receiver)
-    assert release.requests[before + 1:] == []
+    assert release.requests[before:] == []
 
 
 def test_a_stack_moves_from_the_plugin_path_to_the_download(
@@ -263,3 +288,137 @@ def test_a_stack_moves_from_the_plugin_path_to_the_download(
     stack.destroy()
     assert emulator.waba_override(WABA) is None
     stack.stack.workspace.remove_stack("test", force=True)
+
+
+def test_package_add_of_the_installed_plugin_links_a_typescript_sdk(
+        release: Release, engine: str, installed_home: Path, tmp_path: Path, emulator,
+        callback_receiver):
+    """`pulumi package add whatsapp` in a TypeScript project with no SDK of ours: the engine
+    takes the schema from the installed plugin, our Node.js host generates a local SDK into
+    sdks/whatsapp, adds it to package.json as a `file:` dependency and installs it (npm install,
+    which compiles it), and Pulumi.yaml records the package. The example then runs unchanged,
+    with downloads off and nothing downloaded."""
+    project = copy_example("typescript", tmp_path)
+    package = json.loads((project / "package.json").read_text())
+    pins = npm_packages()
+    package["dependencies"] = {"@pulumi/pulumi": pins["@pulumi/pulumi"]}
+    package["devDependencies"] = {name: pins[name]
+                                  for name in ("typescript", "ts-node", "@types/node")}
+    (project / "package.json").write_text(json.dumps(package, indent=2))
+
+    before = len(release.requests)
+    added = pulumi(engine, ["package", "add", "whatsapp"], installed_home, cwd=project)
+    assert f'import * as whatsapp from "{SDK_PACKAGE}";' in added.stdout, added.stdout
+    linked = json.loads((project / "package.json").read_text())
+    assert linked["dependencies"][SDK_PACKAGE] == "file:sdks/whatsapp"
+    sdk = json.loads((project / "sdks" / "whatsapp" / "package.json").read_text())
+    assert sdk["pulumi"] == {"resource": True, "name": "whatsapp", "version": __version__,
+                             "server": release.url}
+    installed = project / "node_modules" / SDK_PACKAGE
+    assert installed.resolve() == (project / "sdks" / "whatsapp").resolve()
+    assert (installed / "bin" / "index.js").is_file()  # compiled when npm installed it
+    assert yaml.safe_load((project / "Pulumi.yaml").read_text())["packages"] == {
+        "whatsapp": f"whatsapp@{__version__}"}
+
+    stack = E2EStack(tmp_path, emulator, installed_home, callback_receiver.verify_token,
+                     app_secret=APP_SECRET)
+    stack.env["PATH"] = clean_path()  # downloads stay off (E2EStack's default)
+    lifecycle("typescript-package-add", stack, emulator, callback_receiver)
+    assert release.requests[before:] == []
+
+
+def test_package_add_of_the_plugin_folder_links_a_python_sdk(
+        release: Release, engine: str, tmp_path: Path, emulator, callback_receiver):
+    """`pulumi package add <plugin folder>` in a Python project whose requirements.txt names
+    only pulumi: the engine installs and runs the plugin from the folder (the release's archive,
+    unpacked: the engine takes no archive path there), our Python host generates the SDK into
+    sdks/whatsapp, adds that folder to requirements.txt and installs the requirements into the
+    project's virtualenv (made by the install). The Python example, importing the generated
+    pulumi_whatsapp instead of the package's native classes, then runs with the plugin from the
+    folder Pulumi.yaml now names, downloads off."""
+    project = copy_example("python", tmp_path)
+    main = project / "__main__.py"
+    ours = "from waba_webhooks import native as whatsapp\n"
+    assert ours in main.read_text()
+    main.write_text(main.read_text().replace(ours, "import pulumi_whatsapp as whatsapp\n"))
+    (project / "requirements.txt").write_text("pulumi>=3.0.0,<4.0.0\n")
+    home = tmp_path / "home"
+
+    archive = release.one(release.archive())
+    refused = pulumi(engine, ["package", "add", str(archive)], home, cwd=project, ok=False)
+    assert refused.returncode != 0 and "not a directory" in refused.stderr, refused.stderr
+    folder = tmp_path / "plugin"
+    folder.mkdir()
+    with tarfile.open(archive) as unpacked:
+        unpacked.extractall(folder, filter="data")
+
+    before = len(release.requests)
+    added = pulumi(engine, ["package", "add", str(folder)], home, cwd=project)
+    assert "import pulumi_whatsapp as whatsapp" in added.stdout, added.stdout
+    assert (project / "requirements.txt").read_text() == (
+        "pulumi>=3.0.0,<4.0.0\nsdks/whatsapp\n")
+    assert yaml.safe_load((project / "Pulumi.yaml").read_text())["packages"] == {
+        "whatsapp": str(folder)}
+    venv_python = project / "venv" / "bin" / "python"
+    found = subprocess.run([str(venv_python), "-c", "import importlib.metadata as m; "
+                            "print(m.version('pulumi_whatsapp'))"], capture_output=True,
+                           text=True, check=True)
+    assert found.stdout.strip() == __version__
+
+    stack = E2EStack(tmp_path, emulator, home, callback_receiver.verify_token,
+                     app_secret=APP_SECRET)
+    stack.env["PATH"] = clean_path()  # downloads stay off (E2EStack's default)
+    lifecycle("python-package-add", stack, emulator, callback_receiver)
+    assert release.requests[before:] == []
+
+
+#: A plugin version a program asks for while this version is installed: older, so that the
+#: engine's exact choice (not the newest installed plugin at or above it) is what the test shows.
+OTHER_VERSION = "0.1.0"
+
+
+def test_a_program_asking_for_another_version_gets_exactly_that_version(
+        release: Release, engine: str, installed_home: Path, tmp_path: Path, emulator,
+        callback_receiver):
+    """The YAML example asks for plugin version X (each resource's `version` option) while Y,
+    this release, is installed: as with any provider, the engine takes only a plugin of exactly
+    version X. With downloads off, `preview` fails saying no plugin of version X is installed,
+    with no Graph call. With
+    downloads on, the engine downloads X's archive from the download location, installs it
+    beside Y and runs the program with it. (X's archive is this release's plugin under X's
+    name: the engine takes a plugin's version from what it asked for.)"""
+    home = tmp_path / "home"
+    shutil.copytree(installed_home, home, symlinks=True)
+    project = copy_example("yaml", tmp_path)
+    program = yaml.safe_load((project / "Pulumi.yaml").read_text())
+    for resource in program["resources"].values():
+        resource["options"] = {"version": OTHER_VERSION, "pluginDownloadURL": release.url}
+    (project / "Pulumi.yaml").write_text(yaml.safe_dump(program, sort_keys=False))
+    stack = E2EStack(tmp_path, emulator, home, callback_receiver.verify_token,
+                     app_secret=APP_SECRET)
+    stack.env["PATH"] = clean_path()  # downloads off (E2EStack's default)
+    stack.stack.set_all_config({
+        "whatsapp:appId": auto.ConfigValue(emulator.app_id),
+        "verifyToken": auto.ConfigValue(callback_receiver.verify_token, secret=True),
+        **{f"{name}Url": auto.ConfigValue(callback_receiver.url_for(f"other/{name}"))
+           for name in ("support", "vip", "sales", "app")},
+    })
+    calls = Calls(emulator)
+    with pytest.raises(auto.CommandError) as missing:
+        stack.preview()
+    assert (f"no resource plugin '{PLUGIN}' found in the workspace at version "
+            f"v{OTHER_VERSION}") in str(missing.value), str(missing.value)
+    assert calls.made() == []
+
+    other = release.dist / release.archive().replace(f"-v{__version__}-", f"-v{OTHER_VERSION}-")
+    shutil.copyfile(release.one(release.archive()), other)
+    try:
+        before = len(release.requests)
+        lifecycle("yaml-other-version", downloading(stack), emulator, callback_receiver)
+        assert release.requests[before:] == [f"/{other.name}"]
+    finally:
+        other.unlink()
+    listed = pulumi(engine, ["plugin", "ls", "--json"], home)
+    assert sorted(p["version"] for p in json.loads(listed.stdout)
+                  if p["name"] == "whatsapp") == sorted([OTHER_VERSION, __version__])
+    assert (home / "plugins" / f"resource-whatsapp-v{OTHER_VERSION}" / "venv").is_dir()

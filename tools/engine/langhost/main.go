@@ -8,13 +8,15 @@
 //
 // Supported Pulumi.yaml runtime options: `virtualenv` (resolved against the project root) and
 // `toolchain: pip|uv` (uv implies virtualenv `.venv`, as the dynamic-provider launcher script assumes).
-// A program's dependencies are never installed here (the virtualenv must be prepared); a plugin's
-// are (plugin.go). The packages a program needs are the pulumi-plugin.json files of the
+// `pulumi install` installs a program's requirements.txt into its virtualenv, and a plugin's
+// (plugin.go), as upstream's host does; `pulumi package add` generates and links a Python SDK
+// (link.go). The packages a program needs are the pulumi-plugin.json files of the
 // distributions its interpreter has installed (packages.go).
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -22,7 +24,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"github.com/pulumi/pulumi/sdk/v3/python/toolchain"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/structpb"
 
@@ -53,10 +57,12 @@ func (h *pythonHost) About(_ context.Context, req *pulumirpc.AboutRequest) (*pul
 	return &pulumirpc.AboutResponse{Executable: python, Version: ver}, nil
 }
 
-// InstallDependencies of a plugin (is_plugin: the engine installs a Python source plugin) makes
-// its virtualenv and pip-installs its requirements, as upstream's host does (plugin.go). For a
-// program it installs nothing: it only checks that the configured virtualenv exists, which is
-// what `pulumi install` / `pulumi new` would otherwise create.
+// InstallDependencies installs what a plugin (is_plugin: the engine installs a Python source
+// plugin, plugin.go) or a program needs, as upstream's host does: for a program, with upstream's
+// toolchain package, it makes the program's virtualenv (its `virtualenv` option; none: the
+// ambient Python's site-packages) with `python3 -m venv`, updates pip, setuptools and wheel
+// there and pip-installs requirements.txt (`pulumi install`, and `pulumi package add` after
+// Link). Only the pip toolchain is supported.
 func (h *pythonHost) InstallDependencies(
 	req *pulumirpc.InstallDependenciesRequest,
 	stream grpc.ServerStreamingServer[pulumirpc.InstallDependenciesResponse],
@@ -64,15 +70,52 @@ func (h *pythonHost) InstallDependencies(
 	if req.GetIsPlugin() {
 		return installPluginDependencies(req, stream)
 	}
-	python, venv, err := resolvePython(req.GetInfo())
+	opts, err := programOptions(req.GetInfo())
 	if err != nil {
 		return err
 	}
-	msg := fmt.Sprintf("No virtualenv configured; using %s. Nothing to install.\n", python)
-	if venv != "" {
-		msg = fmt.Sprintf("Using existing virtualenv %s. Nothing to install.\n", venv)
+	if opts.Toolchain != toolchain.Pip {
+		return errors.New("installing a program's dependencies with toolchain uv is not supported by " +
+			"this language host (use pip)")
 	}
-	return stream.Send(&pulumirpc.InstallDependenciesResponse{Stdout: []byte(msg)})
+	tc, err := toolchain.ResolveToolchain(opts)
+	if err != nil {
+		return err
+	}
+	closer, stdout, stderr, err := rpcutil.MakeInstallDependenciesStreams(stream, req.GetIsTerminal())
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	fmt.Fprint(stdout, "Installing dependencies...\n\n")
+	if err := tc.InstallDependencies(stream.Context(), req.GetInfo().GetProgramDirectory(),
+		req.GetUseLanguageVersionTools(), true /* showOutput */, stdout, stderr); err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, "Finished installing dependencies\n\n")
+	return closer.Close()
+}
+
+// programOptions are the program's runtime options as upstream's toolchain package takes them:
+// its root and folder, the `virtualenv` option as written, and the toolchain (pip when none is
+// named).
+func programOptions(info *pulumirpc.ProgramInfo) (toolchain.PythonOptions, error) {
+	opts := info.GetOptions().GetFields()
+	options := toolchain.PythonOptions{
+		Root:       info.GetRootDirectory(),
+		ProgramDir: info.GetProgramDirectory(),
+		Virtualenv: stringOpt(opts, "virtualenv"),
+		Toolchain:  toolchain.Pip,
+	}
+	switch tc := stringOpt(opts, "toolchain"); tc {
+	case "", "pip":
+	case "uv":
+		options.Toolchain = toolchain.Uv
+	default:
+		return options, fmt.Errorf("runtime option toolchain: %q is not supported by this language host "+
+			"(use pip or uv with a prepared virtualenv)", tc)
+	}
+	return options, nil
 }
 
 func (h *pythonHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.RunResponse, error) {

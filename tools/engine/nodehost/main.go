@@ -12,12 +12,13 @@
 //
 // Supported Pulumi.yaml runtime options: `typescript` (default true: run .ts through ts-node),
 // `tsconfig` (path of the tsconfig.json to use) and `nodeargs` (extra arguments for node, split on
-// blanks). Dependencies are installed by whoever prepares the program (`npm install`); this host
-// never installs anything. The plugins a program needs are those its node_modules' package.json
-// files name, as upstream's host reports them (packages.go).
+// blanks), and, to install dependencies (`pulumi install`, InstallDependencies), `packagemanager`
+// and `production`. The plugins a program needs are those its node_modules' package.json files
+// name, as upstream's host reports them (packages.go).
 //
 // It also generates TypeScript from PCL (GenerateProgram, generate.go) for `pulumi import` and
-// `pulumi convert`, with upstream's code generator.
+// `pulumi convert`, and generates and links a local SDK for `pulumi package add` (link.go), with
+// upstream's code generators.
 package main
 
 import (
@@ -31,6 +32,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
+	"github.com/pulumi/pulumi/sdk/v3/nodejs/npm"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -67,37 +70,56 @@ func (h *nodeHost) About(ctx context.Context, _ *pulumirpc.AboutRequest) (*pulum
 	return &pulumirpc.AboutResponse{Executable: node, Version: ver}, nil
 }
 
-// InstallDependencies never installs anything (whoever prepares the program runs `npm install`):
-// it only checks that the program's node_modules holds the @pulumi/pulumi runner.
+// InstallDependencies installs the program's dependencies as upstream's host does, with upstream's
+// npm package (`pulumi install`, and `pulumi package add` after Link): the runtime option
+// `packagemanager` (auto: from the lock file, else npm) installs in the program's folder, or in
+// the root of the npm or yarn workspace that holds it; `production` installs no devDependencies.
 func (h *nodeHost) InstallDependencies(
 	req *pulumirpc.InstallDependenciesRequest,
 	stream grpc.ServerStreamingServer[pulumirpc.InstallDependenciesResponse],
 ) error {
+	opts, err := parseOptions(req.GetInfo())
+	if err != nil {
+		return err
+	}
 	dir := req.GetInfo().GetProgramDirectory()
 	if dir == "" {
 		dir = req.GetDirectory() //nolint:staticcheck // fallback for engines without ProgramInfo
 	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		return fmt.Errorf("could not find node on PATH: %w", err)
-	}
-	runner, err := locateRunner(stream.Context(), node, dir)
+	closer, stdout, stderr, err := rpcutil.MakeInstallDependenciesStreams(stream, req.GetIsTerminal())
 	if err != nil {
 		return err
 	}
-	msg := fmt.Sprintf("Using the installed @pulumi/pulumi (%s). Nothing to install.\n", runner)
-	return stream.Send(&pulumirpc.InstallDependenciesResponse{Stdout: []byte(msg)})
+	defer closer.Close()
+	fmt.Fprint(stdout, "Installing dependencies...\n\n")
+	root, err := npm.FindWorkspaceRoot(dir)
+	switch {
+	case errors.Is(err, npm.ErrNotInWorkspace):
+		root = dir
+	case err != nil:
+		return fmt.Errorf("failure while trying to find workspace root: %w", err)
+	default:
+		fmt.Fprintf(stdout, "Detected workspace root at %s\n", root)
+	}
+	if _, err := npm.Install(stream.Context(), opts.packagemanager, root, opts.production,
+		stdout, stderr); err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, "Finished installing dependencies\n\n")
+	return closer.Close()
 }
 
 // options are the Pulumi.yaml runtime options this host understands.
 type options struct {
-	typescript bool
-	tsconfig   string
-	nodeargs   []string
+	typescript     bool
+	tsconfig       string
+	nodeargs       []string
+	packagemanager npm.PackageManagerType
+	production     bool
 }
 
 func parseOptions(info *pulumirpc.ProgramInfo) (options, error) {
-	opts := options{typescript: true}
+	opts := options{typescript: true, packagemanager: npm.AutoPackageManager}
 	for key, value := range info.GetOptions().GetFields() {
 		switch key {
 		case "typescript":
@@ -122,8 +144,25 @@ func parseOptions(info *pulumirpc.ProgramInfo) (options, error) {
 					"language host (arguments are split on blanks)")
 			}
 			opts.nodeargs = strings.Fields(s.StringValue)
-		case "packagemanager", "production":
-			// Only used to install dependencies, which this host never does.
+		case "packagemanager":
+			s, ok := value.GetKind().(*structpb.Value_StringValue)
+			if !ok {
+				return opts, errors.New("packagemanager option must be a string")
+			}
+			switch pm := npm.PackageManagerType(s.StringValue); pm {
+			case npm.AutoPackageManager, npm.NpmPackageManager, npm.YarnPackageManager,
+				npm.PnpmPackageManager, npm.BunPackageManager:
+				opts.packagemanager = pm
+			default:
+				return opts, fmt.Errorf("packagemanager option must be one of auto, npm, yarn, pnpm or bun, "+
+					"got %q", s.StringValue)
+			}
+		case "production":
+			b, ok := value.GetKind().(*structpb.Value_BoolValue)
+			if !ok {
+				return opts, errors.New("production option must be a boolean")
+			}
+			opts.production = b.BoolValue
 		default:
 			return opts, fmt.Errorf("runtime option %s is not supported by this language host", key)
 		}
