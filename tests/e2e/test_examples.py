@@ -35,10 +35,11 @@ def project(root: Path, language: str, request: pytest.FixtureRequest) -> Path:
     """The example copied into `root`/project, its Pulumi.yaml pointing at this checkout's
     plugin (for Python, at the virtualenv running the tests; for TypeScript, its packages
     installed, the SDK from the tarball of this checkout's, and `tsc --strict` clean; for Go, its
-    `replace` pointing at this checkout's sdk/go)."""
+    `replace` pointing at this checkout's sdk/go; for Java, this checkout's sdk/java installed in
+    Maven's local repository under the coordinate its pom.xml names)."""
     target = root / "project"
     shutil.copytree(EXAMPLES / language, target,
-                    ignore=shutil.ignore_patterns("venv", "node_modules", "__pycache__"))
+                    ignore=shutil.ignore_patterns("venv", "node_modules", "__pycache__", "target"))
     text = yaml.safe_load((target / "Pulumi.yaml").read_text())
     if language == "python":
         text["runtime"]["options"]["virtualenv"] = sys.prefix
@@ -48,11 +49,13 @@ def project(root: Path, language: str, request: pytest.FixtureRequest) -> Path:
         compile_program(target)
     if language == "typescript":
         depend_on_sdk(target, request.getfixturevalue("nodejs_sdk_tarball"))
+    if language == "java":
+        request.getfixturevalue("java_sdk")
     return target
 
 
 def test_every_language_has_an_example():
-    assert LANGUAGES == ["go", "python", "typescript", "yaml"]
+    assert LANGUAGES == ["go", "java", "python", "typescript", "yaml"]
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
