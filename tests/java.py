@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from waba_webhooks import __version__
+from waba_webhooks.plugin import constructors, schema
 from waba_webhooks.plugin.schema import JAVA_BASE_PACKAGE
 from waba_webhooks.rules.kind import PACKAGE
 
@@ -60,11 +61,30 @@ def mvn(args: list[str], cwd: Path, timeout: float = 900) -> subprocess.Complete
 
 def install_sdk(work: Path) -> Path:
     """sdk/java copied into `work`, compiled, packed and installed into Maven's local repository
-    (one `mvn install`); the jar it built."""
+    (one `mvn install`); the jar it built. The reference pages' Java constructors
+    (docs/reference) are compiled with it, as test sources (`reference_sources`), which the jar
+    leaves out: a constructor the SDK does not have fails the build."""
     sdk = work / "sdk"
     shutil.copytree(SDK_DIR, sdk, ignore=shutil.ignore_patterns("target"))
+    for name, source in reference_sources().items():
+        path = sdk / "src" / "test" / "java" / "reference" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(source)
     mvn(["--quiet", "install"], sdk)
     return sdk / "target" / f"{PACKAGE}-{__version__}.jar"
+
+
+def reference_sources() -> dict[str, str]:
+    """File name -> a Java class declaring one resource as its reference page does."""
+    sources = {}
+    for token, spec in schema.schema()["resources"].items():
+        name = token.rsplit(":", 1)[-1]
+        imports, _, body = constructors.constructors(token, spec)["java"].partition("\n\n")
+        sources[f"{name}Constructor.java"] = (
+            f"package reference;\n\n{imports}\n\nclass {name}Constructor {{\n"
+            f"    static Object declare() {{\n{body}        return {name[0].lower() + name[1:]};\n"
+            "    }\n}\n")
+    return sources
 
 
 def java_program(target: Path, source: str | None = None) -> Path:
