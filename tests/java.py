@@ -89,7 +89,8 @@ def reference_sources() -> dict[str, str]:
 
 def java_program(target: Path, source: str | None = None) -> Path:
     """A Java program's Maven project in `target`: examples/java's pom.xml (the SDK by its
-    coordinate), Maven's JVM options and Pulumi.yaml, with `source` as its main class (default: the example's)."""
+    coordinate), Maven's JVM options and Pulumi.yaml, with `source` as its main class (default:
+    the example's)."""
     target.mkdir(parents=True, exist_ok=True)
     for name in ("pom.xml", "Pulumi.yaml", ".mvn/jvm.config"):
         (target / name).parent.mkdir(parents=True, exist_ok=True)

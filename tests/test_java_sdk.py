@@ -53,7 +53,8 @@ def test_sdk_java_compiles_and_installs(java_sdk: Path):
     depends on."""
     assert coordinate(ET.parse(SDK_DIR / "pom.xml").getroot()) == COORDINATE
     example = ET.parse(EXAMPLE_DIR / "pom.xml").getroot()
-    assert COORDINATE in [coordinate(d) for d in example.iter(f"{POM}dependency")], "examples/java/pom.xml names another version of the SDK"
+    assert COORDINATE in [coordinate(d) for d in example.iter(f"{POM}dependency")], (
+        "examples/java/pom.xml names another version of the SDK")
     package = f"{schema.JAVA_BASE_PACKAGE}.whatsapp".replace(".", "/")
     with zipfile.ZipFile(java_sdk) as jar:
         names = set(jar.namelist())

@@ -81,7 +81,8 @@ def test_the_go_constructors_compile_against_sdk_go(tmp_path: Path):
         imports, _, body = constructors.constructors(token, spec)["go"].partition("\n\n")
         functions.append(f"func declare{name}(ctx *pulumi.Context) (any, error) {{\n{body}"
                          f"\treturn {name[0].lower() + name[1:]}, err\n}}\n")
-    source = (f"package main\n\n{imports}\n\nfunc main() {{\n\tpulumi.Run(func(ctx *pulumi.Context) "
-              "error {\n\t\t_, err := declareWabaRouting(ctx)\n\t\treturn err\n\t})\n}\n\n"
+    source = (f"package main\n\n{imports}\n\nfunc main() {{\n"
+              "\tpulumi.Run(func(ctx *pulumi.Context) error {\n"
+              "\t\t_, err := declareWabaRouting(ctx)\n\t\treturn err\n\t})\n}\n\n"
               + "\n".join(functions))
     go(["vet", "."], go_program(tmp_path / "program", source))
