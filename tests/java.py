@@ -14,6 +14,7 @@ program needs, then the program).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -62,29 +63,59 @@ def mvn(args: list[str], cwd: Path, timeout: float = 900) -> subprocess.Complete
 def install_sdk(work: Path) -> Path:
     """sdk/java copied into `work`, compiled, packed and installed into Maven's local repository
     (one `mvn install`); the jar it built. The reference pages' Java constructors
-    (docs/reference) are compiled with it, as test sources (`reference_sources`), which the jar
-    leaves out: a constructor the SDK does not have fails the build."""
+    and the docs' Java examples are compiled with it, as test sources (`doc_sources`), which the
+    jar leaves out: an example the SDK does not compile fails the build."""
     sdk = work / "sdk"
     shutil.copytree(SDK_DIR, sdk, ignore=shutil.ignore_patterns("target"))
-    for name, source in reference_sources().items():
-        path = sdk / "src" / "test" / "java" / "reference" / name
+    for name, source in doc_sources().items():
+        path = sdk / "src" / "test" / "java" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(source)
     mvn(["--quiet", "install"], sdk)
     return sdk / "target" / f"{PACKAGE}-{__version__}.jar"
 
 
-def reference_sources() -> dict[str, str]:
-    """File name -> a Java class declaring one resource as its reference page does."""
+def doc_sources() -> dict[str, str]:
+    """Path under src/test/java -> a Java compilation unit: each reference page's constructor
+    (docs/reference) and each Java block of the hand-written docs (README.md, docs/), a block
+    of statements run inside a method given `ctx` (as in `Pulumi.run(ctx -> ...)`), its leading
+    `import` lines kept, or a whole class."""
     sources = {}
     for token, spec in schema.schema()["resources"].items():
         name = token.rsplit(":", 1)[-1]
-        imports, _, body = constructors.constructors(token, spec)["java"].partition("\n\n")
-        sources[f"{name}Constructor.java"] = (
-            f"package reference;\n\n{imports}\n\nclass {name}Constructor {{\n"
-            f"    static Object declare() {{\n{body}        return {name[0].lower() + name[1:]};\n"
-            "    }\n}\n")
+        variable = name[0].lower() + name[1:]
+        code = constructors.constructors(token, spec)["java"]
+        sources[f"reference/{name}Constructor.java"] = _wrap(
+            "reference", f"{name}Constructor", code + f"return {variable};\n")
+    pages = [REPO / "README.md", *sorted(page for page in (REPO / "docs").rglob("*.md")
+                                         if "reference" not in page.parts)]
+    for page in pages:
+        for index, block in enumerate(JAVA_BLOCK.findall(page.read_text())):
+            whole = re.search(r"^package ([\w.]+);.*^public class (\w+)", block,
+                              flags=re.MULTILINE | re.DOTALL)
+            if whole:
+                path = f"{whole.group(1).replace('.', '/')}/{whole.group(2)}.java"
+                sources[path] = block
+            else:
+                name = re.sub(r"\W", "_", page.relative_to(REPO).with_suffix("").as_posix())
+                sources[f"docs/{name}_{index}.java"] = _wrap(
+                    "docs", f"{name}_{index}", block + "return null;\n")
     return sources
+
+
+#: A fenced Java block of a Markdown page.
+JAVA_BLOCK = re.compile(r"^```java\n(.*?)^```", flags=re.MULTILINE | re.DOTALL)
+
+
+def _wrap(package: str, name: str, code: str) -> str:
+    """A class `name` whose method `declare(ctx)` runs `code`'s statements, its leading import
+    lines moved to the top."""
+    lines = code.splitlines()
+    imports = [line for line in lines if line.startswith("import ")]
+    body = [line for line in lines if not line.startswith("import ")]
+    return "\n".join([f"package {package};", "", "import com.pulumi.Context;", *imports, "",
+                      f"class {name} {{", "    static Object declare(Context ctx) {", *body,
+                      "    }", "}", ""])
 
 
 def java_program(target: Path, source: str | None = None) -> Path:

@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
-from tests.java import COORDINATE, EXAMPLE_DIR, SDK_DIR
+from tests.java import COORDINATE, EXAMPLE_DIR, SDK_DIR, doc_sources
 from tests.nodejs import GEN_SDK, run
 from tests.test_go_sdk import tree
 from waba_webhooks import __version__
@@ -47,10 +47,10 @@ def test_sdk_java_is_what_the_generator_writes_from_the_schema(tmp_path: Path):
 
 
 def test_sdk_java_compiles_and_installs(java_sdk: Path):
-    """`mvn install` of sdk/java passes (the session's java_sdk): its jar holds every resource
-    and the provider in com.wabawebhooks.whatsapp, and the plugin.json that tells the engine
-    which plugin its programs need; the coordinate is the package's version, which the example
-    depends on."""
+    """`mvn install` of sdk/java passes (the session's java_sdk), the docs' Java examples
+    compiling with it: its jar holds every resource and the provider in com.wabawebhooks.whatsapp,
+    and the plugin.json that tells the engine which plugin its programs need; the coordinate is
+    the package's version, which the example depends on."""
     assert coordinate(ET.parse(SDK_DIR / "pom.xml").getroot()) == COORDINATE
     example = ET.parse(EXAMPLE_DIR / "pom.xml").getroot()
     assert COORDINATE in [coordinate(d) for d in example.iter(f"{POM}dependency")], (
@@ -63,6 +63,14 @@ def test_sdk_java_compiles_and_installs(java_sdk: Path):
             "resource": True, "name": "whatsapp", "version": __version__,
             "server": schema.DOWNLOAD_URL}
         assert jar.read(f"{package}/version.txt").decode() == __version__
+    # The docs' Java, compiled as the build's test sources: each resource page's example and
+    # reference constructor, and installation.md's program.
+    compiled = set(doc_sources())
+    for page in ("waba_callback_override", "phone_callback_override", "waba_routing",
+                 "app_webhook_subscription", "index"):
+        assert f"docs/docs_resources_{page}_0.java" in compiled
+    assert "routing/App.java" in compiled
+    assert {f"reference/{name}Constructor.java" for name in CLASSES if name != "Provider"} <= compiled
     installed = (Path.home() / ".m2" / "repository" / Path(*schema.JAVA_BASE_PACKAGE.split("."))
                  / "whatsapp" / __version__ / f"whatsapp-{__version__}.jar")
     assert installed.read_bytes() == java_sdk.read_bytes()
