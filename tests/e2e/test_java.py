@@ -13,8 +13,8 @@ steps as a user takes them, each step's Graph calls checked:
 
 The engine asks the host which plugins the program needs: the SDK's plugin.json, found on the
 program's class path, names `whatsapp` at the package's version, which Pulumi.yaml's
-`plugins.providers` serves from this checkout. Every Maven process is gone when the test ends
-(tests/conftest.py's reaping fails the test otherwise).
+`plugins.providers` serves from this checkout. The host and every Maven run are gone when the
+last command ends (and tests/conftest.py's reaping fails any test that leaves a process).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests import processes
 from tests.e2e.conftest import local_plugin, pulumi_in
 from tests.e2e.test_yaml import APP_SECRET, Calls
 from tests.java import java_program
@@ -110,6 +111,10 @@ def test_java_program_up_preview_update_destroy(engine: str, java_sdk: Path, tmp
     assert emulator.is_subscribed(WABA) and emulator.is_subscribed(SALES_WABA)
     assert emulator.admin.app_subscription(emulator.app_id)["callback_url"] == url("app")
     run("stack", "rm", "dev", "--yes")
+    # The host and its Maven runs (the program's JVM) ended with the last command.
+    java = [p for p in processes.started_by_this_run() if JAVA_HOST in processes.describe(p)
+            or "classworlds" in processes.describe(p)]
+    assert processes.still_running(java, grace=10) == [], [processes.describe(p) for p in java]
     for secret in (emulator.token, callback_receiver.verify_token, APP_SECRET,
                    other_app["access_tokens"][0]):
         assert all(secret not in text for text in [*printed, state])
