@@ -9,6 +9,8 @@
 * ``run_cli``: the installed ``waba-webhooks`` console script, as our app against the emulator.
 * ``nodejs_sdk_tarball`` (session): sdk/nodejs installed, checked with ``tsc --strict``, compiled
   and packed (``tests/nodejs.py``), once for the SDK's test and the TypeScript e2e programs.
+* ``java_sdk`` (session): sdk/java compiled and installed into Maven's local repository
+  (``tests/java.py``), once for the SDK's test, the Java e2e program and examples/java.
 * Reaping: every test must leave no process it started running (``reaps_what_it_starts``), and
   the session fails if any process it started outlives it (``pytest_sessionfinish``); see
   ``tests/processes.py``.
@@ -274,6 +276,16 @@ def nodejs_sdk_tarball(tmp_path_factory) -> Path:
     from tests.nodejs import build_sdk
 
     return build_sdk(tmp_path_factory.mktemp("nodejs-sdk"))
+
+
+@pytest.fixture(scope="session")
+def java_sdk(tmp_path_factory) -> Path:
+    """The generated Java SDK built and installed into Maven's local repository once for the
+    session, as ``com.wabawebhooks:whatsapp:<version>``; the jar it built (Maven and Maven
+    Central or its local repository are needed: see ``tests/java.py``)."""
+    from tests.java import install_sdk
+
+    return install_sdk(tmp_path_factory.mktemp("java-sdk"))
 
 
 @pytest.fixture(scope="session")

@@ -47,7 +47,7 @@ from waba_webhooks.emulator.fixtures import DEFAULT_APP_ID
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
 #: The example folders, each run with its README's commands.
-LANGUAGES = ["go", "python", "typescript", "yaml"]
+LANGUAGES = ["go", "java", "python", "typescript", "yaml"]
 MARK = "<!-- example-commands -->"
 PLUGIN = "pulumi-resource-whatsapp"
 WABA, VIP, SALES, SALES_WABA = ("102290129340398", "106540352242922", "106540352242924",
@@ -202,11 +202,17 @@ def one_example_at_a_time() -> Iterator[None]:
 def clone(root: Path, language: str, request: pytest.FixtureRequest) -> Path:
     """What a README asks of a clone (``WABA_WEBHOOKS``), from this checkout: the virtualenv
     bin/setup makes (the one running the tests), sdk/, and dist/'s SDK tarball that bin/release
-    builds (TypeScript only: the session's packed SDK)."""
+    builds (TypeScript only: the session's packed SDK); for Java, a copy of sdk/java, which the
+    README installs into Maven's local repository."""
     view = root / "clone"
     view.mkdir()
     (view / ".venv").symlink_to(sys.prefix)
-    (view / "sdk").symlink_to(REPO / "sdk")
+    if language == "java":
+        # `mvn install` builds in the SDK's folder: a copy, so the checkout gets no target/.
+        shutil.copytree(REPO / "sdk" / "java", view / "sdk" / "java",
+                        ignore=shutil.ignore_patterns("target"))
+    else:
+        (view / "sdk").symlink_to(REPO / "sdk")
     if language == "typescript":
         tarball = request.getfixturevalue("nodejs_sdk_tarball")
         (view / "dist").mkdir()

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..rules.kind import camel
-from . import schema
+from . import constructors, schema
 
 HEADER = "<!-- Generated from schema.json by `python -m waba_webhooks.plugin.reference "\
          "docs/reference`: do not edit. -->\n\n"
@@ -94,6 +94,7 @@ def _resource(token: str, spec: dict[str, Any]) -> str:
         HEADER + f"# {name}\n\nType token: `{token}`. Python: `waba_webhooks.native.{name}` "
         f"(plugin) or `waba_webhooks.{name}` (dynamic), with `{name}Args`.\n\n",
         description.strip() + "\n\n",
+        _constructors(token, spec),
         "## Inputs\n\nEvery input is also an output, as last read or set.\n\n",
         _table(input_rows) + "\n",
         "## Outputs\n\n", _table(output_rows) + "\n",
@@ -103,6 +104,17 @@ def _resource(token: str, spec: dict[str, Any]) -> str:
                     "this one with no write and no replace.\n\n")
     if import_section:
         text.append("## Import\n\n" + import_section.strip() + "\n")
+    return "".join(text)
+
+
+def _constructors(token: str, spec: dict[str, Any]) -> str:
+    """The resource declared in every language we ship, every input set (its default, else a
+    placeholder)."""
+    text = ["## Constructor\n\nEvery input set to its default, else to a placeholder; the "
+            "inputs' table below says which are required.\n\n"]
+    for language, code in constructors.constructors(token, spec).items():
+        fence, heading = constructors.LANGUAGES[language]
+        text.append(f"### {heading}\n\n```{fence}\n{code}```\n\n")
     return "".join(text)
 
 

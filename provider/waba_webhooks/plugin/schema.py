@@ -67,6 +67,9 @@ Licensed under the Apache License, Version 2.0.
 #: of its package, `whatsapp` (sdk/go/whatsapp: the path's last element names it).
 GO_MODULE = "github.com/waba-webhooks/waba-webhooks/sdk/go"
 GO_IMPORT_PATH = f"{GO_MODULE}/whatsapp"
+#: The Java package prefix of the generated Java SDK (sdk/java): its classes are in
+#: ``com.wabawebhooks.whatsapp``, and its Maven coordinate is ``com.wabawebhooks:whatsapp``.
+JAVA_BASE_PACKAGE = "com.wabawebhooks"
 
 _RST_LITERAL = re.compile(r"``([^`]+)``")
 
@@ -123,6 +126,9 @@ def schema(download_url: str = DOWNLOAD_URL) -> dict[str, Any]:
                 "modulePath": GO_MODULE,
                 "respectSchemaVersion": True,
             },
+            # The Java SDK in sdk/java (tools/gen-sdk): its package prefix, which is also the
+            # groupId of its Maven project (the artifactId is the package name).
+            "java": {"basePackage": JAVA_BASE_PACKAGE},
         },
     }
 

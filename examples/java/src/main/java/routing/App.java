@@ -1,0 +1,48 @@
+// One WABA's routing, one number's override and the app's webhook subscription, through the
+// native `whatsapp` plugin and its generated Java SDK (examples/README.md lists the stack config).
+package routing;
+
+import com.pulumi.Context;
+import com.pulumi.Pulumi;
+import com.wabawebhooks.whatsapp.AppWebhookSubscription;
+import com.wabawebhooks.whatsapp.AppWebhookSubscriptionArgs;
+import com.wabawebhooks.whatsapp.PhoneCallbackOverride;
+import com.wabawebhooks.whatsapp.PhoneCallbackOverrideArgs;
+import com.wabawebhooks.whatsapp.WabaRouting;
+import com.wabawebhooks.whatsapp.WabaRoutingArgs;
+import java.util.Map;
+
+public class App {
+    public static void main(String[] args) {
+        Pulumi.run(App::routing);
+    }
+
+    static void routing(Context ctx) {
+        var config = ctx.config();
+        var verifyToken = config.requireSecret("verifyToken");
+
+        var support = new WabaRouting("support", WabaRoutingArgs.builder()
+            .wabaId("102290129340398")
+            .callbackUri(config.require("supportUrl"))
+            .phoneNumbers(Map.of("106540352242922", config.require("vipUrl")))
+            .verifyToken(verifyToken)
+            .build());
+
+        var sales = new PhoneCallbackOverride("sales", PhoneCallbackOverrideArgs.builder()
+            .phoneNumberId("106540352242924")
+            .callbackUri(config.require("salesUrl"))
+            .verifyToken(verifyToken)
+            .build());
+
+        var app = new AppWebhookSubscription("app", AppWebhookSubscriptionArgs.builder()
+            .callbackUrl(config.require("appUrl"))
+            .verifyToken(verifyToken)
+            .fields("messages", "account_update")
+            .adoptExisting(true)
+            .build());
+
+        ctx.export("effective", support.effective()); // phone number id -> {callbackUri, rule}
+        ctx.export("salesEffective", sales.effectiveCallbackUri());
+        ctx.export("appFields", app.liveFields());
+    }
+}
