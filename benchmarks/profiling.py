@@ -4,12 +4,12 @@ and the import cost of our package in the provider process.
 How: a ``sitecustomize.py`` in a temporary folder put first on ``PYTHONPATH`` (which the engine
 passes on to the program and to the provider process it launches). In a process started as
 ``python -m pulumi.dynamic`` (the dynamic provider), as ``pulumi-resource-whatsapp`` (the native
-plugin) or through ``pulumi-language-python-exec`` (the program) it starts a `cProfile.Profile`
-in the main thread and, through `threading.setprofile`, one in every thread started later (the
-gRPC server's worker pool, the plugin's), and at exit (the engine stops a provider with SIGINT)
-dumps them merged into ``<kind>-<pid>.prof`` with the process's CPU time
-and lifetime beside it. cProfile slows Python code down, so profiled runs are for attribution,
-not for timing.
+plugin; any ``pulumi-resource-*``, so the native floor's too) or through
+``pulumi-language-python-exec`` (the program) it starts a `cProfile.Profile` in the main thread
+and, through `threading.setprofile`, one in every thread started later (the gRPC server's worker
+pool, the plugin's), and at exit (the engine stops a provider with SIGINT) dumps them merged into
+``<kind>-<pid>.prof`` with the process's CPU time and lifetime beside it. cProfile slows Python
+code down, so profiled runs are for attribution, not for timing.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ def _bench_kind():
     argv = list(getattr(sys, "orig_argv", []))
     if "-m" in argv and argv[argv.index("-m") + 1:argv.index("-m") + 2] == ["pulumi.dynamic"]:
         return "provider"
-    if any(str(a).endswith("pulumi-resource-whatsapp") for a in argv[:2]):
-        return "provider"  # the native plugin
+    if any(os.path.basename(str(a)).startswith("pulumi-resource-") for a in argv[:2]):
+        return "provider"  # a native plugin: ours, or the native floor
     if any(str(a).endswith("pulumi-language-python-exec") for a in argv):
         return "program"
     return None
