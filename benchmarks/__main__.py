@@ -202,6 +202,8 @@ def machine() -> dict[str, Any]:
         "pulumi_cli": _run(["pulumi", "version"]),
         "pulumi_sdk": importlib.metadata.version("pulumi"),
         "loadavg_start": os.getloadavg(),
+        # Our modules' bytecode is compiled before a run (deps.warm_bytecode), whatever this is.
+        "PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE", ""),
     }
 
 
@@ -578,6 +580,8 @@ def main(argv: list[str] | None = None) -> int:
     if problem:
         print(problem, file=sys.stderr)
         return 2
+    if not args.render_only:
+        deps.warm_bytecode()
     if args.no_plot:
         print("warning: --no-plot: the tables are written, the plot is not "
               f"({args.plot} keeps its previous content)", file=sys.stderr)

@@ -90,7 +90,8 @@ def install(folder: Path) -> Path:
     the folder, for a project's ``plugins.providers`` path."""
     folder.mkdir(parents=True, exist_ok=True)
     script = folder / f"pulumi-resource-{PACKAGE}"
-    script.write_text(f"#!{sys.executable}\nimport sys\n"
+    repo = Path(__file__).resolve().parent.parent
+    script.write_text(f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {str(repo)!r})\n"
                       "from benchmarks.noop_plugin import main\nsys.exit(main())\n")
     script.chmod(0o755)
     return folder

@@ -252,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         print(problem or "cannot start: `go` (for go tool pprof) is not on PATH",
               file=sys.stderr)
         return 2
+    deps.warm_bytecode()
     results: dict[str, Any] = {
         "command": " ".join(["python -m benchmarks profile",
                              *(sys.argv[1:] if argv is None else argv)]),
