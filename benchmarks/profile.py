@@ -220,9 +220,11 @@ def render(results: dict[str, Any]) -> str:
         "CLI; the plugin: cProfile, waiting left out). The full listings are beside this file.",
         "",
     ]
-    for kind, steps in results["kinds"].items():
-        lines += [f"## {kind}", ""]
-        for step, row in steps.items():
+    for kind, profiled in results["kinds"].items():
+        run = profiled["run"]
+        lines += [f"## {kind}", "", f"Profiled {run['started']} at N = {run['n']}, load average "
+                  f"{run['loadavg_start']:.2f} at that run's start.", ""]
+        for step, row in profiled["steps"].items():
             plugin, program = row.get("plugin", {}), row.get("program", {})
             lines += [f"### {STEP_LABELS[step]}: wall {row['wall_s']} s, CPU {row['cpu_s']} s "
                       f"(plugin {plugin.get('cpu_s', 0)} s, program {program.get('cpu_s', 0)} s)",
@@ -267,9 +269,20 @@ def main(argv: list[str] | None = None) -> int:
     site = tmp / "site"
     profiling.install_sitecustomize(site)
     started = time.perf_counter()
+    earlier = args.out / "summary.json"
+    if earlier.exists():  # kinds profiled by an earlier run into --out are kept
+        before = json.loads(earlier.read_text())
+        for kind, profiled in before.get("kinds", {}).items():
+            results["kinds"][kind] = profiled if "run" in profiled else {
+                "run": {"started": before["started"], "n": before["n"],
+                        "loadavg_start": before["machine"]["loadavg_start"][0]},
+                "steps": profiled}
     try:
         for kind in kinds:
-            results["kinds"][kind] = run_kind(kind, args, home, tmp, site)
+            row = run_kind(kind, args, home, tmp, site)
+            results["kinds"][kind] = {"run": {"started": results["started"], "n": args.n,
+                                              "loadavg_start": results["machine"][
+                                                  "loadavg_start"][0]}, "steps": row}
             (args.out / "summary.json").write_text(json.dumps(results, indent=2))
     finally:
         if args.keep:
