@@ -262,6 +262,8 @@ def render(results: dict[str, Any]) -> str:
                 " / ".join(f"{rows[step][k]['median_s'][s]:.2f}" for s in sizes)
                 for k in kinds) + " |")
         lines.append("")
+    lines += ["A ratio is left out where the floor's marginal cost is not positive: at sizes this "
+              "close, or on a loaded machine, the noise is larger than the difference.", ""]
     if "cpu" in results["passes"]:
         found = verdicts(table(results["passes"]["cpu"], "cpu_s"))
         if found:
