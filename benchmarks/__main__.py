@@ -7,6 +7,10 @@ emulator seeded with the N numbers and a simulated Graph latency (one webhook re
 Meta's verification calls for all), and is taken through create, no-change preview, no-change
 up, refresh and destroy with the real pulumi CLI. The stacks' steps alternate, in a rotating
 order, so machine noise hits all alike. See BENCHMARKS.md.
+
+Other modes, each with its own --help: ``python -m benchmarks doors`` (CPU per resource through
+each door against its own floor), ``scale`` (N native WabaRoutings in one stack against shard
+stacks), ``profile`` (each step through the plugin, both sides) and ``discover``.
 """
 
 from __future__ import annotations
