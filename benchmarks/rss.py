@@ -3,7 +3,7 @@
 
 Each sample reads the kernel's high-water mark of every matching process (``VmHWM`` in
 /proc/<pid>/status), so a peak between two samples is not missed as long as the process lives
-at a later sample; a process that starts and ends between two samples is (0.2 s apart: the
+at a later sample; a process that starts and ends between two samples is (0.5 s apart: the
 plugin lives for the whole step)."""
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ class PeakRss:
     """While running (a context manager), samples every process whose command's first or
     second word ends with ``executable`` (a console script runs as ``python <script>``)."""
 
-    def __init__(self, executable: str, interval_s: float = 0.2) -> None:
+    def __init__(self, executable: str, interval_s: float = 0.5) -> None:
         self.executable = executable
         self.interval_s = interval_s
         self._seen: dict[str, bool] = {}
@@ -51,7 +51,9 @@ class PeakRss:
         self._thread = threading.Thread(target=self._loop, daemon=True, name="peak-rss")
 
     def _matches(self, pid: str) -> bool:
-        if pid not in self._seen:
+        # Only a match is remembered: between its fork and its exec a new process still shows
+        # its parent's command line.
+        if not self._seen.get(pid):
             argv = _cmdline(pid)[:2]
             self._seen[pid] = any(arg.endswith(self.executable) for arg in argv)
         return self._seen[pid]
