@@ -37,11 +37,31 @@ def _hwm_kib(pid: str) -> tuple[int, int]:
     return peak, now
 
 
+def _descends_from(pid: str, root: int) -> bool:
+    """Whether process ``pid`` is ``root`` or one of its descendants (on a shared machine,
+    other people's runs start the same plugin)."""
+    current = int(pid)
+    for _ in range(32):
+        if current == root:
+            return True
+        if current <= 1:
+            return False
+        try:
+            stat = (PROC / str(current) / "stat").read_text()
+        except OSError:
+            return False
+        # "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+        current = int(stat.rsplit(")", 1)[1].split()[1])
+    return False
+
+
 class PeakRss:
-    """While running (a context manager), samples every process whose command's first or
-    second word ends with ``executable`` (a console script runs as ``python <script>``)."""
+    """While running (a context manager), samples every process of this one's tree whose
+    command's first or second word ends with ``executable`` (a console script runs as
+    ``python <script>``)."""
 
     def __init__(self, executable: str, interval_s: float = 0.5) -> None:
+        self._root = os.getpid()
         self.executable = executable
         self.interval_s = interval_s
         self._seen: dict[str, bool] = {}
@@ -55,7 +75,8 @@ class PeakRss:
         # its parent's command line.
         if not self._seen.get(pid):
             argv = _cmdline(pid)[:2]
-            self._seen[pid] = any(arg.endswith(self.executable) for arg in argv)
+            self._seen[pid] = (any(arg.endswith(self.executable) for arg in argv)
+                               and _descends_from(pid, self._root))
         return self._seen[pid]
 
     def sample(self) -> None:

@@ -4,6 +4,8 @@ hourly budget read from the emulator's usage, and issue 27's targets read from a
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -27,6 +29,24 @@ def test_peak_rss_finds_a_console_script_by_its_name(tmp_path):
     found = rss.result()
     assert found["processes"] == 1
     assert 40 <= found["peak_mib"] < 200
+
+
+def test_peak_rss_leaves_out_other_peoples_plugins(tmp_path):
+    """A plugin this process did not start (here: its parent shell exited, so it is nobody's
+    child of ours) is not counted, as other runs' plugins on a shared machine are not."""
+    script = tmp_path / "pulumi-resource-other"
+    script.write_text("import sys, time\nsys.stdout.write('up\\n'); sys.stdout.flush()\n"
+                      "time.sleep(30)\n")
+    shell = subprocess.run(["sh", "-c", f'"{sys.executable}" "{script}" >/dev/null 2>&1 & echo $!'],
+                           capture_output=True, text=True, check=True)
+    orphan = int(shell.stdout.strip())
+    try:
+        time.sleep(0.3)
+        with PeakRss("pulumi-resource-other", interval_s=0.05) as rss:
+            time.sleep(0.2)
+        assert rss.result()["processes"] == 0
+    finally:
+        os.kill(orphan, signal.SIGKILL)
 
 
 class _Admin:
