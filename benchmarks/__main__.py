@@ -7,6 +7,10 @@ emulator seeded with the N numbers and a simulated Graph latency (one webhook re
 Meta's verification calls for all), and is taken through create, no-change preview, no-change
 up, refresh and destroy with the real pulumi CLI. The stacks' steps alternate, in a rotating
 order, so machine noise hits all alike. See BENCHMARKS.md.
+
+Other modes, each with its own --help: ``python -m benchmarks doors`` (CPU per resource through
+each door against its own floor), ``scale`` (N native WabaRoutings in one stack against shard
+stacks), ``profile`` (each step through the plugin, both sides) and ``discover``.
 """
 
 from __future__ import annotations
@@ -52,8 +56,11 @@ class Kind(NamedTuple):
     type_suffix: str
     #: Whether it calls Graph (has the ``whatsapp:*`` provider config).
     calls_graph: bool
-    #: Whether its resources are the native plugin's (`BenchStack` ``native``).
+    #: Whether its resources are a native plugin's: ``plugin``'s.
     native: bool = False
+    #: The package of its plugin, when native: ``whatsapp`` (ours) or ``benchfloor`` (the
+    #: native floor, `benchmarks.noop_plugin`).
+    plugin: str = "whatsapp"
 
     def resources(self, n: int, wabas: int) -> int:
         """Its resources at size ``n`` over ``wabas`` WABAs: one per WABA or one per number."""
@@ -68,6 +75,15 @@ KINDS = {
                         native=True),
     "floor": Kind("floor", FLOOR_TYPE, False),
 }
+#: The floor of each door and shape, beyond ``floor`` (`benchmarks.doors` runs them).
+FLOOR_KINDS = {
+    "floor-routing": Kind("floor-routing", "dynamic/bench:NoopWabaRouting", False),
+    "native-floor": Kind("native-floor", "benchfloor:index:NoopPhoneOverride", False,
+                         native=True, plugin="benchfloor"),
+    "native-floor-routing": Kind("native-floor-routing", "benchfloor:index:NoopWabaRouting",
+                                 False, native=True, plugin="benchfloor"),
+}
+ALL_KINDS = {**KINDS, **FLOOR_KINDS}
 #: Calls per hour per WABA in the benchmark's emulator (Meta's are 200 or 5,000).
 UNTHROTTLED_HOURLY_BUDGET = 10_000_000
 
@@ -190,6 +206,8 @@ def machine() -> dict[str, Any]:
         "pulumi_cli": _run(["pulumi", "version"]),
         "pulumi_sdk": importlib.metadata.version("pulumi"),
         "loadavg_start": os.getloadavg(),
+        # Our modules' bytecode is compiled before a run (deps.warm_bytecode), whatever this is.
+        "PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE", ""),
     }
 
 
@@ -207,14 +225,16 @@ class Graph:
     that their callback URIs are the same)."""
 
     def __init__(self, n: int, latency_ms: float, receiver: WebhookReceiver,
-                 per_waba: int | None = None) -> None:
+                 per_waba: int | None = None,
+                 hourly_budget: int | None = UNTHROTTLED_HOURLY_BUDGET) -> None:
         self.per_waba = per_waba or per_waba_for(n)
         self.wabas = max(1, math.ceil(n / self.per_waba))
-        # Meta's hourly call budget is not what this measures: give every WABA one that the
-        # repeated lifecycles cannot come near, so no call is paced or refused. A big fixture
-        # is seeded here, not through EmulatorAdmin.seed (which refuses bodies over 64 KB).
+        # Meta's hourly call budget is not what this measures, unless ``hourly_budget`` is None
+        # (Meta's own): give every WABA one that the repeated lifecycles cannot come near, so no
+        # call is paced or refused. A big fixture is seeded here, not through
+        # EmulatorAdmin.seed (which refuses bodies over 64 KB).
         self.server = EmulatorServer(generate(wabas=self.wabas, phones_per_waba=self.per_waba,
-                                              hourly_budget=UNTHROTTLED_HOURLY_BUDGET))
+                                              hourly_budget=hourly_budget))
         self.meter = ConcurrencyMeter(self.server.app)
         self.server.app = self.meter  # type: ignore[assignment]
         self.server.start()
@@ -315,12 +335,19 @@ def engine_env(args: argparse.Namespace) -> dict[str, str]:
 
 def _config(kind: str, graph: Graph, app_id: str | None = None) -> dict[str, Any] | None:
     """The provider config of a stack of ``kind`` (the floor has no provider config)."""
-    return graph.config(app_id) if KINDS[kind].calls_graph else None
+    return graph.config(app_id) if ALL_KINDS[kind].calls_graph else None
 
 
 def bench_stack(kind: str, root: Path, home: Path, env: dict[str, str]) -> BenchStack:
-    """A stack of ``kind``'s program in ``root``."""
-    return BenchStack(root, KINDS[kind].program, home, extra_env=env, native=KINDS[kind].native)
+    """A stack of ``kind``'s program in ``root`` (`ALL_KINDS`); the native floor's plugin is
+    written beside it."""
+    spec = ALL_KINDS[kind]
+    if spec.native and spec.plugin != "whatsapp":
+        from . import noop_plugin
+
+        return BenchStack(root, spec.program, home, extra_env=env,
+                          plugins={spec.plugin: noop_plugin.install(root / "plugin")})
+    return BenchStack(root, spec.program, home, extra_env=env, native=spec.native)
 
 
 def run_size(n: int, args: argparse.Namespace, home: Path, tmp: Path,
@@ -544,6 +571,11 @@ def main(argv: list[str] | None = None) -> int:
         from . import discover
 
         return discover.main(argv[1:])
+    if argv[:1] in (["doors"], ["scale"], ["profile"]):  # benchmarks/<mode>.py
+        import importlib
+
+        mode: Any = importlib.import_module(f"benchmarks.{argv[0]}")
+        return int(mode.main(argv[1:]))
     args = parse_args(argv)
     os.environ.setdefault("PULUMI_SKIP_UPDATE_CHECK", "true")
     # Everything the run needs, before it starts: without the `bench` extra it used to do all
@@ -552,6 +584,8 @@ def main(argv: list[str] | None = None) -> int:
     if problem:
         print(problem, file=sys.stderr)
         return 2
+    if not args.render_only:
+        deps.warm_bytecode()
     if args.no_plot:
         print("warning: --no-plot: the tables are written, the plot is not "
               f"({args.plot} keeps its previous content)", file=sys.stderr)

@@ -4,12 +4,12 @@ and the import cost of our package in the provider process.
 How: a ``sitecustomize.py`` in a temporary folder put first on ``PYTHONPATH`` (which the engine
 passes on to the program and to the provider process it launches). In a process started as
 ``python -m pulumi.dynamic`` (the dynamic provider), as ``pulumi-resource-whatsapp`` (the native
-plugin) or through ``pulumi-language-python-exec`` (the program) it starts a `cProfile.Profile`
-in the main thread and, through `threading.setprofile`, one in every thread started later (the
-gRPC server's worker pool, the plugin's), and at exit (the engine stops a provider with SIGINT)
-dumps them merged into ``<kind>-<pid>.prof`` with the process's CPU time
-and lifetime beside it. cProfile slows Python code down, so profiled runs are for attribution,
-not for timing.
+plugin; any ``pulumi-resource-*``, so the native floor's too) or through
+``pulumi-language-python-exec`` (the program) it starts a `cProfile.Profile` in the main thread
+and, through `threading.setprofile`, one in every thread started later (the gRPC server's worker
+pool, the plugin's), and at exit (the engine stops a provider with SIGINT) dumps them merged into
+``<kind>-<pid>.prof`` with the process's CPU time and lifetime beside it. cProfile slows Python
+code down, so profiled runs are for attribution, not for timing.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ def _bench_kind():
     argv = list(getattr(sys, "orig_argv", []))
     if "-m" in argv and argv[argv.index("-m") + 1:argv.index("-m") + 2] == ["pulumi.dynamic"]:
         return "provider"
-    if any(str(a).endswith("pulumi-resource-whatsapp") for a in argv[:2]):
-        return "provider"  # the native plugin
+    if any(os.path.basename(str(a)).startswith("pulumi-resource-") for a in argv[:2]):
+        return "provider"  # a native plugin: ours, or the native floor
     if any(str(a).endswith("pulumi-language-python-exec") for a in argv):
         return "program"
     return None
@@ -61,9 +61,15 @@ if _BENCH_KIND:
     _bench_t0 = time.perf_counter()
     _bench_profiles = []
     _bench_lock = threading.Lock()
+    _bench_local = threading.local()
+    # Profiles of threads that have ended, merged as they end: a process that starts many
+    # short-lived threads (a pool per resource) would otherwise merge them all at its exit, and
+    # the engine kills a plugin that has not exited 5 s after its interrupt.
+    _bench_ended = []
 
     def _bench_start():
         profile = cProfile.Profile()
+        _bench_local.profile = profile
         with _bench_lock:
             _bench_profiles.append(profile)
         profile.enable()
@@ -73,6 +79,29 @@ if _BENCH_KIND:
         _bench_start()
 
     threading.setprofile(_bench_thread_hook)
+    _bench_run = threading.Thread.run
+
+    def _bench_run_then_fold(self):
+        try:
+            _bench_run(self)
+        finally:
+            profile = getattr(_bench_local, "profile", None)
+            if profile is not None:
+                profile.disable()
+                try:
+                    stats = pstats.Stats(profile)
+                except (TypeError, ValueError):
+                    stats = None
+                with _bench_lock:
+                    if profile in _bench_profiles:
+                        _bench_profiles.remove(profile)
+                    if stats is not None:
+                        if _bench_ended:
+                            _bench_ended[0].add(stats)
+                        else:
+                            _bench_ended.append(stats)
+
+    threading.Thread.run = _bench_run_then_fold
     _bench_start()
 
     def _bench_dump():
@@ -81,9 +110,9 @@ if _BENCH_KIND:
         gc.disable()
         lifetime = time.perf_counter() - _bench_t0
         times = os.times()
-        merged = None
         with _bench_lock:
             profiles = list(_bench_profiles)
+            merged = _bench_ended[0] if _bench_ended else None
         for profile in profiles:
             try:
                 profile.disable()

@@ -67,10 +67,12 @@ class StepRun:
 class BenchStack:
     """A stack of ``program`` (a folder under benchmarks/) in ``root``; with ``native``, its
     Pulumi.yaml points the engine at the ``whatsapp`` plugin beside the running interpreter (as
-    the README tells an infra repo to: no download, no plugin looked up on PATH)."""
+    the README tells an infra repo to: no download, no plugin looked up on PATH), and at each
+    of ``plugins`` (package -> folder: the native floor's)."""
 
     def __init__(self, root: Path, program: str, pulumi_home: Path, *, name: str = "bench",
-                 extra_env: Mapping[str, str] | None = None, native: bool = False) -> None:
+                 extra_env: Mapping[str, str] | None = None, native: bool = False,
+                 plugins: Mapping[str, Path] | None = None) -> None:
         self.root = root
         project = root / "project"
         shutil.copytree(BENCH_DIR / program, project,
@@ -79,8 +81,11 @@ class BenchStack:
             "name": f"bench-{program}",
             "runtime": {"name": "python", "options": {"virtualenv": str(REPO / ".venv")}},
         }
-        if native:
-            settings["plugins"] = {"providers": [{"name": "whatsapp", "path": str(PLUGIN_DIR)}]}
+        # Each plugin the program's resources need: package -> the folder of its executable.
+        providers = {**({"whatsapp": PLUGIN_DIR} if native else {}), **(plugins or {})}
+        if providers:
+            settings["plugins"] = {"providers": [{"name": package, "path": str(folder)}
+                                                 for package, folder in providers.items()]}
         (project / "Pulumi.yaml").write_text(json.dumps(settings))
         self.state_dir = root / "state"
         self.state_dir.mkdir()
@@ -139,6 +144,30 @@ class BenchStack:
         else:
             summary = dict(result.summary.resource_changes or {})
         return StepRun(wall, {str(k): int(v) for k, v in summary.items()})
+
+    def run_cli(self, step: str, *flags: str) -> float:
+        """Run one step with the pulumi CLI itself, as the Automation API runs it but with
+        ``flags`` added (``--profiling PREFIX``, which the Automation API cannot pass); returns
+        its wall seconds. A failed step raises with the CLI's last output."""
+        args = {
+            "create": ["up", "--yes", "--skip-preview"],
+            "preview": ["preview"],
+            "update": ["up", "--yes", "--skip-preview"],
+            "refresh": ["refresh", "--yes", "--skip-preview"],
+            "destroy": ["destroy", "--yes", "--skip-preview"],
+        }[step]
+        started = time.perf_counter()
+        done = subprocess.run(
+            ["pulumi", *args, "--stack", self.stack.name, "--non-interactive", "--color",
+             "never", *flags],
+            cwd=self.stack.workspace.work_dir, env={**os.environ, **self.env},
+            capture_output=True, text=True, check=False,
+        )
+        wall = time.perf_counter() - started
+        if done.returncode != 0:
+            raise RuntimeError(f"pulumi {' '.join(args)} failed: "
+                               f"{(done.stdout + done.stderr)[-2000:]}")
+        return wall
 
     def export(self) -> str:
         """`pulumi stack export` as a user runs it (secrets stay encrypted)."""

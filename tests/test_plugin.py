@@ -55,6 +55,18 @@ def secret_keys(message: Any) -> set[str]:
     return {k for k, v in PropertyValue.unmarshal_map(message).items() if v.is_secret}
 
 
+def test_values_cross_the_wire_and_back_as_the_rules_wrote_them():
+    """What the rules return reaches the engine in its wire form and comes back equal: maps of
+    numbers, lists, numbers as floats, unknowns (also inside a map), secrets marked."""
+    written = {"phoneNumbers": {"1": "https://a.example/x", "2": UNKNOWN}, "fields": ["messages"],
+               "count": 3, "flag": True, "none": None, "token": UNKNOWN}
+    sent = PropertyValue.unmarshal_map(struct(written, secrets=("phoneNumbers",)))
+    assert sent["count"].value == 3.0 and isinstance(sent["count"].value, float)
+    assert sent["phoneNumbers"].is_secret and not sent["fields"].is_secret
+    back = {k: plain_value(v) for k, v in sent.items()}
+    assert back == {**written, "count": 3.0}
+
+
 def urn(kind: str, name: str = "r") -> str:
     return f"urn:pulumi:test::proj::{TYPE.format(kind)}::{name}"
 
