@@ -307,3 +307,24 @@ def pulumi_in(engine: str, project: Path, tmp_path: Path) -> Runner:
     run("login", f"file://{state}")
     run.env = env  # type: ignore[attr-defined]
     return run
+
+
+def init_two_app_stack(run: Runner, emulator: Any, callback_receiver: Any,
+                       app_secret: str) -> dict[str, Any]:
+    """`pulumi stack init dev` and the config of the Go and Java programs (tests/e2e/go_program,
+    tests/e2e/java_program): the default provider's token, app secret and emulator, the second
+    app's token (`otherToken`), the verify token and each callback URL (`support`, `vip`,
+    `sales`, `app`, `other`); returns the second app's record, as the emulator holds it."""
+    other_app: dict[str, Any] = next(app for app in emulator.admin.state()["apps"]
+                                     if app["id"] != emulator.app_id)
+    url = callback_receiver.url_for
+    run("stack", "init", "dev", "--secrets-provider", "passphrase")
+    for key, value, secret in [
+        ("whatsapp:accessToken", emulator.token, True), ("whatsapp:appSecret", app_secret, True),
+        ("whatsapp:graphUrl", emulator.url, False), ("whatsapp:allowHttpLoopback", "true", False),
+        ("graphUrl", emulator.url, False), ("otherToken", other_app["access_tokens"][0], True),
+        ("verifyToken", callback_receiver.verify_token, True),
+        *[(f"{name}Url", url(name), False)
+          for name in ("support", "vip", "sales", "app", "other")]]:
+        run("config", "set", *(["--secret"] if secret else []), key, value)
+    return other_app

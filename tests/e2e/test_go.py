@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import local_plugin, pulumi_in
+from tests.e2e.conftest import init_two_app_stack, local_plugin, pulumi_in
 from tests.e2e.test_yaml import APP_SECRET, Calls
 from tests.golang import compile_program, go_program
 
@@ -54,18 +54,8 @@ def test_go_program_up_preview_update_import_destroy(engine: str, tmp_path: Path
     (project / "Pulumi.yaml").write_text(json.dumps(
         {"name": "go-routing", "runtime": "go", **local_plugin()}))
     run = pulumi_in(engine, project, tmp_path)
-    other_app = next(app for app in emulator.admin.state()["apps"]
-                     if app["id"] != emulator.app_id)
+    other_app = init_two_app_stack(run, emulator, callback_receiver, APP_SECRET)
     url = callback_receiver.url_for
-    run("stack", "init", "dev", "--secrets-provider", "passphrase")
-    for key, value, secret in [
-        ("whatsapp:accessToken", emulator.token, True), ("whatsapp:appSecret", APP_SECRET, True),
-        ("whatsapp:graphUrl", emulator.url, False), ("whatsapp:allowHttpLoopback", "true", False),
-        ("graphUrl", emulator.url, False), ("otherToken", other_app["access_tokens"][0], True),
-        ("verifyToken", callback_receiver.verify_token, True),
-        *[(f"{name}Url", url(name), False)
-          for name in ("support", "vip", "sales", "app", "other")]]:
-        run("config", "set", *(["--secret"] if secret else []), key, value)
     printed: list[str] = []
 
     def step(*args: str) -> str:

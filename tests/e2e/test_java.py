@@ -26,7 +26,7 @@ import pytest
 import yaml
 
 from tests import processes
-from tests.e2e.conftest import local_plugin, pulumi_in
+from tests.e2e.conftest import init_two_app_stack, local_plugin, pulumi_in
 from tests.e2e.test_yaml import APP_SECRET, Calls
 from tests.java import java_program
 
@@ -55,18 +55,8 @@ def test_java_program_up_preview_update_destroy(engine: str, java_sdk: Path, tmp
     pulumi_yaml = yaml.safe_load((project / "Pulumi.yaml").read_text())
     (project / "Pulumi.yaml").write_text(yaml.safe_dump({**pulumi_yaml, **local_plugin()}))
     run = pulumi_in(engine, project, tmp_path)
-    other_app = next(app for app in emulator.admin.state()["apps"]
-                     if app["id"] != emulator.app_id)
+    other_app = init_two_app_stack(run, emulator, callback_receiver, APP_SECRET)
     url = callback_receiver.url_for
-    run("stack", "init", "dev", "--secrets-provider", "passphrase")
-    for key, value, secret in [
-        ("whatsapp:accessToken", emulator.token, True), ("whatsapp:appSecret", APP_SECRET, True),
-        ("whatsapp:graphUrl", emulator.url, False), ("whatsapp:allowHttpLoopback", "true", False),
-        ("graphUrl", emulator.url, False), ("otherToken", other_app["access_tokens"][0], True),
-        ("verifyToken", callback_receiver.verify_token, True),
-        *[(f"{name}Url", url(name), False)
-          for name in ("support", "vip", "sales", "app", "other")]]:
-        run("config", "set", *(["--secret"] if secret else []), key, value)
     printed: list[str] = []
 
     def step(*args: str) -> str:
