@@ -3,8 +3,12 @@ piece at the end loses them)."""
 
 from __future__ import annotations
 
+import datetime
 import importlib.util
+import os
 import shutil
+import sys
+from typing import Any
 
 INSTALL_BENCH = ".venv/bin/pip install -e '.[bench]'"
 ENGINE_PATH = ('export PATH="$(tools/install-engine | tail -n1):$PWD/.venv/bin:$PATH" '
@@ -49,3 +53,27 @@ def warm_bytecode() -> list[str]:
     for folder in folders:
         compileall.compile_dir(str(folder), quiet=1)
     return [str(folder) for folder in folders]
+
+
+def begin(mode: str, argv: list[str], *, go: bool = False, **fields: Any) -> dict[str, Any] | None:
+    """What the doors, scale and profile modes do before their first step: check what the run
+    needs (the pulumi CLI; with ``go``, ``go`` for pprof), compile the bytecode, and return the
+    results' header (the command, the start, the machine, then ``fields``), printing the
+    machine. None, after saying what is missing, when the run cannot start."""
+    from .__main__ import machine
+
+    os.environ.setdefault("PULUMI_SKIP_UPDATE_CHECK", "true")
+    problem = missing(plot=False, engine=True)
+    if problem is None and go and shutil.which("go") is None:
+        problem = "cannot start: `go` (for go tool pprof) is not on PATH"
+    if problem:
+        print(problem, file=sys.stderr)
+        return None
+    warm_bytecode()
+    results: dict[str, Any] = {
+        "command": " ".join([f"python -m benchmarks {mode}", *argv]),
+        "started": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "machine": machine(), **fields,
+    }
+    print(f"machine: {results['machine']}", flush=True)
+    return results

@@ -21,7 +21,6 @@ targets.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
 import shutil
@@ -285,22 +284,12 @@ def main(argv: list[str] | None = None) -> int:
         print(text)
         return 0
     from . import deps
-    from .__main__ import machine
 
-    os.environ.setdefault("PULUMI_SKIP_UPDATE_CHECK", "true")
-    problem = deps.missing(plot=False, engine=True)
-    if problem:
-        print(problem, file=sys.stderr)
+    results = deps.begin("doors", sys.argv[1:] if argv is None else argv,
+                         sizes=args.size_list, repeats=args.repeats, kinds=args.kind_list,
+                         passes={})
+    if results is None:
         return 2
-    deps.warm_bytecode()
-    results: dict[str, Any] = {
-        "command": " ".join(["python -m benchmarks doors",
-                             *(sys.argv[1:] if argv is None else argv)]),
-        "started": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "machine": machine(), "sizes": args.size_list, "repeats": args.repeats,
-        "kinds": args.kind_list, "passes": {},
-    }
-    print(f"machine: {results['machine']}", flush=True)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="waba-bench-doors-"))
     home = tmp / "pulumi-home"

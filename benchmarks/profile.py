@@ -22,7 +22,6 @@ top five costs of each step on each side.
 from __future__ import annotations
 
 import argparse
-import datetime
 import io
 import json
 import os
@@ -243,25 +242,14 @@ def render(results: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     from . import deps
-    from .__main__ import machine
     from .doors import selected
 
     args = parse_args(sys.argv[1:] if argv is None else argv)
     kinds = selected(args.kinds)
-    os.environ.setdefault("PULUMI_SKIP_UPDATE_CHECK", "true")
-    problem = deps.missing(plot=False, engine=True)
-    if problem or shutil.which("go") is None:
-        print(problem or "cannot start: `go` (for go tool pprof) is not on PATH",
-              file=sys.stderr)
+    results = deps.begin("profile", sys.argv[1:] if argv is None else argv, go=True, n=args.n,
+                         latency_ms=args.latency_ms, kinds={})
+    if results is None:
         return 2
-    deps.warm_bytecode()
-    results: dict[str, Any] = {
-        "command": " ".join(["python -m benchmarks profile",
-                             *(sys.argv[1:] if argv is None else argv)]),
-        "started": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "machine": machine(), "n": args.n, "latency_ms": args.latency_ms, "kinds": {},
-    }
-    print(f"machine: {results['machine']}", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="waba-bench-profile-"))
     home = tmp / "pulumi-home"

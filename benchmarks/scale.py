@@ -17,7 +17,6 @@ in the emulator's rolling hour against its budget; then issue 27's targets.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
 import shutil
@@ -176,22 +175,11 @@ def main(argv: list[str] | None = None) -> int:
         print(text)
         return 0
     from . import deps
-    from .__main__ import machine
 
-    os.environ.setdefault("PULUMI_SKIP_UPDATE_CHECK", "true")
-    problem = deps.missing(plot=False, engine=True)
-    if problem:
-        print(problem, file=sys.stderr)
+    results = deps.begin("scale", sys.argv[1:] if argv is None else argv, wabas=args.wabas,
+                         shards=args.shards, latency_ms=args.latency_ms, configs=[])
+    if results is None:
         return 2
-    deps.warm_bytecode()
-    results: dict[str, Any] = {
-        "command": " ".join(["python -m benchmarks scale",
-                             *(sys.argv[1:] if argv is None else argv)]),
-        "started": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "machine": machine(), "wabas": args.wabas, "shards": args.shards,
-        "latency_ms": args.latency_ms, "configs": [],
-    }
-    print(f"machine: {results['machine']}", flush=True)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="waba-bench-scale-"))
     home = tmp / "pulumi-home"

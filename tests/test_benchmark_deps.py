@@ -43,3 +43,26 @@ def test_with_no_plot_the_tables_are_written_and_the_plot_skipped(tmp_path):
     assert "warning: --no-plot" in done.stderr
     assert out.read_text().startswith("# Benchmarks")
     assert not plot.exists()
+
+
+@pytest.mark.parametrize("mode", ["doors", "scale", "profile"])
+def test_a_mode_without_the_pulumi_cli_stops_before_its_first_step_naming_it(mode, tmp_path):
+    env = {"PATH": str(Path(sys.executable).parent), "HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "benchmarks", mode], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "the pulumi CLI is not on PATH" in done.stderr and "tools/install-engine" in done.stderr
+    assert "machine:" not in done.stdout  # nothing started
+
+
+def test_a_mode_starts_with_its_command_the_machine_and_its_own_fields(monkeypatch, capsys):
+    from benchmarks import deps
+
+    monkeypatch.setattr(deps, "missing", lambda **_: None)
+    monkeypatch.setattr(deps, "warm_bytecode", lambda: [])
+    results = deps.begin("doors", ["--sizes", "5,10"], sizes=[5, 10], passes={})
+    assert results is not None
+    assert results["command"] == "python -m benchmarks doors --sizes 5,10"
+    assert results["sizes"] == [5, 10] and results["passes"] == {}
+    assert len(results["machine"]["loadavg_start"]) == 3
+    assert capsys.readouterr().out.startswith("machine: ")
