@@ -24,6 +24,8 @@ LANGUAGES = {
     "go": "checked with go vet, all blocks in one module",
     "yaml": "a Pulumi YAML program, previewed against the emulator (fragments: parsed)",
     "sh": "each waba-webhooks and pulumi command's subcommand and flags checked",
+    "java": "compiled with Maven against the session's sdk/java install (tests/java.py)",
+    "xml": "a Maven pom.xml: parsed",
     "json": "parsed",
     "text": "not code: output or a listing",
 }

@@ -47,7 +47,8 @@ def test_every_resource_page_shows_its_constructor_in_every_shipped_language():
         name = token.rsplit(":", 1)[-1]
         page = pages[reference._file(token)]
         for fence, heading in constructors.LANGUAGES.values():
-            assert f"### {heading}\n\n```{fence}\n" in page, (name, heading)
+            assert (f"### {heading}\n\n<!-- fragment: placeholders for values -->\n"
+                    f"```{fence}\n") in page, (name, heading)
         assert f"new whatsapp.{name}(" in page and f"whatsapp.New{name}(ctx" in page
         assert f"{name}Args.builder()" in page and f"type: {token}" in page
 

@@ -12,7 +12,8 @@
 - sh: each `waba-webhooks` command (also `bin/live-check`, `python -m waba_webhooks.emulator`)
   is parsed by the command's own parser; each `pulumi` command's subcommand and flags must be
   in the pinned CLI's help. Other commands are not run.
-- json: parsed. text: not code.
+- json and xml (a Maven pom.xml; a fragment of one under a root element): parsed. java:
+  compiled by tests/test_java_sdk.py (tests/java.py, `doc_sources`). text: not code.
 
 A block marked ``<!-- fragment -->`` on the line before its fence is skipped (YAML and JSON
 fragments are still parsed). The counts per language are printed (``pytest -s``).
@@ -31,6 +32,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pulumi
 import pytest
@@ -241,7 +243,7 @@ def test_go_blocks_vet_in_one_module(tmp_path):
 
 # --- YAML: each program previewed; fragments parsed ------------------------------------------
 
-def test_yaml_and_json_blocks_parse():
+def test_yaml_json_and_xml_blocks_parse():
     problems = []
     for block in all_blocks():
         try:
@@ -249,7 +251,11 @@ def test_yaml_and_json_blocks_parse():
                 yaml.safe_load(block.text)
             elif block.language == "json":
                 json.loads(block.text)
-        except (yaml.YAMLError, ValueError) as exc:
+            elif block.language == "xml":
+                # A fragment is part of a file: elements side by side, under one root here.
+                ElementTree.fromstring(f"<fragment>{block.text}</fragment>" if block.fragment
+                                       else block.text)
+        except (yaml.YAMLError, ValueError, ElementTree.ParseError) as exc:
             problems.append(f"{block.where}: {exc}")
     assert not problems, failed(problems)
 

@@ -94,8 +94,8 @@ def lifecycle(language: str, stack: E2EStack, emulator, callback_receiver) -> No
     destroy with the Automation API, with the emulator checked after each (for
     tests/e2e/test_plugin_download.py, which runs the examples with the plugin it downloads)."""
     url = {name: callback_receiver.url_for(name) for name in ("support", "vip", "sales", "app")}
+    # No whatsapp:appId, as the READMEs set none: the provider reads the app from the token.
     stack.stack.set_all_config({
-        "whatsapp:appId": auto.ConfigValue(emulator.app_id),
         "verifyToken": auto.ConfigValue(callback_receiver.verify_token, secret=True),
         **{f"{name}Url": auto.ConfigValue(value) for name, value in url.items()},
     })
@@ -165,8 +165,12 @@ class Shell:
                 pytest.fail(f"{command!r} still running after {timeout} s:\n{self.shown()}")
             if line is None:
                 pytest.fail(f"bash ended during {command!r}:\n{self.shown()}")
-            if line.startswith(marker):
-                status = int(line.split()[1])
+            if marker in line:  # after what the command printed with no newline at its end
+                before, _, after = line.partition(marker)
+                status = int(after.split()[0])
+                if before:
+                    output.append(before)
+                    self.transcript.append(before + "\n")
                 break
             output.append(line)
             self.transcript.append(line)

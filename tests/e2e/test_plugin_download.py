@@ -398,7 +398,6 @@ def test_a_program_asking_for_another_version_gets_exactly_that_version(
                      app_secret=APP_SECRET)
     stack.env["PATH"] = clean_path()  # downloads off (E2EStack's default)
     stack.stack.set_all_config({
-        "whatsapp:appId": auto.ConfigValue(emulator.app_id),
         "verifyToken": auto.ConfigValue(callback_receiver.verify_token, secret=True),
         **{f"{name}Url": auto.ConfigValue(callback_receiver.url_for(f"other/{name}"))
            for name in ("support", "vip", "sales", "app")},

@@ -114,7 +114,10 @@ def _constructors(token: str, spec: dict[str, Any]) -> str:
             "inputs' table below says which are required.\n\n"]
     for language, code in constructors.constructors(token, spec).items():
         fence, heading = constructors.LANGUAGES[language]
-        text.append(f"### {heading}\n\n```{fence}\n{code}```\n\n")
+        # Placeholders are not values: the snippet test skips these blocks by the mark, and
+        # tests/test_reference.py checks each language's constructor instead.
+        text.append(f"### {heading}\n\n<!-- fragment: placeholders for values -->\n"
+                    f"```{fence}\n{code}```\n\n")
     return "".join(text)
 
 
