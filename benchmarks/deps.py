@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import datetime
 import importlib.util
+import json
 import os
 import shutil
 import sys
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 INSTALL_BENCH = ".venv/bin/pip install -e '.[bench]'"
@@ -77,3 +80,15 @@ def begin(mode: str, argv: list[str], *, go: bool = False, **fields: Any) -> dic
     }
     print(f"machine: {results['machine']}", flush=True)
     return results
+
+
+def finish(results: dict[str, Any], json_path: Path, md_path: Path,
+           render: Callable[[dict[str, Any]], str]) -> int:
+    """How the doors and scale modes end: the load average at the end into the results, the
+    results to ``json_path``, their rendering to ``md_path`` and the terminal; 0."""
+    results["machine"]["loadavg_end"] = os.getloadavg()
+    json_path.write_text(json.dumps(results, indent=2))
+    text = render(results)
+    md_path.write_text(text)
+    print("\n" + text + f"\nwrote {json_path} and {md_path}", flush=True)
+    return 0

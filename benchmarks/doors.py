@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import sys
@@ -305,12 +304,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"kept {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
-    results["machine"]["loadavg_end"] = os.getloadavg()
-    args.json.write_text(json.dumps(results, indent=2))
-    text = render(results)
-    args.md.write_text(text)
-    print("\n" + text + f"\nwrote {args.json} and {args.md}", flush=True)
-    return 0
+    return deps.finish(results, args.json, args.md, render)
 
 
 if __name__ == "__main__":
