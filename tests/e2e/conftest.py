@@ -328,3 +328,19 @@ def init_two_app_stack(run: Runner, emulator: Any, callback_receiver: Any,
           for name in ("support", "vip", "sales", "app", "other")]]:
         run("config", "set", *(["--secret"] if secret else []), key, value)
     return other_app
+
+
+def check_two_app_up(emulator: Any, calls: Any, url: Callable[[str], str],
+                     other_app: dict[str, Any], *, waba: str, vip: str, sales: str) -> None:
+    """After the first `up` of the Go and Java programs: the three rules and the app's
+    subscription are what the emulator holds, and each app wrote with its own token (the
+    second app only its subscription to `waba`)."""
+    assert emulator.waba_override(waba) == url("support")
+    assert emulator.phone_override(vip) == url("vip")
+    assert emulator.phone_override(sales) == url("sales")
+    subscription = emulator.admin.app_subscription(emulator.app_id)
+    assert subscription["callback_url"] == url("app")
+    assert sorted(f["name"] for f in subscription["fields"]) == ["account_update", "messages"]
+    other_writes = [c for c in calls.writes() if c["app_id"] == other_app["id"]]
+    assert [c["path"] for c in other_writes] == [f"/v23.0/{waba}/subscribed_apps"], calls.made()
+    assert all(c["app_id"] == emulator.app_id for c in calls.writes() if c not in other_writes)

@@ -26,7 +26,7 @@ import pytest
 import yaml
 
 from tests import processes
-from tests.e2e.conftest import init_two_app_stack, local_plugin, pulumi_in
+from tests.e2e.conftest import check_two_app_up, init_two_app_stack, local_plugin, pulumi_in
 from tests.e2e.test_yaml import APP_SECRET, Calls
 from tests.java import java_program
 
@@ -67,15 +67,7 @@ def test_java_program_up_preview_update_destroy(engine: str, java_sdk: Path, tmp
     # up: the three rules and the second app's override, each app writing with its own token.
     calls = Calls(emulator)
     step("up", "--yes", "--skip-preview")
-    assert emulator.waba_override(WABA) == url("support")
-    assert emulator.phone_override(VIP) == url("vip")
-    assert emulator.phone_override(SALES) == url("sales")
-    subscription = emulator.admin.app_subscription(emulator.app_id)
-    assert subscription["callback_url"] == url("app")
-    assert sorted(f["name"] for f in subscription["fields"]) == ["account_update", "messages"]
-    other_writes = [c for c in calls.writes() if c["app_id"] == other_app["id"]]
-    assert [c["path"] for c in other_writes] == [f"/v23.0/{WABA}/subscribed_apps"], calls.made()
-    assert all(c["app_id"] == emulator.app_id for c in calls.writes() if c not in other_writes)
+    check_two_app_up(emulator, calls, url, other_app, waba=WABA, vip=VIP, sales=SALES)
 
     # A no-change preview: no Graph call.
     calls = Calls(emulator)
