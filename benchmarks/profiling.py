@@ -187,12 +187,15 @@ def _label(func: tuple[str, int, str]) -> str:
 
 def short_path(filename: str) -> str:
     """A source path without this machine's folders: relative to site-packages, the repository
-    or the Python installation."""
+    or the Python installation; any other file (a script of the engine's or of a temporary
+    folder) by its name alone."""
     short = filename.split("site-packages/")[-1].split("/provider/")[-1]
     if short.startswith(str(REPO) + "/"):
         return short[len(str(REPO)) + 1:]
     stdlib = sysconfig.get_paths()["stdlib"]
-    return "stdlib/" + short[len(stdlib) + 1:] if short.startswith(stdlib + "/") else short
+    if short.startswith(stdlib + "/"):
+        return "stdlib/" + short[len(stdlib) + 1:]
+    return Path(short).name if short.startswith("/") else short
 
 
 def load_stats(files: list[Path]) -> pstats.Stats | None:

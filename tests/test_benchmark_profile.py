@@ -36,3 +36,21 @@ def test_the_native_floor_plugin_starts_from_its_folder_and_prints_a_port(tmp_pa
     finally:
         plugin.kill()
         plugin.wait()
+
+
+def test_a_profiled_path_names_no_folder_of_this_machine():
+    import sysconfig
+
+    from benchmarks import profiling
+
+    stdlib = sysconfig.get_paths()["stdlib"]
+    assert profiling.short_path(f"{stdlib}/threading.py") == "stdlib/threading.py"
+    assert profiling.short_path("/x/lib/python3.11/site-packages/grpc/_channel.py") == (
+        "grpc/_channel.py")
+    assert profiling.short_path(str(profiling.REPO / "benchmarks" / "doors.py")) == (
+        "benchmarks/doors.py")
+    # A script of the engine's bin folder or of a temporary folder: its name alone.
+    assert profiling.short_path("/home/me/.cache/engine/bin/pulumi-language-python-exec") == (
+        "pulumi-language-python-exec")
+    assert profiling.short_path("/tmp/run-1/plugin/pulumi-resource-benchfloor") == (
+        "pulumi-resource-benchfloor")
