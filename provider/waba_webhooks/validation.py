@@ -59,12 +59,51 @@ _URI_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-._~:/?#[]@!
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
+# The form nearly every callback URI has, which needs no normalising: a lowercase http(s)
+# scheme, a lowercase host name or IPv4 address, a port without leading zeros, then a path and a
+# query of plain characters. `split_url` reads it with this pattern, in about 2 µs where rfc3986
+# takes about 60 µs, and gives everything else (upper case, user@, #fragment, IPv6, escapes,
+# "_" in the host...) to rfc3986. tests/test_validation_properties.py checks that both parses
+# agree wherever the pattern matches.
+_COMMON_URL = re.compile(
+    r"(?P<scheme>https?)://(?P<host>[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)"
+    r"(?::(?P<port>[1-9][0-9]{0,4}))?"
+    r"(?:/[A-Za-z0-9._~!$&'()*+,;=:@/-]*)?(?:\?[A-Za-z0-9._~!$&'()*+,;=:@/?-]*)?"
+)
+_IPV4_OCTET = re.compile(r"25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]")
+
+
+def _common_url(value: str) -> UrlParts | None:
+    """`split_url`'s answer for a URL of the common form (`_COMMON_URL`), else None: not
+    decided here."""
+    match = _COMMON_URL.fullmatch(value)
+    if match is None:
+        return None
+    host, port = match["host"], match["port"]
+    # A host of digits and dots is an IPv4 address to rfc3986, which checks its numbers.
+    if not host.strip("0123456789.") and not (
+        host.count(".") == 3 and all(_IPV4_OCTET.fullmatch(part) for part in host.split("."))
+    ):
+        return None
+    if port is not None and int(port) > 65535:
+        return None
+    return UrlParts(scheme=match["scheme"], host=host, userinfo=None, fragment=None, port=port)
+
+
 def split_url(value: str) -> UrlParts | None:
     """The parts of an absolute URL that our rules look at, or None if it is not a valid URI."""
     # rfc3986 percent-encodes characters it does not allow before validating; we refuse them
     # instead, since parsers disagree on them (is "\\" part of the host or not?).
     if not set(value) <= _URI_CHARACTERS or _BAD_ESCAPE.search(value):
         return None
+    common = _common_url(value)
+    if common is not None:
+        return common
+    return _rfc3986_parts(value)
+
+
+def _rfc3986_parts(value: str) -> UrlParts | None:
+    """`split_url` by rfc3986, for a value of `_URI_CHARACTERS` with valid escapes."""
     # Imported here: a plugin step that checks no URL never pays for it.
     import rfc3986
     import rfc3986.exceptions
