@@ -95,7 +95,7 @@ class _NativeResource(pulumi.CustomResource, Generic[A]):
             [name for name in kind.properties if name not in kind.inputs],
             secrets=kind.secrets, importable=True)
         opts = pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=kind.dynamic_type)]))
+            opts, pulumi.ResourceOptions(aliases=[_dynamic_alias(kind, resource_name, opts)]))
         super().__init__(kind.token, resource_name, props, opts)
 
     @classmethod
@@ -113,6 +113,18 @@ class _NativeResource(pulumi.CustomResource, Generic[A]):
 
     def translate_output_property(self, prop: str) -> str:
         return self._kind.python_names.get(prop, prop)
+
+
+def _dynamic_alias(kind: Kind, resource_name: str,
+                   opts: pulumi.ResourceOptions) -> str | pulumi.Alias:
+    """The alias to the dynamic resource this one replaces: the same name and parent, the
+    kind's dynamic type. Without a parent (nearly every routing resource) it is the URN itself,
+    which the SDK passes on as it is; an `Alias` costs it about ten `Output`s more per resource
+    (issue 27), and is kept for a child resource, whose URN holds its parents' types."""
+    if opts.parent is not None:
+        return pulumi.Alias(type_=kind.dynamic_type)
+    return (f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{kind.dynamic_type}"
+            f"::{resource_name}")
 
 
 class WabaCallbackOverride(WabaCallbackOverrideOutputs,
