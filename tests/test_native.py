@@ -36,3 +36,27 @@ def test_the_alias_to_the_dynamic_type_is_the_urn_the_sdk_would_compute() -> Non
     for alias, urn in pairs:
         assert alias == urn
         assert urn.startswith("urn:pulumi:stack::project::pulumi-python:dynamic/waba-webhooks:")
+
+
+def test_every_property_is_an_attribute_whichever_way_the_inputs_come() -> None:
+    """A resource built from keywords has every property of its ``Outputs`` class, as one
+    built from an ``Args``, through both doors: ``routing.unlisted`` is an `Output` (None when
+    left out), never an AttributeError."""
+    import waba_webhooks
+
+    missing: dict[str, list[str]] = {}
+
+    def program() -> pulumi.Output[list[str]]:
+        urns = []
+        for kind in KINDS:
+            for door in (waba_webhooks, native):
+                resource = getattr(door, kind.name)(f"{door.__name__}-{kind.name}")
+                missing[f"{door.__name__}.{kind.name}"] = [
+                    name for name in kind.properties
+                    if not isinstance(getattr(resource, name, None), pulumi.Output)]
+                urns.append(resource.urn)
+        return pulumi.Output.all(*urns)
+
+    run_mocked(program)
+    assert len(missing) == 2 * len(KINDS)
+    assert missing == {name: [] for name in missing}

@@ -87,13 +87,8 @@ class _NativeResource(pulumi.CustomResource, Generic[A]):
         if unknown:
             raise TypeError(f"{kind.name} got unknown inputs {', '.join(unknown)}; its inputs "
                             f"are {', '.join(kind.inputs)}")
-        reading = opts is not None and opts.id is not None
-        props, opts = build_props(
-            args, opts, inputs,
-            # A read (`get`) resolves every property from what is live.
-            outputs=kind.properties if reading else
-            [name for name in kind.properties if name not in kind.inputs],
-            secrets=kind.secrets, importable=True)
+        props, opts = build_props(args, opts, inputs, outputs=kind.properties,
+                                  secrets=kind.secrets, importable=True)
         opts = pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(aliases=[_dynamic_alias(kind, resource_name, opts)]))
         super().__init__(kind.token, resource_name, props, opts)

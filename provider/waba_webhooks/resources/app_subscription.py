@@ -59,8 +59,6 @@ FIELDS = "fields"
 INCLUDE_VALUES = "include_values"
 REMOVE_ON_DESTROY = "remove_on_destroy"
 INPUTS = (CALLBACK_URL, VERIFY_TOKEN, FIELDS, INCLUDE_VALUES, ADOPT_EXISTING, REMOVE_ON_DESTROY)
-#: Outputs that report what the last read (or write) left at Meta.
-OUTPUTS = ("app_id", "active", "live_fields")
 #: Inputs whose change needs a Graph write (the others only change what the stack does).
 REMOTE_INPUTS = (CALLBACK_URL, VERIFY_TOKEN, FIELDS, INCLUDE_VALUES)
 
@@ -391,7 +389,7 @@ class AppWebhookSubscription(AppWebhookSubscriptionOutputs, pulumi.dynamic.Resou
             {CALLBACK_URL: callback_url, VERIFY_TOKEN: verify_token, FIELDS: fields,
              INCLUDE_VALUES: include_values, ADOPT_EXISTING: adopt_existing,
              REMOVE_ON_DESTROY: remove_on_destroy},
-            outputs=OUTPUTS,
+            outputs=KIND.properties,
             secrets=KIND.secrets,
         )
         super().__init__(AppWebhookSubscriptionRules(), resource_name, props, opts)

@@ -28,8 +28,6 @@ if TYPE_CHECKING:
     from ..graph import WebhookConfiguration
 
 PHONE_NUMBER_ID = "phone_number_id"
-#: Outputs that report what the read said about the fallbacks.
-FALLBACK_OUTPUTS = ("waba_callback_uri", "app_callback_uri", "effective_callback_uri")
 
 
 class PhoneCallbackOverrideRules(OverrideRules):
@@ -139,7 +137,7 @@ class PhoneCallbackOverride(PhoneCallbackOverrideOutputs, pulumi.dynamic.Resourc
             opts,
             {PHONE_NUMBER_ID: phone_number_id, CALLBACK_URI: callback_uri,
              VERIFY_TOKEN: verify_token, ADOPT_EXISTING: adopt_existing},
-            outputs=FALLBACK_OUTPUTS,
+            outputs=KIND.properties,
             secrets=KIND.secrets,
         )
         super().__init__(PhoneCallbackOverrideRules(), resource_name, props, opts)

@@ -138,7 +138,7 @@ class WabaCallbackOverride(WabaCallbackOverrideOutputs, pulumi.dynamic.Resource,
             opts,
             {WABA_ID: waba_id, CALLBACK_URI: callback_uri, VERIFY_TOKEN: verify_token,
              ADOPT_EXISTING: adopt_existing},
-            outputs=("app_id",),
+            outputs=KIND.properties,
             secrets=KIND.secrets,
         )
         super().__init__(WabaCallbackOverrideRules(), resource_name, props, opts)

@@ -91,8 +91,6 @@ INPUTS = (WABA_ID, CALLBACK_URI, PHONE_NUMBERS, VERIFY_TOKEN, VERIFY_TOKENS, UNL
 #: What an absent input means.
 EMPTY: dict[str, Any] = {PHONE_NUMBERS: {}, VERIFY_TOKENS: {}, UNLISTED: KEEP}
 NUMBERS_WITHOUT_OVERRIDE = "numbers_without_override"
-OUTPUTS = ("app_id", "app_callback_uri", "waba_callback_uri", "subscribed",
-           "unlisted_overrides", NUMBERS_WITHOUT_OVERRIDE)
 
 #: The rules Meta applies, in its words: phone override > WABA override > the app's URL.
 PHONE_RULE = "phone_number"
@@ -581,7 +579,7 @@ class WabaRouting(WabaRoutingOutputs, pulumi.dynamic.Resource, module="waba-webh
             {WABA_ID: waba_id, VERIFY_TOKEN: verify_token, CALLBACK_URI: callback_uri,
              PHONE_NUMBERS: phone_numbers, VERIFY_TOKENS: verify_tokens, UNLISTED: unlisted,
              ADOPT_EXISTING: adopt_existing},
-            outputs=(CALLBACK_URI, PHONE_NUMBERS, VERIFY_TOKEN, VERIFY_TOKENS, *OUTPUTS),
+            outputs=KIND.properties,
             secrets=KIND.secrets,
         )
         super().__init__(WabaRoutingRules(), resource_name, props, opts)

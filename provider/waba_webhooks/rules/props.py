@@ -21,8 +21,10 @@ def build_props(
     importable: bool = False,
 ) -> tuple[dict[str, Any], pulumi.ResourceOptions]:
     """Inputs from an ``Args`` dataclass and keywords (keywords win), the `secrets` (verify
-    tokens) wrapped as secrets and marked secret in outputs too, output-only properties
-    declared. Only `importable` (native) resources take the ``import_`` option."""
+    tokens) wrapped as secrets and marked secret in outputs too, and every other name of
+    `outputs` (a kind's properties) declared, so that each is an attribute of the resource
+    however its inputs came. Only `importable` (native) resources take the ``import_``
+    option."""
     if not importable and opts is not None and opts.import_ is not None:
         raise ImportNotSupportedError(
             "the import_ resource option cannot work for Pulumi dynamic resources: the engine "
