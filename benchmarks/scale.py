@@ -1,6 +1,9 @@
 """``python -m benchmarks scale``: one stack of N native `WabaRouting`s of 10 numbers each
 (default 1,000: 10,000 numbers) through the ``whatsapp`` plugin at 150 ms per Graph call, and
-the same table as ten shard stacks of N/10 run side by side, in the same run (issue 27).
+the same table as ten shard stacks of N/10 run side by side, in the same run (issue 27); then,
+unless ``--no-floor``, the native floor of the same shape (N no-op resources of
+`benchmarks.noop_plugin`, which call nothing): what the engine, the SDK and the framework alone
+take for a stack that size on this machine.
 
 Each configuration gets a fresh emulator holding the whole table with **Meta's own hourly call
 budget** (5,000 calls per hour per WABA with a registered number), so a run that spent a WABA's
@@ -29,6 +32,7 @@ from .stack import BENCH_DIR, PER_WABA, STEP_LABELS, BenchStack
 STEPS = ("create", "preview", "refresh", "destroy")
 RESULTS = BENCH_DIR / "results"
 PLUGIN = "pulumi-resource-whatsapp"
+FLOOR_KIND = "native-floor-routing"
 #: Issue 27's targets for the one stack of 10,000 numbers.
 TARGET_WALL_S = {"preview": 10.0, "refresh": 60.0}
 TARGET_RSS_MIB = 500 * 1000**2 / 1024**2  # 500 MB
@@ -43,6 +47,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="shard stacks side by side to compare with (default: 10; 0: none)")
     parser.add_argument("--latency-ms", type=float, default=150.0,
                         help="simulated Graph API latency per call (default: 150)")
+    parser.add_argument("--no-floor", action="store_true",
+                        help="skip the native floor's stack of the same shape")
     parser.add_argument("--json", type=Path, default=RESULTS / "scale.json")
     parser.add_argument("--md", type=Path, default=RESULTS / "scale.md")
     parser.add_argument("--render-only", action="store_true",
@@ -62,23 +68,31 @@ def budget(admin: Any) -> dict[str, Any]:
             "respected": top["calls"] < top["hourly_budget"]}
 
 
-def run_config(k: int, args: argparse.Namespace, home: Path, tmp: Path) -> dict[str, Any]:
+def run_config(k: int, args: argparse.Namespace, home: Path, tmp: Path, *,
+               floor: bool = False) -> dict[str, Any]:
     """Every step of one stack (k = 1) or of k shard stacks side by side, on a fresh emulator
-    with Meta's budget."""
-    from .__main__ import Graph, receiver
+    with Meta's budget; with `floor`, one stack of the native floor's no-op resources of the
+    same shape instead (no Graph call)."""
+    from . import noop_plugin
+    from .__main__ import Graph, bench_stack, receiver
     from .rss import PeakRss
     from .shards import CpuClock, measured
 
     numbers = args.wabas * PER_WABA
-    name = "one stack" if k == 1 else f"{k} shard stacks"
+    name = "native floor, one stack" if floor else "one stack" if k == 1 else f"{k} shard stacks"
     print(f"\n== {name}: {args.wabas} native WabaRoutings, {numbers} numbers, Graph latency "
           f"{args.latency_ms:g} ms, Meta's hourly budget", flush=True)
     hooks = receiver()
     graph = Graph(numbers, args.latency_ms, hooks, per_waba=PER_WABA, hourly_budget=None)
     stacks: list[BenchStack] = []
-    result: dict[str, Any] = {"k": k, "label": name, "steps": {}}
+    result: dict[str, Any] = {"k": k, "label": name, "floor": floor, "steps": {}}
+    plugin = f"pulumi-resource-{noop_plugin.PACKAGE}" if floor else PLUGIN
     try:
-        for i in range(1, k + 1):
+        if floor:
+            stack = bench_stack(FLOOR_KIND, tmp / "floor", home, {})
+            stack.configure(numbers, hooks.base_url, per_waba=PER_WABA)
+            stacks.append(stack)
+        for i in range(1, 0 if floor else k + 1):
             stack = BenchStack(tmp / f"k{k}-{i}", "native-routing", home, name=f"shard-{i}",
                                native=True)
             config = graph.config()
@@ -88,7 +102,7 @@ def run_config(k: int, args: argparse.Namespace, home: Path, tmp: Path) -> dict[
             stacks.append(stack)
         clock = CpuClock()
         for step in STEPS:
-            with PeakRss(PLUGIN) as rss:
+            with PeakRss(plugin) as rss:
                 row = measured(stacks, step, graph, clock)
             row["plugin_rss"] = rss.result()
             row["budget"] = budget(graph.admin)
@@ -159,6 +173,8 @@ def render(results: dict[str, Any]) -> str:
                 f"({row['plugin_rss']['sum_peak_mib']:.0f}) | {row['state_bytes_max']:,} B | "
                 f"{row['budget']['max_percent']} % | {row['failed']} |")
     for config in results["configs"]:
+        if config.get("floor"):
+            continue
         lines += ["", f"Issue 27's targets, {config['label']}:", "",
                   "| what | target | measured | met |", "| --- | --- | ---: | --- |"]
         lines += [f"| {what} | {target} | {value} | {'yes' if met else '**no**'} |"
@@ -184,8 +200,10 @@ def main(argv: list[str] | None = None) -> int:
     home = tmp / "pulumi-home"
     home.mkdir()
     try:
-        for k in [1] + ([args.shards] if args.shards > 1 else []):
-            results["configs"].append(run_config(k, args, home, tmp))
+        configs = [(1, False)] + ([(args.shards, False)] if args.shards > 1 else []) + (
+            [] if args.no_floor else [(1, True)])
+        for k, floor in configs:
+            results["configs"].append(run_config(k, args, home, tmp, floor=floor))
             args.json.write_text(json.dumps(results, indent=2))  # partial results too
     finally:
         if args.keep:

@@ -79,3 +79,25 @@ def test_targets_of_a_configuration():
                    "the plugin's peak RSS": False,
                    "Graph's hourly budget, busiest WABA": True,
                    "stacks that failed a step": False}
+
+
+def test_the_floor_is_shown_beside_the_stacks_and_judged_by_no_target():
+    def row(wall):
+        return {"wall_s": wall, "stack_wall_s": {"a": wall}, "graph_calls": 0,
+                "in_flight_max": 0, "cpu": {"stacks_s": 1.0},
+                "plugin_rss": {"peak_mib": 50.0, "sum_peak_mib": 50.0},
+                "state_bytes_max": 1000,
+                "budget": {"max_calls": 0, "hourly_budget": 5000, "max_percent": 0,
+                           "respected": True},
+                "failed": 0}
+    steps = {step: row(12.0) for step in scale.STEPS}
+    results = {"wabas": 10, "shards": 2, "latency_ms": 150, "command": "python -m benchmarks "
+               "scale", "started": "now",
+               "machine": {"loadavg_start": [0.1], "nproc": 2, "pulumi_cli": "v3"},
+               "configs": [{"k": 1, "label": "one stack", "floor": False, "steps": steps},
+                           {"k": 1, "label": "native floor, one stack", "floor": True,
+                            "steps": steps}]}
+    text = scale.render(results)
+    assert "| native floor, one stack | preview (no change) | 12.0 |" in text
+    assert "targets, one stack" in text
+    assert "targets, native floor" not in text
