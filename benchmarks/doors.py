@@ -29,6 +29,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from .cpu_split import ROLES, CpuByRole
 from .stack import BENCH_DIR, PER_WABA, STEP_LABELS, STEPS, BenchStack
 
 #: The stacks, in table order.
@@ -129,10 +130,13 @@ def run_pass(latency_ms: float, args: argparse.Namespace, home: Path,
                 order = kinds[rep % len(kinds):] + kinds[:rep % len(kinds)]
                 for step in STEPS:
                     for kind in order:
-                        result = measured_step(stacks[kind], step, graphs[kind],
-                                               ALL_KINDS[kind].type_suffix, args.parallel)
+                        with CpuByRole() as split:
+                            result = measured_step(stacks[kind], step, graphs[kind],
+                                                   ALL_KINDS[kind].type_suffix, args.parallel)
                         run = {key: result[key] for key in ("cpu_s", "wall_s", "summary",
                                                             "in_flight_max")}
+                        run.update({f"cpu_{name}_s": seconds
+                                    for name, seconds in split.result().items()})
                         run["graph_calls"] = result["graph"]["total"]
                         run["state_bytes"] = result["state"].get("export_bytes", 0)
                         runs[kind][step].append(run)
@@ -165,7 +169,7 @@ def marginal(pass_: dict[str, Any], kind: str, step: str, key: str) -> float | N
     of the medians at the two sizes over the resources between them."""
     sizes = sorted(pass_["sizes"], key=int)
     small, large = (pass_["sizes"][s].get(kind, {}).get(step) for s in sizes)
-    if not small or not large:
+    if not small or not large or key not in small[0] or key not in large[0]:
         return None
     return (medians(large, key) - medians(small, key)) / (int(sizes[1]) - int(sizes[0]))
 
@@ -195,6 +199,35 @@ def table(pass_: dict[str, Any], key: str) -> dict[str, dict[str, dict[str, Any]
                 cell["ratio_to_dynamic"] = round(cell["per_resource_ms"] / dynamic, 2)
         rows[step] = row
     return rows
+
+
+#: The steps whose CPU `by_role` splits: those that call no Graph API.
+SPLIT_STEPS = ("preview", "update")
+
+
+def by_role(pass_: dict[str, Any] | None) -> list[str]:
+    """Markdown lines: the marginal CPU per resource of the no-change steps, split by process
+    (`benchmarks.cpu_split`), for each stack; none for runs made before the split."""
+    if not pass_:
+        return []
+    sizes = sorted(pass_["sizes"], key=int)
+    kinds = [k for k in KINDS if k in pass_["sizes"][sizes[0]]]
+    lines = ["## CPU per resource by process, no-change steps", "",
+             "Marginal ms per resource, as above, of the engine (the pulumi CLI and its language "
+             "host), the program, the provider (ours, the SDK's dynamic provider or a floor's) "
+             "and the rest, sampled from /proc every 0.1 s (a little below the exact totals "
+             "above).", "",
+             "| step | stack | " + " | ".join(ROLES) + " |",
+             "| --- | --- | " + " | ".join("---:" for _ in ROLES) + " |"]
+    for step in SPLIT_STEPS:
+        for kind in kinds:
+            cells = [marginal(pass_, kind, step, f"cpu_{name}_s") for name in ROLES]
+            if any(cell is None for cell in cells):
+                return []
+            lines.append(f"| {STEP_LABELS[step]} | {LABELS[kind]} | "
+                         + " | ".join(f"{cell * 1000:.1f}" for cell in cells if cell is not None)
+                         + " |")
+    return [*lines, ""]
 
 
 def verdicts(cpu: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -262,6 +295,7 @@ def render(results: dict[str, Any]) -> str:
         lines.append("")
     lines += ["A ratio is left out where the floor's marginal cost is not positive: at sizes this "
               "close, or on a loaded machine, the noise is larger than the difference.", ""]
+    lines += by_role(results["passes"].get("cpu"))
     if "cpu" in results["passes"]:
         found = verdicts(table(results["passes"]["cpu"], "cpu_s"))
         if found:

@@ -59,3 +59,43 @@ def test_sizes_and_kinds_are_checked_before_a_run():
         doors.parse_args(["--sizes", "5"])
     with pytest.raises(SystemExit, match="unknown nope"):
         doors.selected("routing,nope")
+
+
+def test_the_no_change_steps_are_split_by_process_when_the_runs_have_it():
+    pass_ = _pass({"native-routing": (2.0, 2.6), "native-floor-routing": (1.0, 1.2)})
+    assert doors.by_role(pass_) == []  # a run made before the split
+    for size, program in (("10", 1.0), ("30", 1.4)):
+        for runs in pass_["sizes"][size].values():
+            for run in runs["preview"] + runs["update"]:
+                run.update(cpu_engine_s=0.5, cpu_program_s=program, cpu_provider_s=0.3,
+                           cpu_other_s=0.1)
+    lines = doors.by_role(pass_)
+    assert "| preview (no change) | native WabaRouting | 0.0 | 20.0 | 0.0 | 0.0 |" in lines
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["/opt/pulumi/bin/pulumi", "preview", "--stack", "bench"], "engine"),
+    (["/opt/pulumi/bin/pulumi-language-python", "127.0.0.1:1"], "engine"),
+    (["/v/bin/python", "-u", "/opt/pulumi/bin/pulumi-language-python-exec", "--project"],
+     "program"),
+    (["/v/bin/python", "/v/bin/pulumi-resource-whatsapp"], "provider"),
+    (["/v/bin/python3", "-u", "-m", "pulumi.dynamic", "127.0.0.1:1"], "provider"),
+    (["/v/bin/python", "-c", "import importlib.metadata"], "other"),
+])
+def test_each_process_of_a_step_has_its_role(argv, expected):
+    from benchmarks.cpu_split import role
+
+    assert role(argv) == expected
+
+
+def test_the_split_counts_the_processes_started_under_it():
+    import subprocess
+    import sys
+
+    from benchmarks.cpu_split import CpuByRole
+
+    with CpuByRole() as split:
+        subprocess.run([sys.executable, "-c", "sum(range(20_000_000))"], check=True)
+    seconds = split.result()
+    assert seconds["other"] > 0.05
+    assert seconds["engine"] == seconds["program"] == seconds["provider"] == 0
