@@ -308,6 +308,54 @@ def test_connections_are_reused_across_calls_and_threads():
     assert len(set(_KeepAliveHandler.ports)) <= 4, "a new connection per call"
 
 
+class _ProxyHandler(_KeepAliveHandler):
+    """A forward proxy that answers every GET itself (like GET /app), recording the URL asked
+    for: a client sends a proxy the whole URL."""
+
+    urls: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.urls.append(self.path)
+        super().do_GET()
+
+
+@pytest.mark.parametrize("name", ["http_proxy", "HTTP_PROXY"])
+def test_the_environments_proxy_is_used_unless_no_proxy_names_the_host(emulator, monkeypatch,
+                                                                       name):
+    """The client reads the environment's proxy settings once, not at every call, and still
+    follows them: calls go through the proxy, and straight to Graph when ``NO_PROXY`` names
+    its host."""
+    for variable in ("http_proxy", "HTTP_PROXY", "no_proxy", "NO_PROXY", "all_proxy",
+                     "ALL_PROXY"):
+        monkeypatch.delenv(variable, raising=False)
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _ProxyHandler)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv(name, f"http://127.0.0.1:{proxy.server_port}")
+        proxied = GraphClient(Settings(access_token=emulator.token, graph_url=emulator.url))
+        assert proxied.app_id() == "670843887433847"  # the proxy's answer
+        assert _ProxyHandler.urls == [
+            f"{emulator.url}/{proxied.settings.api_version}/app?fields=id"]
+        assert emulator.admin.counts()["total"] == 0
+
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        direct = GraphClient(Settings(access_token=emulator.token, graph_url=emulator.url))
+        assert direct.app_id() == emulator.app_id
+        assert len(_ProxyHandler.urls) == 1
+    finally:
+        _ProxyHandler.urls.clear()
+        proxy.shutdown()
+        proxy.server_close()
+
+
+def test_the_environments_ca_bundle_is_used(monkeypatch, tmp_path):
+    bundle = tmp_path / "ca.pem"
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    client = GraphClient(Settings(access_token="t", graph_url="https://graph.example"))
+    assert client._session.verify == str(bundle)
+
+
 def test_client_requests_match_metas_openapi(client, emulator, callback_receiver, openapi):
     seen = []
     client._session.hooks["response"].append(lambda r, *a, **k: seen.append(r))

@@ -342,7 +342,8 @@ class GraphClient:
         if session is None:
             with self._session_lock:
                 if self._made_session is None:
-                    self._made_session = _new_session(self.settings.calls_in_flight)
+                    self._made_session = _new_session(self.settings.calls_in_flight,
+                                                      self.settings.graph_url)
                 session = self._made_session
         return session
 
@@ -410,11 +411,21 @@ class GraphClient:
         raise error
 
 
-def _new_session(calls_in_flight: int) -> requests.Session:
+def _new_session(calls_in_flight: int, graph_url: str) -> requests.Session:
+    import os
+
     import requests
     from requests.adapters import HTTPAdapter
+    from requests.utils import get_environ_proxies
 
     session = requests.Session()
+    # What requests reads from the environment at every call (proxies, the CA bundle, ~/.netrc:
+    # about 0.7 ms of CPU a call, most of a call's cost to the plugin), read once: every call
+    # goes to `graph_url`. A .netrc entry is never used: our token is the authorization.
+    session.trust_env = False
+    session.proxies.update(get_environ_proxies(graph_url))
+    session.verify = (os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+                      or True)
     # A warm connection for every call the process can have in flight (`Settings.
     # calls_in_flight`): a smaller pool would drop, and later reopen, the connections over.
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=calls_in_flight, max_retries=0)
