@@ -16,6 +16,7 @@ stacks), ``profile`` (each step through the plugin, both sides) and ``discover``
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import importlib.metadata
 import json
@@ -277,12 +278,17 @@ def _delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
 
 
 def measured_step(stack: BenchStack, step: str, graph: Graph, type_suffix: str,
-                  parallel: int | None) -> dict[str, Any]:
-    """Run one step; the emulator's counters before/after give its Graph calls."""
+                  parallel: int | None, *, split: bool = False) -> dict[str, Any]:
+    """Run one step; the emulator's counters before/after give its Graph calls. With
+    `split`, also the step's CPU by process role (`benchmarks.cpu_split`), over the step
+    alone (not the state export after it)."""
+    from .cpu_split import CpuByRole
+
     before = graph.admin.counts()
     graph.meter.reset()
     cpu_before = children_cpu_s()
-    run = stack.run(step, parallel)
+    with CpuByRole() if split else contextlib.nullcontext() as by_role:
+        run = stack.run(step, parallel)
     cpu = children_cpu_s() - cpu_before
     meter = graph.meter.snapshot()
     calls = _delta(before, graph.admin.counts())
@@ -292,6 +298,8 @@ def measured_step(stack: BenchStack, step: str, graph: Graph, type_suffix: str,
               "cpu_s": round(cpu, 3), "state": state}
     if "timeline" in meter:
         result["timeline"] = meter["timeline"]
+    if by_role is not None:
+        result["cpu_by_role"] = by_role.result()
     return result
 
 

@@ -71,6 +71,8 @@ def test_the_no_change_steps_are_split_by_process_when_the_runs_have_it():
                            cpu_other_s=0.1)
     lines = doors.by_role(pass_)
     assert "| preview (no change) | native WabaRouting | 0.0 | 20.0 | 0.0 | 0.0 |" in lines
+    assert "stack export" not in "\n".join(lines)
+    assert "stack export" in "\n".join(doors.by_role(pass_, step_only=False))
 
 
 @pytest.mark.parametrize(("argv", "expected"), [
