@@ -80,7 +80,8 @@ def run_config(k: int, args: argparse.Namespace, home: Path, tmp: Path, *,
 
     numbers = args.wabas * PER_WABA
     name = "native floor, one stack" if floor else "one stack" if k == 1 else f"{k} shard stacks"
-    print(f"\n== {name}: {args.wabas} native WabaRoutings, {numbers} numbers, Graph latency "
+    what = "no-op resources of a WabaRouting's shape" if floor else "native WabaRoutings"
+    print(f"\n== {name}: {args.wabas} {what}, {numbers} numbers, Graph latency "
           f"{args.latency_ms:g} ms, Meta's hourly budget", flush=True)
     hooks = receiver()
     graph = Graph(numbers, args.latency_ms, hooks, per_waba=PER_WABA, hourly_budget=None)
