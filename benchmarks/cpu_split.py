@@ -74,6 +74,8 @@ class CpuByRole:
                 found[int(name)] = read[1]
         mine: dict[int, float] = {}
         for pid, cpu in found.items():
+            if pid == self._root:  # this process (the emulator, the receiver) is not the step's
+                continue
             current, chain = pid, []
             while current not in (self._root, 0, 1) and current not in self._foreign:
                 chain.append(current)

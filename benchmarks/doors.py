@@ -218,10 +218,11 @@ def by_role(pass_: dict[str, Any] | None, step_only: bool = True) -> list[str]:
              "host), the program, the provider (ours, the SDK's dynamic provider or a floor's) "
              "and the rest, sampled from /proc every 0.1 s (a little below the exact totals "
              "above)." + ("" if step_only else
-                          " In this run the split's window also held the `pulumi stack export` "
-                          "that follows each step (to measure the state): it is counted in "
-                          "engine or other, and grows with the state, so those two columns are "
-                          "above the step's own."), "",
+                          " In this run the split also counted the `pulumi stack export` that "
+                          "follows each step (to measure the state) under engine, and this "
+                          "benchmark's own process (the emulator answering Graph, the webhook "
+                          "receiver) under other: read engine as the step's and the export's, "
+                          "and other as not the step's."), "",
              "| step | stack | " + " | ".join(ROLES) + " |",
              "| --- | --- | " + " | ".join("---:" for _ in ROLES) + " |"]
     for step in SPLIT_STEPS:

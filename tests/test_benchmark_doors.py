@@ -101,3 +101,12 @@ def test_the_split_counts_the_processes_started_under_it():
     seconds = split.result()
     assert seconds["other"] > 0.05
     assert seconds["engine"] == seconds["program"] == seconds["provider"] == 0
+
+
+def test_the_split_leaves_out_the_benchmarks_own_process():
+    """The emulator runs in the benchmark's process: its CPU is not the step's."""
+    from benchmarks.cpu_split import CpuByRole
+
+    with CpuByRole() as split:
+        sum(range(20_000_000))  # this process's own work
+    assert sum(split.result().values()) < 0.05
