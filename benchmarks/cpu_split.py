@@ -12,10 +12,9 @@ benchmark keeps as its figure: the split says which process the cost is in, not 
 from __future__ import annotations
 
 import os
-import threading
 from typing import Any
 
-from .rss import PROC, _cmdline
+from .rss import PROC, Sampler, _cmdline
 
 ROLES = ("engine", "program", "provider", "other")
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -45,13 +44,12 @@ def _stat(pid: str) -> tuple[int, float] | None:
     return int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICKS
 
 
-class CpuByRole:
+class CpuByRole(Sampler):
     """While running (a context manager), samples the CPU of every process under this one;
     `result()` sums it by `role`."""
 
     def __init__(self, interval_s: float = 0.1) -> None:
-        self._root = os.getpid()
-        self.interval_s = interval_s
+        super().__init__(interval_s, "cpu-by-role")
         self._cpu: dict[int, float] = {}
         self._roles: dict[int, str] = {}
         self._before: dict[int, float] = {}
@@ -59,8 +57,6 @@ class CpuByRole:
         # tree's and the new ones' stat files (reading them all took 4 ms a sample).
         self._foreign: set[int] = set()
         self._parents: dict[int, int] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True, name="cpu-by-role")
 
     def _tree(self) -> dict[int, float]:
         """CPU seconds of every process under this one, now."""
@@ -93,18 +89,8 @@ class CpuByRole:
             if self._roles.get(pid, "other") == "other":
                 self._roles[pid] = role(_cmdline(str(pid)))
 
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            self.sample()
-
-    def __enter__(self) -> CpuByRole:
-        self._before = self._tree()  # processes already running (the emulator's none)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
+    def first(self) -> None:
+        self._before = self._tree()  # processes already running, counted from here
 
     def result(self) -> dict[str, Any]:
         """Seconds of CPU per role during the run."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 PROC = Path("/proc")
 
@@ -55,20 +55,48 @@ def _descends_from(pid: str, root: int) -> bool:
     return False
 
 
-class PeakRss:
+class Sampler:
+    """A context manager that calls `sample` every ``interval_s`` on a thread while it runs,
+    `first` when it starts and `sample` once more when it ends."""
+
+    def __init__(self, interval_s: float, name: str) -> None:
+        self._root = os.getpid()
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True, name=name)
+
+    def sample(self) -> None:
+        raise NotImplementedError
+
+    def first(self) -> None:
+        self.sample()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.sample()
+
+    def __enter__(self) -> Self:
+        self.first()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+
+
+class PeakRss(Sampler):
     """While running (a context manager), samples every process of this one's tree whose
     command's first or second word ends with ``executable`` (a console script runs as
     ``python <script>``)."""
 
     def __init__(self, executable: str, interval_s: float = 0.5) -> None:
-        self._root = os.getpid()
+        super().__init__(interval_s, "peak-rss")
         self.executable = executable
-        self.interval_s = interval_s
         self._seen: dict[str, bool] = {}
         self._peak_kib: dict[str, int] = {}
         self._sum_kib = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True, name="peak-rss")
 
     def _matches(self, pid: str) -> bool:
         # Only a match is remembered: between its fork and its exec a new process still shows
@@ -88,19 +116,6 @@ class PeakRss:
                     self._peak_kib[pid] = max(self._peak_kib.get(pid, 0), peak)
                 total += now
         self._sum_kib = max(self._sum_kib, total)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            self.sample()
-
-    def __enter__(self) -> PeakRss:
-        self.sample()
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
     def result(self) -> dict[str, Any]:
         """The largest peak of one process, the largest sum of all at one sample (MiB), and
