@@ -39,6 +39,7 @@ from waba_webhooks.emulator.fixtures import DEFAULT_APP_ID, DEFAULT_TOKEN, gener
 from waba_webhooks.emulator.receiver import WebhookReceiver
 
 from . import client, deps, profiling, report
+from .cpu_split import CpuByRole
 from .meter import ConcurrencyMeter
 from .stack import PER_WABA, REPO, STEP_LABELS, STEPS, VERIFY_TOKEN, BenchStack, state_size
 from .targets import evaluate, routing_targets
@@ -282,8 +283,6 @@ def measured_step(stack: BenchStack, step: str, graph: Graph, type_suffix: str,
     """Run one step; the emulator's counters before/after give its Graph calls. With
     `split`, also the step's CPU by process role (`benchmarks.cpu_split`), over the step
     alone (not the state export after it)."""
-    from .cpu_split import CpuByRole
-
     before = graph.admin.counts()
     graph.meter.reset()
     cpu_before = children_cpu_s()

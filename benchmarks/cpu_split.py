@@ -14,10 +14,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .rss import PROC, Sampler, _cmdline
+from .rss import PROC, Sampler, _cmdline, _stat
 
 ROLES = ("engine", "program", "provider", "other")
-_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def role(argv: list[str]) -> str:
@@ -31,17 +30,6 @@ def role(argv: list[str]) -> str:
     if head == "pulumi" or head.startswith("pulumi-language-"):
         return "engine"
     return "other"
-
-
-def _stat(pid: str) -> tuple[int, float] | None:
-    """(parent pid, CPU seconds) of a process; None when it is gone."""
-    try:
-        stat = (PROC / pid / "stat").read_text()
-    except OSError:
-        return None
-    # "pid (comm) state ppid ... utime stime ...": comm may hold spaces and parentheses.
-    fields = stat.rsplit(")", 1)[1].split()
-    return int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICKS
 
 
 class CpuByRole(Sampler):
@@ -78,7 +66,7 @@ class CpuByRole(Sampler):
                 current = self._parents.get(current, 0)
             if current == self._root:
                 mine[pid] = cpu
-            elif current in (0, 1) or current in self._foreign:
+            else:  # it ended at init or at a process known not to be under this one
                 self._foreign.update(chain)
         return mine
 

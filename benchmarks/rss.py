@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Self
 
 PROC = Path("/proc")
+_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _cmdline(pid: str) -> list[str]:
@@ -37,6 +38,17 @@ def _hwm_kib(pid: str) -> tuple[int, int]:
     return peak, now
 
 
+def _stat(pid: str) -> tuple[int, float] | None:
+    """(parent pid, CPU seconds: user + system) of a process; None when it is gone."""
+    try:
+        stat = (PROC / pid / "stat").read_text()
+    except OSError:
+        return None
+    # "pid (comm) state ppid ... utime stime ...": comm may hold spaces and parentheses.
+    fields = stat.rsplit(")", 1)[1].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICKS
+
+
 def _descends_from(pid: str, root: int) -> bool:
     """Whether process ``pid`` is ``root`` or one of its descendants (on a shared machine,
     other people's runs start the same plugin)."""
@@ -46,12 +58,10 @@ def _descends_from(pid: str, root: int) -> bool:
             return True
         if current <= 1:
             return False
-        try:
-            stat = (PROC / str(current) / "stat").read_text()
-        except OSError:
+        read = _stat(str(current))
+        if read is None:
             return False
-        # "pid (comm) state ppid ...": comm may hold spaces and parentheses.
-        current = int(stat.rsplit(")", 1)[1].split()[1])
+        current = read[0]
     return False
 
 

@@ -93,14 +93,15 @@ def run_config(k: int, args: argparse.Namespace, home: Path, tmp: Path, *,
             stack = bench_stack(FLOOR_KIND, tmp / "floor", home, {})
             stack.configure(numbers, hooks.base_url, per_waba=PER_WABA)
             stacks.append(stack)
-        for i in range(1, 0 if floor else k + 1):
-            stack = BenchStack(tmp / f"k{k}-{i}", "native-routing", home, name=f"shard-{i}",
-                               native=True)
-            config = graph.config()
-            if k > 1:
-                config["waba-webhooks:shard"] = (f"{i}/{k}", False)
-            stack.configure(numbers, hooks.base_url, config, per_waba=PER_WABA)
-            stacks.append(stack)
+        else:
+            for i in range(1, k + 1):
+                stack = BenchStack(tmp / f"k{k}-{i}", "native-routing", home,
+                                   name=f"shard-{i}", native=True)
+                config = graph.config()
+                if k > 1:
+                    config["waba-webhooks:shard"] = (f"{i}/{k}", False)
+                stack.configure(numbers, hooks.base_url, config, per_waba=PER_WABA)
+                stacks.append(stack)
         clock = CpuClock()
         for step in STEPS:
             with PeakRss(plugin) as rss:

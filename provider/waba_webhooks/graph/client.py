@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import threading
 from collections.abc import Mapping, Sequence
@@ -412,8 +413,6 @@ class GraphClient:
 
 
 def _new_session(calls_in_flight: int, graph_url: str) -> requests.Session:
-    import os
-
     import requests
     from requests.adapters import HTTPAdapter
     from requests.utils import get_environ_proxies
