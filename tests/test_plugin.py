@@ -251,6 +251,29 @@ def test_waba_routing_diff_has_a_line_per_number(plugin, emulator, callback_rece
     assert [f.property for f in bad.failures] == [f"phoneNumbers['{numbers[0]}']"]
 
 
+def test_a_secret_output_that_is_none_is_left_out(plugin, emulator, callback_receiver):
+    """A `WabaRouting` without ``verifyTokens`` returns none (the engine would store a secret
+    null, a ciphertext of nothing, for each); one that declares them gets them back secret."""
+    waba = emulator.waba_ids[0]
+    number = next(p for p in emulator.routable_phone_ids if emulator.waba_of(p) == waba)
+    u = urn("WabaRouting")
+    news = {"wabaId": waba, "verifyToken": callback_receiver.verify_token,
+            "phoneNumbers": {number: callback_receiver.url}}
+    created = plugin.stub.Create(provider_pb2.CreateRequest(
+        urn=u, properties=struct(news, secrets=("verifyToken",))))
+    outputs = values(created.properties)
+    assert "verifyTokens" not in outputs
+    assert outputs["callbackUri"] is None, "a None that is no secret is still returned"
+    assert "verifyToken" in secret_keys(created.properties)
+
+    declared = {**news, "verifyTokens": {number: callback_receiver.verify_token}}
+    updated = plugin.stub.Update(provider_pb2.UpdateRequest(
+        id=waba, urn=u, olds=created.properties,
+        news=struct(declared, secrets=("verifyToken", "verifyTokens"))))
+    assert values(updated.properties)["verifyTokens"] == declared["verifyTokens"]
+    assert {"verifyToken", "verifyTokens"} <= secret_keys(updated.properties)
+
+
 def test_two_instances_use_their_own_tokens(emulator, callback_receiver):
     """Two provider processes (two apps) each act with their own token."""
     other_token = next(app["access_tokens"][0] for app in emulator.admin.state()["apps"]

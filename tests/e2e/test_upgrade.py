@@ -7,26 +7,35 @@ the last one before the package was grouped into ``resources/``, ``graph/`` and 
 what they share left ``resources/`` (`BEFORE_RULES`: ``waba_webhooks.resources.phone`` and
 ``PhoneCallbackOverrideProvider``...). The code of this checkout then refreshes, updates and
 destroys it with the real CLI: no error, and no Graph write but the ones each step asks for.
+
+A native stack is upgraded the same way: a YAML program's `WabaRouting` created by the plugin
+of the last commit whose outputs held a secret null for every absent secret output
+(`BEFORE_NO_SECRET_NULL`), then refreshed, previewed and destroyed by this checkout's plugin.
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import json
 import re
 import shutil
 import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import PROGRAM, REPO, E2EStack, changes
+from tests.e2e.conftest import PLUGIN_DIR, PROGRAM, REPO, E2EStack, changes
 
 #: The last landed commit before the grouping (the stacks users have were made by it).
 BEFORE_GROUPING = "c3d4838e82679f3cc89ae0013e6423cdaad50e64"
 #: The last landed commit before the rule classes were renamed and rules/, tables/ made.
 BEFORE_RULES = "5e202ffcc60225fae522be1c2833489fce23a254"
+#: The last commit whose plugin returned a secret output that is None (a `WabaRouting`'s
+#: ``verifyTokens`` when none are declared), which the engine stored as a ciphertext of null.
+BEFORE_NO_SECRET_NULL = "5e075928ce20e59b66996c97a48bd3b3c5191fa9"
 #: Resource name -> what its pickled provider names in a state of this checkout's code.
 NOW = {"waba": (b"waba_webhooks.resources.waba\x94", b"WabaCallbackOverrideRules"),
        "phone": (b"waba_webhooks.resources.phone\x94", b"PhoneCallbackOverrideRules"),
@@ -60,6 +69,18 @@ def earlier_release(into: Path, commit: str) -> Path:
                     f"history (a full clone, not a shallow one): {error.stderr.decode()}")
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(into, filter="data")
+    return into
+
+
+def plugin_of(old: Path, into: Path) -> Path:
+    """A folder holding a ``pulumi-resource-whatsapp`` that runs the plugin of the package
+    under ``old`` (from `earlier_release`) with this virtualenv's dependencies."""
+    into.mkdir()
+    script = into / "pulumi-resource-whatsapp"
+    script.write_text(f"#!/bin/sh\nPYTHONPATH={old / 'provider'} exec {sys.executable} -c "
+                      "'import sys; from waba_webhooks.plugin.main import main; sys.exit(main())'"
+                      ' "$@"\n')
+    script.chmod(0o755)
     return into
 
 
@@ -155,3 +176,55 @@ def test_a_stack_made_by_an_earlier_release_is_refreshed_updated_and_destroyed(
     current.export()
     assert current.leaked(emulator.token, callback_receiver.verify_token) == []
     assert earlier.leaked(emulator.token, callback_receiver.verify_token) == []
+
+
+def _routing_program(plugin_dir: Path, waba: str, number: str, url: str) -> str:
+    """A Pulumi YAML program (JSON is YAML) of one `WabaRouting`, run by the plugin in
+    ``plugin_dir``."""
+    return json.dumps({
+        "name": "e2e", "runtime": "yaml",
+        "plugins": {"providers": [{"name": "whatsapp", "path": str(plugin_dir)}]},
+        "config": {"e2e:verifyToken": {"type": "string", "secret": True}},
+        "resources": {"routing": {"type": "whatsapp:WabaRouting", "properties": {
+            "wabaId": waba, "verifyToken": "${e2e:verifyToken}", "callbackUri": url,
+            "phoneNumbers": {number: url + "/number"}}}},
+    }, indent=2)
+
+
+@pytest.mark.e2e
+def test_a_native_stack_made_by_an_earlier_plugin_is_refreshed_and_destroyed(
+        engine, tmp_path, emulator, callback_receiver, pulumi_home):
+    """Its state holds a ciphertext of null for ``verifyTokens``; this checkout's plugin reads
+    it with no change and no Graph write, and its refresh records the output as left out."""
+    old_plugin = plugin_of(earlier_release(tmp_path / "old", BEFORE_NO_SECRET_NULL),
+                           tmp_path / "old-plugin")
+    waba = next(w for w in emulator.waba_ids if emulator.is_subscribed(w)
+                and any(emulator.waba_of(p) == w for p in emulator.routable_phone_ids))
+    number = next(p for p in emulator.routable_phone_ids if emulator.waba_of(p) == waba)
+    url = callback_receiver.url_for("routing")
+    project = tmp_path / "stack" / "project"
+    project.mkdir(parents=True)
+
+    def routing_outputs(stack: E2EStack) -> dict:
+        return next(r for r in stack.deployment()["resources"]
+                    if r["type"] == "whatsapp:index:WabaRouting")["outputs"]
+
+    (project / "Pulumi.yaml").write_text(_routing_program(old_plugin, waba, number, url))
+    stack = E2EStack(tmp_path / "stack", emulator, pulumi_home, callback_receiver.verify_token)
+    assert changes(stack.up().summary.resource_changes) == {"create": 2}  # and the stack
+    assert "ciphertext" in routing_outputs(stack)["verifyTokens"], \
+        "the earlier plugin did not store the secret null this test upgrades from"
+
+    (project / "Pulumi.yaml").write_text(_routing_program(PLUGIN_DIR, waba, number, url))
+    before = writes(emulator)
+    assert changes(stack.refresh().summary.resource_changes) == {}
+    assert "verifyTokens" not in routing_outputs(stack)
+    assert changes(stack.preview().change_summary) == {}
+    assert changes(stack.up().summary.resource_changes) == {}
+    assert writes(emulator) == before, "refresh, preview or up wrote to the Graph API"
+    assert emulator.phone_override(number) == url + "/number"
+
+    assert changes(stack.destroy().summary.resource_changes) == {"delete": 2}
+    assert emulator.phone_override(number) is None and emulator.waba_override(waba) is None
+    stack.export()
+    assert stack.leaked(emulator.token, callback_receiver.verify_token) == []

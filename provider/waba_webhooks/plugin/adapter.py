@@ -304,8 +304,13 @@ def _wire_props(kind: Kind, props: Mapping[str, Any],
 
 def _outputs(kind: Kind, outs: Mapping[str, Any], secrets: set[str]) -> dict[str, PropertyValue]:
     """A resource's outputs on the wire, with those the kind computes from the others
-    (`Kind.computed`: a `WabaRouting`'s ``effective``)."""
-    return _wire_props(kind, kind.with_computed(outs), secrets)
+    (`Kind.computed`: a `WabaRouting`'s ``effective``). A secret output that is None is left
+    out, as the Python SDK leaves out every None: the engine would make it a secret (the SDKs
+    list the kind's secrets as additional secret outputs) and store a ciphertext of nothing
+    in every checkpoint."""
+    present = {name: value for name, value in kind.with_computed(outs).items()
+               if value is not None or name not in kind.secrets}
+    return _wire_props(kind, present, secrets)
 
 
 def _settings(args: Mapping[str, Any]) -> config.Settings:
