@@ -210,10 +210,11 @@ class E2EStack:
         return text
 
 
-def local_plugin() -> dict[str, Any]:
-    """The Pulumi.yaml entry that points the engine at the native plugin of this checkout, as
-    the docs tell an infra repo to (no download, no warning about a plugin from $PATH)."""
-    return {"plugins": {"providers": [{"name": "whatsapp", "path": str(PLUGIN_DIR)}]}}
+def local_plugin(folder: Path = PLUGIN_DIR) -> dict[str, Any]:
+    """The Pulumi.yaml entry that points the engine at the native plugin in ``folder`` (by
+    default this checkout's), as the docs tell an infra repo to (no download, no warning about
+    a plugin from $PATH)."""
+    return {"plugins": {"providers": [{"name": "whatsapp", "path": str(folder)}]}}
 
 
 def declare_all(stack: E2EStack, fixture: dict, receiver, suffix: str = "") -> dict[str, str]:

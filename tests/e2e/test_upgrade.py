@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import PLUGIN_DIR, PROGRAM, REPO, E2EStack, changes
+from tests.e2e.conftest import PROGRAM, REPO, E2EStack, changes, local_plugin
 
 #: The last landed commit before the grouping (the stacks users have were made by it).
 BEFORE_GROUPING = "c3d4838e82679f3cc89ae0013e6423cdaad50e64"
@@ -178,12 +178,11 @@ def test_a_stack_made_by_an_earlier_release_is_refreshed_updated_and_destroyed(
     assert earlier.leaked(emulator.token, callback_receiver.verify_token) == []
 
 
-def _routing_program(plugin_dir: Path, waba: str, number: str, url: str) -> str:
-    """A Pulumi YAML program (JSON is YAML) of one `WabaRouting`, run by the plugin in
-    ``plugin_dir``."""
+def _routing_program(plugin: dict, waba: str, number: str, url: str) -> str:
+    """A Pulumi YAML program (JSON is YAML) of one `WabaRouting`, run by ``plugin`` (a
+    `local_plugin` entry)."""
     return json.dumps({
-        "name": "e2e", "runtime": "yaml",
-        "plugins": {"providers": [{"name": "whatsapp", "path": str(plugin_dir)}]},
+        "name": "e2e", "runtime": "yaml", **plugin,
         "config": {"e2e:verifyToken": {"type": "string", "secret": True}},
         "resources": {"routing": {"type": "whatsapp:WabaRouting", "properties": {
             "wabaId": waba, "verifyToken": "${e2e:verifyToken}", "callbackUri": url,
@@ -209,13 +208,14 @@ def test_a_native_stack_made_by_an_earlier_plugin_is_refreshed_and_destroyed(
         return next(r for r in stack.deployment()["resources"]
                     if r["type"] == "whatsapp:index:WabaRouting")["outputs"]
 
-    (project / "Pulumi.yaml").write_text(_routing_program(old_plugin, waba, number, url))
+    earlier = local_plugin(old_plugin)
+    (project / "Pulumi.yaml").write_text(_routing_program(earlier, waba, number, url))
     stack = E2EStack(tmp_path / "stack", emulator, pulumi_home, callback_receiver.verify_token)
     assert changes(stack.up().summary.resource_changes) == {"create": 2}  # and the stack
     assert "ciphertext" in routing_outputs(stack)["verifyTokens"], \
         "the earlier plugin did not store the secret null this test upgrades from"
 
-    (project / "Pulumi.yaml").write_text(_routing_program(PLUGIN_DIR, waba, number, url))
+    (project / "Pulumi.yaml").write_text(_routing_program(local_plugin(), waba, number, url))
     before = writes(emulator)
     assert changes(stack.refresh().summary.resource_changes) == {}
     assert "verifyTokens" not in routing_outputs(stack)
