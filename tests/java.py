@@ -77,9 +77,9 @@ def install_sdk(work: Path) -> Path:
 
 def doc_sources() -> dict[str, str]:
     """Path under src/test/java -> a Java compilation unit: each reference page's constructor
-    (docs/reference) and each Java block of the hand-written docs (README.md, docs/), a block
-    of statements run inside a method given `ctx` (as in `Pulumi.run(ctx -> ...)`), its leading
-    `import` lines kept, or a whole class."""
+    and function call (docs/reference), and each Java block of the hand-written docs
+    (README.md, docs/), a block of statements run inside a method given `ctx` (as in
+    `Pulumi.run(ctx -> ...)`), its leading `import` lines kept, or a whole class."""
     sources = {}
     for token, spec in schema.schema()["resources"].items():
         name = token.rsplit(":", 1)[-1]
@@ -87,6 +87,12 @@ def doc_sources() -> dict[str, str]:
         code = constructors.constructors(token, spec)["java"]
         sources[f"reference/{name}Constructor.java"] = _wrap(
             "reference", f"{name}Constructor", code + f"return {variable};\n")
+    for token, spec in schema.schema()["functions"].items():
+        name = token.rsplit(":", 1)[-1]
+        code = constructors.calls(token, spec)["java"]
+        variable = code.split("var ", 1)[1].split(" ", 1)[0]
+        sources[f"reference/{name[0].upper() + name[1:]}Call.java"] = _wrap(
+            "reference", f"{name[0].upper() + name[1:]}Call", code + f"return {variable};\n")
     pages = [REPO / "README.md", *sorted(page for page in (REPO / "docs").rglob("*.md")
                                          if "reference" not in page.parts)]
     for page in pages:

@@ -274,6 +274,47 @@ def test_a_secret_output_that_is_none_is_left_out(plugin, emulator, callback_rec
     assert {"verifyToken", "verifyTokens"} <= secret_keys(updated.properties)
 
 
+def test_get_effective_routing_reads_live_and_writes_nothing(plugin, emulator,
+                                                           callback_receiver):
+    """``getEffectiveRouting`` answers, for every number of a WABA, the callback Meta follows
+    and which rule chose it, from Graph reads only; a `WabaRouting` no longer stores that map
+    in its outputs."""
+    waba = emulator.waba_ids[0]
+    vip, *others = [p for p in emulator.routable_phone_ids if emulator.waba_of(p) == waba]
+    routing = {"wabaId": waba, "verifyToken": callback_receiver.verify_token,
+               "callbackUri": callback_receiver.url + "/waba",
+               "phoneNumbers": {vip: callback_receiver.url + "/vip"}}
+    created = plugin.stub.Create(provider_pb2.CreateRequest(
+        urn=urn("WabaRouting"), properties=struct(routing, secrets=("verifyToken",))))
+    assert "effective" not in values(created.properties)
+
+    before = len(emulator.admin.calls())
+    answer = plugin.stub.Invoke(provider_pb2.InvokeRequest(
+        tok=TYPE.format("getEffectiveRouting"), args=struct({"wabaId": waba})))
+    assert list(answer.failures) == []
+    result = values(getattr(answer, "return"))
+    assert result["wabaId"] == waba
+    assert result["effective"][vip] == {"callbackUri": callback_receiver.url + "/vip",
+                                        "rule": "phone_number"}
+    assert others and all(result["effective"][number] == {
+        "callbackUri": callback_receiver.url + "/waba", "rule": "whatsapp_business_account"}
+        for number in others)
+    made = emulator.admin.calls()[before:]
+    assert made and {call["method"] for call in made} == {"GET"}
+
+
+@pytest.mark.parametrize("args,failure", [({"wabaId": "12ab"}, "wabaId"), ({}, "wabaId"),
+                                          ({"wabaId": "1", "phoneId": "2"}, "phoneId")])
+def test_get_effective_routing_names_a_bad_input_before_any_call(plugin, emulator, args,
+                                                                 failure):
+    before = len(emulator.admin.calls())
+    answer = plugin.stub.Invoke(provider_pb2.InvokeRequest(
+        tok=TYPE.format("getEffectiveRouting"), args=struct(args)))
+    assert [f.property for f in answer.failures] == [failure]
+    assert failure in answer.failures[0].reason
+    assert len(emulator.admin.calls()) == before
+
+
 def test_two_instances_use_their_own_tokens(emulator, callback_receiver):
     """Two provider processes (two apps) each act with their own token."""
     other_token = next(app["access_tokens"][0] for app in emulator.admin.state()["apps"]

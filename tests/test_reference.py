@@ -74,14 +74,58 @@ def test_the_python_and_yaml_constructors_set_every_input_by_its_name():
         assert set(properties["properties"]) == set(spec["inputProperties"])
 
 
+def functions() -> dict[str, dict]:
+    return schema.schema()["functions"]
+
+
+def test_every_function_page_shows_its_call_in_every_language_but_the_dynamic_door():
+    pages = reference.pages()
+    assert set(functions()) == {"whatsapp:index:getEffectiveRouting"}
+    for token, spec in functions().items():
+        page = pages[reference._file(token)]
+        assert f"[`{token}`]({reference._file(token)})" in pages["index.md"]
+        calls = constructors.calls(token, spec)
+        assert set(calls) == set(constructors.LANGUAGES) - {"python-dynamic"}
+        for language, code in calls.items():
+            fence, heading = constructors.LANGUAGES[language]
+            assert (f"### {heading}\n\n<!-- fragment: placeholders for values -->\n"
+                    f"```{fence}\n{code}```") in page, (token, heading)
+        assert "| `wabaId` | `waba_id` | string | required |" in page
+        assert "| `effective` | `effective` | map of map of string |" in page
+
+
+def test_the_python_and_yaml_calls_pass_every_input_by_its_name():
+    """The Python call's keywords are those of `waba_webhooks.native`'s function; the YAML
+    call's arguments are the schema's inputs."""
+    for token, spec in functions().items():
+        name = token.rsplit(":", 1)[-1]
+        calls = constructors.calls(token, spec)
+        python = "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+        accepted = set(inspect.signature(getattr(native, f"{python}_output")).parameters)
+        call = next(node for node in ast.walk(ast.parse(calls["python-native"]))
+                    if isinstance(node, ast.Call))
+        keywords = {keyword.arg for keyword in call.keywords}
+        assert keywords == {"waba_id"} and keywords <= accepted
+        invoke = next(iter(yaml.safe_load(calls["yaml"])["variables"].values()))["fn::invoke"]
+        assert invoke["function"] == token
+        assert set(invoke["arguments"]) == set(spec["inputs"]["properties"])
+
+
 def test_the_go_constructors_compile_against_sdk_go(tmp_path: Path):
-    """Every Go constructor of the pages, in one program on sdk/go: `go vet` type-checks it."""
+    """Every Go constructor and function call of the pages, in one program on sdk/go: `go vet`
+    type-checks it."""
     functions = []
     for token, spec in resources().items():
         name = token.rsplit(":", 1)[-1]
         imports, _, body = constructors.constructors(token, spec)["go"].partition("\n\n")
         functions.append(f"func declare{name}(ctx *pulumi.Context) (any, error) {{\n{body}"
                          f"\treturn {name[0].lower() + name[1:]}, err\n}}\n")
+    for token, spec in schema.schema()["functions"].items():
+        name = token.rsplit(":", 1)[-1]
+        _, _, body = constructors.calls(token, spec)["go"].partition("\n\n")
+        variable = body.split(" :=", 1)[0]
+        functions.append(f"func call{name}(ctx *pulumi.Context) any {{\n{body}"
+                         f"\treturn {variable}\n}}\n")
     source = (f"package main\n\n{imports}\n\nfunc main() {{\n"
               "\tpulumi.Run(func(ctx *pulumi.Context) error {\n"
               "\t\t_, err := declareWabaRouting(ctx)\n\t\treturn err\n\t})\n}\n\n"

@@ -46,7 +46,12 @@ func routing(ctx *pulumi.Context) error {
 		return err
 	}
 
-	ctx.Export("effective", support.Effective) // phone number id -> {callbackUri, rule}
+	// Where each number of the WABA sends its messages webhooks, read live once support is
+	// applied (Graph reads at every preview and up): phone number id -> {callbackUri, rule}.
+	routing := whatsapp.GetEffectiveRoutingOutput(ctx, whatsapp.GetEffectiveRoutingOutputArgs{
+		WabaId: support.WabaId,
+	})
+	ctx.Export("effective", routing.Effective())
 	ctx.Export("salesEffective", sales.EffectiveCallbackUri)
 	ctx.Export("appFields", app.LiveFields)
 	return nil

@@ -16,6 +16,7 @@ import (
 type declared struct {
 	mu        sync.Mutex
 	resources map[string]pulumi.MockResourceArgs
+	calls     []pulumi.MockCallArgs
 }
 
 func (d *declared) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
@@ -31,12 +32,21 @@ func (d *declared) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 	return id, args.Inputs, nil
 }
 
-func (d *declared) Call(pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	return resource.PropertyMap{}, nil
+// Call records each function the program calls and answers with its input echoed.
+func (d *declared) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.calls = append(d.calls, args)
+	return resource.PropertyMap{"wabaId": args.Args["wabaId"]}, nil
 }
 
 // run runs the routing program with the stack config of examples/README.md.
 func run(t *testing.T) map[string]pulumi.MockResourceArgs {
+	return runMocks(t).resources
+}
+
+// runMocks runs the routing program and returns what it declared and called.
+func runMocks(t *testing.T) *declared {
 	t.Helper()
 	config := map[string]string{"verifyToken": "test-verify-token"}
 	for _, name := range []string{"support", "vip", "sales", "app"} {
@@ -58,7 +68,7 @@ func run(t *testing.T) map[string]pulumi.MockResourceArgs {
 	if err := pulumi.RunErr(routing, pulumi.WithMocks(project, "test", mocks)); err != nil {
 		t.Fatal(err)
 	}
-	return mocks.resources
+	return mocks
 }
 
 func TestRoutingDeclaresTheThreeRules(t *testing.T) {
@@ -105,5 +115,15 @@ func TestAppSubscriptionTakesOverTheDashboardSetting(t *testing.T) {
 	}
 	if len(fields) != 2 || fields[0] != "messages" || fields[1] != "account_update" {
 		t.Errorf("fields %v, want [messages account_update]", fields)
+	}
+}
+
+func TestEffectiveRoutingIsReadForTheSupportWaba(t *testing.T) {
+	calls := runMocks(t).calls
+	if len(calls) != 1 || calls[0].Token != "whatsapp:index:getEffectiveRouting" {
+		t.Fatalf("calls %v, want one getEffectiveRouting", calls)
+	}
+	if got := calls[0].Args["wabaId"].StringValue(); got != "102290129340398" {
+		t.Errorf("getEffectiveRouting reads WABA %q", got)
 	}
 }

@@ -33,6 +33,11 @@ app = whatsapp.AppWebhookSubscription(
     adopt_existing=True,
 )
 
-pulumi.export("effective", support.effective)
+# Where each number of the WABA sends its messages webhooks, read live once `support` is applied
+# (Graph reads at every preview and up): phone number id -> {callbackUri, rule}. (With
+# `waba_webhooks.native`, `support.effective` computes the same map from the outputs, without
+# a Graph read.)
+pulumi.export("effective",
+              whatsapp.get_effective_routing_output(waba_id=support.waba_id).effective)
 pulumi.export("salesEffective", sales.effective_callback_uri)
 pulumi.export("appFields", app.live_fields)

@@ -26,6 +26,8 @@ const app = new whatsapp.AppWebhookSubscription("app", {
     adoptExisting: true,
 });
 
-export const effective = support.effective;  // phone number id -> {callbackUri, rule}
+// Where each number of the WABA sends its messages webhooks, read live once `support` is applied
+// (Graph reads at every preview and up): phone number id -> {callbackUri, rule}.
+export const effective = whatsapp.getEffectiveRoutingOutput({ wabaId: support.wabaId }).effective;
 export const salesEffective = sales.effectiveCallbackUri;
 export const appFields = app.liveFields;

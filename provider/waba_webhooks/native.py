@@ -8,6 +8,8 @@ SDK's dynamic provider. What that gives a Python program:
 - ``get``: a resource read by its id from what is live, recorded and never written;
 - explicit providers, one per Meta app (`Provider`), so that several apps' routing lives in one
   program;
+- the plugin's functions: `get_effective_routing` (and `get_effective_routing_output`), where
+  each number of a WABA sends its messages webhooks, read live;
 - no pickled provider in state, and more than 4 resource operations at once.
 
 Each class carries an alias to its dynamic type, so a stack made with the dynamic resources moves
@@ -29,17 +31,18 @@ from typing import Any, ClassVar, Generic, Self, TypeVar
 import pulumi
 
 from . import config
-from .resources import APP_SUBSCRIPTION, PHONE, WABA, WABA_ROUTING
+from .resources import APP_SUBSCRIPTION, GET_EFFECTIVE_ROUTING, PHONE, WABA, WABA_ROUTING
 from .resources.app_subscription import AppWebhookSubscriptionArgs, AppWebhookSubscriptionOutputs
 from .resources.phone import PhoneCallbackOverrideArgs, PhoneCallbackOverrideOutputs
 from .resources.waba import WabaCallbackOverrideArgs, WabaCallbackOverrideOutputs
-from .resources.waba_routing import WabaRoutingArgs, WabaRoutingOutputs
+from .resources.waba_routing import EffectiveRouting, WabaRoutingArgs, WabaRoutingOutputs
 from .rules.kind import PACKAGE, Kind
 from .rules.props import build_props
 
 __all__ = [
     "AppWebhookSubscription",
     "AppWebhookSubscriptionArgs",
+    "EffectiveRouting",
     "PhoneCallbackOverride",
     "PhoneCallbackOverrideArgs",
     "Provider",
@@ -47,6 +50,8 @@ __all__ = [
     "WabaCallbackOverrideArgs",
     "WabaRouting",
     "WabaRoutingArgs",
+    "get_effective_routing",
+    "get_effective_routing_output",
 ]
 
 
@@ -151,3 +156,27 @@ class AppWebhookSubscription(AppWebhookSubscriptionOutputs,
     `AppWebhookSubscriptionArgs`, as an ``Args`` or keywords."""
 
     _kind = APP_SUBSCRIPTION
+
+
+# ---- functions ----------------------------------------------------------------------------------
+
+
+def get_effective_routing(waba_id: str,
+                          opts: pulumi.InvokeOptions | None = None) -> EffectiveRouting:
+    """`EffectiveRouting` of the WABA `waba_id`, read live now (``opts.provider``: which app's).
+    A Python program also has a `WabaRouting`'s ``effective``, computed from its outputs
+    without a Graph call."""
+    function = GET_EFFECTIVE_ROUTING
+    result = pulumi.runtime.invoke(function.token, {"wabaId": waba_id}, opts)
+    return EffectiveRouting(**function.from_wire(result.value))
+
+
+def get_effective_routing_output(
+        waba_id: pulumi.Input[str],
+        opts: pulumi.InvokeOptions | pulumi.InvokeOutputOptions | None = None,
+) -> pulumi.Output[EffectiveRouting]:
+    """`get_effective_routing` once `waba_id` is known: given a `WabaRouting`'s ``waba_id``, an
+    ``up`` reads after that resource is applied."""
+    function = GET_EFFECTIVE_ROUTING
+    return pulumi.runtime.invoke_output(function.token, {"wabaId": waba_id}, opts).apply(
+        lambda value: EffectiveRouting(**function.from_wire(value)))

@@ -10,6 +10,11 @@ export type AppWebhookSubscription = import("./appWebhookSubscription").AppWebho
 export const AppWebhookSubscription: typeof import("./appWebhookSubscription").AppWebhookSubscription = null as any;
 utilities.lazyLoad(exports, ["AppWebhookSubscription"], () => require("./appWebhookSubscription"));
 
+export { GetEffectiveRoutingArgs, GetEffectiveRoutingResult, GetEffectiveRoutingOutputArgs } from "./getEffectiveRouting";
+export const getEffectiveRouting: typeof import("./getEffectiveRouting").getEffectiveRouting = null as any;
+export const getEffectiveRoutingOutput: typeof import("./getEffectiveRouting").getEffectiveRoutingOutput = null as any;
+utilities.lazyLoad(exports, ["getEffectiveRouting","getEffectiveRoutingOutput"], () => require("./getEffectiveRouting"));
+
 export { PhoneCallbackOverrideArgs } from "./phoneCallbackOverride";
 export type PhoneCallbackOverride = import("./phoneCallbackOverride").PhoneCallbackOverride;
 export const PhoneCallbackOverride: typeof import("./phoneCallbackOverride").PhoneCallbackOverride = null as any;

@@ -77,10 +77,6 @@ export class WabaRouting extends pulumi.CustomResource {
      */
     declare public readonly callbackUri: pulumi.Output<string | undefined>;
     /**
-     * Phone number id -> `{"callbackUri", "rule"}` for every number of the WABA, as last read. A Python program computes it from the other outputs; the native plugin also returns it, for TypeScript and YAML programs.
-     */
-    declare public /*out*/ readonly effective: pulumi.Output<{[key: string]: {[key: string]: string}} | undefined>;
-    /**
      * The WABA's numbers without an override of ours (they follow the WABA's, else the app's).
      */
     declare public /*out*/ readonly numbersWithoutOverride: pulumi.Output<string[]>;
@@ -140,7 +136,6 @@ export class WabaRouting extends pulumi.CustomResource {
             resourceInputs["wabaId"] = args?.wabaId;
             resourceInputs["appCallbackUri"] = undefined /*out*/;
             resourceInputs["appId"] = undefined /*out*/;
-            resourceInputs["effective"] = undefined /*out*/;
             resourceInputs["numbersWithoutOverride"] = undefined /*out*/;
             resourceInputs["subscribed"] = undefined /*out*/;
             resourceInputs["unlistedOverrides"] = undefined /*out*/;
@@ -150,7 +145,6 @@ export class WabaRouting extends pulumi.CustomResource {
             resourceInputs["appCallbackUri"] = undefined /*out*/;
             resourceInputs["appId"] = undefined /*out*/;
             resourceInputs["callbackUri"] = undefined /*out*/;
-            resourceInputs["effective"] = undefined /*out*/;
             resourceInputs["numbersWithoutOverride"] = undefined /*out*/;
             resourceInputs["phoneNumbers"] = undefined /*out*/;
             resourceInputs["subscribed"] = undefined /*out*/;

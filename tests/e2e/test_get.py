@@ -1,7 +1,8 @@
 """`get`: a resource read by its id from what is live, with the real CLI against the emulator,
 from Python (`waba_webhooks.native.<Kind>.get`) and TypeScript (the generated SDK's static
-``get(name, id)``). The stack records what it read and writes nothing, `up` again is no
-change, destroy leaves everything live as it was, and an id with nothing of the app's fails."""
+``get(name, id)``), with the function ``getEffectiveRouting`` beside. The stack records what it
+read and writes nothing, `up` again is no change, destroy leaves everything live as it was, and
+an id with nothing of the app's fails."""
 
 from __future__ import annotations
 
@@ -59,6 +60,8 @@ def test_python_native_get_reads_what_is_live_and_writes_nothing(get_stack, emul
     assert effective[NUMBER] == {"callbackUri": live["phone"], "rule": "phone_number"}
     assert effective[OTHER_NUMBER] == {"callbackUri": live["waba"],
                                        "rule": "whatsapp_business_account"}
+    # The function reads the same routing live, in both its forms.
+    assert outputs["function"] == {"output": effective, "plain": effective}
     # As an import does, the read takes every override of ours on the WABA as listed.
     assert outputs["routing"]["phoneNumbers"] == {NUMBER: live["phone"]}
     assert outputs["app"]["callbackUrl"] == app_callback
@@ -98,7 +101,7 @@ const waba = whatsapp.WabaCallbackOverride.get("waba", "WABA_ID");
 const routing = whatsapp.WabaRouting.get("routing", "WABA_ID");
 const phone = whatsapp.PhoneCallbackOverride.get("phone", "NUMBER_ID");
 export const wabaCallbackUri = waba.callbackUri;
-export const effective = routing.effective;
+export const effective = whatsapp.getEffectiveRoutingOutput({ wabaId: routing.wabaId }).effective;
 export const phoneEffective = phone.effectiveCallbackUri;
 """.replace("WABA_ID", WABA).replace("NUMBER_ID", NUMBER)
 

@@ -193,8 +193,9 @@ def _routing_program(plugin: dict, waba: str, number: str, url: str) -> str:
 @pytest.mark.e2e
 def test_a_native_stack_made_by_an_earlier_plugin_is_refreshed_and_destroyed(
         engine, tmp_path, emulator, callback_receiver, pulumi_home):
-    """Its state holds a ciphertext of null for ``verifyTokens``; this checkout's plugin reads
-    it with no change and no Graph write, and its refresh records the output as left out."""
+    """Its state holds a ciphertext of null for ``verifyTokens`` and the map ``effective``;
+    this checkout's plugin reads it with no change and no Graph write, and its refresh records
+    neither output any more."""
     old_plugin = plugin_of(earlier_release(tmp_path / "old", BEFORE_NO_SECRET_NULL),
                            tmp_path / "old-plugin")
     waba = next(w for w in emulator.waba_ids if emulator.is_subscribed(w)
@@ -214,11 +215,14 @@ def test_a_native_stack_made_by_an_earlier_plugin_is_refreshed_and_destroyed(
     assert changes(stack.up().summary.resource_changes) == {"create": 2}  # and the stack
     assert "ciphertext" in routing_outputs(stack)["verifyTokens"], \
         "the earlier plugin did not store the secret null this test upgrades from"
+    assert "effective" in routing_outputs(stack), \
+        "the earlier plugin did not store the effective routing this test upgrades from"
 
     (project / "Pulumi.yaml").write_text(_routing_program(local_plugin(), waba, number, url))
     before = writes(emulator)
     assert changes(stack.refresh().summary.resource_changes) == {}
     assert "verifyTokens" not in routing_outputs(stack)
+    assert "effective" not in routing_outputs(stack)
     assert changes(stack.preview().change_summary) == {}
     assert changes(stack.up().summary.resource_changes) == {}
     assert writes(emulator) == before, "refresh, preview or up wrote to the Graph API"

@@ -36,9 +36,10 @@ from pulumi.runtime.rpc import UNKNOWN
 
 from .. import config, graph
 from ..errors import ConfigurationError, NothingToImportError, WabaWebhooksError
-from ..resources import KINDS
+from ..resources import FUNCTIONS, KINDS
 from ..rules.base import Rules, is_unknown
 from ..rules.diff import ChangeKind, PropertyChange
+from ..rules.function import Function
 from ..rules.kind import Kind
 from . import schema
 
@@ -226,6 +227,22 @@ class WhatsAppPlugin(api.Provider):
         await self._run(kind, self._rules_of(kind).delete, request.resource_id,
                         _rules_props(kind, request.properties))
 
+    # ---- functions ------------------------------------------------------------------------------
+
+    async def invoke(self, request: api.InvokeRequest) -> api.InvokeResponse:
+        """A function: its inputs checked (failures name the input, and no Graph call is
+        made), then its rule on a worker thread, with this instance's settings."""
+        function = _function(request.tok)
+        args = function.from_wire({key: plain_value(value) for key, value in request.args.items()})
+        failures = function.check(args)
+        if failures:
+            return api.InvokeResponse(failures=[api.CheckFailure(f.property, f.reason)
+                                                for f in failures])
+        rule = getattr(self._rules_of(function.kind), function.rule)
+        result = await self._run(function.kind, functools.partial(rule, **args))
+        return api.InvokeResponse(return_value={
+            function.wire_names[name]: wire_value(value) for name, value in result.items()})
+
     # ---- plumbing -------------------------------------------------------------------------------
 
     def _rules_of(self, kind: Kind) -> Rules:
@@ -289,6 +306,14 @@ def _kind(token: str) -> Kind:
                      + ", ".join(kind.token for kind in KINDS))
 
 
+def _function(token: str) -> Function:
+    for function in FUNCTIONS:
+        if function.token == token:
+            return function
+    raise ValueError(f"the whatsapp provider has no function {token!r}; it has "
+                     + ", ".join(function.token for function in FUNCTIONS))
+
+
 def _rules_props(kind: Kind, props: Mapping[str, PropertyValue]) -> Props:
     """Wire properties as the rules take them: Python names, plain values."""
     return kind.from_wire({key: plain_value(value) for key, value in props.items()})
@@ -303,12 +328,11 @@ def _wire_props(kind: Kind, props: Mapping[str, Any],
 
 
 def _outputs(kind: Kind, outs: Mapping[str, Any], secrets: set[str]) -> dict[str, PropertyValue]:
-    """A resource's outputs on the wire, with those the kind computes from the others
-    (`Kind.computed`: a `WabaRouting`'s ``effective``). A secret output that is None is left
-    out, as the Python SDK leaves out every None: the engine would make it a secret (the SDKs
-    list the kind's secrets as additional secret outputs) and store a ciphertext of nothing
-    in every checkpoint."""
-    present = {name: value for name, value in kind.with_computed(outs).items()
+    """A resource's outputs on the wire. A secret output that is None is left out, as the
+    Python SDK leaves out every None: the engine would make it a secret (the SDKs list the
+    kind's secrets as additional secret outputs) and store a ciphertext of nothing in every
+    checkpoint."""
+    present = {name: value for name, value in outs.items()
                if value is not None or name not in kind.secrets}
     return _wire_props(kind, present, secrets)
 

@@ -1,5 +1,6 @@
-"""A resource's constructor in each language we ship, from its schema: what the reference pages
-(reference.py) show, every input given a value (its default, else a placeholder of its type).
+"""A resource's constructor, and a function's call, in each language we ship, from its schema:
+what the reference pages (reference.py) show, every input given a value (its default, else a
+placeholder of its type).
 
 The languages are those a program can declare the plugin's resources in: Python (the dynamic
 resources and the native ones), TypeScript (sdk/nodejs), Pulumi YAML, Go (sdk/go) and Java
@@ -39,6 +40,40 @@ def constructors(token: str, spec: dict[str, Any]) -> dict[str, str]:
         "yaml": _yaml(token, variable, inputs),
         "go": _go(name, variable, inputs),
         "java": _java(name, variable, inputs),
+    }
+
+
+def calls(token: str, spec: dict[str, Any]) -> dict[str, str]:
+    """Language (a key of LANGUAGES but the dynamic door, which has no functions) -> the code
+    that calls the function `token` (its schema `spec`) in its output form, every input set."""
+    name = token.rsplit(":", 1)[-1]
+    inputs = {key: _sample(key, value) for key, value in spec["inputs"]["properties"].items()}
+    variable = name.removeprefix("get")
+    variable = variable[0].lower() + variable[1:]
+    output = name[0].upper() + name[1:] + "Output"
+    package = f"{JAVA_BASE_PACKAGE}.whatsapp"
+    python = [f"from waba_webhooks import native\n\n{_snake(variable)} = "
+              f"native.{_snake(name)}_output("]
+    python += [f"    {_snake(key)}={_python_value(value)}," for key, value in inputs.items()]
+    typescript = [f'import * as whatsapp from "{NODEJS_PACKAGE}";\n',
+                  f"const {variable} = whatsapp.{name}Output({{"]
+    typescript += [f"    {key}: {json.dumps(value)}," for key, value in inputs.items()]
+    yaml = ["variables:", f"  {variable}:", "    fn::invoke:", f"      function: {token}",
+            "      arguments:"]
+    yaml += [f"        {key}: {json.dumps(value)}" for key, value in inputs.items()]
+    go = ["import (", '\t"github.com/pulumi/pulumi/sdk/v3/go/pulumi"', f'\t"{GO_IMPORT_PATH}"',
+          ")\n", f"{variable} := whatsapp.{output}(ctx, whatsapp.{output}Args{{"]
+    go += [f"\t{key[0].upper() + key[1:]}: {_go_value(value)},"
+           for key, value in inputs.items()]
+    java = [f"import {package}.WhatsappFunctions;", f"import {package}.inputs.{output[:-6]}Args;",
+            "", f"var {variable} = WhatsappFunctions.{name}({output[:-6]}Args.builder()"]
+    java += [f"    .{key}({_java_value(value)})" for key, value in inputs.items()]
+    return {
+        "python-native": "\n".join(python) + "\n)\n",
+        "typescript": "\n".join(typescript) + "\n});\n",
+        "yaml": "\n".join(yaml) + "\n",
+        "go": "\n".join(go) + "\n})\n",
+        "java": "\n".join(java) + "\n    .build());\n",
     }
 
 

@@ -1,6 +1,7 @@
 """The reference pages of ``docs/reference/``, generated from the plugin's schema: one page for
-the provider's configuration and one per resource (inputs, outputs, which are secret, what
-replaces the resource, defaults, import). Nothing in them is written by hand;
+the provider's configuration, one per resource (inputs, outputs, which are secret, what
+replaces the resource, defaults, import) and one per function (inputs, result, the call in
+each language). Nothing in them is written by hand;
 ``python -m waba_webhooks.plugin.reference docs/reference`` writes them again, and a test fails
 when they are stale.
 """
@@ -25,6 +26,8 @@ def pages(package: dict[str, Any] | None = None) -> dict[str, str]:
     result = {"index.md": _index(package), "provider.md": _provider(package)}
     for token, spec in resources.items():
         result[_file(token)] = _resource(token, spec)
+    for token, spec in package.get("functions", {}).items():
+        result[_file(token)] = _function(token, spec)
     return result
 
 
@@ -56,6 +59,9 @@ def _index(package: dict[str, Any]) -> str:
     for token, spec in package["resources"].items():
         summary = spec["description"].split("\n\n", 1)[0].replace("\n", " ")
         lines.append(f"- [`{token}`]({_file(token)}): {summary}\n")
+    for token, spec in package.get("functions", {}).items():
+        summary = spec["description"].split(". ", 1)[0].replace("\n", " ")
+        lines.append(f"- [`{token}`]({_file(token)}) (a function): {summary}.\n")
     return "".join(lines)
 
 
@@ -104,6 +110,31 @@ def _resource(token: str, spec: dict[str, Any]) -> str:
                     "this one with no write and no replace.\n\n")
     if import_section:
         text.append("## Import\n\n" + import_section.strip() + "\n")
+    return "".join(text)
+
+
+def _function(token: str, spec: dict[str, Any]) -> str:
+    name = token.rsplit(":", 1)[-1]
+    python = _snake(name)
+    inputs, outputs = spec["inputs"], spec["outputs"]
+    required = set(inputs.get("required", []))
+    input_rows = [_row(key, value, python=_snake(key), required=key in required)
+                  for key, value in inputs["properties"].items()]
+    output_rows = [_row(key, value, python=_snake(key))
+                   for key, value in outputs["properties"].items()]
+    text = [
+        HEADER + f"# {name}\n\nFunction token: `{token}`. Python: "
+        f"`waba_webhooks.native.{python}` (and `{python}_output`).\n\n",
+        spec["description"].replace("\n", " ").strip() + "\n\n",
+        "## Calls\n\nEach language's output form (its inputs may be outputs of resources), "
+        "every input a placeholder.\n\n",
+    ]
+    for language, code in constructors.calls(token, spec).items():
+        fence, heading = constructors.LANGUAGES[language]
+        text.append(f"### {heading}\n\n<!-- fragment: placeholders for values -->\n"
+                    f"```{fence}\n{code}```\n\n")
+    text += ["## Inputs\n\n", _table(input_rows) + "\n",
+             "## Result\n\n", _table(output_rows)]
     return "".join(text)
 
 

@@ -23,7 +23,8 @@ import pulumi
 
 from .. import config
 from .._version import __version__
-from ..resources import KINDS
+from ..resources import FUNCTIONS, KINDS
+from ..rules.function import Function
 from ..rules.kind import MODULE, PACKAGE, Kind, attribute_docs, camel
 
 SCHEMA_FILE = "schema.json"
@@ -103,6 +104,7 @@ def schema(download_url: str = DOWNLOAD_URL) -> dict[str, Any]:
             "inputProperties": settings,
         },
         "resources": {kind.token: _resource(kind) for kind in KINDS},
+        "functions": {function.token: _function(function) for function in FUNCTIONS},
         "language": {
             "python": {"requires": {"pulumi": ">=3.200.0,<4"}},
             # The Node.js SDK in sdk/nodejs (tools/gen-sdk): its npm name, the package version
@@ -163,9 +165,6 @@ def _resource(kind: Kind) -> dict[str, Any]:
             camel(name): _property(hints[name], outputs.get(name, ""), names,
                                    secret=name in kind.secrets)
             for name in kind.properties
-        } | {
-            camel(name): _property(kind.computed_hint(name), kind.computed_doc(name), names)
-            for name in kind.computed
         },
         "required": [camel(name) for name in kind.properties if not _optional(hints[name])],
         "inputProperties": {
@@ -177,6 +176,28 @@ def _resource(kind: Kind) -> dict[str, Any]:
         },
         "requiredInputs": [camel(name) for name in kind.required_inputs],
         "aliases": [{"type": kind.dynamic_type}],
+    }
+
+
+def _function(function: Function) -> dict[str, Any]:
+    input_hints, result_hints = _hints(function.args), _hints(function.result)
+    inputs, outputs = function.input_docs(), function.output_docs()
+    names = {*function.inputs, *function.properties}
+    return {
+        "description": _text(function.description(), names),
+        "inputs": {
+            "properties": {camel(name): _property(input_hints[name], inputs.get(name, ""), names)
+                           for name in function.inputs},
+            "required": [camel(name) for name in function.inputs
+                         if not _optional(input_hints[name])],
+        },
+        "outputs": {
+            "properties": {camel(name): _property(result_hints[name], outputs.get(name, ""),
+                                                  names)
+                           for name in function.properties},
+            "required": [camel(name) for name in function.properties
+                         if not _optional(result_hints[name])],
+        },
     }
 
 

@@ -35,7 +35,10 @@ Outputs, as last read from Graph (besides the inputs above):
   ``waba_callback_uri``, else ``app_callback_uri``. With the keys of ``phone_numbers`` and
   ``unlisted_overrides`` they are every number of the WABA (each number once: state stays
   small). `effective_routing` turns the outputs into phone number id ->
-  ``{"callbackUri", "rule"}``.
+  ``{"callbackUri", "rule"}``: a Python program has it as ``effective``, computed where it runs.
+
+The function ``getEffectiveRouting`` (`GET_EFFECTIVE_ROUTING`) gives every language the same map
+for any WABA the app reaches, read live: the read below, nothing written, nothing recorded.
 
 Graph calls per operation: a read is ``GET /{WABA_ID}/subscribed_apps`` plus
 ``GET /{WABA_ID}/phone_numbers`` with ``webhook_configuration`` (one call per 100 numbers;
@@ -55,6 +58,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
+from .. import validation
 from ..errors import GraphError, NotFoundError, RoutingError
 from ..rules.base import (
     ADOPT_EXISTING,
@@ -73,6 +77,7 @@ from ..rules.base import (
     warn_left_as_is,
 )
 from ..rules.diff import ChangeKind, Diff, PropertyChange
+from ..rules.function import Function
 from ..rules.kind import Kind, typed
 from ..rules.props import build_props
 
@@ -295,8 +300,6 @@ class WabaRoutingRules(Rules):
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate inputs without any API call; every failure names its property (a map entry
         as ``phone_numbers['<id>']``)."""
-        from .. import validation
-
         callback_uri = self.callback_uri_check(f"WABA {news.get(WABA_ID)}")
 
         def optional_uri(prop: str, value: Any) -> list[Failure]:
@@ -362,6 +365,15 @@ class WabaRoutingRules(Rules):
                                      if uri is not None}}
         outs = outputs(live, Routing.of({**props, WABA_ID: id_}), self.client.app_id())
         return read_result(id_, outs, _implied_inputs(outs))
+
+    def effective_now(self, waba_id: str) -> dict[str, Any]:
+        """``getEffectiveRouting``: where each number of the WABA sends its messages webhooks
+        now, from the read a refresh makes (`EffectiveRouting`). Writes nothing."""
+        with self._pool() as pool:
+            live = self._read(waba_id, pool)
+        return {WABA_ID: waba_id,
+                "effective": effective_routing(outputs(live, Routing(waba_id),
+                                                       self.client.app_id()))}
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Clear what this resource set and is still as it set it (else warn and leave it);
@@ -546,8 +558,8 @@ class WabaRoutingOutputs:
     @property
     def effective(self) -> pulumi.Output[dict[str, dict[str, str | None]]]:
         """Phone number id -> ``{"callbackUri", "rule"}`` for every number of the WABA, as last
-        read. A Python program computes it from the other outputs; the native plugin also
-        returns it, for TypeScript and YAML programs."""
+        read, computed in the Python program from the other outputs (no Graph call, nothing
+        more in state). Other languages call the function ``getEffectiveRouting``."""
         return pulumi.Output.all(**{name: getattr(self, name) for name in (
             PHONE_NUMBERS, "unlisted_overrides", "waba_callback_uri", "app_callback_uri",
             NUMBERS_WITHOUT_OVERRIDE)}).apply(effective_routing)
@@ -587,8 +599,38 @@ class WabaRouting(WabaRoutingOutputs, pulumi.dynamic.Resource, module="waba-webh
 
 KIND = Kind("WabaRouting", WabaRoutingArgs, WabaRoutingOutputs, WabaRoutingRules,
             id_is="the WABA id", secrets=(VERIFY_TOKEN, VERIFY_TOKENS), replaces=(WABA_ID,),
-            defaults={UNLISTED: KEEP, ADOPT_EXISTING: False},
-            computed={"effective": effective_routing})
+            defaults={UNLISTED: KEEP, ADOPT_EXISTING: False})
 
 #: The name states made before the rules were called rules pickle (by module and name).
 WabaRoutingProvider = WabaRoutingRules
+
+
+# ---- the function -------------------------------------------------------------------------------
+
+
+@dataclass
+class GetEffectiveRoutingArgs:
+    """Inputs of ``getEffectiveRouting``."""
+
+    #: The WhatsApp Business Account id, as a string of digits.
+    waba_id: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
+class EffectiveRouting:
+    """Where Meta sends the messages webhooks of each phone number of a WABA, for this
+    provider's app, read live from Graph: the number's override, else the WABA's, else the
+    app's callback URL. It writes nothing and records nothing. It makes the Graph reads of a
+    `WabaRouting` refresh each time it runs, in a preview too. Given a `WabaRouting`'s
+    `waba_id` output, it runs in an `up` once that resource is applied."""
+
+    #: The WABA id.
+    waba_id: str
+    #: Phone number id -> ``{"callbackUri", "rule"}`` for every number of the WABA: `rule` is
+    #: ``phone_number``, ``whatsapp_business_account`` or ``application``, the override that
+    #: Meta follows (``application``: the app's callback URL, None when the app has none).
+    effective: dict[str, dict[str, str | None]]
+
+GET_EFFECTIVE_ROUTING = Function("getEffectiveRouting", GetEffectiveRoutingArgs, EffectiveRouting,
+                                 KIND, rule="effective_now",
+                                 checks={WABA_ID: validation.check_id})

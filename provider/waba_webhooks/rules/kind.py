@@ -17,9 +17,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import re
-import sys
-import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -86,11 +84,6 @@ class Kind:
     replaces: tuple[str, ...] = ()
     #: What an absent input means, where it means something (``unlisted``: ``keep``).
     defaults: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-    #: Outputs computed from the others: name -> function of the outputs. The ``Outputs``
-    #: class has each as a property (computed in a Python program); the plugin adds them to
-    #: the outputs it returns, so that every language has them (``effective``).
-    computed: Mapping[str, Callable[[Mapping[str, Any]], Any]] = dataclasses.field(
-        default_factory=dict)
 
     @property
     def token(self) -> str:
@@ -139,20 +132,6 @@ class Kind:
     def output_docs(self) -> dict[str, str]:
         """Property -> its ``#:`` comment in ``Outputs``, else the input's."""
         return {**attribute_docs(self.args), **attribute_docs(self.outputs)}
-
-    def with_computed(self, outs: Mapping[str, Any]) -> dict[str, Any]:
-        """`outs` with the `computed` outputs added."""
-        return {**outs, **{name: compute(outs) for name, compute in self.computed.items()}}
-
-    def computed_hint(self, name: str) -> Any:
-        """The type of computed output `name`: its property's return annotation."""
-        prop = inspect.getattr_static(self.outputs, name)
-        return typing.get_type_hints(prop.fget, vars(sys.modules[self.outputs.__module__]))[
-            "return"]
-
-    def computed_doc(self, name: str) -> str:
-        """What computed output `name` is: its property's docstring."""
-        return " ".join((inspect.getattr_static(self.outputs, name).__doc__ or "").split())
 
     def to_wire(self, props: Mapping[str, Any]) -> dict[str, Any]:
         """Top-level keys to their wire names (map keys inside, ids, stay as they are)."""

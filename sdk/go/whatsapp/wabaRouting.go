@@ -40,8 +40,6 @@ type WabaRouting struct {
 	AppId pulumi.StringOutput `pulumi:"appId"`
 	// Our app's override on the WABA (`https://`, at most 200 characters), or null for none.
 	CallbackUri pulumi.StringPtrOutput `pulumi:"callbackUri"`
-	// Phone number id -> `{"callbackUri", "rule"}` for every number of the WABA, as last read. A Python program computes it from the other outputs; the native plugin also returns it, for TypeScript and YAML programs.
-	Effective pulumi.StringMapMapOutput `pulumi:"effective"`
 	// The WABA's numbers without an override of ours (they follow the WABA's, else the app's).
 	NumbersWithoutOverride pulumi.StringArrayOutput `pulumi:"numbersWithoutOverride"`
 	// Listed numbers that have our override, with its URI as last read.
@@ -223,11 +221,6 @@ func (o WabaRoutingOutput) AppId() pulumi.StringOutput {
 // Our app's override on the WABA (`https://`, at most 200 characters), or null for none.
 func (o WabaRoutingOutput) CallbackUri() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *WabaRouting) pulumi.StringPtrOutput { return v.CallbackUri }).(pulumi.StringPtrOutput)
-}
-
-// Phone number id -> `{"callbackUri", "rule"}` for every number of the WABA, as last read. A Python program computes it from the other outputs; the native plugin also returns it, for TypeScript and YAML programs.
-func (o WabaRoutingOutput) Effective() pulumi.StringMapMapOutput {
-	return o.ApplyT(func(v *WabaRouting) pulumi.StringMapMapOutput { return v.Effective }).(pulumi.StringMapMapOutput)
 }
 
 // The WABA's numbers without an override of ours (they follow the WABA's, else the app's).

@@ -1,5 +1,6 @@
 """The e2e program of `get`: each native resource kind read by its id from what is live
-(`waba_webhooks.native.<Kind>.get`), its outputs exported.
+(`waba_webhooks.native.<Kind>.get`), its outputs exported; and the function
+``getEffectiveRouting`` of the WABA, in its output and plain forms.
 
 ``get:wabaId`` (a `WabaCallbackOverride` and a `WabaRouting` of that WABA), ``get:phoneId`` (a
 `PhoneCallbackOverride`), ``get:appId`` (the `AppWebhookSubscription`; the default provider's
@@ -25,6 +26,11 @@ if waba_id := wanted("wabaId"):
     routing = native.WabaRouting.get("routing", waba_id)
     pulumi.export("routing", {"effective": routing.effective,
                               "phoneNumbers": routing.phone_numbers})
+    # The function, in both forms: read live, not from the resource's outputs.
+    pulumi.export("function", {
+        "output": native.get_effective_routing_output(routing.waba_id).apply(
+            lambda found: found.effective),
+        "plain": native.get_effective_routing(waba_id).effective})
 if phone_id := wanted("phoneId"):
     phone = native.PhoneCallbackOverride.get("phone", phone_id)
     pulumi.export("phone", {"callbackUri": phone.callback_uri,

@@ -10,6 +10,9 @@ import com.wabawebhooks.whatsapp.PhoneCallbackOverride;
 import com.wabawebhooks.whatsapp.PhoneCallbackOverrideArgs;
 import com.wabawebhooks.whatsapp.WabaRouting;
 import com.wabawebhooks.whatsapp.WabaRoutingArgs;
+import com.wabawebhooks.whatsapp.WhatsappFunctions;
+import com.wabawebhooks.whatsapp.inputs.GetEffectiveRoutingArgs;
+import com.wabawebhooks.whatsapp.outputs.GetEffectiveRoutingResult;
 import java.util.Map;
 
 public class App {
@@ -41,7 +44,12 @@ public class App {
             .adoptExisting(true)
             .build());
 
-        ctx.export("effective", support.effective()); // phone number id -> {callbackUri, rule}
+        // Where each number of the WABA sends its messages webhooks, read live once support is
+        // applied (Graph reads at every preview and up): phone number id -> {callbackUri, rule}.
+        var routing = WhatsappFunctions.getEffectiveRouting(GetEffectiveRoutingArgs.builder()
+            .wabaId(support.wabaId())
+            .build());
+        ctx.export("effective", routing.applyValue(GetEffectiveRoutingResult::effective));
         ctx.export("salesEffective", sales.effectiveCallbackUri());
         ctx.export("appFields", app.liveFields());
     }

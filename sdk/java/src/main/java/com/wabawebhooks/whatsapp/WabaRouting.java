@@ -96,20 +96,6 @@ public class WabaRouting extends com.pulumi.resources.CustomResource {
         return Codegen.optional(this.callbackUri);
     }
     /**
-     * Phone number id -&gt; `{&#34;callbackUri&#34;, &#34;rule&#34;}` for every number of the WABA, as last read. A Python program computes it from the other outputs; the native plugin also returns it, for TypeScript and YAML programs.
-     * 
-     */
-    @Export(name="effective", refs={Map.class,String.class}, tree="[0,1,[0,1,1]]")
-    private Output</* @Nullable */ Map<String,Map<String,String>>> effective;
-
-    /**
-     * @return Phone number id -&gt; `{&#34;callbackUri&#34;, &#34;rule&#34;}` for every number of the WABA, as last read. A Python program computes it from the other outputs; the native plugin also returns it, for TypeScript and YAML programs.
-     * 
-     */
-    public Output<Optional<Map<String,Map<String,String>>>> effective() {
-        return Codegen.optional(this.effective);
-    }
-    /**
      * The WABA&#39;s numbers without an override of ours (they follow the WABA&#39;s, else the app&#39;s).
      * 
      */
