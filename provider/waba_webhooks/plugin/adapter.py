@@ -47,6 +47,7 @@ from . import schema
 WORKERS = config.OPERATIONS_AT_ONCE
 
 T = TypeVar("T")
+N = TypeVar("N", Kind, Function)
 Props = dict[str, Any]
 
 
@@ -299,19 +300,20 @@ def wire_path(kind: Kind, change: PropertyChange) -> str:
 
 
 def _kind(token: str) -> Kind:
-    for kind in KINDS:
-        if kind.token == token:
-            return kind
-    raise ValueError(f"the whatsapp provider has no resource type {token!r}; it has "
-                     + ", ".join(kind.token for kind in KINDS))
+    return _named(token, KINDS, "resource type")
 
 
 def _function(token: str) -> Function:
-    for function in FUNCTIONS:
-        if function.token == token:
-            return function
-    raise ValueError(f"the whatsapp provider has no function {token!r}; it has "
-                     + ", ".join(function.token for function in FUNCTIONS))
+    return _named(token, FUNCTIONS, "function")
+
+
+def _named(token: str, offered: tuple[N, ...], what: str) -> N:
+    """The kind or function whose token is `token`, else the error naming what there is."""
+    for item in offered:
+        if item.token == token:
+            return item
+    raise ValueError(f"the whatsapp provider has no {what} {token!r}; it has "
+                     + ", ".join(item.token for item in offered))
 
 
 def _rules_props(kind: Kind, props: Mapping[str, PropertyValue]) -> Props:

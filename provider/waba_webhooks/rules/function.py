@@ -17,11 +17,11 @@ from functools import cached_property
 from typing import Any
 
 from .. import validation
-from .kind import MODULE, PACKAGE, Kind, attribute_docs, camel
+from .kind import MODULE, PACKAGE, Kind, WireNames, attribute_docs, camel
 
 
 @dataclass(frozen=True)
-class Function:
+class Function(WireNames):
     """A function: its name, its types, and the rule that answers it."""
 
     #: The function's name on the wire (``getEffectiveRouting``).
@@ -53,20 +53,6 @@ class Function:
     def properties(self) -> tuple[str, ...]:
         """The result's property names, in the result class's order."""
         return tuple(inspect.get_annotations(self.result))
-
-    @cached_property
-    def wire_names(self) -> dict[str, str]:
-        """snake_case -> camelCase, for every input and result property."""
-        return {name: camel(name) for name in (*self.inputs, *self.properties)}
-
-    @cached_property
-    def python_names(self) -> dict[str, str]:
-        """camelCase -> snake_case, the inverse of `wire_names`."""
-        return {wire: name for name, wire in self.wire_names.items()}
-
-    def from_wire(self, props: Mapping[str, Any]) -> dict[str, Any]:
-        """Top-level wire names back to the Python names."""
-        return {self.python_names.get(key, key): value for key, value in props.items()}
 
     def description(self) -> str:
         """What the function does, from the result class's docstring."""

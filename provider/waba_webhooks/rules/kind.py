@@ -63,8 +63,41 @@ def attribute_docs(cls: type) -> dict[str, str]:
     return docs
 
 
+class WireNames:
+    """The names of a kind's or a function's properties: snake_case in the rules and Python,
+    camelCase on the wire."""
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """Input names."""
+        raise NotImplementedError
+
+    @property
+    def properties(self) -> tuple[str, ...]:
+        """Every property the resource or function returns."""
+        raise NotImplementedError
+
+    @cached_property
+    def wire_names(self) -> dict[str, str]:
+        """snake_case -> camelCase, for every input and property."""
+        return {name: camel(name) for name in (*self.inputs, *self.properties)}
+
+    @cached_property
+    def python_names(self) -> dict[str, str]:
+        """camelCase -> snake_case, the inverse of `wire_names`."""
+        return {wire: name for name, wire in self.wire_names.items()}
+
+    def to_wire(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        """Top-level keys to their wire names (map keys inside, ids, stay as they are)."""
+        return {self.wire_names.get(key, key): value for key, value in props.items()}
+
+    def from_wire(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        """Top-level wire names back to the Python names."""
+        return {self.python_names.get(key, key): value for key, value in props.items()}
+
+
 @dataclass(frozen=True)
-class Kind:
+class Kind(WireNames):
     """A resource kind: its name, its types and the class that holds its rules."""
 
     #: The resource's name in both doors (``WabaRouting``).
@@ -111,16 +144,6 @@ class Kind:
         """Every output name (inputs included), in the ``Outputs`` order."""
         return tuple(_annotations(self.outputs))
 
-    @cached_property
-    def wire_names(self) -> dict[str, str]:
-        """snake_case -> camelCase, for every property of the kind."""
-        return {name: camel(name) for name in (*self.inputs, *self.properties)}
-
-    @cached_property
-    def python_names(self) -> dict[str, str]:
-        """camelCase -> snake_case, the inverse of `wire_names`."""
-        return {wire: name for name, wire in self.wire_names.items()}
-
     def description(self) -> str:
         """What the resource is, from the ``Outputs`` class's docstring."""
         return inspect.cleandoc(self.outputs.__doc__ or "")
@@ -133,13 +156,6 @@ class Kind:
         """Property -> its ``#:`` comment in ``Outputs``, else the input's."""
         return {**attribute_docs(self.args), **attribute_docs(self.outputs)}
 
-    def to_wire(self, props: Mapping[str, Any]) -> dict[str, Any]:
-        """Top-level keys to their wire names (map keys inside, ids, stay as they are)."""
-        return {self.wire_names.get(key, key): value for key, value in props.items()}
-
-    def from_wire(self, props: Mapping[str, Any]) -> dict[str, Any]:
-        """Top-level wire names back to the Python names."""
-        return {self.python_names.get(key, key): value for key, value in props.items()}
 
 
 def typed(cls: type[D], props: Mapping[str, Any]) -> D:
