@@ -167,7 +167,7 @@ def get_effective_routing(waba_id: str,
     A Python program also has a `WabaRouting`'s ``effective``, computed from its outputs
     without a Graph call."""
     function = GET_EFFECTIVE_ROUTING
-    result = pulumi.runtime.invoke(function.token, {"wabaId": waba_id}, opts)
+    result = pulumi.runtime.invoke(function.token, function.to_wire({"waba_id": waba_id}), opts)
     return EffectiveRouting(**function.from_wire(result.value))
 
 
@@ -178,5 +178,6 @@ def get_effective_routing_output(
     """`get_effective_routing` once `waba_id` is known: given a `WabaRouting`'s ``waba_id``, an
     ``up`` reads after that resource is applied."""
     function = GET_EFFECTIVE_ROUTING
-    return pulumi.runtime.invoke_output(function.token, {"wabaId": waba_id}, opts).apply(
+    args = function.to_wire({"waba_id": waba_id})
+    return pulumi.runtime.invoke_output(function.token, args, opts).apply(
         lambda value: EffectiveRouting(**function.from_wire(value)))

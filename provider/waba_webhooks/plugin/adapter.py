@@ -242,7 +242,7 @@ class WhatsAppPlugin(api.Provider):
         rule = getattr(self._rules_of(function.kind), function.rule)
         result = await self._run(function.kind, functools.partial(rule, **args))
         return api.InvokeResponse(return_value={
-            function.wire_names[name]: wire_value(value) for name, value in result.items()})
+            name: wire_value(value) for name, value in function.to_wire(result).items()})
 
     # ---- plumbing -------------------------------------------------------------------------------
 
